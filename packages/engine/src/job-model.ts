@@ -1,0 +1,218 @@
+/**
+ * The job model shared by the engine, the database and the API.
+ * A job has one or more files; each file is resumable from a durable byte offset.
+ */
+import type { JobError } from './errors';
+
+export const JOB_STATUSES = [
+  'queued',
+  'running',
+  'paused',
+  'verifying',
+  'completed',
+  'failed',
+  'cancelled',
+] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** Statuses a job leaves only through a user action (retry, clear). */
+export const FINISHED_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
+/** Statuses whose files may still be written or resumed. */
+export const ACTIVE_STATUSES: readonly JobStatus[] = ['queued', 'running', 'paused', 'verifying'];
+
+export const FILE_STATUSES = [
+  'queued',
+  'running',
+  'verifying',
+  'completed',
+  'failed',
+  'cancelled',
+  /** Already at its destination and verified: nothing was downloaded. */
+  'present',
+] as const;
+export type FileStatus = (typeof FILE_STATUSES)[number];
+
+/** Which credential a file's requests carry; the key itself is looked up at request time, never stored here. */
+export type CredentialKind = 'huggingface' | 'civitai' | null;
+
+/** What the server told us identifies this exact version of the bytes. */
+export interface RemoteValidator {
+  /** Strong ETag as sent (quotes kept), or null when only weak or none. */
+  etag: string | null;
+  lastModified: string | null;
+}
+
+/** One byte range of a file fetched over its own connection. `end` is exclusive. */
+export interface Segment {
+  start: number;
+  end: number;
+  /** Durable (fsynced) bytes written from `start`. */
+  done: number;
+}
+
+/** Model file formats the engine recognises, and the one it flags. */
+export type FileFormat = 'safetensors' | 'gguf' | 'pickle' | 'other';
+
+export interface FileRecord {
+  id: string;
+  jobId: string;
+  /** Position within the job, from 0. */
+  index: number;
+  /** Where the bytes come from. Never contains a secret. */
+  url: string;
+  /** Display name (the final path's base name). */
+  name: string;
+  /** Destination relative to the models root, POSIX separators, already confined. */
+  relativePath: string;
+  /** Durable bytes: never more than what is fsynced on disk. */
+  bytesDone: number;
+  bytesTotal: number | null;
+  /** Lowercase hex SHA-256 the source published, when known. */
+  expectedSha256: string | null;
+  /** Lowercase hex SHA-256 computed from the bytes, once verified. */
+  sha256: string | null;
+  status: FileStatus;
+  validator: RemoteValidator | null;
+  /** Present when the file is fetched over several connections. */
+  segments: Segment[] | null;
+  credential: CredentialKind;
+  /** Format found by the post-download check; 'pickle' is shown as a warning. */
+  format: FileFormat | null;
+  /** Pinned upstream revision (e.g. a Hugging Face commit): a change fails with UPSTREAM_CHANGED. */
+  revision: string | null;
+  error: JobError | null;
+}
+
+/** Why a running job is waiting, shown while it retries. */
+export interface StalledState {
+  reason: string;
+  code: string;
+  /** ISO time of the next attempt. */
+  nextAttemptAt: string;
+  attempt: number;
+}
+
+export interface JobRecord {
+  id: string;
+  status: JobStatus;
+  /** What the user asked for (URL, repo id, …), redacted. */
+  source: string;
+  /** Which resolver produced the files: 'direct', 'huggingface', 'civitai', 'bundle'. */
+  kind: string;
+  /** Higher runs first; FIFO within a priority. */
+  priority: number;
+  /** Monotonic order of arrival; "move to top" gives a smaller value. */
+  queueOrder: number;
+  files: FileRecord[];
+  error: JobError | null;
+  stalled: StalledState | null;
+  /** Bytes per second this job may use, or null for no per-job limit. */
+  bandwidthLimitBps: number | null;
+  /** Last measured transfer speed, written with progress. */
+  speedBps: number;
+  /** Attempts used since the last success or user retry. */
+  attempts: number;
+  /** What to do with completed files when another file of the bundle fails. */
+  onFileFailure: 'keep' | 'rollback';
+  /** Free-form warnings such as a pickle format, shown with the job. */
+  warnings: string[];
+  leaseOwner: string | null;
+  leaseExpiresAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+/** The public, plain-JSON shape of a job's file. */
+export interface JobFileSummary {
+  name: string;
+  relativePath: string;
+  bytesDone: number;
+  bytesTotal: number | null;
+  sha256: string | null;
+  expectedSha256: string | null;
+  status: FileStatus;
+  format: FileFormat | null;
+  error: JobError | null;
+}
+
+/** The public, plain-JSON shape of a job: the API's `Job`. */
+export interface JobSummary {
+  id: string;
+  status: JobStatus;
+  source: string;
+  kind: string;
+  priority: number;
+  files: JobFileSummary[];
+  bytesDone: number;
+  bytesTotal: number | null;
+  speedBps: number;
+  etaSeconds: number | null;
+  error: JobError | null;
+  stalled: StalledState | null;
+  bandwidthLimitBps: number | null;
+  warnings: string[];
+  /** Index of the file being transferred, for bundles (0-based), or null. */
+  currentFileIndex: number | null;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+}
+
+/** Live numbers the running worker knows better than the database (bytes received but not yet fsynced). */
+export interface LiveProgress {
+  /** Bytes received per file id, including those not yet durable. */
+  bytesByFileId: Map<string, number>;
+  speedBps: number;
+}
+
+function sumBytes(files: { bytesDone: number }[]): number {
+  return files.reduce((total, file) => total + file.bytesDone, 0);
+}
+
+/** Converts an internal record to the API's `Job`, overlaying live progress when the caller has it. */
+export function toJobSummary(job: JobRecord, live?: LiveProgress): JobSummary {
+  const files: JobFileSummary[] = job.files.map((file) => ({
+    name: file.name,
+    relativePath: file.relativePath,
+    bytesDone: Math.max(file.bytesDone, live?.bytesByFileId.get(file.id) ?? 0),
+    bytesTotal: file.bytesTotal,
+    sha256: file.sha256,
+    expectedSha256: file.expectedSha256,
+    status: file.status,
+    format: file.format,
+    error: file.error,
+  }));
+  const bytesDone = sumBytes(files);
+  const bytesTotal = files.every((file) => file.bytesTotal !== null)
+    ? files.reduce((total, file) => total + (file.bytesTotal ?? 0), 0)
+    : null;
+  const isMoving = job.status === 'running' || job.status === 'verifying';
+  const speedBps = isMoving ? Math.max(0, Math.round(live?.speedBps ?? job.speedBps)) : 0;
+  const etaSeconds =
+    isMoving && bytesTotal !== null && speedBps > 0
+      ? Math.max(0, Math.ceil((bytesTotal - bytesDone) / speedBps))
+      : null;
+  const current = job.files.find((file) => file.status === 'running' || file.status === 'verifying');
+  return {
+    id: job.id,
+    status: job.status,
+    source: job.source,
+    kind: job.kind,
+    priority: job.priority,
+    files,
+    bytesDone,
+    bytesTotal,
+    speedBps,
+    etaSeconds,
+    error: job.error,
+    stalled: job.status === 'running' ? job.stalled : null,
+    bandwidthLimitBps: job.bandwidthLimitBps,
+    warnings: job.warnings,
+    currentFileIndex: current ? current.index : null,
+    createdAt: job.createdAt.toISOString(),
+    updatedAt: job.updatedAt.toISOString(),
+    finishedAt: job.finishedAt ? job.finishedAt.toISOString() : null,
+  };
+}

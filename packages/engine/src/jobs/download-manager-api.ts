@@ -1,0 +1,87 @@
+/**
+ * The engine's public face: what the server (or a CLI, or a worker process) calls.
+ * Implemented by `createDownloadManager` in ./download-manager.ts.
+ */
+import type { JobStatus, JobSummary } from '../job-model';
+import type { JobEventType } from '../ports';
+
+export interface EnqueueRequest {
+  /** What the user pasted: a direct URL today; Hugging Face / Civitai inputs through sources/. */
+  url: string;
+  /** Folder under the models root, e.g. "checkpoints"; confined to the root. */
+  folder?: string;
+  /** Final file name; sanitised. Only meaningful for single-file inputs. */
+  filename?: string;
+  /** Expected SHA-256 (hex) given by the user. */
+  sha256?: string;
+  /** Higher runs first; default 0. Must be >= 0. */
+  priority?: number;
+  /** Per-job bandwidth cap in bytes per second. */
+  bandwidthLimitBps?: number | null;
+  /** For multi-file jobs: keep completed files or roll the whole job back when one fails. */
+  onFileFailure?: 'keep' | 'rollback';
+}
+
+export interface EnqueueResult {
+  jobId: string;
+  /** True when an active job already writes this destination and the request attached to it. */
+  attached: boolean;
+  /** True when every file was already present (and verified when a hash was known). */
+  alreadyPresent: boolean;
+}
+
+/** One event for subscribers. `id` is what a client sends back as `lastEventId`. */
+export interface JobEvent {
+  id: string;
+  jobId: string;
+  type: JobEventType;
+  /** The job's current summary; null only for 'removed'. */
+  job: JobSummary | null;
+}
+
+export type JobEventListener = (event: JobEvent) => void;
+
+export interface BandwidthLimits {
+  /** Global cap across all jobs in this process, bytes per second; null = unlimited. */
+  globalBps: number | null;
+}
+
+export interface ListQuery {
+  status?: JobStatus[];
+  limit?: number;
+  cursor?: string | null;
+}
+
+export interface DownloadManager {
+  /** Recovers interrupted jobs, removes temp files no job owns, then starts taking work. */
+  start(): Promise<void>;
+  /**
+   * Graceful stop: takes no more work, aborts transfers, records each file's durable offset and
+   * returns running jobs to the queue so they carry on after a restart.
+   */
+  stop(): Promise<void>;
+
+  /** Validates and records the job; returns at once, before any byte is transferred. */
+  enqueue(request: EnqueueRequest): Promise<EnqueueResult>;
+  getJob(jobId: string): Promise<JobSummary>;
+  listJobs(query: ListQuery): Promise<{ items: JobSummary[]; nextCursor: string | null }>;
+  pause(jobId: string): Promise<JobSummary>;
+  resume(jobId: string): Promise<JobSummary>;
+  /** Stops the transfer and removes partial files. */
+  cancel(jobId: string): Promise<JobSummary>;
+  /** Puts a failed or cancelled job back in the queue. */
+  retry(jobId: string): Promise<JobSummary>;
+  setPriority(jobId: string, priority: number): Promise<JobSummary>;
+  /** Runs this job next among its priority. */
+  moveToTop(jobId: string): Promise<JobSummary>;
+  setJobBandwidthLimit(jobId: string, bytesPerSecond: number | null): Promise<JobSummary>;
+  setGlobalBandwidthLimit(bytesPerSecond: number | null): BandwidthLimits;
+  getBandwidthLimits(): BandwidthLimits;
+  /** Removes completed, failed and cancelled jobs (never their completed files). */
+  clearFinished(): Promise<number>;
+
+  /** Live events (status changes immediately, progress coalesced). Returns an unsubscribe. */
+  subscribe(listener: JobEventListener): () => void;
+  /** Stored events after `lastEventId` (status changes and removals), for replay on reconnect. */
+  eventsAfter(lastEventId: string, jobId?: string): Promise<JobEvent[]>;
+}

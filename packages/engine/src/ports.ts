@@ -1,0 +1,226 @@
+/**
+ * What the engine needs from the outside world, passed in as arguments. The engine never imports a
+ * database driver, an HTTP framework or the server: tests drive it with fakes in milliseconds, and the
+ * server wires in `@modeldock/db` and the undici client.
+ */
+import type { JobError } from './errors';
+import type {
+  CredentialKind,
+  FileFormat,
+  FileRecord,
+  FileStatus,
+  JobRecord,
+  JobStatus,
+  JobSummary,
+  RemoteValidator,
+  Segment,
+  StalledState,
+} from './job-model';
+
+// ---------------------------------------------------------------------------------------------
+// Job store: implemented over SQL by packages/db, and in memory for engine unit tests.
+// ---------------------------------------------------------------------------------------------
+
+export interface NewFile {
+  url: string;
+  name: string;
+  relativePath: string;
+  bytesTotal: number | null;
+  expectedSha256: string | null;
+  credential: CredentialKind;
+  revision: string | null;
+  /** 'present' when the file is already at its destination and verified. */
+  status?: FileStatus;
+}
+
+export interface NewJob {
+  source: string;
+  kind: string;
+  priority: number;
+  files: NewFile[];
+  bandwidthLimitBps?: number | null;
+  onFileFailure?: 'keep' | 'rollback';
+  /** Status to create the job in; 'completed' when every file is already present. */
+  status?: JobStatus;
+}
+
+export interface JobPatch {
+  status?: JobStatus;
+  priority?: number;
+  /** Set to move the job within its priority (smaller runs first). */
+  queueOrder?: number;
+  error?: JobError | null;
+  stalled?: StalledState | null;
+  bandwidthLimitBps?: number | null;
+  speedBps?: number;
+  attempts?: number;
+  warnings?: string[];
+  startedAt?: Date | null;
+  finishedAt?: Date | null;
+  /** Clears the lease (leaseOwner and leaseExpiresAt become null). */
+  releaseLease?: boolean;
+}
+
+export interface FilePatch {
+  status?: FileStatus;
+  bytesDone?: number;
+  bytesTotal?: number | null;
+  sha256?: string | null;
+  expectedSha256?: string | null;
+  validator?: RemoteValidator | null;
+  segments?: Segment[] | null;
+  format?: FileFormat | null;
+  error?: JobError | null;
+  url?: string;
+  revision?: string | null;
+}
+
+export interface ListJobsQuery {
+  statuses?: JobStatus[];
+  limit: number;
+  /** Opaque cursor from a previous page. */
+  cursor?: string | null;
+}
+
+export interface JobPage {
+  items: JobRecord[];
+  nextCursor: string | null;
+}
+
+/** A status change or other notable event, stored so a reconnecting client misses none. */
+export interface StoredJobEvent {
+  /** Monotonic across the whole store (a bigserial as a decimal string). */
+  id: string;
+  jobId: string;
+  type: JobEventType;
+  job: JobSummary | null;
+  createdAt: Date;
+}
+
+export type JobEventType = 'created' | 'status' | 'progress' | 'updated' | 'removed';
+
+export type LeaseOutcome =
+  /** Still ours and still running. */
+  | { kind: 'held' }
+  /** Someone changed the job (pause, cancel) or another worker owns it: stop writing now. */
+  | { kind: 'lost'; status: JobStatus | null };
+
+export interface JobStore {
+  createJob(job: NewJob, now: Date): Promise<JobRecord>;
+  getJob(jobId: string): Promise<JobRecord | null>;
+  listJobs(query: ListJobsQuery): Promise<JobPage>;
+  /** An active (queued/running/paused/verifying) job already writing one of these destinations. */
+  findActiveJobByDestination(relativePaths: string[]): Promise<JobRecord | null>;
+  /**
+   * Atomically takes the next runnable job: status 'queued' (or 'running'/'verifying' whose lease
+   * expired, i.e. its worker died), highest priority first, then lowest queueOrder. Sets status
+   * 'running' unless it was 'verifying', and the lease to `workerId` until `now + leaseMs`.
+   */
+  claimNextJob(workerId: string, leaseMs: number, now: Date): Promise<JobRecord | null>;
+  /** Extends the lease if the job is still ours and running/verifying. */
+  renewLease(jobId: string, workerId: string, leaseMs: number, now: Date): Promise<LeaseOutcome>;
+  /**
+   * Applies a patch. When `ownerId` is given the update only happens while that worker holds the
+   * lease, so a worker that lost its job cannot overwrite what the user decided.
+   */
+  updateJob(jobId: string, patch: JobPatch, now: Date, ownerId?: string): Promise<JobRecord | null>;
+  updateFile(fileId: string, patch: FilePatch, now: Date): Promise<void>;
+  /** Jobs removed; files on disk are the caller's business. */
+  deleteJobs(jobIds: string[]): Promise<number>;
+  /** Finished (completed, failed, cancelled) jobs finished before `before` (all when omitted). */
+  listFinishedJobIds(before?: Date): Promise<string[]>;
+  /** Every job in an active status; used for disk reservations, orphan cleanup and recovery. */
+  listActiveJobs(): Promise<JobRecord[]>;
+  /** The smallest queueOrder in use, so "move to top" can go below it. */
+  minQueueOrder(): Promise<number>;
+  appendEvent(jobId: string, type: JobEventType, job: JobSummary | null, now: Date): Promise<StoredJobEvent>;
+  /** Stored events after `afterId`, oldest first, optionally for one job. */
+  listEventsAfter(afterId: string, jobId?: string, limit?: number): Promise<StoredJobEvent[]>;
+  latestEventId(): Promise<string>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP: one request at a time, never following redirects (the engine follows them itself so it
+// can drop Authorization across hosts and check every hop).
+// ---------------------------------------------------------------------------------------------
+
+export interface HttpRequest {
+  url: string;
+  method: 'GET' | 'HEAD';
+  headers: Record<string, string>;
+  signal: AbortSignal;
+}
+
+export interface HttpResponse {
+  status: number;
+  /** Lowercased header names; repeated headers joined with ', '. */
+  headers: Record<string, string>;
+  /** The body as it arrives, with no decoding. */
+  body: AsyncIterable<Uint8Array>;
+  /** Discards the rest of the body and frees the connection. */
+  dump(): Promise<void>;
+}
+
+export interface HttpClient {
+  request(request: HttpRequest): Promise<HttpResponse>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// File system: the subset of node:fs/promises the engine uses, so tests can inject disk faults.
+// ---------------------------------------------------------------------------------------------
+
+export interface WritableFile {
+  write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  sync(): Promise<void>;
+  truncate(length: number): Promise<void>;
+  stat(): Promise<{ size: number }>;
+  close(): Promise<void>;
+}
+
+export interface FileStat {
+  size: number;
+  isFile: boolean;
+  isDirectory: boolean;
+  isSymbolicLink: boolean;
+  mtimeMs: number;
+}
+
+export interface FileSystem {
+  /** Flags as in node: 'r', 'r+', 'w', 'wx', 'a+' … */
+  open(path: string, flags: string): Promise<WritableFile>;
+  stat(path: string): Promise<FileStat | null>;
+  lstat(path: string): Promise<FileStat | null>;
+  rename(from: string, to: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+  mkdir(path: string): Promise<void>;
+  readdir(path: string): Promise<string[]>;
+  realpath(path: string): Promise<string>;
+  /** fsync a directory so a rename inside it survives a power cut. */
+  syncDirectory(path: string): Promise<void>;
+  /** Bytes available to an unprivileged writer on the file system holding `path`. */
+  freeBytes(path: string): Promise<number>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Time and logging.
+// ---------------------------------------------------------------------------------------------
+
+export interface Clock {
+  now(): number;
+  /** Resolves after `ms`, or rejects with the signal's reason when aborted first. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** A pino-compatible subset. Callers pass only redacted values. */
+export interface Logger {
+  debug(fields: Record<string, unknown>, message: string): void;
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
+/** Looks up the credential for a platform at request time; returns null when none is configured. */
+export type CredentialProvider = (kind: Exclude<CredentialKind, null>) => Promise<string | null>;
+
+export type { FileRecord, JobRecord, JobStatus };
