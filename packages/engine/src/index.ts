@@ -6,3 +6,4 @@ export * from './secrets/redact';
 export type * from './jobs/download-manager-api';
 export type * from './transfer/file-transfer-api';
 export type * from './transfer/bandwidth';
+export * from './paths';

@@ -1,0 +1,87 @@
+/** downloads.*: the public contract for jobs. Inputs are validated here; behaviour lives in the engine. */
+import { tracked } from '@trpc/server';
+import type { TRPCRouterRecord } from '@trpc/server';
+import { z } from 'zod';
+import { JOB_STATUSES } from '@modeldock/engine';
+import type { JobEvent } from '@modeldock/engine';
+import { call, publicProcedure } from '../trpc';
+import { subscribeToJobEvents } from '../events/job-event-stream';
+
+const jobId = z.object({ jobId: z.string().min(1).max(100) });
+const sha256 = z
+  .string()
+  .trim()
+  .regex(/^[0-9a-fA-F]{64}$/, 'sha256 must be 64 hexadecimal characters')
+  .transform((value) => value.toLowerCase());
+const bytesPerSecond = z.number().int().positive().max(1e12).nullable();
+
+export const enqueueInput = z.object({
+  url: z.string().trim().min(1, 'Paste a URL to download').max(8192),
+  folder: z.string().max(1024).optional(),
+  filename: z.string().max(1024).optional(),
+  sha256: sha256.optional(),
+  priority: z.number().int().min(0, 'priority must be 0 or more').max(1_000_000).optional(),
+  bandwidthLimitBps: bytesPerSecond.optional(),
+  onFileFailure: z.enum(['keep', 'rollback']).optional(),
+});
+
+export const downloadsRouter = {
+  enqueue: publicProcedure.input(enqueueInput).mutation(({ ctx, input }) => call(() => ctx.manager.enqueue(input))),
+
+  list: publicProcedure
+    .input(
+      z
+        .object({
+          status: z.array(z.enum(JOB_STATUSES)).optional(),
+          limit: z.number().int().min(1).max(500).optional(),
+          cursor: z.string().max(500).nullish(),
+        })
+        .optional(),
+    )
+    .query(({ ctx, input }) =>
+      call(() =>
+        ctx.manager.listJobs({ status: input?.status, limit: input?.limit ?? 100, cursor: input?.cursor ?? null }),
+      ),
+    ),
+
+  get: publicProcedure.input(jobId).query(({ ctx, input }) => call(() => ctx.manager.getJob(input.jobId))),
+  cancel: publicProcedure.input(jobId).mutation(({ ctx, input }) => call(() => ctx.manager.cancel(input.jobId))),
+  pause: publicProcedure.input(jobId).mutation(({ ctx, input }) => call(() => ctx.manager.pause(input.jobId))),
+  resume: publicProcedure.input(jobId).mutation(({ ctx, input }) => call(() => ctx.manager.resume(input.jobId))),
+  retry: publicProcedure.input(jobId).mutation(({ ctx, input }) => call(() => ctx.manager.retry(input.jobId))),
+
+  setPriority: publicProcedure
+    .input(jobId.extend({ priority: z.number().int().min(0).max(1_000_000) }))
+    .mutation(({ ctx, input }) => call(() => ctx.manager.setPriority(input.jobId, input.priority))),
+  moveToTop: publicProcedure
+    .input(jobId)
+    .mutation(({ ctx, input }) => call(() => ctx.manager.moveToTop(input.jobId))),
+  setBandwidthLimit: publicProcedure
+    .input(jobId.extend({ bytesPerSecond }))
+    .mutation(({ ctx, input }) => call(() => ctx.manager.setJobBandwidthLimit(input.jobId, input.bytesPerSecond))),
+
+  limits: publicProcedure.query(({ ctx }) => ctx.manager.getBandwidthLimits()),
+  setGlobalBandwidthLimit: publicProcedure
+    .input(z.object({ bytesPerSecond }))
+    .mutation(({ ctx, input }) => ctx.manager.setGlobalBandwidthLimit(input.bytesPerSecond)),
+
+  clearFinished: publicProcedure.mutation(({ ctx }) =>
+    call(async () => ({ removed: await ctx.manager.clearFinished() })),
+  ),
+
+  /**
+   * Job events: stored status changes after `lastEventId` first, then live events. Each carries the
+   * job's current summary; progress is coalesced by the engine.
+   */
+  events: publicProcedure
+    .input(z.object({ jobId: z.string().min(1).max(100).optional(), lastEventId: z.string().max(100).nullish() }).optional())
+    .subscription(async function* ({ ctx, input, signal }) {
+      for await (const event of subscribeToJobEvents(ctx.manager, {
+        jobId: input?.jobId,
+        lastEventId: input?.lastEventId ?? null,
+        signal,
+      })) {
+        yield tracked(event.id, event satisfies JobEvent);
+      }
+    }),
+} satisfies TRPCRouterRecord;

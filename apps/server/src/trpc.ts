@@ -1,0 +1,83 @@
+/**
+ * The one place procedures are built. Errors carry modeldock's stable code in `data.code` next to
+ * tRPC's HTTP-ish code, so clients branch on `error.data.modeldockCode` and show `error.message`.
+ */
+import { initTRPC, TRPCError } from '@trpc/server';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
+import { isModeldockError, toModeldockError } from '@modeldock/engine';
+import type { DownloadManager, ErrorCode } from '@modeldock/engine';
+
+export interface AppContext {
+  manager: DownloadManager;
+  database: 'pglite' | 'postgres';
+  version: string;
+}
+
+const TRPC_CODE_FOR: Partial<Record<ErrorCode, TRPC_ERROR_CODE_KEY>> = {
+  INVALID_INPUT: 'BAD_REQUEST',
+  INVALID_URL: 'BAD_REQUEST',
+  UNSUPPORTED_SCHEME: 'BAD_REQUEST',
+  PRIVATE_ADDRESS: 'BAD_REQUEST',
+  PATH_OUTSIDE_ROOT: 'BAD_REQUEST',
+  UNRECOGNISED_INPUT: 'BAD_REQUEST',
+  AMBIGUOUS_INPUT: 'BAD_REQUEST',
+  JOB_NOT_FOUND: 'NOT_FOUND',
+  INVALID_STATE: 'CONFLICT',
+  DESTINATION_EXISTS: 'CONFLICT',
+  AUTH_REQUIRED: 'UNAUTHORIZED',
+  INVALID_TOKEN: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
+  GATED_REPO: 'FORBIDDEN',
+  GATED_NOT_APPROVED: 'FORBIDDEN',
+  EARLY_ACCESS: 'FORBIDDEN',
+  NO_ACCESS: 'FORBIDDEN',
+  REPO_NOT_FOUND: 'NOT_FOUND',
+  REVISION_NOT_FOUND: 'NOT_FOUND',
+  ENTRY_NOT_FOUND: 'NOT_FOUND',
+  REMOTE_NOT_FOUND: 'NOT_FOUND',
+  RATE_LIMITED: 'TOO_MANY_REQUESTS',
+};
+
+/** Turns an engine error into a TRPCError that keeps the engine's code and message. */
+export function toTRPCError(error: unknown): TRPCError {
+  if (error instanceof TRPCError) return error;
+  const value = toModeldockError(error);
+  return new TRPCError({
+    code: TRPC_CODE_FOR[value.code] ?? 'INTERNAL_SERVER_ERROR',
+    message: value.message,
+    cause: value,
+  });
+}
+
+function modeldockCodeOf(error: TRPCError): ErrorCode | null {
+  if (isModeldockError(error.cause)) return error.cause.code;
+  if (error.code === 'BAD_REQUEST') return 'INVALID_INPUT';
+  if (error.code === 'NOT_FOUND') return 'JOB_NOT_FOUND';
+  return null;
+}
+
+const t = initTRPC.context<AppContext>().create({
+  errorFormatter({ shape, error }) {
+    return {
+      ...shape,
+      data: {
+        ...shape.data,
+        // Stack traces stay in the log, never in a response.
+        stack: undefined,
+        modeldockCode: modeldockCodeOf(error),
+      },
+    };
+  },
+});
+
+export const router = t.router;
+export const publicProcedure = t.procedure;
+
+/** Runs an engine call and rethrows its failure as a typed API error. */
+export async function call<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw toTRPCError(error);
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Keeps every destination inside the models root. Relative paths are validated segment by segment
+ * (no '..', no absolute paths, no drive letters, no control characters) before any I/O, and the
+ * real path of the deepest existing ancestor is checked again so a symlink cannot lead outside.
+ */
+import path from 'node:path';
+import { ModeldockError } from '../errors';
+import type { FileSystem } from '../ports';
+import { sanitizeFileName } from './sanitize-file-name';
+
+const MAX_RELATIVE_PATH_LENGTH = 1024;
+
+function outside(detail: string): ModeldockError {
+  return new ModeldockError(
+    'PATH_OUTSIDE_ROOT',
+    `${detail}: folders and file names must stay inside the models folder (use a relative folder such as "checkpoints" or "loras/sdxl")`,
+  );
+}
+
+/**
+ * Validates a folder the user typed (e.g. "loras/sdxl") and returns it normalised with '/' separators
+ * ('' for the root). Rejects rather than repairs: a user who typed "../x" should be told.
+ */
+export function normaliseFolder(folder: string | undefined | null): string {
+  if (folder === undefined || folder === null) return '';
+  const trimmed = folder.trim();
+  if (trimmed === '' || trimmed === '.' || trimmed === '/') {
+    if (trimmed === '/') throw outside(`Folder "${folder}" is an absolute path`);
+    return '';
+  }
+  if (trimmed.length > MAX_RELATIVE_PATH_LENGTH) throw outside('Folder name is too long');
+  if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw outside('Folder contains control characters');
+  if (path.posix.isAbsolute(trimmed) || path.win32.isAbsolute(trimmed) || /^[a-zA-Z]:/.test(trimmed)) {
+    throw outside(`Folder "${folder}" is an absolute path`);
+  }
+  const segments = trimmed.split(/[/\\]+/).filter((segment) => segment !== '' && segment !== '.');
+  for (const segment of segments) {
+    if (segment === '..' || /^\.\.?$/.test(decodeURIComponentSafe(segment))) {
+      throw outside(`Folder "${folder}" leads out of the models folder`);
+    }
+    if (sanitizeFileName(segment) !== segment) {
+      throw outside(`Folder "${folder}" contains a name that is not allowed ("${segment}")`);
+    }
+  }
+  return segments.join('/');
+}
+
+function decodeURIComponentSafe(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/** Joins a validated folder and a file name (sanitised here) into a relative destination. */
+export function relativeDestination(folder: string, fileName: string): string {
+  const safeName = sanitizeFileName(fileName);
+  if (!safeName) throw new ModeldockError('INVALID_INPUT', `"${fileName}" cannot be used as a file name`);
+  const safeFolder = normaliseFolder(folder);
+  return safeFolder === '' ? safeName : `${safeFolder}/${safeName}`;
+}
+
+/** Absolute path of a relative destination, checked lexically to stay under `modelsRoot`. */
+export function absoluteDestination(modelsRoot: string, relativePath: string): string {
+  const root = path.resolve(modelsRoot);
+  const resolved = path.resolve(root, ...relativePath.split('/'));
+  if (resolved !== root && !resolved.startsWith(root + path.sep)) {
+    throw outside(`"${relativePath}" leads out of the models folder`);
+  }
+  return resolved;
+}
+
+/**
+ * Checks, right before writing, that the real path of the destination's deepest existing ancestor is
+ * inside the real models root: a symlinked folder pointing elsewhere is refused.
+ */
+export async function assertRealPathInsideRoot(
+  fs: FileSystem,
+  modelsRoot: string,
+  absolutePath: string,
+): Promise<void> {
+  const realRoot = await fs.realpath(modelsRoot);
+  let probe = path.dirname(absolutePath);
+  for (;;) {
+    const stat = await fs.lstat(probe);
+    if (stat) break;
+    const parent = path.dirname(probe);
+    if (parent === probe) break;
+    probe = parent;
+  }
+  const realProbe = await fs.realpath(probe);
+  if (realProbe !== realRoot && !realProbe.startsWith(realRoot + path.sep)) {
+    throw outside(`"${path.relative(modelsRoot, absolutePath)}" resolves outside the models folder`);
+  }
+  const existing = await fs.lstat(absolutePath);
+  if (existing?.isSymbolicLink) {
+    const realTarget = await fs.realpath(absolutePath).catch(() => null);
+    if (!realTarget || (realTarget !== realRoot && !realTarget.startsWith(realRoot + path.sep))) {
+      throw outside(`"${path.relative(modelsRoot, absolutePath)}" is a link that leads outside the models folder`);
+    }
+  }
+}
