@@ -7,3 +7,4 @@ export type * from './jobs/download-manager-api';
 export type * from './transfer/file-transfer-api';
 export type * from './transfer/bandwidth';
 export * from './paths';
+export type * from './sources/source-resolver';
