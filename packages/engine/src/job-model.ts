@@ -144,6 +144,8 @@ export interface JobSummary {
   source: string;
   kind: string;
   priority: number;
+  /** Order of arrival within a priority (smaller runs first; "move to top" lowers it), so clients can show the queue in run order. */
+  queueOrder: number;
   files: JobFileSummary[];
   bytesDone: number;
   bytesTotal: number | null;
@@ -201,6 +203,7 @@ export function toJobSummary(job: JobRecord, live?: LiveProgress): JobSummary {
     source: job.source,
     kind: job.kind,
     priority: job.priority,
+    queueOrder: job.queueOrder,
     files,
     bytesDone,
     bytesTotal,
