@@ -200,6 +200,8 @@ export interface FileSystem {
   syncDirectory(path: string): Promise<void>;
   /** Bytes available to an unprivileged writer on the file system holding `path`. */
   freeBytes(path: string): Promise<number>;
+  /** Creates a symbolic link at `linkPath` holding `target` verbatim (relative targets stay relative). */
+  symlink?(target: string, linkPath: string): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------

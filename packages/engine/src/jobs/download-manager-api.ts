@@ -20,6 +20,38 @@ export interface EnqueueRequest {
   bandwidthLimitBps?: number | null;
   /** For multi-file jobs: keep completed files or roll the whole job back when one fails. */
   onFileFailure?: 'keep' | 'rollback';
+  /**
+   * Hugging Face: branch, tag or commit to download (default: the one in the URL, else "main").
+   * The files are pinned to the commit it points to when the job is created.
+   */
+  revision?: string;
+  /** Hugging Face repositories: glob patterns of files to take, e.g. ["*Q8_0.gguf"] (fnmatch: `*` also crosses '/'). */
+  include?: string[];
+  /** Hugging Face repositories: glob patterns of files to leave out, applied after `include`. */
+  exclude?: string[];
+  /** Civitai: which file of the model version to take; default the version's primary file. */
+  civitaiFile?: CivitaiFileChoice;
+  /**
+   * Where files land under the models root: 'comfyui' (default) puts each file in its ComfyUI folder
+   * (checkpoints, loras, vae, …); 'hf-cache' writes a Hugging Face cache (models--org--name/…) so
+   * diffusers and transformers find the files offline (HF_HOME=<models root>/huggingface).
+   */
+  layout?: DestinationLayout;
+}
+
+export type DestinationLayout = 'comfyui' | 'hf-cache';
+
+/** Civitai file filters, matched case-insensitively against the version's files; `fileId` picks one exactly. */
+export interface CivitaiFileChoice {
+  /** File type: "Model", "Pruned Model", "VAE", "Text Encoder", "Config", … */
+  type?: string;
+  /** "SafeTensor", "PickleTensor", "GGUF", "Diffusers", "ONNX", "Other". */
+  format?: string;
+  /** "full" or "pruned". */
+  size?: string;
+  /** "fp32", "fp16", "bf16", "fp8", "nf4". */
+  fp?: string;
+  fileId?: number;
 }
 
 export interface EnqueueResult {

@@ -23,6 +23,11 @@ export type FileAccess = 'ok' | 'unknown';
 
 export interface ResolvedFile extends NewFile {
   access: FileAccess;
+  /**
+   * A size the source published but that may be off by a few bytes (Civitai's `sizeKB`), for
+   * previews and disk-space estimates when `bytesTotal` is null. Never used to verify bytes.
+   */
+  estimatedBytes?: number | null;
 }
 
 export interface ResolvedSource {
@@ -31,6 +36,8 @@ export interface ResolvedSource {
   /** What the user asked for, redacted, as shown in the job list. */
   source: string;
   files: ResolvedFile[];
+  /** Things the user should know before downloading (pickle formats, failed malware scans). */
+  warnings?: string[];
 }
 
 export interface SourceResolver {
