@@ -1,0 +1,19 @@
+/** The API's shapes, inferred from the server's router so the page and the server never drift apart. */
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import type { AppRouter } from '@modeldock/server';
+
+export type RouterInputs = inferRouterInputs<AppRouter>;
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+
+export type Job = RouterOutputs['downloads']['get'];
+export type JobFile = Job['files'][number];
+export type JobStatus = Job['status'];
+export type JobFailure = NonNullable<Job['error']>;
+export type EnqueueInput = RouterInputs['downloads']['enqueue'];
+export type EnqueueResult = RouterOutputs['downloads']['enqueue'];
+export type BandwidthLimits = RouterOutputs['downloads']['limits'];
+
+/** What `downloads.events` delivers: `{ id, data }`, where `id` is what a resubscription sends back as `lastEventId`. */
+export type TrackedJobEvent =
+  RouterOutputs['downloads']['events'] extends AsyncIterable<infer Event, unknown, unknown> ? Event : never;
+export type JobEvent = TrackedJobEvent['data'];

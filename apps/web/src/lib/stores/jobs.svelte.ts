@@ -1,0 +1,169 @@
+/**
+ * The job list the page shows. The server is the only source of truth: the list is fetched with
+ * `downloads.list` on load and every time the event stream (re)starts, and kept live from
+ * `downloads.events` in between. Nothing lives only in the browser, so a refresh, a lost socket or a
+ * server restart loses nothing.
+ */
+import { SvelteMap } from 'svelte/reactivity';
+import type { Unsubscribable } from '@trpc/server/observable';
+import { api } from '$lib/api/trpc-client';
+import { describeApiError } from '$lib/api/api-error';
+import type { Job, JobEvent } from '$lib/api/types';
+import { queuePositions, sortActive, sortFinished } from './job-order';
+
+const LIST_PAGE_SIZE = 500;
+/** Enough history for anyone; beyond this the oldest finished jobs are simply not shown. */
+const LIST_MAX_PAGES = 20;
+/** When the server ends the event stream with an error, ask again after this long. */
+const RESUBSCRIBE_DELAY_MS = 2_000;
+
+function updatedAtOf(job: Job): number {
+  return Date.parse(job.updatedAt);
+}
+
+class JobsStore {
+  readonly #jobs = new SvelteMap<string, Job>();
+  /** Ids the server said are gone, so a snapshot or reply that raced the removal cannot bring them back. */
+  readonly #removed = new Set<string>();
+  /** Events that arrived while a list request was in flight, replayed over its snapshot. */
+  #eventsDuringList: JobEvent[] | null = null;
+  #listGeneration = 0;
+  #lastEventId: string | null = null;
+  #subscription: Unsubscribable | null = null;
+  #resubscribeTimer: ReturnType<typeof setTimeout> | null = null;
+  #running = false;
+
+  /** True once one list has arrived: before that, "no jobs" would be a guess. */
+  loaded = $state(false);
+  /** Why the last list request failed; the page keeps showing what it had. */
+  loadError = $state<string | null>(null);
+  /** Why the live event stream is not running, when the server refused it. */
+  streamError = $state<string | null>(null);
+
+  readonly all = $derived([...this.#jobs.values()]);
+  readonly active = $derived(sortActive(this.all));
+  readonly finished = $derived(sortFinished(this.all));
+  readonly queuePositions = $derived(queuePositions(this.all));
+
+  get(jobId: string): Job | undefined {
+    return this.#jobs.get(jobId);
+  }
+
+  /** Starts listening and loads the list; returns a function that stops both. */
+  start(): () => void {
+    if (!this.#running) {
+      this.#running = true;
+      this.#subscribe();
+      void this.refresh();
+    }
+    return () => this.stop();
+  }
+
+  stop(): void {
+    this.#running = false;
+    if (this.#resubscribeTimer) clearTimeout(this.#resubscribeTimer);
+    this.#resubscribeTimer = null;
+    this.#subscription?.unsubscribe();
+    this.#subscription = null;
+  }
+
+  /**
+   * Replaces the list with the server's. Events that arrive meanwhile are applied at once and again
+   * over the snapshot, so whichever of the two is newer wins for every job.
+   */
+  async refresh(): Promise<void> {
+    const generation = ++this.#listGeneration;
+    this.#eventsDuringList ??= [];
+    try {
+      const snapshot = await this.#fetchAll();
+      if (generation !== this.#listGeneration) return;
+      const buffered = this.#eventsDuringList ?? [];
+      this.#eventsDuringList = null;
+      this.#replaceAll(snapshot);
+      for (const event of buffered) this.#apply(event);
+      this.loaded = true;
+      this.loadError = null;
+    } catch (error) {
+      if (generation !== this.#listGeneration) return;
+      this.#eventsDuringList = null;
+      this.loadError = describeApiError(error).message;
+    }
+  }
+
+  /** Takes in a job the server just returned (from a mutation), unless something newer is already known. */
+  upsert(job: Job): void {
+    if (this.#removed.has(job.id)) return;
+    const known = this.#jobs.get(job.id);
+    // An older state that raced a newer one over another channel (HTTP reply vs. WebSocket) loses.
+    if (known && updatedAtOf(job) < updatedAtOf(known)) return;
+    this.#jobs.set(job.id, job);
+  }
+
+  async #fetchAll(): Promise<Job[]> {
+    const jobs: Job[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < LIST_MAX_PAGES; page++) {
+      const result: { items: Job[]; nextCursor: string | null } = await api.downloads.list.query({
+        limit: LIST_PAGE_SIZE,
+        cursor,
+      });
+      jobs.push(...result.items);
+      cursor = result.nextCursor;
+      if (!cursor) break;
+    }
+    return jobs;
+  }
+
+  #replaceAll(snapshot: Job[]): void {
+    const ids = new Set(snapshot.map((job) => job.id));
+    for (const id of [...this.#jobs.keys()]) if (!ids.has(id)) this.#jobs.delete(id);
+    for (const job of snapshot) this.upsert(job);
+  }
+
+  #subscribe(): void {
+    this.#subscription?.unsubscribe();
+    this.#subscription = api.downloads.events.subscribe(
+      { lastEventId: this.#lastEventId },
+      {
+        // The server is listening from here on: a list fetched now misses nothing.
+        onStarted: () => {
+          this.streamError = null;
+          void this.refresh();
+        },
+        onData: (tracked) => {
+          this.#lastEventId = tracked.id;
+          this.#receive(tracked.data);
+        },
+        onError: (error) => {
+          this.streamError = describeApiError(error).message;
+          this.#resubscribeLater();
+        },
+        onComplete: () => this.#resubscribeLater(),
+      },
+    );
+  }
+
+  #resubscribeLater(): void {
+    if (!this.#running || this.#resubscribeTimer) return;
+    this.#resubscribeTimer = setTimeout(() => {
+      this.#resubscribeTimer = null;
+      if (this.#running) this.#subscribe();
+    }, RESUBSCRIBE_DELAY_MS);
+  }
+
+  #receive(event: JobEvent): void {
+    this.#eventsDuringList?.push(event);
+    this.#apply(event);
+  }
+
+  #apply(event: JobEvent): void {
+    if (event.type === 'removed' || event.job === null) {
+      this.#removed.add(event.jobId);
+      this.#jobs.delete(event.jobId);
+      return;
+    }
+    this.upsert(event.job);
+  }
+}
+
+export const jobs = new JobsStore();
