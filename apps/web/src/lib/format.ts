@@ -86,7 +86,10 @@ export type RateUnit = keyof typeof RATE_UNITS;
  * Reads a bandwidth limit typed by a person ("12.5" in MB/s) as whole bytes per second.
  * Returns an error message instead when the value cannot be a limit.
  */
-export function parseRate(text: string, unit: RateUnit): { bytesPerSecond: number } | { error: string } {
+export function parseRate(
+  text: string,
+  unit: RateUnit,
+): { bytesPerSecond: number } | { error: string } {
   const trimmed = text.trim().replace(',', '.');
   if (trimmed === '') return { error: 'Enter a limit, or choose "Unlimited".' };
   if (!/^\d+(\.\d+)?$/.test(trimmed)) return { error: `"${text.trim()}" is not a number.` };
@@ -101,7 +104,8 @@ export function splitRate(bytesPerSecond: number): { value: string; unit: RateUn
   const units = Object.entries(RATE_UNITS) as [RateUnit, number][];
   for (let index = units.length - 1; index >= 0; index--) {
     const [unit, factor] = units[index]!;
-    if (bytesPerSecond >= factor) return { value: String(Number((bytesPerSecond / factor).toFixed(3))), unit };
+    if (bytesPerSecond >= factor)
+      return { value: String(Number((bytesPerSecond / factor).toFixed(3))), unit };
   }
   return { value: String(Number((bytesPerSecond / 1e3).toFixed(3))), unit: 'kB/s' };
 }
@@ -113,5 +117,11 @@ export function formatWhen(iso: string, now: number): string {
   const sameDay = new Date(now).toDateString() === date.toDateString();
   return sameDay
     ? date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })
-    : date.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+    : date.toLocaleString(undefined, {
+        year: 'numeric',
+        month: 'short',
+        day: 'numeric',
+        hour: '2-digit',
+        minute: '2-digit',
+      });
 }

@@ -12,8 +12,12 @@ export function jobTitle(job: Job): string {
 export function jobDestination(job: Job): string | null {
   if (job.files.length === 0) return null;
   if (job.files.length === 1) return job.files[0]!.relativePath;
-  const folders = new Set(job.files.map((file) => file.relativePath.split('/').slice(0, -1).join('/')));
-  return folders.size === 1 ? `${[...folders][0] || '.'}/ (${job.files.length} files)` : `${job.files.length} files`;
+  const folders = new Set(
+    job.files.map((file) => file.relativePath.split('/').slice(0, -1).join('/')),
+  );
+  return folders.size === 1
+    ? `${[...folders][0] || '.'}/ (${job.files.length} files)`
+    : `${job.files.length} files`;
 }
 
 export type StatusKey = Job['status'] | 'stalled';

@@ -49,9 +49,15 @@ export function describeApiError(error: unknown): ApiErrorView {
     if (validation) return { message: validation, code: code ?? 'INVALID_INPUT' };
     // fetch() itself failed: the request never reached the server.
     if (!clientError.data && /fetch|network|load failed/i.test(clientError.message)) {
-      return { message: `Cannot reach the modeldock server (${clientError.message}). Check that it is running.`, code: null };
+      return {
+        message: `Cannot reach the modeldock server (${clientError.message}). Check that it is running.`,
+        code: null,
+      };
     }
-    return { message: clientError.message || 'The server returned an error without a message.', code };
+    return {
+      message: clientError.message || 'The server returned an error without a message.',
+      code,
+    };
   }
   if (error instanceof Error) return { message: error.message, code: null };
   return { message: String(error), code: null };

@@ -55,6 +55,8 @@ export function getBandwidthLimits(): Promise<Outcome<BandwidthLimits>> {
   return attempt(() => api.downloads.limits.query());
 }
 
-export function setGlobalBandwidthLimit(bytesPerSecond: number | null): Promise<Outcome<BandwidthLimits>> {
+export function setGlobalBandwidthLimit(
+  bytesPerSecond: number | null,
+): Promise<Outcome<BandwidthLimits>> {
   return attempt(() => api.downloads.setGlobalBandwidthLimit.mutate({ bytesPerSecond }));
 }

@@ -35,7 +35,8 @@ export const wsClient = createWSClient({
 wsClient.connectionState.subscribe({
   next(state) {
     if (state.state === 'pending') connection.markConnected();
-    else if (state.state === 'connecting') connection.markConnecting(describeSocketError(state.error));
+    else if (state.state === 'connecting')
+      connection.markConnecting(describeSocketError(state.error));
   },
 });
 

@@ -15,5 +15,7 @@ export type BandwidthLimits = RouterOutputs['downloads']['limits'];
 
 /** What `downloads.events` delivers: `{ id, data }`, where `id` is what a resubscription sends back as `lastEventId`. */
 export type TrackedJobEvent =
-  RouterOutputs['downloads']['events'] extends AsyncIterable<infer Event, unknown, unknown> ? Event : never;
+  RouterOutputs['downloads']['events'] extends AsyncIterable<infer Event, unknown, unknown>
+    ? Event
+    : never;
 export type JobEvent = TrackedJobEvent['data'];

@@ -4,17 +4,26 @@ import type { Job, JobStatus } from '$lib/api/types';
 export const ACTIVE_STATUSES: readonly JobStatus[] = ['queued', 'running', 'paused', 'verifying'];
 export const FINISHED_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
 
-const ACTIVE_RANK: Partial<Record<JobStatus, number>> = { running: 0, verifying: 0, queued: 1, paused: 2 };
+const ACTIVE_RANK: Partial<Record<JobStatus, number>> = {
+  running: 0,
+  verifying: 0,
+  queued: 1,
+  paused: 2,
+};
 
 /** The engine runs higher priority first, then earlier `queueOrder` ("move to top" lowers it). */
 function byRunOrder(a: Job, b: Job): number {
-  return b.priority - a.priority || a.queueOrder - b.queueOrder || a.createdAt.localeCompare(b.createdAt);
+  return (
+    b.priority - a.priority || a.queueOrder - b.queueOrder || a.createdAt.localeCompare(b.createdAt)
+  );
 }
 
 export function sortActive(jobs: Job[]): Job[] {
   return jobs
     .filter((job) => ACTIVE_STATUSES.includes(job.status))
-    .sort((a, b) => (ACTIVE_RANK[a.status] ?? 9) - (ACTIVE_RANK[b.status] ?? 9) || byRunOrder(a, b));
+    .sort(
+      (a, b) => (ACTIVE_RANK[a.status] ?? 9) - (ACTIVE_RANK[b.status] ?? 9) || byRunOrder(a, b),
+    );
 }
 
 /** Most recently finished first. */
