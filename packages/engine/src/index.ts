@@ -8,3 +8,6 @@ export type * from './transfer/file-transfer-api';
 export type * from './transfer/bandwidth';
 export * from './paths';
 export type * from './sources/source-resolver';
+export { createDownloadManager } from './jobs/download-manager';
+export type { DownloadManagerOptions } from './jobs/download-manager';
+export { directUrlResolver, parseDirectUrl, fileNameFromUrl } from './sources/direct-url';

@@ -51,6 +51,8 @@ export interface CivitaiFileChoice {
   size?: string;
   /** "fp32", "fp16", "bf16", "fp8", "nf4". */
   fp?: string;
+  /** GGUF quantisation, e.g. "Q8_0". */
+  quantType?: string;
   fileId?: number;
 }
 

@@ -1,0 +1,57 @@
+/**
+ * Before a job starts, the disk must hold what it still needs plus what the jobs already running
+ * (here or in another process) and the queued jobs ahead of it still need; otherwise it fails at
+ * once with DISK_FULL instead of filling the disk half-way. Sizes not yet known count as 0.
+ */
+import { ModeldockError } from '../errors';
+import type { JobRecord } from '../job-model';
+import type { ManagerContext } from './manager-context';
+import { formatBytes } from './human-bytes';
+
+/** Bytes a job still has to write (files not complete, with a known size). */
+export function remainingBytes(job: JobRecord): number {
+  let remaining = 0;
+  for (const file of job.files) {
+    if (file.status === 'completed' || file.status === 'present' || file.bytesTotal === null) continue;
+    remaining += Math.max(0, file.bytesTotal - file.bytesDone);
+  }
+  return remaining;
+}
+
+/** Queued jobs that would be claimed before `job`: higher priority, or same priority and earlier. */
+function runsBefore(other: JobRecord, job: JobRecord): boolean {
+  if (other.priority !== job.priority) return other.priority > job.priority;
+  return other.queueOrder < job.queueOrder;
+}
+
+export async function assertDiskSpaceFor(ctx: ManagerContext, job: JobRecord): Promise<void> {
+  const own = remainingBytes(job);
+  if (own === 0) return;
+  let others = 0;
+  let otherJobs = 0;
+  for (const other of await ctx.store.listActiveJobs()) {
+    if (other.id === job.id) continue;
+    const counts =
+      other.status === 'running' ||
+      other.status === 'verifying' ||
+      (other.status === 'queued' && runsBefore(other, job));
+    if (!counts) continue;
+    const need = remainingBytes(other);
+    if (need > 0) {
+      others += need;
+      otherJobs++;
+    }
+  }
+  const free = await ctx.fs.freeBytes(ctx.modelsRoot);
+  const needed = own + others;
+  if (needed <= free) return;
+  const shared =
+    otherJobs > 0
+      ? ` (${formatBytes(own)} for this download and ${formatBytes(others)} for ${otherJobs} other${otherJobs === 1 ? '' : 's'})`
+      : '';
+  throw new ModeldockError(
+    'DISK_FULL',
+    `Not enough disk space: ${formatBytes(needed)} needed, ${formatBytes(free)} free${shared}. Free up space or pause other downloads, then retry.`,
+    { details: { neededBytes: needed, freeBytes: free } },
+  );
+}

@@ -1,0 +1,149 @@
+/**
+ * `createDownloadManager`: wires the job layer together behind the `DownloadManager` contract.
+ * It receives every port (store, HTTP, file system, clock, logger) so the same code runs in the
+ * server, a CLI or a test with fakes.
+ */
+import path from 'node:path';
+import { resolveEngineConfig } from '../config';
+import type { EngineConfig } from '../config';
+import { ModeldockError } from '../errors';
+import type { Clock, CredentialProvider, FileSystem, HttpClient, JobStore, Logger } from '../ports';
+import type { SourceResolver } from '../sources/source-resolver';
+import type { TransferFile } from '../transfer/file-transfer-api';
+import { DestinationLocks } from './destination-locks';
+import type { BandwidthLimits, DownloadManager, ListQuery } from './download-manager-api';
+import { enqueueJob } from './enqueue-job';
+import { validateBandwidthLimit } from './enqueue-request';
+import { JobControl } from './job-control';
+import { JobEventHub } from './job-events';
+import { describeError } from './job-log';
+import { JobScheduler } from './job-scheduler';
+import type { JobRun, ManagerContext } from './manager-context';
+import { SecretUrlVault } from './secret-url-vault';
+import { recoverAtStartup } from './startup-recovery';
+import { createTokenBucketLimiter } from './token-bucket-limiter';
+import { JOB_STATUSES } from '../job-model';
+
+export interface DownloadManagerOptions {
+  store: JobStore;
+  http: HttpClient;
+  fs: FileSystem;
+  clock: Clock;
+  logger: Logger;
+  /** Folder every download lands in (created at start if missing). */
+  modelsRoot: string;
+  /** Identifies this process in leases; stable across restarts of the same worker if possible. */
+  workerId: string;
+  config?: Partial<EngineConfig>;
+  credentials?: CredentialProvider;
+  /** Hugging Face, Civitai…; the first that accepts an input resolves it, direct links otherwise. */
+  resolvers?: SourceResolver[];
+  /** The byte layer: moves one file's bytes, durable and verified. */
+  transferFile: TransferFile;
+  /** Release every running job's lease at start: true when no other process shares the store. */
+  recoverAllLeasesAtStart?: boolean;
+}
+
+const DEFAULT_LIST_LIMIT = 100;
+const MAX_LIST_LIMIT = 500;
+
+export function createDownloadManager(options: DownloadManagerOptions): DownloadManager {
+  if (typeof options.transferFile !== 'function') {
+    throw new ModeldockError('INTERNAL', 'createDownloadManager needs the byte layer: pass options.transferFile');
+  }
+  if (!options.workerId) throw new ModeldockError('INTERNAL', 'createDownloadManager needs a workerId');
+  const config = resolveEngineConfig(options.config);
+  const events = new JobEventHub(options.store, options.clock, options.logger);
+  const runs = new Map<string, JobRun>();
+  let scheduler: JobScheduler | null = null;
+
+  const ctx: ManagerContext = {
+    store: options.store,
+    http: options.http,
+    fs: options.fs,
+    clock: options.clock,
+    logger: options.logger,
+    config,
+    workerId: options.workerId,
+    credentials: options.credentials ?? (async () => null),
+    resolvers: options.resolvers ?? [],
+    transferFile: options.transferFile,
+    events,
+    secretUrls: new SecretUrlVault(),
+    globalLimiter: createTokenBucketLimiter(options.clock, config.globalBandwidthLimitBps),
+    runs,
+    modelsRoot: path.resolve(options.modelsRoot),
+    wakeScheduler: () => scheduler?.wake(),
+    now: () => new Date(options.clock.now()),
+  };
+  const control = new JobControl(ctx);
+  const locks = new DestinationLocks();
+  let starting: Promise<void> | null = null;
+  let stopping: Promise<void> | null = null;
+
+  async function start(): Promise<void> {
+    await ctx.fs.mkdir(ctx.modelsRoot);
+    ctx.modelsRoot = await ctx.fs.realpath(ctx.modelsRoot);
+    await events.init();
+    const report = await recoverAtStartup(ctx, { recoverAllLeases: options.recoverAllLeasesAtStart ?? false });
+    ctx.logger.info({ workerId: ctx.workerId, ...report }, 'download manager started');
+    if (stopping) return;
+    scheduler = new JobScheduler(ctx);
+    scheduler.start();
+  }
+
+  async function stop(): Promise<void> {
+    await starting?.catch(() => undefined);
+    await scheduler?.stopClaiming();
+    const active = [...runs.values()];
+    for (const run of active) run.stop('shutdown');
+    const results = await Promise.allSettled(active.map((run) => run.settled));
+    for (const result of results) {
+      if (result.status === 'rejected') {
+        ctx.logger.error({ message: describeError(result.reason) }, 'a job did not stop cleanly');
+      }
+    }
+    ctx.logger.info({ workerId: ctx.workerId, returnedToQueue: active.length }, 'download manager stopped');
+  }
+
+  return {
+    start() {
+      starting ??= start();
+      return starting;
+    },
+    stop() {
+      stopping ??= stop();
+      return stopping;
+    },
+    enqueue: (request) => enqueueJob(ctx, locks, request),
+    getJob: (jobId) => control.getJob(jobId),
+    async listJobs(query: ListQuery) {
+      const limit = query.limit ?? DEFAULT_LIST_LIMIT;
+      if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+        throw new ModeldockError('INVALID_INPUT', `limit must be a whole number from 1 to ${MAX_LIST_LIMIT}`);
+      }
+      const unknown = query.status?.find((status) => !JOB_STATUSES.includes(status));
+      if (unknown !== undefined) {
+        throw new ModeldockError('INVALID_INPUT', `"${String(unknown)}" is not a job status (use ${JOB_STATUSES.join(', ')})`);
+      }
+      const page = await ctx.store.listJobs({ statuses: query.status, limit, cursor: query.cursor ?? null });
+      return { items: page.items.map((job) => control.summarise(job)), nextCursor: page.nextCursor };
+    },
+    pause: (jobId) => control.pause(jobId),
+    resume: (jobId) => control.resume(jobId),
+    cancel: (jobId) => control.cancel(jobId),
+    retry: (jobId) => control.retry(jobId),
+    setPriority: (jobId, priority) => control.setPriority(jobId, priority),
+    moveToTop: (jobId) => control.moveToTop(jobId),
+    setJobBandwidthLimit: (jobId, bytesPerSecond) => control.setJobBandwidthLimit(jobId, bytesPerSecond),
+    setGlobalBandwidthLimit(bytesPerSecond: number | null): BandwidthLimits {
+      ctx.globalLimiter.setRate(validateBandwidthLimit(bytesPerSecond));
+      ctx.logger.info({ globalBandwidthLimitBps: ctx.globalLimiter.rate }, 'global bandwidth limit changed');
+      return { globalBps: ctx.globalLimiter.rate };
+    },
+    getBandwidthLimits: () => ({ globalBps: ctx.globalLimiter.rate }),
+    clearFinished: () => control.clearFinished(),
+    subscribe: (listener) => events.subscribe(listener),
+    eventsAfter: (lastEventId, jobId) => events.eventsAfter(lastEventId, jobId),
+  };
+}

@@ -1,0 +1,170 @@
+/**
+ * `enqueue`: validate the request, resolve it into files (first resolver that accepts the input,
+ * else a direct link), then, with the destinations locked: attach to an active job already writing
+ * them, report files already present, or create the job. Bad input throws and writes nothing.
+ */
+import { ModeldockError, toModeldockError } from '../errors';
+import type { JobRecord } from '../job-model';
+import type { NewFile } from '../ports';
+import { absoluteDestination } from '../paths/confine-path';
+import { sanitizeFileName } from '../paths/sanitize-file-name';
+import { redactUrl } from '../secrets/redact';
+import { directUrlResolver } from '../sources/direct-url';
+import type { ResolvedFile, ResolvedSource } from '../sources/source-resolver';
+import type { DestinationLocks } from './destination-locks';
+import type { EnqueueRequest, EnqueueResult } from './download-manager-api';
+import { validateEnqueueRequest } from './enqueue-request';
+import type { ValidatedEnqueueRequest } from './enqueue-request';
+import { checkExistingDestination } from './existing-destination';
+import type { DestinationCheck } from './existing-destination';
+import { logJobStatus } from './job-log';
+import type { ManagerContext } from './manager-context';
+import { SecretUrlVault } from './secret-url-vault';
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+export async function enqueueJob(
+  ctx: ManagerContext,
+  locks: DestinationLocks,
+  request: EnqueueRequest,
+): Promise<EnqueueResult> {
+  const validated = validateEnqueueRequest(request);
+  const resolved = await resolveSource(ctx, validated);
+  const files = checkResolvedFiles(ctx, resolved);
+  const destinations = files.map((file) => file.relativePath);
+
+  return locks.withLocks(destinations, async () => {
+    const attachedTo = await findJobWritingAll(ctx, destinations);
+    if (attachedTo) {
+      logJobStatus(ctx.logger, attachedTo, 'request attached to the job already downloading it');
+      return { jobId: attachedTo.id, attached: true, alreadyPresent: false };
+    }
+
+    const checks: DestinationCheck[] = [];
+    for (const file of files) {
+      checks.push(
+        file.status === 'present'
+          ? { present: true, bytes: file.bytesTotal, sha256: file.expectedSha256 }
+          : await checkExistingDestination(ctx.fs, ctx.modelsRoot, file),
+      );
+    }
+    const allPresent = checks.every((check) => check.present);
+
+    let job = await ctx.store.createJob(
+      {
+        source: redactUrl(resolved.source),
+        kind: resolved.kind,
+        priority: validated.priority,
+        bandwidthLimitBps: validated.bandwidthLimitBps,
+        onFileFailure: validated.onFileFailure,
+        status: allPresent ? 'completed' : 'queued',
+        files: files.map((file, index) => toNewFile(file, checks[index]!)),
+      },
+      ctx.now(),
+    );
+    job = await recordPresentFiles(ctx, job, checks, allPresent);
+    if (resolved.warnings && resolved.warnings.length > 0) {
+      job = (await ctx.store.updateJob(job.id, { warnings: [...new Set(resolved.warnings)] }, ctx.now())) ?? job;
+    }
+    for (const created of job.files) {
+      const original = files[created.index];
+      if (original) ctx.secretUrls.remember(created.id, original.url);
+    }
+
+    await ctx.events.record('created', job);
+    if (allPresent) {
+      logJobStatus(ctx.logger, job, 'already present, nothing to download', { files: job.files.length });
+    } else {
+      logJobStatus(ctx.logger, job, 'job queued', { files: job.files.length, priority: job.priority });
+      ctx.wakeScheduler();
+    }
+    return { jobId: job.id, attached: false, alreadyPresent: allPresent };
+  });
+}
+
+async function resolveSource(ctx: ManagerContext, request: ValidatedEnqueueRequest): Promise<ResolvedSource> {
+  const resolver = ctx.resolvers.find((candidate) => candidate.accepts(request.url)) ?? directUrlResolver;
+  try {
+    return await resolver.resolve(request, {
+      http: ctx.http,
+      fs: ctx.fs,
+      clock: ctx.clock,
+      logger: ctx.logger,
+      config: ctx.config,
+      credentials: ctx.credentials,
+      modelsRoot: ctx.modelsRoot,
+    });
+  } catch (error) {
+    throw toModeldockError(error);
+  }
+}
+
+/** Re-checks what a resolver produced: names safe, destinations inside the root and distinct. */
+function checkResolvedFiles(ctx: ManagerContext, resolved: ResolvedSource): ResolvedFile[] {
+  if (resolved.files.length === 0) {
+    throw new ModeldockError('INVALID_INPUT', `Nothing to download at ${redactUrl(resolved.source)}: it lists no files`);
+  }
+  const seen = new Set<string>();
+  return resolved.files.map((file) => {
+    absoluteDestination(ctx.modelsRoot, file.relativePath);
+    if (file.relativePath === '' || seen.has(file.relativePath)) {
+      throw new ModeldockError('INVALID_INPUT', `Two files of this download would be saved as "${file.relativePath}"`);
+    }
+    seen.add(file.relativePath);
+    const lastSegment = file.relativePath.split('/').pop() ?? file.relativePath;
+    const expected = file.expectedSha256?.trim().toLowerCase() ?? null;
+    return {
+      ...file,
+      name: sanitizeFileName(file.name) ?? lastSegment,
+      expectedSha256: expected !== null && SHA256_HEX.test(expected) ? expected : null,
+    };
+  });
+}
+
+/** The active job writing every one of these destinations; a partial overlap is a conflict. */
+async function findJobWritingAll(ctx: ManagerContext, destinations: string[]): Promise<JobRecord | null> {
+  const active = await ctx.store.findActiveJobByDestination(destinations);
+  if (!active) return null;
+  const itsDestinations = new Set(active.files.map((file) => file.relativePath));
+  const shared = destinations.filter((destination) => itsDestinations.has(destination));
+  if (shared.length === destinations.length) return active;
+  throw new ModeldockError(
+    'DESTINATION_EXISTS',
+    `"${shared[0] ?? destinations[0]}" is already being downloaded by another download (${active.id}). Wait for it to finish, or choose another folder.`,
+  );
+}
+
+function toNewFile(file: ResolvedFile, check: DestinationCheck): NewFile {
+  return {
+    url: SecretUrlVault.storable(file.url),
+    name: file.name,
+    relativePath: file.relativePath,
+    bytesTotal: check.present ? (check.bytes ?? file.bytesTotal) : file.bytesTotal,
+    expectedSha256: file.expectedSha256,
+    credential: file.credential,
+    revision: file.revision,
+    status: check.present ? 'present' : 'queued',
+  };
+}
+
+/** A present file counts as fully done, with the hash it was checked against. */
+async function recordPresentFiles(
+  ctx: ManagerContext,
+  job: JobRecord,
+  checks: DestinationCheck[],
+  allPresent: boolean,
+): Promise<JobRecord> {
+  let changed = false;
+  for (const file of job.files) {
+    const check = checks[file.index];
+    if (!check?.present) continue;
+    const bytes = check.bytes ?? file.bytesTotal ?? 0;
+    await ctx.store.updateFile(file.id, { bytesDone: bytes, bytesTotal: bytes, sha256: check.sha256, status: 'present' }, ctx.now());
+    changed = true;
+  }
+  if (allPresent) {
+    await ctx.store.updateJob(job.id, { finishedAt: ctx.now(), status: 'completed' }, ctx.now());
+  }
+  if (!changed) return job;
+  return (await ctx.store.getJob(job.id)) ?? job;
+}

@@ -1,0 +1,52 @@
+/**
+ * A file can already sit at a destination that no running job writes: downloaded earlier, copied in
+ * by hand, or another tool's. It is never overwritten silently. When it is the expected file (same
+ * SHA-256 when one is known, else the same size when that is known) it is reported as present and
+ * nothing is downloaded; otherwise the request fails with DESTINATION_EXISTS and says what to do.
+ */
+import { ModeldockError } from '../errors';
+import type { FileSystem } from '../ports';
+import type { NewFile } from '../ports';
+import { absoluteDestination, assertRealPathInsideRoot } from '../paths/confine-path';
+import { sha256OfFile } from './file-sha256';
+import { formatBytes } from './human-bytes';
+
+export interface DestinationCheck {
+  present: boolean;
+  /** Size on disk when present. */
+  bytes: number | null;
+  /** Hash computed when it was checked against an expected one. */
+  sha256: string | null;
+}
+
+const WHAT_TO_DO = 'Move or delete it, or choose another folder or file name, then try again.';
+
+export async function checkExistingDestination(
+  fs: FileSystem,
+  modelsRoot: string,
+  file: NewFile,
+): Promise<DestinationCheck> {
+  const absolutePath = absoluteDestination(modelsRoot, file.relativePath);
+  await assertRealPathInsideRoot(fs, modelsRoot, absolutePath);
+  const stat = await fs.stat(absolutePath);
+  if (!stat) return { present: false, bytes: null, sha256: null };
+  if (!stat.isFile) {
+    throw new ModeldockError('DESTINATION_EXISTS', `"${file.relativePath}" already exists and is a folder. ${WHAT_TO_DO}`);
+  }
+  if (file.bytesTotal !== null && stat.size !== file.bytesTotal) {
+    throw new ModeldockError(
+      'DESTINATION_EXISTS',
+      `"${file.relativePath}" already exists with a different size (${formatBytes(stat.size)} on disk, ${formatBytes(file.bytesTotal)} expected). ${WHAT_TO_DO}`,
+    );
+  }
+  if (file.expectedSha256 === null) return { present: true, bytes: stat.size, sha256: null };
+  const actual = await sha256OfFile(fs, absolutePath);
+  if (actual !== file.expectedSha256) {
+    throw new ModeldockError(
+      'DESTINATION_EXISTS',
+      `"${file.relativePath}" already exists but is not the expected file (its SHA-256 differs). ${WHAT_TO_DO}`,
+      { details: { expectedSha256: file.expectedSha256, actualSha256: actual } },
+    );
+  }
+  return { present: true, bytes: stat.size, sha256: actual };
+}

@@ -1,0 +1,179 @@
+/**
+ * What a user can do to a job: pause, resume, cancel, retry, reprioritise, move to the top, limit
+ * its bandwidth, clear finished jobs. A job running in this process is stopped first and its run
+ * awaited (so its durable offsets are recorded and nothing writes behind our back); a job running
+ * elsewhere is changed in the store, and its worker notices at the next lease renewal.
+ */
+import { ModeldockError } from '../errors';
+import { toJobSummary } from '../job-model';
+import type { JobRecord, JobSummary } from '../job-model';
+import type { JobPatch } from '../ports';
+import type { StoredEventType } from './job-events';
+import { logJobStatus } from './job-log';
+import { checkTransition } from './job-transitions';
+import type { JobAction } from './job-transitions';
+import type { ManagerContext, StopReason } from './manager-context';
+import { discardUnfinishedFiles, removePartialFiles } from './partial-files';
+import { validateBandwidthLimit, validatePriority } from './enqueue-request';
+
+const MAX_JOB_ID_LENGTH = 100;
+
+export class JobControl {
+  constructor(private readonly ctx: ManagerContext) {}
+
+  async getJob(jobId: string): Promise<JobSummary> {
+    return this.summarise(await this.load(jobId));
+  }
+
+  summarise(job: JobRecord): JobSummary {
+    return toJobSummary(job, this.ctx.runs.get(job.id)?.live());
+  }
+
+  async pause(jobId: string): Promise<JobSummary> {
+    return this.changeStatus(jobId, 'pause', 'paused', async (job) => {
+      await this.requeueInterruptedFiles(job);
+      return { status: 'paused', stalled: null, speedBps: 0, releaseLease: true };
+    });
+  }
+
+  async resume(jobId: string): Promise<JobSummary> {
+    const summary = await this.changeStatus(jobId, 'resume', null, async () => ({
+      status: 'queued',
+      stalled: null,
+      error: null,
+      releaseLease: true,
+    }));
+    this.ctx.wakeScheduler();
+    return summary;
+  }
+
+  async cancel(jobId: string): Promise<JobSummary> {
+    return this.changeStatus(jobId, 'cancel', 'cancelled', async (job) => {
+      // Stopped (or never run here): remove what it wrote so far. A worker elsewhere that has not yet
+      // noticed removes its own temp files once it sees the job cancelled.
+      await discardUnfinishedFiles(this.ctx, job.files);
+      return { status: 'cancelled', finishedAt: this.ctx.now(), stalled: null, speedBps: 0, releaseLease: true };
+    });
+  }
+
+  async retry(jobId: string): Promise<JobSummary> {
+    const summary = await this.changeStatus(jobId, 'retry', null, async (job) => {
+      for (const file of job.files) {
+        if (file.status === 'failed' || file.status === 'cancelled') {
+          await this.ctx.store.updateFile(file.id, { status: 'queued', error: null }, this.ctx.now());
+        }
+      }
+      return { status: 'queued', error: null, stalled: null, finishedAt: null, attempts: 0, releaseLease: true };
+    });
+    this.ctx.wakeScheduler();
+    return summary;
+  }
+
+  async setPriority(jobId: string, priority: number): Promise<JobSummary> {
+    const value = validatePriority(priority);
+    const summary = await this.changeSettings(jobId, 'setPriority', async () => ({ priority: value }));
+    this.ctx.wakeScheduler();
+    return summary;
+  }
+
+  async moveToTop(jobId: string): Promise<JobSummary> {
+    const summary = await this.changeSettings(jobId, 'moveToTop', async () => ({
+      queueOrder: (await this.ctx.store.minQueueOrder()) - 1,
+    }));
+    this.ctx.wakeScheduler();
+    return summary;
+  }
+
+  async setJobBandwidthLimit(jobId: string, bytesPerSecond: number | null): Promise<JobSummary> {
+    const limit = validateBandwidthLimit(bytesPerSecond);
+    const summary = await this.changeSettings(jobId, 'setBandwidthLimit', async () => ({ bandwidthLimitBps: limit }));
+    this.ctx.runs.get(jobId)?.setBandwidthLimit(limit);
+    return summary;
+  }
+
+  /** Removes finished jobs and the partial files of those that did not complete; completed files stay. */
+  async clearFinished(): Promise<number> {
+    const jobIds = await this.ctx.store.listFinishedJobIds();
+    if (jobIds.length === 0) return 0;
+    const removedFileIds: string[] = [];
+    for (const jobId of jobIds) {
+      const job = await this.ctx.store.getJob(jobId);
+      if (!job) continue;
+      if (job.status !== 'completed') await removePartialFiles(this.ctx.fs, this.ctx.modelsRoot, job.files, this.ctx.logger);
+      removedFileIds.push(...job.files.map((file) => file.id));
+    }
+    const removed = await this.ctx.store.deleteJobs(jobIds);
+    this.ctx.secretUrls.forget(removedFileIds);
+    for (const jobId of jobIds) await this.ctx.events.recordRemoved(jobId);
+    this.ctx.logger.info({ removed }, 'finished jobs cleared');
+    return removed;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private async load(jobId: string): Promise<JobRecord> {
+    if (typeof jobId !== 'string' || jobId.length === 0 || jobId.length > MAX_JOB_ID_LENGTH) {
+      throw new ModeldockError('INVALID_INPUT', 'A job id is required');
+    }
+    const job = await this.ctx.store.getJob(jobId);
+    if (!job) {
+      throw new ModeldockError('JOB_NOT_FOUND', `No download with id ${jobId}: it may have been cleared from the list`);
+    }
+    return job;
+  }
+
+  /**
+   * Checks the transition, stops a local run when `stopWith` says so and waits for it, re-checks
+   * (the run may have finished meanwhile), then writes the new status and publishes it.
+   */
+  private async changeStatus(
+    jobId: string,
+    action: JobAction,
+    stopWith: StopReason | null,
+    buildPatch: (job: JobRecord) => Promise<JobPatch>,
+  ): Promise<JobSummary> {
+    let job = await this.load(jobId);
+    if (checkTransition(action, job.status) === 'unchanged') return this.summarise(job);
+    const run = this.ctx.runs.get(jobId);
+    if (run && stopWith) {
+      run.stop(stopWith);
+      await run.settled;
+      job = await this.load(jobId);
+      if (checkTransition(action, job.status) === 'unchanged') return this.summarise(job);
+    }
+    const previous = job.status;
+    const updated = await this.ctx.store.updateJob(jobId, await buildPatch(job), this.ctx.now());
+    if (!updated) throw new ModeldockError('JOB_NOT_FOUND', `No download with id ${jobId}: it was removed meanwhile`);
+    await this.publish('status', updated);
+    logJobStatus(this.ctx.logger, updated, `job ${updated.status}`, { previousStatus: previous, action });
+    return this.summarise(updated);
+  }
+
+  private async changeSettings(
+    jobId: string,
+    action: JobAction,
+    buildPatch: (job: JobRecord) => Promise<JobPatch>,
+  ): Promise<JobSummary> {
+    const job = await this.load(jobId);
+    checkTransition(action, job.status);
+    const patch = await buildPatch(job);
+    const updated = await this.ctx.store.updateJob(jobId, patch, this.ctx.now());
+    if (!updated) throw new ModeldockError('JOB_NOT_FOUND', `No download with id ${jobId}: it was removed meanwhile`);
+    await this.publish('updated', updated);
+    logJobStatus(this.ctx.logger, updated, 'job settings changed', { action, ...patch });
+    return this.summarise(updated);
+  }
+
+  /** Files a run left mid-transfer wait again in the queue (the run, if any, has already settled). */
+  private async requeueInterruptedFiles(job: JobRecord): Promise<void> {
+    for (const file of job.files) {
+      if (file.status === 'running' || file.status === 'verifying') {
+        await this.ctx.store.updateFile(file.id, { status: 'queued' }, this.ctx.now());
+      }
+    }
+  }
+
+  private async publish(type: StoredEventType, job: JobRecord): Promise<void> {
+    await this.ctx.events.record(type, job, this.ctx.runs.get(job.id)?.live());
+  }
+}

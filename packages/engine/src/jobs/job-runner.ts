@@ -1,0 +1,531 @@
+/**
+ * Runs one claimed job in this process: checks disk space, hands each file to the byte layer (small
+ * files several at once, large ones alone), records durable progress and file statuses as they
+ * happen, and ends the job completed, failed, or stopped for the reason it was asked to stop.
+ *
+ * The job's own status is only written while this worker holds the lease (ownerId-guarded), so a
+ * pause or cancel decided elsewhere always wins; file progress is written unguarded because the
+ * bytes it records are fsynced and true whoever owns the job.
+ */
+import { ModeldockError, toJobError } from '../errors';
+import type { JobError } from '../errors';
+import type { FileRecord, JobRecord, JobStatus, LiveProgress, StalledState } from '../job-model';
+import type { FilePatch, JobPatch } from '../ports';
+import type { BandwidthLimiter } from '../transfer/bandwidth';
+import type {
+  FileTransferCallbacks,
+  FileTransferContext,
+  FileTransferResult,
+} from '../transfer/file-transfer-api';
+import { assertDiskSpaceFor } from './disk-reservation';
+import { planFileBatches, runWithConcurrency } from './file-run-plan';
+import { describeError, logJobError, logJobStatus } from './job-log';
+import { keepLease } from './lease-keeper';
+import type { JobRun, ManagerContext, StopReason } from './manager-context';
+import { discardUnfinishedFiles, removeCompletedFile } from './partial-files';
+import { JobProgress } from './progress-events';
+import { createTokenBucketLimiter } from './token-bucket-limiter';
+
+interface FileFailure {
+  file: FileRecord;
+  jobError: JobError;
+}
+
+/** Codes after which the file's partial bytes were discarded by the byte layer. */
+const DISCARDED_BYTES_CODES = new Set(['HASH_MISMATCH', 'UPSTREAM_CHANGED']);
+
+/** Failures after which the job's other files would fail the same way: stop them at once. */
+const JOB_WIDE_FAILURE_CODES = new Set(['DISK_FULL']);
+
+export function startJobRun(ctx: ManagerContext, claimed: JobRecord): JobRun {
+  return new JobRunner(ctx, claimed);
+}
+
+class JobRunner implements JobRun {
+  readonly jobId: string;
+  readonly settled: Promise<void>;
+  lostToStatus: JobStatus | null | undefined = undefined;
+
+  private job: JobRecord;
+  private readonly controller = new AbortController();
+  /** Stops the job's other files when one failure ends the job (rollback, disk full). */
+  private readonly halt = new AbortController();
+  private stopReason: StopReason | null = null;
+  private readonly jobLimiter: BandwidthLimiter;
+  private readonly progress: JobProgress;
+  private readonly warnings: Set<string>;
+  private readonly verifyingFileIds = new Set<string>();
+  /** Writes started from synchronous callbacks, chained so they land in order. */
+  private background: Promise<void> = Promise.resolve();
+  private lastHeartbeatAt: number;
+
+  constructor(
+    private readonly ctx: ManagerContext,
+    claimed: JobRecord,
+  ) {
+    this.jobId = claimed.id;
+    this.job = claimed;
+    this.jobLimiter = createTokenBucketLimiter(ctx.clock, claimed.bandwidthLimitBps);
+    this.progress = new JobProgress(() => this.job, ctx.events, ctx.clock, ctx.config.progressIntervalMs);
+    this.warnings = new Set(claimed.warnings);
+    this.lastHeartbeatAt = ctx.clock.now();
+    this.settled = this.run();
+  }
+
+  stop(reason: StopReason): void {
+    if (this.controller.signal.aborted) return;
+    this.stopReason = reason;
+    this.controller.abort(reason);
+  }
+
+  live(): LiveProgress {
+    return this.progress.live();
+  }
+
+  setBandwidthLimit(bytesPerSecond: number | null): void {
+    this.jobLimiter.setRate(bytesPerSecond);
+    this.job = { ...this.job, bandwidthLimitBps: bytesPerSecond };
+  }
+
+  private get stopped(): boolean {
+    return this.controller.signal.aborted;
+  }
+
+  private async run(): Promise<void> {
+    const lease = keepLease({
+      store: this.ctx.store,
+      clock: this.ctx.clock,
+      logger: this.ctx.logger,
+      jobId: this.jobId,
+      workerId: this.ctx.workerId,
+      leaseMs: this.ctx.config.leaseMs,
+      onLost: (status) => this.loseLease(status),
+      onRenewed: () => this.refreshSettings(),
+    });
+    try {
+      await this.execute();
+    } catch (error) {
+      await this.failUnexpectedly(error);
+    } finally {
+      lease.stop();
+      this.progress.close();
+      await this.background;
+    }
+  }
+
+  private async execute(): Promise<void> {
+    const started = await this.updateJobGuarded({
+      startedAt: this.job.startedAt ?? this.ctx.now(),
+      stalled: null,
+      error: null,
+      finishedAt: null,
+      speedBps: 0,
+    });
+    if (!started) {
+      await this.noteLostLease();
+      return this.finishStopped();
+    }
+    await this.ctx.events.record('status', this.job);
+    logJobStatus(this.ctx.logger, this.job, 'job running', {
+      workerId: this.ctx.workerId,
+      files: this.job.files.length,
+    });
+    if (this.stopped) return this.finishStopped();
+    try {
+      await assertDiskSpaceFor(this.ctx, this.job);
+    } catch (error) {
+      return this.finishFailed([], error);
+    }
+    const failures = await this.transferPendingFiles();
+    if (this.stopped) return this.finishStopped();
+    if (failures.length > 0) return this.finishFailed(failures);
+    return this.finishCompleted();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Files
+  // ---------------------------------------------------------------------------------------------
+
+  private get mustStopStarting(): boolean {
+    return this.controller.signal.aborted || this.halt.signal.aborted;
+  }
+
+  private async transferPendingFiles(): Promise<FileFailure[]> {
+    const failures: FileFailure[] = [];
+    const isBundle = this.job.files.length > 1;
+    for (const batch of planFileBatches(this.job.files, this.ctx.config.segmentThresholdBytes)) {
+      if (this.mustStopStarting) break;
+      await runWithConcurrency(
+        batch.files,
+        batch.parallel,
+        async (file) => {
+          const failure = await this.transferOne(file);
+          if (!failure) return;
+          failures.push(failure);
+          const endsJob =
+            JOB_WIDE_FAILURE_CODES.has(failure.jobError.code) || (isBundle && this.job.onFileFailure === 'rollback');
+          if (endsJob) this.halt.abort('halted');
+        },
+        () => this.mustStopStarting,
+      );
+    }
+    return failures;
+  }
+
+  private fileById(fileId: string): FileRecord {
+    const file = this.job.files.find((candidate) => candidate.id === fileId);
+    if (!file) throw new ModeldockError('INTERNAL', `File ${fileId} is not part of job ${this.jobId}`);
+    return file;
+  }
+
+  private patchFileMirror(fileId: string, patch: Partial<FileRecord>): void {
+    this.job = {
+      ...this.job,
+      files: this.job.files.map((file) => (file.id === fileId ? { ...file, ...patch } : file)),
+    };
+  }
+
+  private async writeFile(fileId: string, patch: FilePatch): Promise<void> {
+    await this.ctx.store.updateFile(fileId, patch, this.ctx.now());
+    this.patchFileMirror(fileId, patch as Partial<FileRecord>);
+  }
+
+  /** Returns the failure, or null when the file completed or the job was told to stop. */
+  private async transferOne(planned: FileRecord): Promise<FileFailure | null> {
+    const signal = AbortSignal.any([this.controller.signal, this.halt.signal]);
+    const url = this.ctx.secretUrls.urlToFetch(planned.id, planned.url);
+    if (url === null) {
+      return this.recordFileFailure(
+        planned.id,
+        new ModeldockError(
+          'SIGNED_URL_EXPIRED',
+          `The link for ${planned.name} carried a token or signature, which modeldock never stores, and it was lost when the server restarted. Paste the link again to download it.`,
+        ),
+      );
+    }
+    await this.setFileRunning(planned.id);
+    const file = this.fileById(planned.id);
+    this.progress.startFile(file);
+    const context: FileTransferContext = {
+      http: this.ctx.http,
+      fs: this.ctx.fs,
+      clock: this.ctx.clock,
+      logger: this.ctx.logger,
+      config: this.ctx.config,
+      credentials: this.ctx.credentials,
+      modelsRoot: this.ctx.modelsRoot,
+      limiters: [this.ctx.globalLimiter, this.jobLimiter],
+      signal,
+    };
+    try {
+      const result = await this.ctx.transferFile({ ...file, url }, context, this.callbacksFor(file.id));
+      await this.recordFileCompleted(file.id, result);
+      return null;
+    } catch (error) {
+      // Aborted on purpose (pause, cancel, shutdown, lost lease, a sibling's failure): not a failure.
+      if (signal.aborted) return null;
+      return this.recordFileFailure(file.id, error);
+    }
+  }
+
+  private async setFileRunning(fileId: string): Promise<void> {
+    await this.writeFile(fileId, { status: 'running', error: null });
+    // A job claimed back in 'verifying' that has bytes to move again is running.
+    if (this.job.status === 'verifying') {
+      const updated = await this.updateJobGuarded({ status: 'running' });
+      if (updated) await this.ctx.events.record('status', this.job, this.progress.live());
+      else await this.noteLostLease();
+    }
+    this.progress.changed();
+  }
+
+  private callbacksFor(fileId: string): FileTransferCallbacks {
+    return {
+      onBytesReceived: (bytesReceived) => this.progress.received(fileId, bytesReceived),
+      onDurable: async (durable) => {
+        await this.writeFile(fileId, {
+          bytesDone: durable.bytesDone,
+          segments: durable.segments,
+          validator: durable.validator,
+          bytesTotal: durable.bytesTotal,
+        });
+        await this.heartbeat();
+      },
+      onVerifying: () => {
+        if (!this.verifyingFileIds.has(fileId)) {
+          this.verifyingFileIds.add(fileId);
+          this.inBackground(() => this.enterVerifying(fileId));
+        }
+        this.progress.changed();
+        this.inBackground(() => this.heartbeat());
+      },
+      onStalled: (state) => this.inBackground(() => this.recordStalled(state)),
+    };
+  }
+
+  private inBackground(task: () => Promise<void>): void {
+    this.background = this.background.then(task).catch((error: unknown) => {
+      this.ctx.logger.warn({ jobId: this.jobId, message: describeError(error) }, 'could not record job progress');
+    });
+  }
+
+  private async enterVerifying(fileId: string): Promise<void> {
+    if (this.stopped) return;
+    await this.writeFile(fileId, { status: 'verifying' });
+    const stillTransferring = this.job.files.some((file) => file.status === 'queued' || file.status === 'running');
+    if (stillTransferring || this.job.status !== 'running') return;
+    const updated = await this.updateJobGuarded({ status: 'verifying' });
+    if (!updated) return this.noteLostLease();
+    await this.ctx.events.record('status', this.job, this.progress.live());
+    logJobStatus(this.ctx.logger, this.job, 'job verifying');
+  }
+
+  private async recordStalled(state: StalledState | null): Promise<void> {
+    if (this.stopped) return;
+    const updated = await this.updateJobGuarded(state ? { stalled: state, speedBps: 0 } : { stalled: null });
+    if (!updated) return this.noteLostLease();
+    await this.ctx.events.record('updated', this.job, this.progress.live());
+    if (state) {
+      this.ctx.logger.warn(
+        {
+          jobId: this.jobId,
+          status: this.job.status,
+          code: state.code,
+          message: state.reason,
+          attempt: state.attempt,
+          nextAttemptAt: state.nextAttemptAt,
+        },
+        'job stalled, retrying',
+      );
+    }
+  }
+
+  /** Proves the job is alive (for stale detection) and records its speed, at most once per sync interval. */
+  private async heartbeat(): Promise<void> {
+    const now = this.ctx.clock.now();
+    if (this.stopped || now - this.lastHeartbeatAt < this.ctx.config.syncIntervalMs) return;
+    this.lastHeartbeatAt = now;
+    const updated = await this.updateJobGuarded({ speedBps: this.progress.speedBps() });
+    if (!updated) await this.noteLostLease();
+  }
+
+  private async recordFileCompleted(fileId: string, result: FileTransferResult): Promise<void> {
+    await this.background;
+    await this.writeFile(fileId, {
+      status: 'completed',
+      bytesDone: result.bytesTotal,
+      bytesTotal: result.bytesTotal,
+      sha256: result.sha256,
+      format: result.format,
+      validator: result.validator,
+      segments: null,
+      error: null,
+    });
+    this.progress.forgetFile(fileId);
+    for (const warning of result.warnings) this.warnings.add(warning);
+    this.progress.changed();
+    const file = this.fileById(fileId);
+    this.ctx.logger.info(
+      { jobId: this.jobId, file: file.relativePath, bytes: result.bytesTotal, format: result.format },
+      'file completed',
+    );
+  }
+
+  private async recordFileFailure(fileId: string, error: unknown): Promise<FileFailure> {
+    await this.background;
+    const jobError = toJobError(error, this.ctx.clock.now());
+    const patch: FilePatch = { status: 'failed', error: jobError };
+    if (DISCARDED_BYTES_CODES.has(jobError.code)) Object.assign(patch, { bytesDone: 0, segments: null, validator: null });
+    await this.writeFile(fileId, patch);
+    this.progress.forgetFile(fileId);
+    const file = this.fileById(fileId);
+    logJobError(this.ctx.logger, 'warn', this.job, jobError, 'file failed', { file: file.relativePath });
+    return { file, jobError };
+  }
+
+  /** Files interrupted mid-transfer never failed: they wait in the queue with their durable offset. */
+  private async requeueInterruptedFiles(): Promise<void> {
+    for (const file of this.job.files) {
+      if (file.status === 'running' || file.status === 'verifying') await this.writeFile(file.id, { status: 'queued' });
+    }
+    this.verifyingFileIds.clear();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Endings
+  // ---------------------------------------------------------------------------------------------
+
+  private async finishCompleted(): Promise<void> {
+    await this.background;
+    this.progress.close();
+    const updated = await this.updateJobGuarded({
+      status: 'completed',
+      finishedAt: this.ctx.now(),
+      error: null,
+      stalled: null,
+      speedBps: 0,
+      attempts: 0,
+      warnings: [...this.warnings],
+      releaseLease: true,
+    });
+    if (!updated) {
+      await this.noteLostLease();
+      return this.finishStopped();
+    }
+    await this.ctx.events.record('status', this.job);
+    const bytes = this.job.files.reduce((total, file) => total + (file.bytesTotal ?? file.bytesDone), 0);
+    logJobStatus(this.ctx.logger, this.job, 'job completed', { files: this.job.files.length, bytes });
+  }
+
+  private async finishFailed(failures: FileFailure[], jobLevelError?: unknown): Promise<void> {
+    await this.background;
+    this.progress.close();
+    await this.requeueInterruptedFiles();
+    const first = failures[0];
+    if (first && this.job.files.length > 1 && this.job.onFileFailure === 'rollback') {
+      await this.rollBackCompletedFiles(first);
+    }
+    const jobError = first ? this.describeFailures(failures) : toJobError(jobLevelError, this.ctx.clock.now());
+    const updated = await this.updateJobGuarded({
+      status: 'failed',
+      error: jobError,
+      finishedAt: this.ctx.now(),
+      stalled: null,
+      speedBps: 0,
+      warnings: [...this.warnings],
+      releaseLease: true,
+    });
+    if (!updated) {
+      await this.noteLostLease();
+      return this.finishStopped();
+    }
+    await this.ctx.events.record('status', this.job);
+    logJobError(this.ctx.logger, 'error', this.job, jobError, 'job failed');
+  }
+
+  /** The job's error: the first file's error, said in the context of the bundle. */
+  private describeFailures(failures: FileFailure[]): JobError {
+    const first = failures[0]!;
+    if (this.job.files.length === 1) return first.jobError;
+    const count = `${failures.length} of ${this.job.files.length} files failed`;
+    return { ...first.jobError, message: `${count}; ${first.file.name}: ${first.jobError.message}` };
+  }
+
+  private async rollBackCompletedFiles(cause: FileFailure): Promise<void> {
+    for (const file of this.job.files) {
+      if (file.status !== 'completed') continue;
+      await removeCompletedFile(this.ctx.fs, this.ctx.modelsRoot, file, this.ctx.logger);
+      await this.writeFile(file.id, {
+        status: 'failed',
+        bytesDone: 0,
+        sha256: null,
+        segments: null,
+        validator: null,
+        error: {
+          code: cause.jobError.code,
+          message: `Removed because ${cause.file.name} failed and this download is set to roll back as a whole`,
+          at: this.ctx.clock.now(),
+        },
+      });
+    }
+    this.ctx.logger.warn(
+      { jobId: this.jobId, status: this.job.status, code: cause.jobError.code, message: cause.jobError.message },
+      'bundle rolled back',
+    );
+  }
+
+  private async finishStopped(): Promise<void> {
+    await this.background;
+    this.progress.close();
+    switch (this.stopReason) {
+      case 'shutdown': {
+        await this.requeueInterruptedFiles();
+        const updated = await this.updateJobGuarded({ status: 'queued', stalled: null, speedBps: 0, releaseLease: true });
+        if (updated) {
+          await this.ctx.events.record('status', this.job);
+          logJobStatus(this.ctx.logger, this.job, 'job returned to the queue for shutdown');
+        }
+        return;
+      }
+      case 'paused':
+        // The pause itself (status, lease) is written by job control once this run has settled.
+        return this.requeueInterruptedFiles();
+      case 'cancelled':
+        // Job control removes the partial files once this run has settled.
+        return;
+      default:
+        return this.afterLeaseLost();
+    }
+  }
+
+  private async afterLeaseLost(): Promise<void> {
+    const lostTo = this.lostToStatus ?? null;
+    this.ctx.logger.warn(
+      {
+        jobId: this.jobId,
+        status: lostTo,
+        code: 'LEASE_LOST',
+        message: `This worker no longer holds the job (it is now ${lostTo ?? 'unknown'}); writing stopped`,
+      },
+      'job lease lost',
+    );
+    if (lostTo === 'cancelled') {
+      // Cancelled by another process while we were writing: our temp files may have outlived its cleanup.
+      const files = await discardUnfinishedFiles(this.ctx, this.job.files);
+      this.job = { ...this.job, files };
+    } else if (lostTo === 'paused' || lostTo === 'queued') {
+      await this.requeueInterruptedFiles();
+    }
+  }
+
+  private async failUnexpectedly(error: unknown): Promise<void> {
+    const jobError = toJobError(error, this.ctx.clock.now());
+    logJobError(this.ctx.logger, 'error', this.job, jobError, 'job run failed unexpectedly');
+    if (this.stopped) return;
+    try {
+      const updated = await this.updateJobGuarded({
+        status: 'failed',
+        error: jobError,
+        finishedAt: this.ctx.now(),
+        stalled: null,
+        speedBps: 0,
+        releaseLease: true,
+      });
+      if (updated) await this.ctx.events.record('status', this.job);
+    } catch (secondError) {
+      // The store itself is failing: the lease will expire and another attempt will pick the job up.
+      this.ctx.logger.error({ jobId: this.jobId, message: describeError(secondError) }, 'could not record the failure');
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Lease and settings
+  // ---------------------------------------------------------------------------------------------
+
+  private async updateJobGuarded(patch: JobPatch): Promise<JobRecord | null> {
+    const updated = await this.ctx.store.updateJob(this.jobId, patch, this.ctx.now(), this.ctx.workerId);
+    // File progress is tracked here ahead of the returned copy; keep ours.
+    if (updated) this.job = { ...updated, files: this.job.files };
+    return updated;
+  }
+
+  private loseLease(status: JobStatus | null): void {
+    if (this.lostToStatus === undefined) this.lostToStatus = status;
+    this.stop('lease-lost');
+  }
+
+  /** A guarded write found the job no longer ours: learn what it became, and stop writing. */
+  private async noteLostLease(): Promise<void> {
+    if (this.stopped && this.stopReason !== 'lease-lost') return;
+    const current = await this.ctx.store.getJob(this.jobId);
+    this.loseLease(current?.status ?? null);
+  }
+
+  private async refreshSettings(): Promise<void> {
+    const current = await this.ctx.store.getJob(this.jobId);
+    if (current && current.bandwidthLimitBps !== this.jobLimiter.rate) {
+      this.setBandwidthLimit(current.bandwidthLimitBps);
+    }
+  }
+}
+

@@ -1,0 +1,57 @@
+/**
+ * Which user actions each status allows. An action on a job already in the wanted state is a
+ * harmless repeat (a double click); anything else impossible is INVALID_STATE with the way out.
+ */
+import { ModeldockError } from '../errors';
+import type { JobStatus } from '../job-model';
+
+export type JobAction = 'pause' | 'resume' | 'cancel' | 'retry' | 'setPriority' | 'moveToTop' | 'setBandwidthLimit';
+
+interface ActionRule {
+  /** Statuses the action changes. */
+  from: readonly JobStatus[];
+  /** Statuses where the action has nothing left to do. */
+  unchanged: readonly JobStatus[];
+  verb: string;
+}
+
+const ACTIVE: readonly JobStatus[] = ['queued', 'running', 'paused', 'verifying'];
+
+const RULES: Record<JobAction, ActionRule> = {
+  pause: { from: ['queued', 'running', 'verifying'], unchanged: ['paused'], verb: 'pause' },
+  resume: { from: ['paused'], unchanged: ['queued', 'running', 'verifying'], verb: 'resume' },
+  cancel: { from: ACTIVE, unchanged: ['cancelled'], verb: 'cancel' },
+  retry: { from: ['failed', 'cancelled'], unchanged: [], verb: 'retry' },
+  setPriority: { from: ACTIVE, unchanged: [], verb: 'change the priority of' },
+  moveToTop: { from: ACTIVE, unchanged: [], verb: 'move' },
+  setBandwidthLimit: { from: ACTIVE, unchanged: [], verb: 'limit the bandwidth of' },
+};
+
+const WAY_OUT: Partial<Record<JobAction, Partial<Record<JobStatus, string>>>> = {
+  resume: {
+    failed: 'use Retry to try it again',
+    cancelled: 'use Retry to start it again',
+    completed: 'it has nothing left to download',
+  },
+  cancel: {
+    completed: 'the file is complete; use Clear finished to remove it from the list',
+    failed: 'it has already stopped; use Clear finished to remove it and its partial files',
+  },
+  retry: {
+    paused: 'use Resume to continue it',
+    completed: 'it has nothing left to download',
+    queued: 'it is already waiting to run',
+    running: 'it is already running',
+    verifying: 'it is already being verified',
+  },
+  pause: { completed: 'it has nothing left to download', failed: 'use Retry to try it again' },
+};
+
+/** 'apply' when the action changes the job, 'unchanged' when it is already done; throws otherwise. */
+export function checkTransition(action: JobAction, status: JobStatus): 'apply' | 'unchanged' {
+  const rule = RULES[action];
+  if (rule.from.includes(status)) return 'apply';
+  if (rule.unchanged.includes(status)) return 'unchanged';
+  const wayOut = WAY_OUT[action]?.[status] ?? 'it has already finished';
+  throw new ModeldockError('INVALID_STATE', `Cannot ${rule.verb} this download while it is ${status}: ${wayOut}.`);
+}

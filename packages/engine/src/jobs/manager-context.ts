@@ -1,0 +1,50 @@
+/**
+ * What every part of the download manager shares: the ports it was given, the resolved config, the
+ * event hub, the limiters and the registry of jobs running in this process.
+ */
+import type { EngineConfig } from '../config';
+import type { JobStatus, LiveProgress } from '../job-model';
+import type { Clock, CredentialProvider, FileSystem, HttpClient, JobStore, Logger } from '../ports';
+import type { SourceResolver } from '../sources/source-resolver';
+import type { BandwidthLimiter } from '../transfer/bandwidth';
+import type { TransferFile } from '../transfer/file-transfer-api';
+import type { JobEventHub } from './job-events';
+import type { SecretUrlVault } from './secret-url-vault';
+
+/** Why a running job stops before finishing; passed as the abort reason the byte layer sees. */
+export type StopReason = 'paused' | 'cancelled' | 'shutdown' | 'lease-lost';
+
+/** A job running in this process. */
+export interface JobRun {
+  readonly jobId: string;
+  /** Aborts the transfer at once; `settled` resolves once the durable offsets are recorded. */
+  stop(reason: StopReason): void;
+  readonly settled: Promise<void>;
+  /** Bytes received but not yet durable, and the current speed. */
+  live(): LiveProgress;
+  setBandwidthLimit(bytesPerSecond: number | null): void;
+  /** Set when the lease was lost: the status another process gave the job (null when unknown). */
+  readonly lostToStatus: JobStatus | null | undefined;
+}
+
+export interface ManagerContext {
+  readonly store: JobStore;
+  readonly http: HttpClient;
+  readonly fs: FileSystem;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly config: EngineConfig;
+  readonly workerId: string;
+  readonly credentials: CredentialProvider;
+  readonly resolvers: readonly SourceResolver[];
+  readonly transferFile: TransferFile;
+  readonly events: JobEventHub;
+  readonly secretUrls: SecretUrlVault;
+  readonly globalLimiter: BandwidthLimiter;
+  readonly runs: Map<string, JobRun>;
+  /** Absolute path of the models root; its real path once the manager has started. */
+  modelsRoot: string;
+  /** Asks the scheduler to look for work (after enqueue, resume, retry, a finished job). */
+  wakeScheduler(): void;
+  now(): Date;
+}

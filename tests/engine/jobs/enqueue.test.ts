@@ -1,0 +1,327 @@
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ModeldockError, relativeDestination } from '@modeldock/engine';
+import type { EnqueueRequest, ResolvedSource, SourceResolver } from '@modeldock/engine';
+import { createHarness } from './helpers/harness';
+import type { Harness } from './helpers/harness';
+
+let harness: Harness;
+afterEach(async () => {
+  await harness?.dispose();
+});
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+async function expectCode(promise: Promise<unknown>, code: string): Promise<ModeldockError> {
+  const error = await promise.then(
+    () => null,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(ModeldockError);
+  expect((error as ModeldockError).code).toBe(code);
+  return error as ModeldockError;
+}
+
+async function expectNothingWritten(h: Harness): Promise<void> {
+  expect((await h.store.listJobs({ limit: 10 })).items).toHaveLength(0);
+  expect(h.store.storedEvents()).toHaveLength(0);
+}
+
+/** A resolver standing in for Hugging Face: accepts "hf:" inputs and returns the files it is given. */
+function bundleResolver(files: Array<{ name: string; bytesTotal?: number; sha256?: string }>): SourceResolver & {
+  requests: EnqueueRequest[];
+} {
+  const requests: EnqueueRequest[] = [];
+  return {
+    kind: 'huggingface',
+    requests,
+    accepts: (input) => input.startsWith('hf:'),
+    async resolve(request): Promise<ResolvedSource> {
+      requests.push(request);
+      return {
+        kind: 'huggingface',
+        source: request.url,
+        files: files.map((file) => ({
+          url: `https://hub.example/${file.name}`,
+          name: file.name,
+          relativePath: relativeDestination(request.folder ?? '', file.name),
+          bytesTotal: file.bytesTotal ?? null,
+          expectedSha256: file.sha256 ?? null,
+          credential: 'huggingface',
+          revision: 'abc123',
+          access: 'ok',
+        })),
+      };
+    },
+  };
+}
+
+describe('enqueue: a direct link', () => {
+  it('records a queued job named after the link, without any network request', async () => {
+    harness = await createHarness({ start: false });
+    const result = await harness.manager.enqueue({
+      url: 'https://cdn.example/models/my%20model.safetensors',
+      folder: 'checkpoints',
+      priority: 2,
+    });
+    expect(result).toMatchObject({ attached: false, alreadyPresent: false });
+    const job = await harness.manager.getJob(result.jobId);
+    expect(job).toMatchObject({ status: 'queued', kind: 'direct', priority: 2, bytesTotal: null });
+    expect(job.files).toEqual([
+      expect.objectContaining({ name: 'my model.safetensors', relativePath: 'checkpoints/my model.safetensors', status: 'queued' }),
+    ]);
+    expect(harness.events.map((event) => [event.type, event.id])).toEqual([['created', '1']]);
+  });
+
+  it('falls back to "download" when the link has no file name, and sanitises a given one', async () => {
+    harness = await createHarness({ start: false });
+    const bare = await harness.manager.enqueue({ url: 'https://cdn.example/' });
+    expect((await harness.manager.getJob(bare.jobId)).files[0]!.relativePath).toBe('download');
+    const named = await harness.manager.enqueue({ url: 'https://cdn.example/x', folder: 'loras', filename: '../../.bashrc' });
+    expect((await harness.manager.getJob(named.jobId)).files[0]!.relativePath).toBe('loras/bashrc');
+  });
+
+  it('refuses bad input with a clear error and writes nothing', async () => {
+    harness = await createHarness({ start: false });
+    const { manager } = harness;
+    const notALink = await expectCode(manager.enqueue({ url: 'not a link' }), 'INVALID_URL');
+    expect(notALink.message).toContain('https://');
+    const ftp = await expectCode(manager.enqueue({ url: 'ftp://example.com/model.bin' }), 'UNSUPPORTED_SCHEME');
+    expect(ftp.message).toMatch(/Only http and https/);
+    await expectCode(manager.enqueue({ url: 'file:///etc/passwd' }), 'UNSUPPORTED_SCHEME');
+    await expectCode(manager.enqueue({ url: '   ' }), 'INVALID_URL');
+    await expectCode(manager.enqueue({ url: `https://x.example/${'a'.repeat(9000)}` }), 'INVALID_URL');
+    await expectCode(manager.enqueue({ url: 'https://x.example/a', priority: -1 }), 'INVALID_INPUT');
+    await expectCode(manager.enqueue({ url: 'https://x.example/a', priority: 1.5 }), 'INVALID_INPUT');
+    await expectCode(manager.enqueue({ url: 'https://x.example/a', sha256: 'abc' }), 'INVALID_INPUT');
+    await expectCode(manager.enqueue({ url: 'https://x.example/a', folder: '../outside' }), 'PATH_OUTSIDE_ROOT');
+    await expectCode(manager.enqueue({ url: 'https://x.example/a', folder: '/etc' }), 'PATH_OUTSIDE_ROOT');
+    await expectCode(manager.enqueue({ url: 'https://x.example/a', filename: '..' }), 'INVALID_INPUT');
+    await expectCode(manager.enqueue({ url: 'https://x.example/a', bandwidthLimitBps: 0 }), 'INVALID_INPUT');
+    await expectCode(
+      manager.enqueue({ url: 'https://x.example/a', onFileFailure: 'sometimes' as 'keep' }),
+      'INVALID_INPUT',
+    );
+    await expectNothingWritten(harness);
+  });
+
+  it('refuses a folder that is a symlink leading out of the models folder', async () => {
+    harness = await createHarness({ start: false });
+    const outside = await mkdtemp(path.join(tmpdir(), 'modeldock-outside-'));
+    try {
+      await symlink(outside, path.join(harness.modelsRoot, 'escape'));
+      await expectCode(harness.manager.enqueue({ url: 'https://x.example/a.bin', folder: 'escape' }), 'PATH_OUTSIDE_ROOT');
+      await expectNothingWritten(harness);
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('normalises a sha256 given in upper case', async () => {
+    harness = await createHarness({ start: false });
+    const hash = sha256('x').toUpperCase();
+    const { jobId } = await harness.manager.enqueue({ url: 'https://x.example/a.bin', sha256: hash });
+    expect((await harness.manager.getJob(jobId)).files[0]!.expectedSha256).toBe(hash.toLowerCase());
+  });
+});
+
+describe('enqueue: secrets in links', () => {
+  it('stores and logs only the redacted link, and hands the real one to the byte layer', async () => {
+    harness = await createHarness();
+    const url = 'https://cdn.example/model.safetensors?token=supersecret123&x=1';
+    const { jobId } = await harness.manager.enqueue({ url });
+    const call = await harness.transfer.call(0);
+    expect(call.file.url).toBe(url);
+    const stored = await harness.store.getJob(jobId);
+    expect(JSON.stringify(stored)).not.toContain('supersecret123');
+    expect(stored!.source).toContain('token=[redacted]');
+    await call.complete('bytes');
+    await harness.waitForStatus(jobId, 'completed');
+    expect(harness.logger.text()).not.toContain('supersecret123');
+    expect(JSON.stringify(harness.events)).not.toContain('supersecret123');
+    expect(JSON.stringify(harness.store.storedEvents())).not.toContain('supersecret123');
+  });
+
+  it('after a restart, asks for the link again instead of fetching a redacted one', async () => {
+    harness = await createHarness({ start: false });
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/m.bin?signature=abcdef123456' });
+    const restarted = await harness.another();
+    const summary = await restarted.waitForStatus(jobId, 'failed');
+    expect(summary.error?.code).toBe('SIGNED_URL_EXPIRED');
+    expect(summary.error?.message).toMatch(/Paste the link again/);
+    expect(restarted.transfer.calls).toHaveLength(0);
+  });
+});
+
+describe('enqueue: the same destination twice', () => {
+  it('attaches a second request to the active job instead of starting another transfer', async () => {
+    harness = await createHarness({ start: false });
+    const request = { url: 'https://cdn.example/model.safetensors', folder: 'checkpoints' };
+    const [first, second] = await Promise.all([harness.manager.enqueue(request), harness.manager.enqueue(request)]);
+    const third = await harness.manager.enqueue({ ...request, url: 'https://mirror.example/model.safetensors' });
+    const jobIds = new Set([first.jobId, second.jobId, third.jobId]);
+    expect(jobIds.size).toBe(1);
+    expect([first.attached, second.attached].sort()).toEqual([false, true]);
+    expect(third.attached).toBe(true);
+    expect((await harness.store.listJobs({ limit: 10 })).items).toHaveLength(1);
+  });
+
+  it('refuses a bundle that overlaps an active job only in part', async () => {
+    const resolver = bundleResolver([{ name: 'a.safetensors' }, { name: 'b.safetensors' }]);
+    harness = await createHarness({ start: false, extra: { resolvers: [resolver] } });
+    await harness.manager.enqueue({ url: 'https://cdn.example/a.safetensors' });
+    const error = await expectCode(harness.manager.enqueue({ url: 'hf:org/repo' }), 'DESTINATION_EXISTS');
+    expect(error.message).toContain('a.safetensors');
+    expect((await harness.store.listJobs({ limit: 10 })).items).toHaveLength(1);
+  });
+
+  it('starts a new job once the earlier one has finished', async () => {
+    harness = await createHarness({ start: false });
+    const first = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
+    await harness.manager.cancel(first.jobId);
+    const second = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
+    expect(second).toMatchObject({ attached: false });
+    expect(second.jobId).not.toBe(first.jobId);
+  });
+});
+
+describe('enqueue: a file already at the destination', () => {
+  it('is reported present when its SHA-256 matches, and nothing is downloaded', async () => {
+    harness = await createHarness();
+    await mkdir(path.join(harness.modelsRoot, 'vae'));
+    await writeFile(path.join(harness.modelsRoot, 'vae', 'ae.safetensors'), 'the right bytes');
+    const result = await harness.manager.enqueue({
+      url: 'https://cdn.example/ae.safetensors',
+      folder: 'vae',
+      sha256: sha256('the right bytes'),
+    });
+    expect(result).toMatchObject({ attached: false, alreadyPresent: true });
+    const job = await harness.manager.getJob(result.jobId);
+    expect(job.status).toBe('completed');
+    expect(job.finishedAt).not.toBeNull();
+    expect(job.files[0]).toMatchObject({ status: 'present', bytesDone: 15, bytesTotal: 15, sha256: sha256('the right bytes') });
+    expect(harness.events[0]).toMatchObject({ type: 'created', job: { status: 'completed' } });
+    expect(harness.transfer.calls).toHaveLength(0);
+  });
+
+  it('is never overwritten when its SHA-256 differs: DESTINATION_EXISTS says what to do', async () => {
+    harness = await createHarness();
+    const existing = path.join(harness.modelsRoot, 'model.safetensors');
+    await writeFile(existing, 'somebody else');
+    const error = await expectCode(
+      harness.manager.enqueue({ url: 'https://cdn.example/model.safetensors', sha256: sha256('expected') }),
+      'DESTINATION_EXISTS',
+    );
+    expect(error.message).toMatch(/SHA-256 differs.*Move or delete it/);
+    expect(await readFile(existing, 'utf8')).toBe('somebody else');
+    await expectNothingWritten(harness);
+  });
+
+  it('is reported present without a hash to compare, and refused when a known size differs', async () => {
+    const resolver = bundleResolver([{ name: 'sized.bin', bytesTotal: 100 }]);
+    harness = await createHarness({ start: false, extra: { resolvers: [resolver] } });
+    await writeFile(path.join(harness.modelsRoot, 'plain.bin'), 'abc');
+    const plain = await harness.manager.enqueue({ url: 'https://cdn.example/plain.bin' });
+    expect(plain.alreadyPresent).toBe(true);
+
+    await writeFile(path.join(harness.modelsRoot, 'sized.bin'), 'too short');
+    const error = await expectCode(harness.manager.enqueue({ url: 'hf:org/repo' }), 'DESTINATION_EXISTS');
+    expect(error.message).toMatch(/different size/);
+  });
+
+  it('refuses a destination that is a folder', async () => {
+    harness = await createHarness({ start: false });
+    await mkdir(path.join(harness.modelsRoot, 'model.bin'));
+    await expectCode(harness.manager.enqueue({ url: 'https://cdn.example/model.bin' }), 'DESTINATION_EXISTS');
+  });
+
+  it('in a bundle, marks only the present files and downloads the rest', async () => {
+    const resolver = bundleResolver([
+      { name: 'a.safetensors', sha256: sha256('A') },
+      { name: 'b.safetensors', sha256: sha256('B') },
+    ]);
+    harness = await createHarness({ extra: { resolvers: [resolver] } });
+    await mkdir(path.join(harness.modelsRoot, 'unit'));
+    await writeFile(path.join(harness.modelsRoot, 'unit', 'a.safetensors'), 'A');
+    const result = await harness.manager.enqueue({ url: 'hf:org/repo', folder: 'unit' });
+    expect(result.alreadyPresent).toBe(false);
+    const call = await harness.transfer.call(0);
+    expect(call.file.relativePath).toBe('unit/b.safetensors');
+    await call.complete('B');
+    const job = await harness.waitForStatus(result.jobId, 'completed');
+    expect(job.files.map((file) => file.status)).toEqual(['present', 'completed']);
+    expect(harness.transfer.calls).toHaveLength(1);
+  });
+});
+
+describe('enqueue: resolvers', () => {
+  it('uses the first resolver that accepts the input and passes it the validated request', async () => {
+    const resolver = bundleResolver([{ name: 'x.gguf', bytesTotal: 10 }]);
+    harness = await createHarness({ start: false, extra: { resolvers: [resolver] } });
+    const { jobId } = await harness.manager.enqueue({ url: 'hf:org/repo', folder: 'llm/', priority: 1 });
+    expect(resolver.requests[0]).toMatchObject({ url: 'hf:org/repo', folder: 'llm', priority: 1 });
+    const job = await harness.manager.getJob(jobId);
+    expect(job).toMatchObject({ kind: 'huggingface', source: 'hf:org/repo', bytesTotal: 10 });
+    expect(job.files[0]!.relativePath).toBe('llm/x.gguf');
+  });
+
+  it('passes a resolver failure through as a value and writes nothing', async () => {
+    const failing: SourceResolver = {
+      kind: 'huggingface',
+      accepts: () => true,
+      resolve: async () => {
+        throw new ModeldockError('GATED_REPO', 'This repository is gated: request access at https://huggingface.co/org/repo');
+      },
+    };
+    harness = await createHarness({ start: false, extra: { resolvers: [failing] } });
+    await expectCode(harness.manager.enqueue({ url: 'https://huggingface.co/org/repo' }), 'GATED_REPO');
+    await expectNothingWritten(harness);
+  });
+
+  it('refuses a resolver answer with no files, a duplicate destination or a path outside the root', async () => {
+    const answers: ResolvedSource[] = [
+      { kind: 'x', source: 's', files: [] },
+      {
+        kind: 'x',
+        source: 's',
+        files: ['a', 'a'].map((name) => ({
+          url: 'https://x/a',
+          name,
+          relativePath: name,
+          bytesTotal: null,
+          expectedSha256: null,
+          credential: null,
+          revision: null,
+          access: 'ok' as const,
+        })),
+      },
+      {
+        kind: 'x',
+        source: 's',
+        files: [
+          {
+            url: 'https://x/a',
+            name: 'a',
+            relativePath: '../a',
+            bytesTotal: null,
+            expectedSha256: null,
+            credential: null,
+            revision: null,
+            access: 'ok',
+          },
+        ],
+      },
+    ];
+    const resolver: SourceResolver = { kind: 'x', accepts: () => true, resolve: async () => answers.shift()! };
+    harness = await createHarness({ start: false, extra: { resolvers: [resolver] } });
+    await expectCode(harness.manager.enqueue({ url: 'x:1' }), 'INVALID_INPUT');
+    await expectCode(harness.manager.enqueue({ url: 'x:2' }), 'INVALID_INPUT');
+    await expectCode(harness.manager.enqueue({ url: 'x:3' }), 'PATH_OUTSIDE_ROOT');
+    await expectNothingWritten(harness);
+  });
+});
