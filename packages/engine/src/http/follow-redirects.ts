@@ -1,0 +1,76 @@
+/**
+ * Follows redirects hop by hop so every hop is checked: http/https only, at most `maxRedirects`,
+ * loops refused, relative Locations resolved, and `Authorization` sent only to the origin of the
+ * URL the user asked for — a signed storage URL on another host never sees the API key.
+ */
+import { ModeldockError } from '../errors';
+import type { HttpClient, HttpResponse } from '../ports';
+import { describeUrl, parseHttpUrl } from './http-url';
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+export interface FollowRequest {
+  url: string;
+  method: 'GET' | 'HEAD';
+  headers: Record<string, string>;
+  /** Sent as `Authorization` only while the request stays on the original URL's origin. */
+  authorization?: string | null;
+  signal: AbortSignal;
+  maxRedirects: number;
+}
+
+export interface FollowedResponse {
+  response: HttpResponse;
+  /** Where the response came from (may carry a signature: describe it with describeUrl). */
+  finalUrl: string;
+  /** How many redirects were followed. */
+  hops: number;
+}
+
+export function isRedirect(status: number): boolean {
+  return REDIRECT_STATUSES.has(status);
+}
+
+export async function followRedirects(http: HttpClient, request: FollowRequest): Promise<FollowedResponse> {
+  const original = parseHttpUrl(request.url);
+  let current = original;
+  const visited = new Set<string>([current.href]);
+  for (let hops = 0; ; hops++) {
+    const headers = { ...request.headers };
+    if (request.authorization && current.origin === original.origin) headers.authorization = request.authorization;
+    const response = await http.request({
+      url: current.href,
+      method: request.method,
+      headers,
+      signal: request.signal,
+    });
+    const location = response.headers.location;
+    if (!isRedirect(response.status) || !location) {
+      return { response, finalUrl: current.href, hops };
+    }
+    await response.dump();
+    let next: URL;
+    try {
+      next = parseHttpUrl(new URL(location, current).href);
+    } catch (error) {
+      if (error instanceof ModeldockError) {
+        throw new ModeldockError(error.code, `Redirect from ${describeUrl(current)} refused: ${error.message}`);
+      }
+      throw error;
+    }
+    if (visited.has(next.href)) {
+      throw new ModeldockError(
+        'TOO_MANY_REDIRECTS',
+        `The server redirects in a loop (${describeUrl(current)} → ${describeUrl(next)}); the link may be broken`,
+      );
+    }
+    if (hops + 1 > request.maxRedirects) {
+      throw new ModeldockError(
+        'TOO_MANY_REDIRECTS',
+        `Gave up after ${request.maxRedirects} redirects starting at ${describeUrl(original)}`,
+      );
+    }
+    visited.add(next.href);
+    current = next;
+  }
+}

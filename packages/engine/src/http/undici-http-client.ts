@@ -1,0 +1,93 @@
+/**
+ * The default HttpClient: one undici Agent with keep-alive and a per-host connection cap. It never
+ * follows redirects (follow-redirects.ts does, hop by hop), always asks for the identity encoding,
+ * and refuses private addresses after DNS on every connection unless the operator allowed them.
+ */
+import { Agent } from 'undici';
+import type { Dispatcher } from 'undici';
+import type { EngineConfig } from '../config';
+import { ModeldockError, toModeldockError } from '../errors';
+import type { HttpClient, HttpRequest, HttpResponse } from '../ports';
+import { assertHostAllowed, guardedLookup } from './address-guard';
+import { describeUrl, parseHttpUrl } from './http-url';
+
+export interface UndiciHttpClient extends HttpClient {
+  /** Closes idle connections and refuses new requests. */
+  close(): Promise<void>;
+}
+
+type ClientConfig = Pick<EngineConfig, 'connectionsPerHost' | 'idleTimeoutMs' | 'allowPrivateHosts'>;
+
+/** Most a dump reads before closing the connection instead: a large body is cheaper to drop than drain. */
+const DUMP_LIMIT_BYTES = 64 * 1024;
+
+function joinHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+function findModeldockCause(error: unknown): ModeldockError | null {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current; depth++) {
+    if (current instanceof ModeldockError) return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return null;
+}
+
+export function createUndiciHttpClient(config: ClientConfig): UndiciHttpClient {
+  const agent = new Agent({
+    connections: config.connectionsPerHost,
+    keepAliveTimeout: 10_000,
+    headersTimeout: config.idleTimeoutMs,
+    // Not paused time: undici only counts it while the body is being read, so a throttled reader is safe.
+    bodyTimeout: config.idleTimeoutMs,
+    connect: config.allowPrivateHosts ? {} : { lookup: guardedLookup },
+  });
+
+  async function request(input: HttpRequest): Promise<HttpResponse> {
+    const url = parseHttpUrl(input.url);
+    assertHostAllowed(url, config.allowPrivateHosts);
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await agent.request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        method: input.method,
+        headers: { ...input.headers, 'accept-encoding': 'identity' },
+        signal: input.signal,
+      });
+    } catch (error) {
+      if (input.signal.aborted) throw input.signal.reason ?? error;
+      const guardError = findModeldockCause(error);
+      if (guardError) throw guardError;
+      const mapped = toModeldockError(error, 'NETWORK_ERROR');
+      throw new ModeldockError(mapped.code, `${mapped.message} (${describeUrl(url)})`, {
+        cause: error,
+        retryable: mapped.code === 'NETWORK_ERROR' || mapped.retryable,
+      });
+    }
+    const body = response.body;
+    return {
+      status: response.statusCode,
+      headers: joinHeaders(response.headers),
+      body,
+      dump: async () => {
+        try {
+          await body.dump({ limit: DUMP_LIMIT_BYTES });
+        } catch {
+          // The connection is gone either way; nothing to keep.
+        }
+      },
+    };
+  }
+
+  return {
+    request,
+    close: () => agent.close(),
+  };
+}

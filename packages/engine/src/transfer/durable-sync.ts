@@ -1,0 +1,61 @@
+/**
+ * Periodic fsync while bytes flow. The written offsets are captured *before* the fsync starts and
+ * only those are reported after it finishes, so the database never gets ahead of the disk. The
+ * fsync runs in the background: the stream keeps writing meanwhile, and a failure (or a failing
+ * `onDurable`) surfaces at the next chunk.
+ */
+import type { Clock } from '../ports';
+import type { DurableProgress } from './file-transfer-api';
+import type { PartialFile } from './partial-file';
+import type { ProgressLedger } from './progress-ledger';
+
+export class DurableSync {
+  #lastSyncAt: number;
+  #inFlight: Promise<void> | null = null;
+  #failure: unknown = null;
+
+  constructor(
+    private readonly file: PartialFile,
+    private readonly ledger: ProgressLedger,
+    private readonly clock: Clock,
+    private readonly intervalMs: number,
+    private readonly publish: (progress: DurableProgress) => Promise<void>,
+  ) {
+    this.#lastSyncAt = clock.now();
+  }
+
+  /** Called after each write: starts a background fsync when one is due; rethrows an earlier failure. */
+  maybeSync(): void {
+    if (this.#failure !== null) throw this.#failure;
+    if (this.#inFlight) return;
+    const now = this.clock.now();
+    if (now - this.#lastSyncAt < this.intervalMs) return;
+    this.#lastSyncAt = now;
+    this.#inFlight = this.#syncOnce()
+      .catch((error: unknown) => {
+        this.#failure ??= error;
+      })
+      .finally(() => {
+        this.#inFlight = null;
+      });
+  }
+
+  async #syncOnce(): Promise<void> {
+    const capture = this.ledger.captureWritten();
+    await this.file.sync();
+    if (this.ledger.commit(capture)) await this.publish(this.ledger.durableProgress());
+  }
+
+  /** Makes everything written so far durable and reported. Call only when no write is in flight. */
+  async flush(): Promise<void> {
+    await this.#inFlight;
+    if (this.#failure !== null) throw this.#failure;
+    this.#lastSyncAt = this.clock.now();
+    await this.#syncOnce();
+  }
+
+  /** Waits for a background fsync without raising its failure (for error paths). */
+  async settle(): Promise<void> {
+    await this.#inFlight;
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * Everything one file's transfer keeps between attempts: where it writes, the partial file, what is
+ * written and durable, the running hash, and the per-chunk bookkeeping every writer shares.
+ */
+import path from 'node:path';
+import type { FileRecord, RemoteValidator } from '../job-model';
+import { absoluteDestination, assertRealPathInsideRoot } from '../paths/confine-path';
+import { tempPathFor } from '../paths/temp-path';
+import { registerSecret } from '../secrets/redact';
+import { startPrefixHasher } from '../verify/sha256-prefix-hasher';
+import type { PrefixHasher } from '../verify/sha256-prefix-hasher';
+import { toModeldockError } from '../errors';
+import type { FileTransferCallbacks, FileTransferContext } from './file-transfer-api';
+import { DurableSync } from './durable-sync';
+import { PartialFile } from './partial-file';
+import { ProgressLedger } from './progress-ledger';
+import { diskFullError } from './disk-space';
+
+/** Tell the hasher about new contiguous bytes at most this often (in bytes), to keep messages few. */
+const HASH_ADVANCE_STEP = 4 * 1024 * 1024;
+
+export class TransferSession {
+  readonly finalPath: string;
+  readonly tempPath: string;
+  readonly directory: string;
+  /** A revision or checksum was pinned: another upstream version is an error, not a restart. */
+  readonly pinned: boolean;
+  /** False once the server was caught ignoring ranges: later attempts ask for the whole file. */
+  rangesUsable = true;
+  authorization: string | null = null;
+  ledger: ProgressLedger;
+  #partial: PartialFile | null = null;
+  #hasher: PrefixHasher | null = null;
+  #sync: DurableSync | null = null;
+  #stalled = false;
+
+  constructor(
+    readonly file: FileRecord,
+    readonly context: FileTransferContext,
+    readonly callbacks: FileTransferCallbacks,
+  ) {
+    this.finalPath = absoluteDestination(context.modelsRoot, file.relativePath);
+    this.tempPath = tempPathFor(this.finalPath, file.id);
+    this.directory = path.dirname(this.finalPath);
+    this.pinned = file.revision !== null || file.expectedSha256 !== null;
+    this.ledger =
+      file.segments && file.segments.length > 0
+        ? ProgressLedger.segmented(file.segments, file.validator, file.bytesTotal)
+        : ProgressLedger.single(file.bytesDone, file.validator, file.bytesTotal);
+  }
+
+  get partial(): PartialFile {
+    if (!this.#partial) throw new Error('The partial file is not open');
+    return this.#partial;
+  }
+
+  get hasher(): PrefixHasher {
+    if (!this.#hasher) throw new Error('The hasher is not running');
+    return this.#hasher;
+  }
+
+  get sync(): DurableSync {
+    if (!this.#sync) throw new Error('The partial file is not open');
+    return this.#sync;
+  }
+
+  /** Makes sure the folder exists inside the models root (checked before and after creating it). */
+  async prepareDirectory(): Promise<void> {
+    const { fs, modelsRoot } = this.context;
+    await assertRealPathInsideRoot(fs, modelsRoot, this.finalPath);
+    try {
+      await fs.mkdir(this.directory);
+    } catch (error) {
+      throw toModeldockError(error, 'IO_ERROR');
+    }
+    await assertRealPathInsideRoot(fs, modelsRoot, this.tempPath);
+  }
+
+  async tempSize(): Promise<number | null> {
+    const stat = await this.context.fs.stat(this.tempPath);
+    return stat?.isFile ? stat.size : null;
+  }
+
+  async openPartial(): Promise<void> {
+    if (this.#partial) return;
+    this.#partial = await PartialFile.open(this.context.fs, this.tempPath);
+    this.#sync = new DurableSync(this.#partial, this.ledger, this.context.clock, this.context.config.syncIntervalMs, (progress) =>
+      this.callbacks.onDurable(progress),
+    );
+  }
+
+  /** Starts hashing from byte 0 again; the bytes already written are read back first. */
+  async restartHasher(): Promise<void> {
+    await this.#hasher?.close();
+    this.#hasher = startPrefixHasher(this.tempPath);
+    this.#hasher.advance(this.ledger.contiguousBytes());
+  }
+
+  async ensureHasher(): Promise<void> {
+    if (!this.#hasher) await this.restartHasher();
+  }
+
+  async resolveAuthorization(): Promise<void> {
+    const kind = this.file.credential;
+    if (!kind) return;
+    const key = await this.context.credentials(kind);
+    registerSecret(key);
+    this.authorization = key ? `Bearer ${key}` : null;
+  }
+
+  /** Bookkeeping after every write: live progress, the hasher, the periodic fsync. */
+  noteWritten(): void {
+    this.callbacks.onBytesReceived(this.ledger.receivedBytes());
+    if (this.#stalled) {
+      this.#stalled = false;
+      this.callbacks.onStalled(null);
+    }
+    const hasher = this.#hasher;
+    if (hasher) {
+      const contiguous = this.ledger.contiguousBytes();
+      if (contiguous - hasher.advancedTo >= HASH_ADVANCE_STEP) hasher.advance(contiguous);
+    }
+    this.#sync?.maybeSync();
+  }
+
+  markStalled(): void {
+    this.#stalled = true;
+  }
+
+  /**
+   * Throws the partial away: records zero bytes first (the database must never claim more than the
+   * disk holds), then truncates the file and restarts the hash.
+   */
+  async discardPartial(validator: RemoteValidator | null, bytesTotal: number | null): Promise<void> {
+    await this.#sync?.settle();
+    this.ledger.reset(validator, bytesTotal);
+    await this.callbacks.onDurable(this.ledger.durableProgress());
+    if (this.#partial) await this.#partial.truncate(0);
+    await this.restartHasher();
+  }
+
+  /** Deletes bytes known to be bad (hash mismatch, not a model): recorded as zero, then unlinked. */
+  async deletePartial(): Promise<void> {
+    await this.#sync?.settle();
+    this.ledger.reset(null, this.ledger.bytesTotal);
+    await this.#hasher?.close();
+    this.#hasher = null;
+    await this.callbacks.onDurable(this.ledger.durableProgress());
+    await this.#partial?.close().catch(() => undefined);
+    this.#partial = null;
+    this.#sync = null;
+    await this.context.fs.unlink(this.tempPath).catch(() => undefined);
+  }
+
+  /** Makes everything written durable and reported (used when an attempt ends, for any reason). */
+  async flushDurable(): Promise<void> {
+    await this.#sync?.flush();
+  }
+
+  /** ENOSPC with the numbers: what is still missing and what is free. */
+  async diskFull(cause: unknown): Promise<Error> {
+    const total = this.ledger.bytesTotal;
+    const needed = total === null ? null : Math.max(0, total - this.ledger.durableBytes());
+    return diskFullError(this.context.fs, this.directory, needed, cause);
+  }
+
+  async close(): Promise<void> {
+    await this.#sync?.settle();
+    await this.#hasher?.close();
+    this.#hasher = null;
+    await this.#partial?.close().catch(() => undefined);
+    this.#partial = null;
+    this.#sync = null;
+  }
+
+  /** Hands the open file to finalisation, which closes it. */
+  releasePartial(): PartialFile {
+    const partial = this.partial;
+    this.#partial = null;
+    this.#sync = null;
+    return partial;
+  }
+}
