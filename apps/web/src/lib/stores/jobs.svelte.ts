@@ -8,8 +8,9 @@ import { SvelteMap } from 'svelte/reactivity';
 import type { Unsubscribable } from '@trpc/server/observable';
 import { api } from '$lib/api/trpc-client';
 import { describeApiError } from '$lib/api/api-error';
-import type { Job, JobEvent } from '$lib/api/types';
+import type { Job } from '$lib/api/types';
 import { queuePositions, sortActive, sortFinished } from './job-order';
+import { JobListMerge } from './job-list-merge';
 
 const LIST_PAGE_SIZE = 500;
 /** Enough history for anyone; beyond this the oldest finished jobs are simply not shown. */
@@ -17,16 +18,9 @@ const LIST_MAX_PAGES = 20;
 /** When the server ends the event stream with an error, ask again after this long. */
 const RESUBSCRIBE_DELAY_MS = 2_000;
 
-function updatedAtOf(job: Job): number {
-  return Date.parse(job.updatedAt);
-}
-
 class JobsStore {
   readonly #jobs = new SvelteMap<string, Job>();
-  /** Ids the server said are gone, so a snapshot or reply that raced the removal cannot bring them back. */
-  readonly #removed = new Set<string>();
-  /** Events that arrived while a list request was in flight, replayed over its snapshot. */
-  #eventsDuringList: JobEvent[] | null = null;
+  readonly #merge = new JobListMerge(this.#jobs);
   #listGeneration = 0;
   #lastEventId: string | null = null;
   #subscription: Unsubscribable | null = null;
@@ -72,31 +66,25 @@ class JobsStore {
    * over the snapshot, so whichever of the two is newer wins for every job.
    */
   async refresh(): Promise<void> {
+    // Only the latest request counts: an older one that answers late is stale.
     const generation = ++this.#listGeneration;
-    this.#eventsDuringList ??= [];
+    this.#merge.beginSnapshot();
     try {
       const snapshot = await this.#fetchAll();
       if (generation !== this.#listGeneration) return;
-      const buffered = this.#eventsDuringList ?? [];
-      this.#eventsDuringList = null;
-      this.#replaceAll(snapshot);
-      for (const event of buffered) this.#apply(event);
+      this.#merge.applySnapshot(snapshot);
       this.loaded = true;
       this.loadError = null;
     } catch (error) {
       if (generation !== this.#listGeneration) return;
-      this.#eventsDuringList = null;
+      this.#merge.abandonSnapshot();
       this.loadError = describeApiError(error).message;
     }
   }
 
   /** Takes in a job the server just returned (from a mutation), unless something newer is already known. */
   upsert(job: Job): void {
-    if (this.#removed.has(job.id)) return;
-    const known = this.#jobs.get(job.id);
-    // An older state that raced a newer one over another channel (HTTP reply vs. WebSocket) loses.
-    if (known && updatedAtOf(job) < updatedAtOf(known)) return;
-    this.#jobs.set(job.id, job);
+    this.#merge.upsert(job);
   }
 
   async #fetchAll(): Promise<Job[]> {
@@ -114,12 +102,6 @@ class JobsStore {
     return jobs;
   }
 
-  #replaceAll(snapshot: Job[]): void {
-    const ids = new Set(snapshot.map((job) => job.id));
-    for (const id of [...this.#jobs.keys()]) if (!ids.has(id)) this.#jobs.delete(id);
-    for (const job of snapshot) this.upsert(job);
-  }
-
   #subscribe(): void {
     this.#subscription?.unsubscribe();
     this.#subscription = api.downloads.events.subscribe(
@@ -132,7 +114,7 @@ class JobsStore {
         },
         onData: (tracked) => {
           this.#lastEventId = tracked.id;
-          this.#receive(tracked.data);
+          this.#merge.receive(tracked.data);
         },
         onError: (error) => {
           this.streamError = describeApiError(error).message;
@@ -149,20 +131,6 @@ class JobsStore {
       this.#resubscribeTimer = null;
       if (this.#running) this.#subscribe();
     }, RESUBSCRIBE_DELAY_MS);
-  }
-
-  #receive(event: JobEvent): void {
-    this.#eventsDuringList?.push(event);
-    this.#apply(event);
-  }
-
-  #apply(event: JobEvent): void {
-    if (event.type === 'removed' || event.job === null) {
-      this.#removed.add(event.jobId);
-      this.#jobs.delete(event.jobId);
-      return;
-    }
-    this.upsert(event.job);
   }
 }
 
