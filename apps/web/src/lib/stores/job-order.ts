@@ -1,5 +1,5 @@
 /** The order jobs are shown in: what is moving first, then the queue in the order it will run. */
-import type { Job, JobStatus } from '$lib/api/types';
+import type { Job, JobStatus } from '../api/types';
 
 export const ACTIVE_STATUSES: readonly JobStatus[] = ['queued', 'running', 'paused', 'verifying'];
 export const FINISHED_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
