@@ -2,6 +2,9 @@
  * Before a job starts, the disk must hold what it still needs plus what the jobs already running
  * (here or in another process) and the queued jobs ahead of it still need; otherwise it fails at
  * once with DISK_FULL instead of filling the disk half-way. Sizes not yet known count as 0.
+ *
+ * Checks in this process take turns, and a local job counts for others only once it has passed its
+ * own check: two jobs claimed together must not each fail because of the other.
  */
 import { ModeldockError } from '../errors';
 import type { JobRecord } from '../job-model';
@@ -24,6 +27,29 @@ function runsBefore(other: JobRecord, job: JobRecord): boolean {
   return other.queueOrder < job.queueOrder;
 }
 
+/** The last check queued per manager, so the next one waits its turn. */
+const lastCheck = new WeakMap<ManagerContext, Promise<void>>();
+
+/** Runs the check for `job` after any other check of this manager; `onReserved` marks it as counted. */
+export function reserveDiskSpace(ctx: ManagerContext, job: JobRecord, onReserved: () => void): Promise<void> {
+  const check = (lastCheck.get(ctx) ?? Promise.resolve()).then(async () => {
+    await assertDiskSpaceFor(ctx, job);
+    onReserved();
+  });
+  lastCheck.set(
+    ctx,
+    check.catch(() => undefined),
+  );
+  return check;
+}
+
+function countsAgainst(ctx: ManagerContext, other: JobRecord, job: JobRecord): boolean {
+  if (other.status === 'queued') return runsBefore(other, job);
+  if (other.status !== 'running' && other.status !== 'verifying') return false;
+  const localRun = ctx.runs.get(other.id);
+  return localRun ? localRun.diskReserved : true;
+}
+
 export async function assertDiskSpaceFor(ctx: ManagerContext, job: JobRecord): Promise<void> {
   const own = remainingBytes(job);
   if (own === 0) return;
@@ -31,10 +57,7 @@ export async function assertDiskSpaceFor(ctx: ManagerContext, job: JobRecord): P
   let otherJobs = 0;
   for (const other of await ctx.store.listActiveJobs()) {
     if (other.id === job.id) continue;
-    const counts =
-      other.status === 'running' ||
-      other.status === 'verifying' ||
-      (other.status === 'queued' && runsBefore(other, job));
+    const counts = countsAgainst(ctx, other, job);
     if (!counts) continue;
     const need = remainingBytes(other);
     if (need > 0) {

@@ -17,7 +17,7 @@ import type {
   FileTransferContext,
   FileTransferResult,
 } from '../transfer/file-transfer-api';
-import { assertDiskSpaceFor } from './disk-reservation';
+import { reserveDiskSpace } from './disk-reservation';
 import { planFileBatches, runWithConcurrency } from './file-run-plan';
 import { describeError, logJobError, logJobStatus } from './job-log';
 import { keepLease } from './lease-keeper';
@@ -45,6 +45,7 @@ class JobRunner implements JobRun {
   readonly jobId: string;
   readonly settled: Promise<void>;
   lostToStatus: JobStatus | null | undefined = undefined;
+  diskReserved = false;
 
   private job: JobRecord;
   private readonly controller = new AbortController();
@@ -132,7 +133,9 @@ class JobRunner implements JobRun {
     });
     if (this.stopped) return this.finishStopped();
     try {
-      await assertDiskSpaceFor(this.ctx, this.job);
+      await reserveDiskSpace(this.ctx, this.job, () => {
+        this.diskReserved = true;
+      });
     } catch (error) {
       return this.finishFailed([], error);
     }

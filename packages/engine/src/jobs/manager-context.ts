@@ -23,6 +23,8 @@ export interface JobRun {
   /** Bytes received but not yet durable, and the current speed. */
   live(): LiveProgress;
   setBandwidthLimit(bytesPerSecond: number | null): void;
+  /** True once the job passed its disk-space check: from then on other jobs count what it needs. */
+  readonly diskReserved: boolean;
   /** Set when the lease was lost: the status another process gave the job (null when unknown). */
   readonly lostToStatus: JobStatus | null | undefined;
 }

@@ -1,0 +1,233 @@
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ModeldockError, relativeDestination } from '@modeldock/engine';
+import type { FileSystem, ResolvedSource, SourceResolver } from '@modeldock/engine';
+import { nodeFileSystemForTests } from '../../support/node-fs-for-tests';
+import { createHarness, waitUntil } from './helpers/harness';
+import type { Harness } from './helpers/harness';
+
+let harness: Harness;
+afterEach(async () => {
+  await harness?.dispose();
+});
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** A source of several files (a model unit such as z-image-turbo's three files). */
+function bundle(names: string[], bytesTotal: number | null = 10): SourceResolver {
+  return {
+    kind: 'bundle',
+    accepts: (input) => input.startsWith('bundle:'),
+    async resolve(request): Promise<ResolvedSource> {
+      return {
+        kind: 'bundle',
+        source: request.url,
+        warnings: ['resolver says hello'],
+        files: names.map((name) => ({
+          url: `https://cdn.example/${name}`,
+          name,
+          relativePath: relativeDestination(request.folder ?? '', name),
+          bytesTotal,
+          expectedSha256: null,
+          credential: null,
+          revision: null,
+          access: 'ok',
+        })),
+      };
+    },
+  };
+}
+
+function withFreeBytes(free: () => number): FileSystem {
+  return { ...nodeFileSystemForTests(), freeBytes: async () => free() };
+}
+
+describe('running one file', () => {
+  it('goes running → verifying → completed, recording hash, format, warnings and a structured log', async () => {
+    harness = await createHarness();
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/old.ckpt', folder: 'checkpoints' });
+    const call = await harness.transfer.call(0);
+    expect(call.file.status).toBe('running');
+    expect(call.context.modelsRoot).toBe(harness.modelsRoot);
+    await call.progress(4, 4);
+    call.callbacks.onVerifying(2, 4);
+    await harness.waitForStatus(jobId, 'verifying');
+    await call.complete('data', { format: 'pickle', warnings: ['Pickle files can run code when loaded'] });
+    const job = await harness.waitForStatus(jobId, 'completed');
+    expect(job).toMatchObject({ bytesDone: 4, bytesTotal: 4, speedBps: 0, error: null });
+    expect(job.warnings).toEqual(['Pickle files can run code when loaded']);
+    expect(job.files[0]).toMatchObject({ status: 'completed', format: 'pickle' });
+    expect(job.files[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const statuses = harness.store.storedEvents().map((event) => event.job?.status);
+    expect(statuses).toEqual(['queued', 'running', 'verifying', 'completed']);
+    const done = harness.logger.find('job completed');
+    expect(done?.fields).toMatchObject({ jobId, status: 'completed', kind: 'direct', files: 1 });
+  });
+
+  it('shows why it waits while the byte layer retries, and clears it when bytes flow again', async () => {
+    harness = await createHarness();
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
+    const call = await harness.transfer.call(0);
+    const stalled = { reason: 'Connection reset by peer', code: 'NETWORK_ERROR', nextAttemptAt: new Date().toISOString(), attempt: 2 };
+    call.callbacks.onStalled(stalled);
+    await waitUntil(async () => (await harness.manager.getJob(jobId)).stalled !== null, 'stalled to show');
+    expect((await harness.manager.getJob(jobId)).stalled).toEqual(stalled);
+    expect(harness.events.some((event) => event.type === 'updated' && event.job?.stalled?.code === 'NETWORK_ERROR')).toBe(true);
+    expect(harness.logger.find('job stalled, retrying')?.fields).toMatchObject({ jobId, code: 'NETWORK_ERROR', attempt: 2 });
+    call.callbacks.onStalled(null);
+    await waitUntil(async () => (await harness.manager.getJob(jobId)).stalled === null, 'stalled to clear');
+  });
+
+  it('fails with the full error (code, message, redacted causes, HTTP status) on the job and the file', async () => {
+    harness = await createHarness();
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
+    const call = await harness.transfer.call(0);
+    const cause = new Error('GET https://cdn.example/a.bin?token=hunter2secret failed');
+    call.fail(new ModeldockError('REMOTE_NOT_FOUND', 'The file does not exist (HTTP 404)', { cause, httpStatus: 404 }));
+    const job = await harness.waitForStatus(jobId, 'failed');
+    expect(job.error).toMatchObject({ code: 'REMOTE_NOT_FOUND', message: 'The file does not exist (HTTP 404)', httpStatus: 404 });
+    expect(job.error!.causes![0]).toContain('token=[redacted]');
+    expect(job.files[0]!.error?.code).toBe('REMOTE_NOT_FOUND');
+    expect(job.finishedAt).not.toBeNull();
+    const line = harness.logger.find('job failed');
+    expect(line).toMatchObject({ level: 'error', fields: { jobId, status: 'failed', code: 'REMOTE_NOT_FOUND' } });
+    expect(harness.logger.text()).not.toContain('hunter2secret');
+  });
+
+  it('forgets the durable offset when the byte layer discarded bad bytes', async () => {
+    harness = await createHarness();
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
+    const call = await harness.transfer.call(0);
+    await call.progress(500, 1000);
+    call.fail(new ModeldockError('HASH_MISMATCH', 'SHA-256 differs from the published one'));
+    const job = await harness.waitForStatus(jobId, 'failed');
+    expect(job.files[0]).toMatchObject({ status: 'failed', bytesDone: 0 });
+  });
+
+  it('records a failure of its own store as the job error', async () => {
+    harness = await createHarness();
+    const original = harness.store.updateFile.bind(harness.store);
+    let failNext = true;
+    harness.store.updateFile = async (fileId, patch, now) => {
+      if (patch.status === 'completed' && failNext) {
+        failNext = false;
+        throw new Error('database went away');
+      }
+      return original(fileId, patch, now);
+    };
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
+    await (await harness.transfer.call(0)).complete('x');
+    const job = await harness.waitForStatus(jobId, 'failed');
+    expect(job.error).toMatchObject({ code: 'INTERNAL', message: 'database went away' });
+  });
+});
+
+describe('running a bundle', () => {
+  it('runs small files several at once and large ones alone', async () => {
+    harness = await createHarness({
+      config: { segmentThresholdBytes: 100 },
+      extra: { resolvers: [bundle(Array.from({ length: 12 }, (_, index) => `small-${index}.json`), 10)] },
+    });
+    const { jobId } = await harness.manager.enqueue({ url: 'bundle:x', folder: 'unit' });
+    await waitUntil(() => harness.transfer.pending().length === 8, 'eight small files in flight');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(harness.transfer.pending()).toHaveLength(8);
+    harness.transfer.autoComplete = (call) => call.complete('0123456789');
+    for (const call of harness.transfer.pending()) await call.complete('0123456789');
+    const job = await harness.waitForStatus(jobId, 'completed');
+    expect(job.files.every((file) => file.status === 'completed')).toBe(true);
+    expect(job.warnings).toEqual(['resolver says hello']);
+  });
+
+  it('runs large files one at a time', async () => {
+    harness = await createHarness({
+      config: { segmentThresholdBytes: 100 },
+      extra: { resolvers: [bundle(['big-1.safetensors', 'big-2.safetensors'], 1000)] },
+    });
+    const { jobId } = await harness.manager.enqueue({ url: 'bundle:x' });
+    const first = await harness.transfer.call(0);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(harness.transfer.calls).toHaveLength(1);
+    expect((await harness.manager.getJob(jobId)).currentFileIndex).toBe(0);
+    await first.complete('x');
+    const second = await harness.transfer.call(1);
+    expect(second.file.name).toBe('big-2.safetensors');
+    await second.complete('y');
+    await harness.waitForStatus(jobId, 'completed');
+  });
+
+  it('keeps the completed files when one fails (onFileFailure keep) and says how many failed', async () => {
+    harness = await createHarness({ extra: { resolvers: [bundle(['a.bin', 'b.bin', 'c.bin'])] } });
+    const { jobId } = await harness.manager.enqueue({ url: 'bundle:x', folder: 'unit' });
+    harness.transfer.autoComplete = (call) =>
+      call.file.name === 'b.bin' ? call.fail(new ModeldockError('FORBIDDEN', 'Access denied (HTTP 403)')) : call.complete(call.file.name);
+    const job = await harness.waitForStatus(jobId, 'failed');
+    expect(job.files.map((file) => file.status)).toEqual(['completed', 'failed', 'completed']);
+    expect(job.error).toMatchObject({ code: 'FORBIDDEN', message: '1 of 3 files failed; b.bin: Access denied (HTTP 403)' });
+    expect(await readFile(path.join(harness.modelsRoot, 'unit', 'a.bin'), 'utf8')).toBe('a.bin');
+    expect(await readFile(path.join(harness.modelsRoot, 'unit', 'c.bin'), 'utf8')).toBe('c.bin');
+  });
+
+  it('rolls the whole bundle back when set to (onFileFailure rollback), stopping the files in flight', async () => {
+    harness = await createHarness({ extra: { resolvers: [bundle(['a.bin', 'b.bin', 'c.bin'])] } });
+    const { jobId } = await harness.manager.enqueue({ url: 'bundle:x', folder: 'unit', onFileFailure: 'rollback' });
+    const [a, b, c] = [await harness.transfer.call(0), await harness.transfer.call(1), await harness.transfer.call(2)];
+    await a!.complete('a');
+    expect(await exists(path.join(harness.modelsRoot, 'unit', 'a.bin'))).toBe(true);
+    b!.fail(new ModeldockError('REMOTE_NOT_FOUND', 'Not found (HTTP 404)'));
+    const job = await harness.waitForStatus(jobId, 'failed');
+    expect(c!.signal.aborted).toBe(true);
+    expect(await exists(path.join(harness.modelsRoot, 'unit', 'a.bin'))).toBe(false);
+    expect(job.files.map((file) => file.status)).toEqual(['failed', 'failed', 'queued']);
+    expect(job.files[0]!.error?.message).toMatch(/Removed because b.bin failed/);
+    expect(harness.logger.find('bundle rolled back')).toBeDefined();
+  });
+});
+
+describe('disk space', () => {
+  it('refuses to start a job the disk cannot hold, in human units, without touching the network', async () => {
+    harness = await createHarness({
+      fs: withFreeBytes(() => 3_100_000_000),
+      extra: { resolvers: [bundle(['huge.safetensors'], 12_400_000_000)] },
+    });
+    const { jobId } = await harness.manager.enqueue({ url: 'bundle:x' });
+    const job = await harness.waitForStatus(jobId, 'failed');
+    expect(job.error?.code).toBe('DISK_FULL');
+    expect(job.error?.message).toMatch(/^Not enough disk space: 12\.4 GB needed, 3\.1 GB free/);
+    expect(harness.transfer.calls).toHaveLength(0);
+  });
+
+  it('counts what running jobs and queued jobs ahead still need', async () => {
+    harness = await createHarness({
+      start: false,
+      fs: withFreeBytes(() => 1_500),
+      config: { maxConcurrentJobs: 2 },
+      extra: { resolvers: [bundle(['a.bin'], 1_000)] },
+    });
+    const first = await harness.manager.enqueue({ url: 'bundle:x', folder: 'one' });
+    const second = await harness.manager.enqueue({ url: 'bundle:x', folder: 'two' });
+    await harness.manager.start();
+    await harness.transfer.call(0);
+    const failed = await harness.waitForStatus(second.jobId, 'failed');
+    expect(failed.error?.message).toMatch(/2\.0 kB needed, 1\.5 kB free \(1\.0 kB for this download and 1\.0 kB for 1 other\)/);
+    expect((await harness.manager.getJob(first.jobId)).status).toBe('running');
+  });
+
+  it('does not retry a disk full during the write, and keeps the partial for later', async () => {
+    harness = await createHarness();
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
+    const call = await harness.transfer.call(0);
+    await call.progress(100, 1000);
+    call.fail(new ModeldockError('DISK_FULL', 'Not enough disk space: 900 B needed, 0 B free'));
+    const job = await harness.waitForStatus(jobId, 'failed');
+    expect(job.files[0]).toMatchObject({ bytesDone: 100 });
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(harness.transfer.calls).toHaveLength(1);
+  });
+});
