@@ -25,3 +25,4 @@ export { createSystemClock } from './clock/system-clock';
 export { checkModelFormat, isModelFileName } from './verify/format-check';
 export { startPrefixHasher } from './verify/sha256-prefix-hasher';
 export type { PrefixHasher } from './verify/sha256-prefix-hasher';
+export * from './sources/index';

@@ -1,0 +1,313 @@
+/**
+ * Hugging Face: turns a link, an `org/name` id or `hf://…` into pinned files before any byte flows.
+ *
+ * Input (see hf-input.ts for every form) plus optional EnqueueRequest fields:
+ * - `revision`: branch, tag or commit (default: the one in the link, else "main"); a different
+ *   revision in the link and in the field is AMBIGUOUS_INPUT;
+ * - `include` / `exclude`: fnmatch globs for repositories, e.g. include ["*Q8_0.gguf"];
+ * - `layout`: 'comfyui' (default) or 'hf-cache' (hf-destinations.ts); `folder`, `filename`, `sha256`.
+ *
+ * Each file's URL is the resolve URL at the *commit* the revision pointed to, and `revision` on the
+ * file is that commit, so a resumed file is the same version. The LFS sha256 is the expected hash.
+ * A whole repository holding several GGUF files is AMBIGUOUS_INPUT: those are alternative
+ * quantisations, and downloading all of them is never what was meant.
+ * The token (credential 'huggingface') is sent as `Authorization: Bearer` to the endpoint only.
+ */
+import type { SourceResolver, ResolveContext, ResolvedFile, ResolvedSource } from '../source-resolver';
+import type { EnqueueRequest } from '../../jobs/download-manager-api';
+import { ModeldockError } from '../../errors';
+import { registerSecret } from '../../secrets/redact';
+import { filterPaths, normalisePatterns } from '../glob-match';
+import type { HubHttp } from '../hub-http';
+import { DEFAULT_HUB_RETRY, withHubRetries } from '../hub-retry';
+import type { HubRetryPolicy } from '../hub-retry';
+import { pickleWarning } from '../pickle-warning';
+import type { HfErrorSubject } from './hf-errors';
+import { fetchHfFileMetadata } from './hf-file-metadata';
+import type { HfFileMetadata } from './hf-file-metadata';
+import { looksLikeHuggingFace, parseHuggingFaceInput, validateRevision } from './hf-input';
+import type { HfRepoType, HfTarget } from './hf-input';
+import { formatHfSource } from './hf-job-source';
+import { listRepoFiles, resolveCommit } from './hf-repo-listing';
+import type { HfListingRequest } from './hf-repo-listing';
+import { displayNameOf, placeHfFiles } from './hf-destinations';
+import type { HfSelectedFile, HfSelectionKind } from './hf-destinations';
+import { DEFAULT_HF_ENDPOINT, normaliseEndpoint, resolveFileUrl } from './hf-urls';
+
+export interface HuggingFaceResolverOptions {
+  /** MODELDOCK_HF_ENDPOINT; default https://huggingface.co. A mirror's path prefix is kept. */
+  endpoint?: string;
+  /** Deadline for each request to the Hub. */
+  requestTimeoutMs?: number;
+  /** Retries after 429, 5xx and network failures while resolving. */
+  retry?: Partial<HubRetryPolicy>;
+}
+
+export const DEFAULT_HUB_REQUEST_TIMEOUT_MS = 30_000;
+
+/** What resolving one file at one revision gives. */
+export interface HfResolvedFile {
+  repoType: HfRepoType;
+  repoId: string;
+  path: string;
+  commit: string;
+  url: string;
+  size: number | null;
+  etag: string | null;
+  sha256: string | null;
+}
+
+export interface HuggingFaceResolver extends SourceResolver {
+  readonly endpoint: string;
+  /** Pins one file to its commit and checks it can be read (used by presets). */
+  resolveFile(
+    file: { repoType?: HfRepoType; repoId: string; revision?: string; path: string },
+    context: ResolveContext,
+  ): Promise<HfResolvedFile>;
+}
+
+const MAX_LISTED_NAMES = 8;
+
+function isLayout(value: unknown): value is 'comfyui' | 'hf-cache' {
+  return value === 'comfyui' || value === 'hf-cache';
+}
+
+function chooseRevision(fromInput: string | null, fromRequest: string | undefined): string {
+  const requested = fromRequest === undefined || fromRequest.trim() === '' ? null : validateRevision(fromRequest.trim());
+  if (fromInput !== null && requested !== null && fromInput !== requested) {
+    throw new ModeldockError(
+      'AMBIGUOUS_INPUT',
+      `The link names revision "${fromInput}" but revision "${requested}" was also given: keep only one`,
+    );
+  }
+  return requested ?? fromInput ?? 'main';
+}
+
+function selectionKind(target: HfTarget, include: string[]): HfSelectionKind {
+  if (target.filePath) return 'file';
+  return target.folderPath || include.length > 0 ? 'selection' : 'repository';
+}
+
+function listNames(paths: string[]): string {
+  const shown = paths.slice(0, MAX_LISTED_NAMES).join(', ');
+  return paths.length > MAX_LISTED_NAMES ? `${shown}, … (${paths.length} in all)` : shown;
+}
+
+function normaliseUserSha256(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  const hex = value.trim().toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw new ModeldockError('INVALID_INPUT', 'sha256 must be 64 hexadecimal characters');
+  return hex;
+}
+
+export function createHuggingFaceResolver(options: HuggingFaceResolverOptions = {}): HuggingFaceResolver {
+  const endpoint = normaliseEndpoint(options.endpoint, DEFAULT_HF_ENDPOINT);
+  const endpointOrigin = new URL(endpoint).origin;
+  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_HUB_REQUEST_TIMEOUT_MS;
+  const retryPolicy: HubRetryPolicy = { ...DEFAULT_HUB_RETRY, ...options.retry };
+
+  function environment(context: ResolveContext) {
+    const hub: HubHttp = { http: context.http, logger: context.logger };
+    const retry = <T>(label: string, work: () => Promise<T>) =>
+      withHubRetries(label, retryPolicy, { clock: context.clock, logger: context.logger, signal: context.signal }, work);
+    return { hub, retry };
+  }
+
+  async function tokenFor(context: ResolveContext): Promise<string | null> {
+    const token = await context.credentials('huggingface');
+    registerSecret(token);
+    return token && token.trim() !== '' ? token.trim() : null;
+  }
+
+  function subjectFor(target: Pick<HfTarget, 'repoType' | 'repoId'>, revision: string, path: string | null, context: ResolveContext): HfErrorSubject {
+    return { endpoint, repoType: target.repoType, repoId: target.repoId, revision, path, nowMs: context.clock.now() };
+  }
+
+  async function headFile(
+    context: ResolveContext,
+    token: string | null,
+    target: Pick<HfTarget, 'repoType' | 'repoId'>,
+    revision: string,
+    path: string,
+  ): Promise<HfFileMetadata> {
+    const { hub, retry } = environment(context);
+    return retry('hf file metadata', () =>
+      fetchHfFileMetadata(hub, {
+        url: resolveFileUrl(endpoint, target.repoType, target.repoId, revision, path),
+        endpointOrigin,
+        token,
+        timeoutMs,
+        signal: context.signal,
+        subject: subjectFor(target, revision, path, context),
+      }),
+    );
+  }
+
+  function listingRequest(context: ResolveContext, token: string | null, target: HfTarget, revision: string): HfListingRequest {
+    return { endpoint, endpointOrigin, token, timeoutMs, signal: context.signal, subject: subjectFor(target, revision, null, context) };
+  }
+
+  async function pinnedCommit(context: ResolveContext, token: string | null, target: HfTarget, revision: string): Promise<string> {
+    const { hub, retry } = environment(context);
+    return retry('hf revision', () => resolveCommit(hub, target, revision, listingRequest(context, token, target, revision)));
+  }
+
+  async function resolveSingle(context: ResolveContext, token: string | null, target: HfTarget, revision: string, path: string) {
+    const metadata = await headFile(context, token, target, revision, path);
+    // A mirror that omits X-Repo-Commit still gets the file pinned, through the revision API.
+    const commit = metadata.commit ?? (await pinnedCommit(context, token, target, revision));
+    return { commit, metadata };
+  }
+
+  async function resolveMany(
+    context: ResolveContext,
+    token: string | null,
+    target: HfTarget,
+    revision: string,
+    kind: HfSelectionKind,
+    include: string[],
+    exclude: string[],
+  ): Promise<{ commit: string; files: HfSelectedFile[] }> {
+    const { hub, retry } = environment(context);
+    const commit = await pinnedCommit(context, token, target, revision);
+    const listing = await retry('hf tree', () =>
+      listRepoFiles(hub, target, commit, target.folderPath, listingRequest(context, token, target, revision)),
+    );
+    const selected = filterPaths(listing, include, exclude);
+    const where = target.folderPath ? `"${target.folderPath}" of ` : '';
+    if (selected.length === 0) {
+      const patterns = [...include.map((p) => `include ${p}`), ...exclude.map((p) => `exclude ${p}`)].join(', ');
+      throw new ModeldockError(
+        'ENTRY_NOT_FOUND',
+        listing.length === 0
+          ? `There are no files in ${where}${target.repoId} at revision "${revision}"`
+          : `No file in ${where}${target.repoId} at revision "${revision}" matches ${patterns || 'the selection'}; files there: ${listNames(listing.map((file) => file.path))}`,
+      );
+    }
+    if (kind === 'repository') {
+      const ggufFiles = selected.filter((file) => file.path.toLowerCase().endsWith('.gguf'));
+      if (ggufFiles.length > 1) {
+        throw new ModeldockError(
+          'AMBIGUOUS_INPUT',
+          `${target.repoId} holds ${ggufFiles.length} GGUF files, usually alternative quantisations: choose one with include, e.g. ["*Q8_0.gguf"] or hf://${target.repoId}/*Q8_0.gguf (${listNames(ggufFiles.map((file) => file.path))})`,
+        );
+      }
+    }
+    // Gating applies to file downloads, not to the listing: check access on the largest file.
+    const largest = selected.reduce((best, file) => (file.size > best.size ? file : best));
+    await headFile(context, token, target, commit, largest.path);
+    return {
+      commit,
+      files: selected.map((file) => ({
+        path: file.path,
+        size: file.size,
+        blob: file.lfsSha256 ?? (file.oid || null),
+        sha256: file.lfsSha256,
+      })),
+    };
+  }
+
+  async function resolve(request: EnqueueRequest, context: ResolveContext): Promise<ResolvedSource> {
+    const target = parseHuggingFaceInput(request.url, endpoint);
+    const revision = chooseRevision(target.revision, request.revision);
+    const include = [...target.include, ...normalisePatterns(request.include, 'include')];
+    const exclude = normalisePatterns(request.exclude, 'exclude');
+    const layout = request.layout ?? 'comfyui';
+    if (!isLayout(layout)) throw new ModeldockError('INVALID_INPUT', 'layout must be "comfyui" or "hf-cache"');
+    if (target.filePath && (include.length > 0 || exclude.length > 0)) {
+      throw new ModeldockError(
+        'AMBIGUOUS_INPUT',
+        `The link names one file (${target.filePath}) but include/exclude patterns were also given: paste the repository link to use patterns`,
+      );
+    }
+    const kind = selectionKind(target, include);
+    const userSha256 = normaliseUserSha256(request.sha256);
+    if (userSha256 && kind !== 'file') {
+      throw new ModeldockError('INVALID_INPUT', 'A sha256 can only be given when downloading a single file');
+    }
+    const token = await tokenFor(context);
+
+    let commit: string;
+    let selected: HfSelectedFile[];
+    if (kind === 'file') {
+      const single = await resolveSingle(context, token, target, revision, target.filePath!);
+      commit = single.commit;
+      const published = single.metadata.sha256;
+      if (userSha256 && published && userSha256 !== published) {
+        throw new ModeldockError(
+          'INVALID_INPUT',
+          `The sha256 you gave does not match the one Hugging Face publishes for ${target.filePath} (${published}): check it, or leave it empty`,
+        );
+      }
+      selected = [{ path: target.filePath!, size: single.metadata.size, blob: single.metadata.etag, sha256: published ?? userSha256 }];
+    } else {
+      ({ commit, files: selected } = await resolveMany(context, token, target, revision, kind, include, exclude));
+    }
+
+    const placed = placeHfFiles(selected, {
+      layout,
+      kind,
+      repoType: target.repoType,
+      repoId: target.repoId,
+      folder: request.folder,
+      filename: request.filename,
+    });
+    const files: ResolvedFile[] = placed.map((file) => ({
+      url: resolveFileUrl(endpoint, target.repoType, target.repoId, commit, file.path),
+      name: layout === 'hf-cache' ? displayNameOf(file.path) : file.relativePath.slice(file.relativePath.lastIndexOf('/') + 1),
+      relativePath: file.relativePath,
+      bytesTotal: file.size,
+      expectedSha256: file.sha256,
+      credential: 'huggingface',
+      revision: commit,
+      access: 'ok',
+    }));
+    const warnings = placed.map((file) => pickleWarning(file.path)).filter((warning): warning is string => warning !== null);
+    return {
+      kind: 'huggingface',
+      source: formatHfSource(target.repoType, target.repoId, revision, {
+        filePath: target.filePath,
+        folderPath: target.folderPath,
+        include,
+        exclude,
+      }),
+      files,
+      ...(warnings.length > 0 ? { warnings } : {}),
+    };
+  }
+
+  async function resolveFile(
+    file: { repoType?: HfRepoType; repoId: string; revision?: string; path: string },
+    context: ResolveContext,
+  ): Promise<HfResolvedFile> {
+    const target: HfTarget = {
+      repoType: file.repoType ?? 'model',
+      repoId: file.repoId,
+      revision: file.revision ?? 'main',
+      filePath: file.path,
+      folderPath: null,
+      include: [],
+    };
+    const token = await tokenFor(context);
+    const { commit, metadata } = await resolveSingle(context, token, target, target.revision!, file.path);
+    return {
+      repoType: target.repoType,
+      repoId: target.repoId,
+      path: file.path,
+      commit,
+      url: resolveFileUrl(endpoint, target.repoType, target.repoId, commit, file.path),
+      size: metadata.size,
+      etag: metadata.etag,
+      sha256: metadata.sha256,
+    };
+  }
+
+  return {
+    kind: 'huggingface',
+    endpoint,
+    accepts: (input: string) => looksLikeHuggingFace(input, endpoint),
+    resolve,
+    resolveFile,
+  };
+}
+
