@@ -73,6 +73,8 @@ export interface FakeHuggingFace {
   requests: RecordedRequest[];
   treePageSize: number;
   addRepo(spec: FakeHfRepoSpec): FakeHfRepo;
+  /** A registered repository by its current id. */
+  repo(repoId: string, type?: FakeHfRepoType): FakeHfRepo;
   /** A new commit on `branch` (default branch by default) changing or adding files; returns its id. */
   commit(repoId: string, files: FakeHfFileInput[], options?: { branch?: string; type?: FakeHfRepoType }): string;
   renameRepo(from: string, to: string, type?: FakeHfRepoType): void;
@@ -164,6 +166,11 @@ export async function startFakeHuggingFace(options: FakeHuggingFaceOptions = {})
     requests,
     treePageSize: options.treePageSize ?? 2,
     addRepo,
+    repo(repoId, type = 'model') {
+      const state = repos.get(keyOf(type, repoId));
+      if (!state) throw new Error(`no repo ${repoId}`);
+      return view(state);
+    },
     commit,
     renameRepo(from, to, type = 'model') {
       const state = repos.get(keyOf(type, from));

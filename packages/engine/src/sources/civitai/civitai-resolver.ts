@@ -16,7 +16,7 @@ import type { EnqueueRequest, CivitaiFileChoice } from '../../jobs/download-mana
 import type { ResolveContext, ResolvedSource, SourceResolver } from '../source-resolver';
 import { ModeldockError } from '../../errors';
 import { redactSecrets, registerSecret } from '../../secrets/redact';
-import { relativeDestination } from '../../paths/confine-path';
+import { normaliseFolder, relativeDestination } from '../../paths/confine-path';
 import { sanitizeFileName } from '../../paths/sanitize-file-name';
 import { comfyFolderForCivitai } from '../comfyui-folders';
 import type { HubHttp } from '../hub-http';
@@ -108,6 +108,8 @@ export function createCivitaiResolver(options: CivitaiResolverOptions = {}): Sou
     if (request.layout === 'hf-cache') {
       throw new ModeldockError('INVALID_INPUT', 'The Hugging Face cache layout only applies to Hugging Face downloads');
     }
+    // Checked before any request: bad input changes nothing and costs no round trip.
+    normaliseFolder(request.folder);
     const key = (await context.credentials('civitai'))?.trim() || null;
     registerSecret(key);
     const hub: HubHttp = { http: context.http, logger: context.logger };

@@ -17,6 +17,7 @@ import type { SourceResolver, ResolveContext, ResolvedFile, ResolvedSource } fro
 import type { EnqueueRequest } from '../../jobs/download-manager-api';
 import { ModeldockError } from '../../errors';
 import { registerSecret } from '../../secrets/redact';
+import { normaliseFolder } from '../../paths/confine-path';
 import { filterPaths, normalisePatterns } from '../glob-match';
 import type { HubHttp } from '../hub-http';
 import { DEFAULT_HUB_RETRY, withHubRetries } from '../hub-retry';
@@ -220,6 +221,8 @@ export function createHuggingFaceResolver(options: HuggingFaceResolverOptions = 
         `The link names one file (${target.filePath}) but include/exclude patterns were also given: paste the repository link to use patterns`,
       );
     }
+    // Checked before any request: bad input changes nothing and costs no round trip.
+    normaliseFolder(request.folder);
     const kind = selectionKind(target, include);
     const userSha256 = normaliseUserSha256(request.sha256);
     if (userSha256 && kind !== 'file') {
