@@ -72,6 +72,8 @@ export interface FakeCivitai {
   signedUrlTtlMs: number;
   addModel(spec: FakeCivitaiModelSpec): void;
   addApiKey(key: string, user: string): void;
+  /** Archives (or un-archives) a model, as its creator can at any time. */
+  setModelMode(modelId: number, mode: 'Archived' | 'TakenDown' | null): void;
   blockUser(user: string): void;
   /** The next `count` requests get 429 without Retry-After. */
   rateLimitNext(count: number): void;
@@ -312,6 +314,11 @@ export async function startFakeCivitai(options: FakeCivitaiOptions = {}): Promis
     },
     addApiKey(key, user) {
       keys.set(key, user);
+    },
+    setModelMode(modelId, mode) {
+      const model = models.get(modelId);
+      if (!model) throw new Error(`no model ${modelId}`);
+      model.mode = mode;
     },
     blockUser(user) {
       blocked.add(user);
