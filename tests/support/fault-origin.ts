@@ -42,7 +42,9 @@ export type Fault =
   /** 200 with the whole file gzip-encoded (ignores Range). */
   | { kind: 'gzip' }
   /** Normal service at `bytesPerSecond` for this connection. */
-  | { kind: 'throttle'; bytesPerSecond: number };
+  | { kind: 'throttle'; bytesPerSecond: number }
+  /** Serves the current version, then (once the headers are out) replaces the file: a new upload. */
+  | { kind: 'serve-then-replace'; bytes: Buffer };
 
 export interface OriginFileOptions {
   etag?: string | null;
@@ -150,6 +152,11 @@ export async function startFaultOrigin(): Promise<FaultOrigin> {
   const sockets = new Set<Socket>();
   let throttle: number | null = null;
   let baseUrl = '';
+
+  function replaceFile(file: OriginFile, bytes: Buffer): void {
+    const sha256 = sha256Hex(bytes);
+    files.set(file.path, { ...file, bytes, sha256, etag: file.etag === null ? null : `"${sha256.slice(0, 16)}"` });
+  }
 
   function validatorHeaders(file: OriginFile): Record<string, string> {
     const headers: Record<string, string> = { 'content-type': file.contentType };
@@ -286,6 +293,7 @@ export async function startFaultOrigin(): Promise<FaultOrigin> {
       return;
     }
     response.flushHeaders();
+    if (fault.kind === 'serve-then-replace') replaceFile(file, fault.bytes);
 
     switch (fault.kind) {
       case 'reset-after':

@@ -9,7 +9,9 @@ import { lookup as dnsLookup } from 'node:dns';
 import type { LookupAddress, LookupAllOptions, LookupOneOptions } from 'node:dns';
 import { ModeldockError } from '../errors';
 
-const blocked = new BlockList();
+// Separate lists: a BlockList holding IPv6 rules also matches IPv4 addresses through their mapped form.
+const blockedV4 = new BlockList();
+const blockedV6 = new BlockList();
 for (const [network, prefix] of [
   ['0.0.0.0', 8],
   ['10.0.0.0', 8],
@@ -26,7 +28,7 @@ for (const [network, prefix] of [
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
 ] as const) {
-  blocked.addSubnet(network, prefix, 'ipv4');
+  blockedV4.addSubnet(network, prefix, 'ipv4');
 }
 for (const [network, prefix] of [
   ['::', 128],
@@ -45,15 +47,15 @@ for (const [network, prefix] of [
   ['fec0::', 10],
   ['ff00::', 8],
 ] as const) {
-  blocked.addSubnet(network, prefix, 'ipv6');
+  blockedV6.addSubnet(network, prefix, 'ipv6');
 }
 
 /** True when `address` (an IP literal, brackets allowed) must not be contacted. */
 export function isForbiddenAddress(address: string): boolean {
   const bare = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
   const family = isIP(bare);
-  if (family === 4) return blocked.check(bare, 'ipv4');
-  if (family === 6) return blocked.check(bare, 'ipv6');
+  if (family === 4) return blockedV4.check(bare, 'ipv4');
+  if (family === 6) return blockedV6.check(bare, 'ipv6');
   return false;
 }
 
@@ -80,34 +82,45 @@ type LookupCallback = (
   family?: number,
 ) => void;
 
+/** dns.lookup's shape when asked for every address. */
+export type ResolveAll = (
+  hostname: string,
+  options: LookupAllOptions,
+  callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
+
+const systemResolveAll: ResolveAll = (hostname, options, callback) => dnsLookup(hostname, options, callback);
+
 /**
  * A drop-in for dns.lookup that fails when any resolved address is forbidden. net.connect calls it
  * for host names (IP literals skip lookup and are checked by `assertHostAllowed`).
  */
-export function guardedLookup(
-  hostname: string,
-  options: LookupOneOptions | LookupAllOptions,
-  callback: LookupCallback,
-): void {
-  dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
-    if (error) {
-      callback(error, options.all ? [] : '', 0);
-      return;
-    }
-    const forbidden = addresses.find((entry) => isForbiddenAddress(entry.address));
-    if (forbidden) {
-      callback(privateAddressError(hostname, forbidden.address) as NodeJS.ErrnoException, options.all ? [] : '', 0);
-      return;
-    }
-    if (options.all) {
-      callback(null, addresses);
-      return;
-    }
-    const first = addresses[0];
-    if (!first) {
-      callback(Object.assign(new Error(`No address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
-      return;
-    }
-    callback(null, first.address, first.family);
-  });
+export function createGuardedLookup(resolveAll: ResolveAll = systemResolveAll) {
+  return function guardedLookup(
+    hostname: string,
+    options: LookupOneOptions | LookupAllOptions,
+    callback: LookupCallback,
+  ): void {
+    resolveAll(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) {
+        callback(error, options.all ? [] : '', 0);
+        return;
+      }
+      const forbidden = addresses.find((entry) => isForbiddenAddress(entry.address));
+      if (forbidden) {
+        callback(privateAddressError(hostname, forbidden.address) as NodeJS.ErrnoException, options.all ? [] : '', 0);
+        return;
+      }
+      if (options.all) {
+        callback(null, addresses);
+        return;
+      }
+      const first = addresses[0];
+      if (!first) {
+        callback(Object.assign(new Error(`No address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
+        return;
+      }
+      callback(null, first.address, first.family);
+    });
+  };
 }

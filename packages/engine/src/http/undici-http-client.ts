@@ -8,7 +8,8 @@ import type { Dispatcher } from 'undici';
 import type { EngineConfig } from '../config';
 import { ModeldockError, toModeldockError } from '../errors';
 import type { HttpClient, HttpRequest, HttpResponse } from '../ports';
-import { assertHostAllowed, guardedLookup } from './address-guard';
+import { assertHostAllowed, createGuardedLookup } from './address-guard';
+import type { ResolveAll } from './address-guard';
 import { describeUrl, parseHttpUrl } from './http-url';
 
 export interface UndiciHttpClient extends HttpClient {
@@ -39,14 +40,19 @@ function findModeldockCause(error: unknown): ModeldockError | null {
   return null;
 }
 
-export function createUndiciHttpClient(config: ClientConfig): UndiciHttpClient {
+export interface UndiciHttpClientOptions {
+  /** Name resolution (every address); tests point names at local addresses. Default: dns.lookup. */
+  resolveAll?: ResolveAll;
+}
+
+export function createUndiciHttpClient(config: ClientConfig, options: UndiciHttpClientOptions = {}): UndiciHttpClient {
   const agent = new Agent({
     connections: config.connectionsPerHost,
     keepAliveTimeout: 10_000,
     headersTimeout: config.idleTimeoutMs,
     // Not paused time: undici only counts it while the body is being read, so a throttled reader is safe.
     bodyTimeout: config.idleTimeoutMs,
-    connect: config.allowPrivateHosts ? {} : { lookup: guardedLookup },
+    connect: config.allowPrivateHosts ? {} : { lookup: createGuardedLookup(options.resolveAll) },
   });
 
   async function request(input: HttpRequest): Promise<HttpResponse> {

@@ -11,8 +11,8 @@ import { assertFreeSpace } from './disk-space';
 import { openRemote } from './remote-request';
 import type { RemoteBody } from './remote-request';
 import { decideResponse, planResume } from './resume-plan';
-import type { RequestedRange, ResumePlan } from './resume-plan';
-import { planSegments, shouldSegment } from './segment-plan';
+import type { RequestedRange, ResponseDecision, ResumePlan } from './resume-plan';
+import { firstSegmentEnd, planSegments, shouldSegment } from './segment-plan';
 import { runSegments } from './segmented-transfer';
 import { streamToEnd } from './single-stream';
 import type { TransferSession } from './transfer-session';
@@ -22,11 +22,27 @@ export type AttemptOutcome =
   /** The server confirmed (416) that the local bytes already make the whole file. */
   | { kind: 'already-complete'; total: number };
 
-function requestFor(plan: ResumePlan): RequestedRange {
-  if (plan.kind === 'fresh') return { ranged: false, start: 0, end: null };
-  if (plan.kind === 'range') return { ranged: true, start: plan.from, end: null };
-  const next = plan.segments.find((segment) => segment.done < segment.end - segment.start)!;
-  return { ranged: true, start: next.start + next.done, end: next.end };
+type WriteDecision = Extract<ResponseDecision, { kind: 'write' }>;
+
+/** Marks a bounded first request that cannot continue as planned: ask again for the whole rest. */
+const ASK_FOR_THE_REST = Symbol('ask-for-the-rest');
+
+/**
+ * What to ask for first. When the file is known to be large enough to be split, the first request
+ * asks only for its own segment, so no connection streams bytes another one will fetch.
+ */
+function firstRequest(session: TransferSession, plan: ResumePlan): RequestedRange {
+  if (plan.kind === 'segments') {
+    const next = plan.segments.find((segment) => segment.done < segment.end - segment.start)!;
+    return { ranged: true, start: next.start + next.done, end: next.end };
+  }
+  const from = plan.kind === 'range' ? plan.from : 0;
+  const { config } = session.context;
+  const total = session.ledger.bytesTotal;
+  const mayBeSplit =
+    session.rangesUsable && config.connectionsPerFile > 1 && total !== null && total - from > config.segmentThresholdBytes;
+  if (mayBeSplit) return { ranged: true, start: from, end: firstSegmentEnd(from, total, config) };
+  return plan.kind === 'range' ? { ranged: true, start: from, end: null } : { ranged: false, start: 0, end: null };
 }
 
 async function firstChunk(remote: RemoteBody): Promise<Uint8Array> {
@@ -40,83 +56,115 @@ async function firstChunk(remote: RemoteBody): Promise<Uint8Array> {
 
 export async function runAttempt(session: TransferSession, signal: AbortSignal): Promise<AttemptOutcome> {
   const { context, file, ledger } = session;
-  await session.openPartial();
   const plan = planResume(ledger.durableProgress(), await session.tempSize(), session.rangesUsable);
   if (plan.kind === 'segments') ledger.useSegments(plan.segments);
   else if (plan.kind === 'range') ledger.useSingle(plan.from);
   if (plan.kind === 'fresh' && ledger.durableBytes() > 0) {
     context.logger.info({ fileId: file.id, reason: plan.reason }, 'restarting the file from byte 0');
   }
-
-  const requested = requestFor(plan);
   const ifRange = plan.kind === 'fresh' ? null : plan.ifRange;
-  const remote = await openRemote(session, requested, ifRange, signal);
-  let handedOver = false;
-  try {
-    const { status, headers } = remote.response;
-    const encoding = contentEncodingOf(headers);
-    const hadBytes = plan.kind !== 'fresh';
-    const decision = decideResponse({
-      status,
-      headers,
-      requested,
-      known: hadBytes || ledger.validator ? { validator: ledger.validator, bytesTotal: ledger.bytesTotal } : null,
-      pinned: session.pinned,
-      encoded: encoding !== 'identity',
-    });
-    if (decision.kind === 'reject') throw decision.error;
-    if (decision.kind === 'complete') return { kind: 'already-complete', total: decision.total };
-
-    const notAModel = unexpectedContentTypeError(headers['content-type'], file.name, new Uint8Array(0));
-    if (notAModel) {
-      throw unexpectedContentTypeError(headers['content-type'], file.name, await firstChunk(remote)) ?? notAModel;
+  let requested = firstRequest(session, plan);
+  for (;;) {
+    const remote = await openRemote(session, requested, ifRange, signal);
+    try {
+      const outcome = await useResponse(session, plan, requested, remote, signal);
+      if (outcome !== ASK_FOR_THE_REST) return outcome;
+      requested = { ...requested, end: null, ranged: requested.start > 0 };
+    } finally {
+      remote.close();
     }
-    if (encoding !== 'identity' && decision.from !== 0) {
-      session.rangesUsable = false;
-      throw new ModeldockError('BAD_CONTENT_RANGE', 'The server compressed a resumed body; downloading the file again', {
-        retryable: true,
-        details: { discardPartial: true, rangesUnusable: true },
-      });
-    }
-    if (decision.note) context.logger.info({ fileId: file.id, url: describeUrl(remote.finalUrl) }, decision.note);
-
-    if (decision.discardPartial || plan.kind === 'fresh') {
-      await session.discardPartial(decision.validator, decision.total);
-    } else {
-      ledger.validator = decision.validator;
-      if (decision.total !== null) ledger.bytesTotal = decision.total;
-      if (!ledger.isSegmented) await session.partial.truncate(decision.from);
-    }
-    await session.ensureHasher();
-    ledger.resumable = encoding === 'identity';
-    if (ledger.bytesTotal !== null) {
-      await assertFreeSpace(context.fs, session.directory, ledger.bytesTotal - ledger.durableBytes());
-    }
-
-    const acceptsRanges = status === 206 || /\bbytes\b/i.test(headers['accept-ranges'] ?? '');
-    const etag = ledger.validator?.etag ?? null;
-    const segmentable =
-      session.rangesUsable &&
-      etag !== null &&
-      shouldSegment(context.config, {
-        total: ledger.bytesTotal,
-        acceptsRanges,
-        strongEtag: true,
-        identityEncoding: encoding === 'identity',
-      });
-
-    if (ledger.isSegmented || (segmentable && !ledger.isSegmented)) {
-      if (!ledger.isSegmented) ledger.useSegments(planSegments(decision.from, ledger.bytesTotal!, context.config));
-      const segment = ledger.segments!.find((candidate) => candidate.start + candidate.written === decision.from);
-      if (!segment || etag === null) throw new Error('The first response does not start a segment');
-      handedOver = true;
-      await runSegments(session, { segment, remote, bodyEnd: decision.bodyEnd ?? segment.end }, etag, signal);
-    } else {
-      handedOver = true;
-      await streamToEnd(session, remote, decision.from, decision.bodyEnd, encoding, signal);
-    }
-    return { kind: 'downloaded' };
-  } finally {
-    if (!handedOver) remote.close();
   }
+}
+
+async function useResponse(
+  session: TransferSession,
+  plan: ResumePlan,
+  requested: RequestedRange,
+  remote: RemoteBody,
+  signal: AbortSignal,
+): Promise<AttemptOutcome | typeof ASK_FOR_THE_REST> {
+  const { context, file, ledger } = session;
+  const { status, headers } = remote.response;
+  const encoding = contentEncodingOf(headers);
+  const decision = decideResponse({
+    status,
+    headers,
+    requested,
+    known: plan.kind !== 'fresh' || ledger.validator ? { validator: ledger.validator, bytesTotal: ledger.bytesTotal } : null,
+    pinned: session.pinned,
+    encoded: encoding !== 'identity',
+  });
+  if (decision.kind === 'reject') throw decision.error;
+  if (decision.kind === 'complete') {
+    await session.openPartial();
+    return { kind: 'already-complete', total: decision.total };
+  }
+
+  const notAModel = unexpectedContentTypeError(headers['content-type'], file.name, new Uint8Array(0));
+  if (notAModel) throw unexpectedContentTypeError(headers['content-type'], file.name, await firstChunk(remote)) ?? notAModel;
+  if (encoding !== 'identity' && decision.from !== 0) {
+    throw new ModeldockError('BAD_CONTENT_RANGE', 'The server compressed a resumed body; downloading the file again', {
+      retryable: true,
+      details: { discardPartial: true, rangesUnusable: true },
+    });
+  }
+
+  const segmentable = isSegmentable(session, status, headers, decision, encoding === 'identity', requested);
+  const boundedProbe = !ledger.isSegmented && requested.end !== null;
+  if (boundedProbe && status === 206 && !segmentable && (decision.bodyEnd ?? 0) < (decision.total ?? Infinity)) {
+    return ASK_FOR_THE_REST;
+  }
+  if (decision.note) context.logger.info({ fileId: file.id, url: describeUrl(remote.finalUrl) }, decision.note);
+
+  // Opened only now: a request that fails leaves no empty temp file behind.
+  await session.openPartial();
+  if (decision.discardPartial || plan.kind === 'fresh') {
+    await session.discardPartial(decision.validator, decision.total);
+  } else {
+    ledger.validator = decision.validator;
+    if (decision.total !== null) ledger.bytesTotal = decision.total;
+    if (!ledger.isSegmented) await session.partial.truncate(decision.from);
+  }
+  ledger.resumable = encoding === 'identity';
+  if (ledger.bytesTotal !== null) {
+    await assertFreeSpace(context.fs, session.directory, ledger.bytesTotal - ledger.durableBytes());
+  }
+  await session.ensureHasher();
+
+  const etag = ledger.validator?.etag ?? null;
+  if (etag !== null && (ledger.isSegmented || segmentable)) {
+    if (!ledger.isSegmented) {
+      const bodyEnd = requested.end !== null && status === 206 ? (decision.bodyEnd ?? undefined) : undefined;
+      ledger.useSegments(planSegments(decision.from, ledger.bytesTotal!, context.config, bodyEnd));
+    }
+    const segment = ledger.segments!.find((candidate) => candidate.start + candidate.written === decision.from);
+    if (!segment) throw new ModeldockError('INTERNAL', 'The first response does not start a segment');
+    await runSegments(session, { segment, remote, bodyEnd: decision.bodyEnd ?? segment.end }, etag, signal);
+  } else {
+    await streamToEnd(session, remote, decision.from, decision.bodyEnd, encoding, signal);
+  }
+  return { kind: 'downloaded' };
+}
+
+function isSegmentable(
+  session: TransferSession,
+  status: number,
+  headers: Record<string, string>,
+  decision: WriteDecision,
+  identity: boolean,
+  requested: RequestedRange,
+): boolean {
+  // A 200 to a ranged request means the server ignores ranges, whatever Accept-Ranges says.
+  const acceptsRanges = status === 206 || (!requested.ranged && /\bbytes\b/i.test(headers['accept-ranges'] ?? ''));
+  const total = decision.total;
+  return (
+    session.rangesUsable &&
+    total !== null &&
+    shouldSegment(session.context.config, {
+      total: total - decision.from,
+      acceptsRanges,
+      strongEtag: decision.validator?.etag != null,
+      identityEncoding: identity,
+    })
+  );
 }

@@ -57,7 +57,7 @@ export function planResume(state: PartialState, tempSize: number | null, rangesU
   if (!rangesUsable) return { kind: 'fresh', reason: 'the server does not honour range requests' };
   if (!ifRange) return { kind: 'fresh', reason: 'the server gave no validator, so a resumed file could mix two versions' };
   if (state.segments && state.segments.length > 0) {
-    const written = Math.max(...state.segments.map((segment) => segment.start + segment.done));
+    const written = Math.max(...state.segments.filter((segment) => segment.done > 0).map((segment) => segment.start + segment.done), 0);
     if (tempSize < written) return { kind: 'fresh', reason: 'the partial file is shorter than recorded' };
     if (!state.validator?.etag) return { kind: 'fresh', reason: 'segments can only resume against a strong ETag' };
     if (segmentsComplete(state.segments)) {

@@ -34,20 +34,36 @@ export function shouldSegment(config: SegmentConfig, facts: SegmentEligibility):
   );
 }
 
+function splitEvenly(start: number, end: number, maxPieces: number, config: SegmentConfig): Segment[] {
+  const length = end - start;
+  if (length <= 0) return [];
+  const count = Math.max(1, Math.min(maxPieces, Math.floor(length / minSegmentBytes(config))));
+  const size = Math.ceil(length / count);
+  const pieces: Segment[] = [];
+  for (let offset = start; offset < end; offset += size) pieces.push({ start: offset, end: Math.min(end, offset + size), done: 0 });
+  return pieces;
+}
+
 /**
  * Segments covering [0, total): [0, done) as one finished segment when something is already there,
- * then the rest cut into up to `connectionsPerFile` pieces no smaller than the minimum.
+ * then the rest cut into up to `connectionsPerFile` pieces no smaller than the minimum. When a first
+ * response already covers [done, firstEnd), that range is kept as one segment and the rest is cut
+ * for the other connections.
  */
-export function planSegments(done: number, total: number, config: SegmentConfig): Segment[] {
-  const segments: Segment[] = done > 0 ? [{ start: 0, end: done, done }] : [];
-  const remaining = total - done;
-  if (remaining <= 0) return segments.length > 0 ? segments : [{ start: 0, end: total, done: 0 }];
-  const count = Math.max(1, Math.min(config.connectionsPerFile, Math.floor(remaining / minSegmentBytes(config))));
-  const size = Math.ceil(remaining / count);
-  for (let start = done; start < total; start += size) {
-    segments.push({ start, end: Math.min(total, start + size), done: 0 });
-  }
-  return segments;
+export function planSegments(done: number, total: number, config: SegmentConfig, firstEnd?: number): Segment[] {
+  const finished: Segment[] = done > 0 ? [{ start: 0, end: Math.min(done, total), done: Math.min(done, total) }] : [];
+  if (done >= total) return finished.length > 0 ? finished : [{ start: 0, end: total, done: 0 }];
+  if (firstEnd === undefined || firstEnd >= total) return [...finished, ...splitEvenly(done, total, config.connectionsPerFile, config)];
+  return [
+    ...finished,
+    { start: done, end: firstEnd, done: 0 },
+    ...splitEvenly(firstEnd, total, Math.max(1, config.connectionsPerFile - 1), config),
+  ];
+}
+
+/** Where the first request should stop when the file will be segmented: the end of its own segment. */
+export function firstSegmentEnd(done: number, total: number, config: SegmentConfig): number {
+  return planSegments(done, total, config).find((segment) => segment.start === done)?.end ?? total;
 }
 
 /** An unfinished segment no connection is working on, lowest offset first. */
