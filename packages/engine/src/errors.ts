@@ -54,6 +54,11 @@ export const ERROR_CODES = [
   'NO_ACCESS',
   'ARCHIVED',
   'SIGNED_URL_EXPIRED',
+  // Database (packages/db).
+  /** The embedded database's data directory is in use by another live process. */
+  'DATABASE_LOCKED',
+  /** The database cannot be reached, or its schema cannot be brought up to date. */
+  'DATABASE_UNAVAILABLE',
   'INTERNAL',
 ] as const;
 
