@@ -108,6 +108,13 @@ describe('running one file', () => {
     call.fail(new ModeldockError('HASH_MISMATCH', 'SHA-256 differs from the published one'));
     const job = await harness.waitForStatus(jobId, 'failed');
     expect(job.files[0]).toMatchObject({ status: 'failed', bytesDone: 0 });
+
+    const second = await harness.manager.enqueue({ url: 'https://cdn.example/b.safetensors' });
+    const secondCall = await harness.transfer.call(1);
+    await secondCall.progress(500, 1000);
+    secondCall.fail(new ModeldockError('INVALID_FORMAT', 'Not a safetensors file', { details: { discardPartial: true } }));
+    const secondJob = await harness.waitForStatus(second.jobId, 'failed');
+    expect(secondJob.files[0]).toMatchObject({ status: 'failed', bytesDone: 0 });
   });
 
   it('records a failure of its own store as the job error', async () => {

@@ -10,6 +10,8 @@ import { ModeldockError } from '../errors';
 import type { Clock, CredentialProvider, FileSystem, HttpClient, JobStore, Logger } from '../ports';
 import type { SourceResolver } from '../sources/source-resolver';
 import type { TransferFile } from '../transfer/file-transfer-api';
+import { createTokenBucketLimiter } from '../transfer/token-bucket-limiter';
+import { transferFile as byteLayerTransferFile } from '../transfer/transfer-file';
 import { DestinationLocks } from './destination-locks';
 import type { BandwidthLimits, DownloadManager, ListQuery } from './download-manager-api';
 import { enqueueJob } from './enqueue-job';
@@ -21,7 +23,6 @@ import { JobScheduler } from './job-scheduler';
 import type { JobRun, ManagerContext } from './manager-context';
 import { SecretUrlVault } from './secret-url-vault';
 import { recoverAtStartup } from './startup-recovery';
-import { createTokenBucketLimiter } from './token-bucket-limiter';
 import { JOB_STATUSES } from '../job-model';
 
 export interface DownloadManagerOptions {
@@ -38,8 +39,8 @@ export interface DownloadManagerOptions {
   credentials?: CredentialProvider;
   /** Hugging Face, Civitai…; the first that accepts an input resolves it, direct links otherwise. */
   resolvers?: SourceResolver[];
-  /** The byte layer: moves one file's bytes, durable and verified. */
-  transferFile: TransferFile;
+  /** The byte layer: moves one file's bytes, durable and verified (default: transfer/transfer-file). */
+  transferFile?: TransferFile;
   /** Release every running job's lease at start: true when no other process shares the store. */
   recoverAllLeasesAtStart?: boolean;
 }
@@ -48,9 +49,6 @@ const DEFAULT_LIST_LIMIT = 100;
 const MAX_LIST_LIMIT = 500;
 
 export function createDownloadManager(options: DownloadManagerOptions): DownloadManager {
-  if (typeof options.transferFile !== 'function') {
-    throw new ModeldockError('INTERNAL', 'createDownloadManager needs the byte layer: pass options.transferFile');
-  }
   if (!options.workerId) throw new ModeldockError('INTERNAL', 'createDownloadManager needs a workerId');
   const config = resolveEngineConfig(options.config);
   const events = new JobEventHub(options.store, options.clock, options.logger);
@@ -67,10 +65,10 @@ export function createDownloadManager(options: DownloadManagerOptions): Download
     workerId: options.workerId,
     credentials: options.credentials ?? (async () => null),
     resolvers: options.resolvers ?? [],
-    transferFile: options.transferFile,
+    transferFile: options.transferFile ?? byteLayerTransferFile,
     events,
     secretUrls: new SecretUrlVault(),
-    globalLimiter: createTokenBucketLimiter(options.clock, config.globalBandwidthLimitBps),
+    globalLimiter: createTokenBucketLimiter(validateBandwidthLimit(config.globalBandwidthLimitBps), options.clock),
     runs,
     modelsRoot: path.resolve(options.modelsRoot),
     wakeScheduler: () => scheduler?.wake(),

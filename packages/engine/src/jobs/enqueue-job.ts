@@ -10,6 +10,7 @@ import { absoluteDestination } from '../paths/confine-path';
 import { sanitizeFileName } from '../paths/sanitize-file-name';
 import { redactUrl } from '../secrets/redact';
 import { directUrlResolver } from '../sources/direct-url';
+import { linkHfCacheFile } from '../sources/huggingface/hf-cache-layout';
 import type { ResolvedFile, ResolvedSource } from '../sources/source-resolver';
 import type { DestinationLocks } from './destination-locks';
 import type { EnqueueRequest, EnqueueResult } from './download-manager-api';
@@ -17,7 +18,7 @@ import { validateEnqueueRequest } from './enqueue-request';
 import type { ValidatedEnqueueRequest } from './enqueue-request';
 import { checkExistingDestination } from './existing-destination';
 import type { DestinationCheck } from './existing-destination';
-import { logJobStatus } from './job-log';
+import { describeError, logJobStatus } from './job-log';
 import type { ManagerContext } from './manager-context';
 import { SecretUrlVault } from './secret-url-vault';
 
@@ -63,6 +64,7 @@ export async function enqueueJob(
       ctx.now(),
     );
     job = await recordPresentFiles(ctx, job, checks, allPresent);
+    await linkPresentFilesIntoHfCache(ctx, job);
     if (resolved.warnings && resolved.warnings.length > 0) {
       job = (await ctx.store.updateJob(job.id, { warnings: [...new Set(resolved.warnings)] }, ctx.now())) ?? job;
     }
@@ -167,4 +169,19 @@ async function recordPresentFiles(
   }
   if (!changed) return job;
   return (await ctx.store.getJob(job.id)) ?? job;
+}
+
+/** A blob already in the Hugging Face cache still needs its snapshot link; failing that is logged, not fatal. */
+async function linkPresentFilesIntoHfCache(ctx: ManagerContext, job: JobRecord): Promise<void> {
+  for (const file of job.files) {
+    if (file.status !== 'present') continue;
+    try {
+      await linkHfCacheFile(job, file, { fs: ctx.fs, modelsRoot: ctx.modelsRoot });
+    } catch (error) {
+      ctx.logger.warn(
+        { jobId: job.id, file: file.relativePath, message: describeError(error) },
+        'could not link a present file into the Hugging Face cache',
+      );
+    }
+  }
 }

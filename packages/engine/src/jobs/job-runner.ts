@@ -7,7 +7,7 @@
  * pause or cancel decided elsewhere always wins; file progress is written unguarded because the
  * bytes it records are fsynced and true whoever owns the job.
  */
-import { ModeldockError, toJobError } from '../errors';
+import { isModeldockError, ModeldockError, toJobError } from '../errors';
 import type { JobError } from '../errors';
 import type { FileRecord, JobRecord, JobStatus, LiveProgress, StalledState } from '../job-model';
 import type { FilePatch, JobPatch } from '../ports';
@@ -24,7 +24,8 @@ import { keepLease } from './lease-keeper';
 import type { JobRun, ManagerContext, StopReason } from './manager-context';
 import { discardUnfinishedFiles, removeCompletedFile } from './partial-files';
 import { JobProgress } from './progress-events';
-import { createTokenBucketLimiter } from './token-bucket-limiter';
+import { linkHfCacheFile } from '../sources/huggingface/hf-cache-layout';
+import { createTokenBucketLimiter } from '../transfer/token-bucket-limiter';
 
 interface FileFailure {
   file: FileRecord;
@@ -34,8 +35,19 @@ interface FileFailure {
 /** Codes after which the file's partial bytes were discarded by the byte layer. */
 const DISCARDED_BYTES_CODES = new Set(['HASH_MISMATCH', 'UPSTREAM_CHANGED']);
 
+/** The byte layer deletes the partial for bad bytes (a hash mismatch, a changed upstream, a bad format). */
+function bytesWereDiscarded(error: unknown, jobError: JobError): boolean {
+  if (DISCARDED_BYTES_CODES.has(jobError.code)) return true;
+  return isModeldockError(error) && error.details?.discardPartial === true;
+}
+
 /** Failures after which the job's other files would fail the same way: stop them at once. */
 const JOB_WIDE_FAILURE_CODES = new Set(['DISK_FULL']);
+
+/** A stored limit the limiter cannot take (written by hand, or by an older version) means no limit. */
+function usableRate(bytesPerSecond: number | null): number | null {
+  return bytesPerSecond !== null && Number.isFinite(bytesPerSecond) && bytesPerSecond > 0 ? bytesPerSecond : null;
+}
 
 export function startJobRun(ctx: ManagerContext, claimed: JobRecord): JobRun {
   return new JobRunner(ctx, claimed);
@@ -66,7 +78,7 @@ class JobRunner implements JobRun {
   ) {
     this.jobId = claimed.id;
     this.job = claimed;
-    this.jobLimiter = createTokenBucketLimiter(ctx.clock, claimed.bandwidthLimitBps);
+    this.jobLimiter = createTokenBucketLimiter(usableRate(claimed.bandwidthLimitBps), ctx.clock);
     this.progress = new JobProgress(() => this.job, ctx.events, ctx.clock, ctx.config.progressIntervalMs);
     this.warnings = new Set(claimed.warnings);
     this.lastHeartbeatAt = ctx.clock.now();
@@ -84,7 +96,7 @@ class JobRunner implements JobRun {
   }
 
   setBandwidthLimit(bytesPerSecond: number | null): void {
-    this.jobLimiter.setRate(bytesPerSecond);
+    this.jobLimiter.setRate(usableRate(bytesPerSecond));
     this.job = { ...this.job, bandwidthLimitBps: bytesPerSecond };
   }
 
@@ -223,7 +235,7 @@ class JobRunner implements JobRun {
     try {
       const result = await this.ctx.transferFile({ ...file, url }, context, this.callbacksFor(file.id));
       await this.recordFileCompleted(file.id, result);
-      return null;
+      return await this.linkIntoHfCache(file.id);
     } catch (error) {
       // Aborted on purpose (pause, cancel, shutdown, lost lease, a sibling's failure): not a failure.
       if (signal.aborted) return null;
@@ -334,11 +346,24 @@ class JobRunner implements JobRun {
     );
   }
 
+  /**
+   * A Hugging Face cache blob is only found by diffusers/transformers through its snapshot link: a
+   * link that cannot be made fails the file (the bytes stay, recorded complete, so a retry only links).
+   */
+  private async linkIntoHfCache(fileId: string): Promise<FileFailure | null> {
+    try {
+      await linkHfCacheFile(this.job, this.fileById(fileId), { fs: this.ctx.fs, modelsRoot: this.ctx.modelsRoot });
+      return null;
+    } catch (error) {
+      return this.recordFileFailure(fileId, error);
+    }
+  }
+
   private async recordFileFailure(fileId: string, error: unknown): Promise<FileFailure> {
     await this.background;
     const jobError = toJobError(error, this.ctx.clock.now());
     const patch: FilePatch = { status: 'failed', error: jobError };
-    if (DISCARDED_BYTES_CODES.has(jobError.code)) Object.assign(patch, { bytesDone: 0, segments: null, validator: null });
+    if (bytesWereDiscarded(error, jobError)) Object.assign(patch, { bytesDone: 0, segments: null, validator: null });
     await this.writeFile(fileId, patch);
     this.progress.forgetFile(fileId);
     const file = this.fileById(fileId);

@@ -69,10 +69,14 @@ export interface Harness {
   dispose(): Promise<void>;
 }
 
-export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
+export async function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  what: string | (() => string),
+  timeoutMs = 5_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
@@ -116,10 +120,14 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       let last: JobStatus | undefined;
       await waitUntil(
         async () => {
-          last = (await store.getJob(jobId))?.status;
+          const job = await store.getJob(jobId);
+          last = job?.status;
+          if (job && last !== status && ['completed', 'failed', 'cancelled'].includes(job.status)) {
+            throw new Error(`job ${jobId} ended ${job.status} while waiting for ${status}: ${JSON.stringify(job.error)}`);
+          }
           return last === status;
         },
-        `job ${jobId} to be ${status} (last seen ${last})`,
+        () => `job ${jobId} to be ${status} (last seen ${last})`,
         timeoutMs,
       );
       return manager.getJob(jobId);

@@ -1,0 +1,252 @@
+import { mkdir, stat, utimes, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { absoluteDestination, tempPathFor } from '@modeldock/engine';
+import type { JobRecord, NewJob } from '@modeldock/engine';
+import { MemoryJobStore } from '../../support/memory-job-store';
+import { FakeClock } from './helpers/fake-clock';
+import { createHarness, waitUntil } from './helpers/harness';
+import type { Harness } from './helpers/harness';
+import type { TransferCall } from './helpers/fake-transfer';
+
+let harness: Harness;
+afterEach(async () => {
+  await harness?.dispose();
+});
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+function newJob(name: string): NewJob {
+  return {
+    source: `https://cdn.example/${name}`,
+    kind: 'direct',
+    priority: 0,
+    files: [
+      {
+        url: `https://cdn.example/${name}`,
+        name,
+        relativePath: name,
+        bytesTotal: 1000,
+        expectedSha256: null,
+        credential: null,
+        revision: null,
+      },
+    ],
+  };
+}
+
+/** A job another worker was running when it died: status running, its lease, 300 durable bytes. */
+async function leftRunningBy(store: MemoryJobStore, owner: string, leaseExpiresAt: Date, now: Date): Promise<JobRecord> {
+  const job = await store.createJob(newJob('interrupted.bin'), now);
+  await store.updateFile(job.files[0]!.id, { status: 'running', bytesDone: 300 }, now);
+  store.patchDirectly(job.id, { status: 'running', leaseOwner: owner, leaseExpiresAt, updatedAt: now, startedAt: now });
+  return (await store.getJob(job.id))!;
+}
+
+async function writeTemp(modelsRoot: string, relativePath: string, fileId: string, ageMs = 60_000): Promise<string> {
+  const temp = tempPathFor(absoluteDestination(modelsRoot, relativePath), fileId);
+  await mkdir(path.dirname(temp), { recursive: true });
+  await writeFile(temp, 'partial');
+  const past = new Date(Date.now() - ageMs);
+  await utimes(temp, past, past);
+  return temp;
+}
+
+async function runningCall(h: Harness, name = 'a.bin'): Promise<{ jobId: string; call: TransferCall }> {
+  const { jobId } = await h.manager.enqueue({ url: `https://cdn.example/${name}` });
+  const call = await h.transfer.call(h.transfer.calls.length);
+  return { jobId, call };
+}
+
+describe('a lost lease stops writing at once', () => {
+  it('when another process cancelled the job: abort, then remove the temp file it may have outlived', async () => {
+    harness = await createHarness();
+    const { jobId, call } = await runningCall(harness);
+    await call.progress(300, 1000);
+    const temp = await writeTemp(harness.modelsRoot, 'a.bin', call.file.id, 0);
+    harness.store.patchDirectly(jobId, { status: 'cancelled', leaseOwner: null, leaseExpiresAt: null });
+    await waitUntil(() => call.signal.aborted, 'the transfer to be aborted');
+    expect(call.signal.reason).toBe('lease-lost');
+    await waitUntil(async () => !(await exists(temp)), 'the temp file to be removed');
+    await waitUntil(async () => (await harness.store.getJob(jobId))!.files[0]!.status === 'cancelled', 'the file to be cancelled');
+    expect((await harness.store.getJob(jobId))!.files[0]!.bytesDone).toBe(0);
+    expect(harness.logger.find('job lease lost')?.fields).toMatchObject({ jobId, code: 'LEASE_LOST', status: 'cancelled' });
+  });
+
+  it('when another process paused it: the pause wins and the partial stays', async () => {
+    harness = await createHarness();
+    const other = await harness.another({ start: false });
+    const { jobId, call } = await runningCall(harness);
+    await call.progress(300, 1000);
+    const temp = await writeTemp(harness.modelsRoot, 'a.bin', call.file.id, 0);
+    const paused = await other.manager.pause(jobId);
+    expect(paused.status).toBe('paused');
+    await waitUntil(() => call.signal.aborted, 'the transfer to be aborted');
+    await waitUntil(async () => (await harness.store.getJob(jobId))!.files[0]!.status === 'queued', 'the file to wait again');
+    const job = (await harness.store.getJob(jobId))!;
+    expect(job).toMatchObject({ status: 'paused', leaseOwner: null });
+    expect(job.files[0]!.bytesDone).toBe(300);
+    expect(await exists(temp)).toBe(true);
+  });
+
+  it('when another worker took the job: nothing of it is touched', async () => {
+    harness = await createHarness();
+    const { jobId, call } = await runningCall(harness);
+    harness.store.patchDirectly(jobId, { leaseOwner: 'worker-z' });
+    await waitUntil(() => call.signal.aborted, 'the transfer to be aborted');
+    await waitUntil(() => harness.logger.find('job lease lost') !== undefined, 'the loss to be logged');
+    expect((await harness.store.getJob(jobId))!).toMatchObject({ status: 'running', leaseOwner: 'worker-z' });
+  });
+
+  it('when the store cannot renew it before it expires', async () => {
+    harness = await createHarness();
+    const { call } = await runningCall(harness);
+    harness.store.renewLease = async () => {
+      throw new Error('connection to the database lost');
+    };
+    await waitUntil(() => call.signal.aborted, 'the transfer to be aborted');
+    expect(harness.logger.lines.some((line) => line.message === 'could not renew the job lease')).toBe(true);
+  });
+
+  it('when a progress write finds the job no longer ours, before the next renewal', async () => {
+    harness = await createHarness({ config: { leaseMs: 60_000 } });
+    const { jobId, call } = await runningCall(harness);
+    harness.store.patchDirectly(jobId, { leaseOwner: 'worker-z' });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await call.progress(10, 1000);
+    await waitUntil(() => call.signal.aborted, 'the transfer to be aborted');
+  });
+});
+
+describe('startup recovery', () => {
+  it('with recoverAllLeasesAtStart, resumes a job a dead worker left running at once, from its durable offset', async () => {
+    const store = new MemoryJobStore();
+    const now = new Date();
+    const job = await leftRunningBy(store, 'dead-worker', new Date(now.getTime() + 3_600_000), now);
+    harness = await createHarness({ store, recoverAllLeasesAtStart: true });
+    const call = await harness.transfer.call(0);
+    expect(call.file).toMatchObject({ id: job.files[0]!.id, bytesDone: 300 });
+    expect(harness.logger.find('interrupted job returned to the queue')?.fields).toMatchObject({
+      jobId: job.id,
+      previousOwner: 'dead-worker',
+    });
+  });
+
+  it('without it, waits for the dead worker lease to expire, then claims the job', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryJobStore();
+    const now = new Date(clock.now());
+    await leftRunningBy(store, 'other-process', new Date(clock.now() + 10_000), now);
+    harness = await createHarness({ store, clock });
+    await clock.advance(5_000);
+    expect(harness.transfer.calls).toHaveLength(0);
+    await clock.advance(7_000);
+    const call = await harness.transfer.call(0);
+    expect(call.file.bytesDone).toBe(300);
+  });
+
+  it('releases at once the jobs held under its own worker id by a previous run of itself', async () => {
+    const store = new MemoryJobStore();
+    const now = new Date();
+    await leftRunningBy(store, 'worker-a', new Date(now.getTime() + 3_600_000), now);
+    harness = await createHarness({ store });
+    await harness.transfer.call(0);
+  });
+
+  it('removes temp files no job may resume, and keeps those of active and failed jobs', async () => {
+    harness = await createHarness({ start: false });
+    const { store, modelsRoot } = harness;
+    const active = await store.createJob(newJob('active.bin'), new Date());
+    store.patchDirectly(active.id, { status: 'paused' });
+    const failed = await store.createJob({ ...newJob('failed.bin') }, new Date());
+    store.patchDirectly(failed.id, { status: 'failed' });
+    const keptActive = await writeTemp(modelsRoot, 'active.bin', active.files[0]!.id);
+    const keptFailed = await writeTemp(modelsRoot, 'failed.bin', failed.files[0]!.id);
+    const orphan = await writeTemp(modelsRoot, 'loras/deep/gone.bin', 'no-such-file-id');
+    const fresh = await writeTemp(modelsRoot, 'fresh.bin', 'just-created-elsewhere', -60_000);
+    const model = path.join(modelsRoot, 'loras', 'model.safetensors');
+    await writeFile(model, 'a real model');
+
+    await harness.manager.start();
+    expect(await exists(orphan)).toBe(false);
+    expect(await exists(keptActive)).toBe(true);
+    expect(await exists(keptFailed)).toBe(true);
+    expect(await exists(fresh)).toBe(true);
+    expect(await exists(model)).toBe(true);
+    expect(harness.logger.find('download manager started')?.fields).toMatchObject({ orphanTempFilesRemoved: 1 });
+  });
+});
+
+describe('stale jobs', () => {
+  it('a running job with no progress for staleAfterMs is requeued and retried', async () => {
+    const store = new MemoryJobStore();
+    const longAgo = new Date(Date.now() - 120_000);
+    const job = await leftRunningBy(store, 'hung-worker', new Date(Date.now() + 3_600_000), longAgo);
+    harness = await createHarness({ store, config: { staleAfterMs: 60_000 } });
+    const call = await harness.transfer.call(0);
+    expect(call.file.id).toBe(job.files[0]!.id);
+    expect((await store.getJob(job.id))!.attempts).toBe(1);
+    expect(harness.logger.find('stale job requeued')?.fields).toMatchObject({
+      jobId: job.id,
+      code: 'STALE',
+      previousOwner: 'hung-worker',
+    });
+  });
+
+  it('fails with STALE once it has been stuck maxAttempts times', async () => {
+    const store = new MemoryJobStore();
+    const longAgo = new Date(Date.now() - 120_000);
+    const job = await leftRunningBy(store, 'hung-worker', new Date(Date.now() + 3_600_000), longAgo);
+    store.patchDirectly(job.id, { attempts: 2, updatedAt: longAgo });
+    harness = await createHarness({ store, config: { staleAfterMs: 60_000, maxAttempts: 3 } });
+    const failed = await harness.waitForStatus(job.id, 'failed');
+    expect(failed.error).toMatchObject({ code: 'STALE' });
+    expect(failed.error!.message).toMatch(/Use Retry/);
+    expect(harness.transfer.calls).toHaveLength(0);
+  });
+
+  it('is detected on the slow timer for a job of this process that stopped making progress', async () => {
+    const clock = new FakeClock();
+    harness = await createHarness({ clock, config: { staleAfterMs: 8_000, leaseMs: 3_000 } });
+    const { jobId, call } = await runningCall(harness);
+    // Stale after 8 s; the retry (equally silent) would only be stale again after 16 s.
+    await clock.advance(12_000);
+    expect(call.signal.aborted).toBe(true);
+    const again = await harness.transfer.call(1);
+    expect(again.file.id).toBe(call.file.id);
+    expect((await harness.store.getJob(jobId))!.attempts).toBe(1);
+  });
+});
+
+describe('graceful stop', () => {
+  it('records durable offsets, returns running jobs to the queue, and a restart resumes them before newer jobs', async () => {
+    harness = await createHarness({ config: { maxConcurrentJobs: 1 } });
+    const { jobId, call } = await runningCall(harness, 'first.bin');
+    await call.progress(600, 1000);
+    await harness.manager.stop();
+    expect(call.signal.reason).toBe('shutdown');
+    const stored = (await harness.store.getJob(jobId))!;
+    expect(stored).toMatchObject({ status: 'queued', leaseOwner: null, leaseExpiresAt: null });
+    expect(stored.files[0]).toMatchObject({ status: 'queued', bytesDone: 600 });
+    expect(harness.logger.find('job returned to the queue for shutdown')?.fields).toMatchObject({ jobId });
+
+    await harness.manager.enqueue({ url: 'https://cdn.example/newer.bin' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(harness.transfer.calls).toHaveLength(1);
+
+    const restarted = await harness.another({ config: { maxConcurrentJobs: 1 } });
+    const resumed = await restarted.transfer.call(0);
+    expect(resumed.file).toMatchObject({ id: call.file.id, bytesDone: 600 });
+  });
+
+  it('is safe to call before start and more than once', async () => {
+    harness = await createHarness({ start: false });
+    await harness.manager.stop();
+    await harness.manager.stop();
+  });
+});
