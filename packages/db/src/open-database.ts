@@ -1,0 +1,101 @@
+/**
+ * Opens modeldock's database: embedded PGlite under `<dataDir>/pglite` by default, or PostgreSQL
+ * when `databaseUrl` is given. Migrations are applied before anything else touches it. The same
+ * stores run on both; only LISTEN/NOTIFY for `watchEvents` is PostgreSQL's own.
+ */
+import type { JobStore, Logger, StoredJobEvent } from '@modeldock/engine';
+import { createApiKeyStore } from './api-key-store';
+import type { ApiKeyStore } from './api-key-store';
+import type { DatabaseDriver } from './database';
+import {
+  createLocalEventNotifications,
+  createPostgresEventNotifications,
+} from './event-notifications';
+import type { EventNotifications } from './event-notifications';
+import { SqlJobStore } from './job-store';
+import { checkMigrationsFolder, DEFAULT_MIGRATIONS_FOLDER } from './migrations-folder';
+import { openPgliteDatabase } from './pglite-database';
+import { openPostgresDatabase } from './postgres-database';
+import { createSettingsStore } from './settings-store';
+import type { SettingsStore } from './settings-store';
+
+export interface OpenDatabaseOptions {
+  /** The data directory; the embedded database lives in `<dataDir>/pglite`. */
+  dataDir: string;
+  /** postgres://… to use a PostgreSQL server instead (lets several processes share jobs). */
+  databaseUrl?: string | null;
+  /** The drizzle/ folder of migrations; defaults to this package's own. */
+  migrationsFolder?: string;
+  /** For warnings about event delivery; callers pass a redacting logger. */
+  logger?: Logger;
+}
+
+export interface ModeldockDatabase {
+  driver: DatabaseDriver;
+  jobs: JobStore;
+  apiKeys: ApiKeyStore;
+  settings: SettingsStore;
+  /**
+   * Stored job events as they are appended, by this or any other process sharing the database,
+   * each delivered once. Returns an unsubscribe.
+   */
+  watchEvents(listener: (event: StoredJobEvent) => void): () => void;
+  /** Stops event delivery, closes connections and releases the embedded database's lock. */
+  close(): Promise<void>;
+}
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<ModeldockDatabase> {
+  const migrationsFolder = checkMigrationsFolder(
+    options.migrationsFolder ?? DEFAULT_MIGRATIONS_FOLDER,
+  );
+  const databaseUrl = options.databaseUrl?.trim();
+
+  if (databaseUrl) {
+    const opened = await openPostgresDatabase(databaseUrl, migrationsFolder);
+    // Reads back what other processes announce; the store below announces what this one appends.
+    const eventReader = new SqlJobStore(opened.db);
+    const notifications = createPostgresEventNotifications(
+      opened.client,
+      eventReader,
+      options.logger,
+    );
+    const jobs = new SqlJobStore(opened.db, {
+      onEventAppended: (event) => notifications.published(event),
+    });
+    return assemble('postgres', opened.db, jobs, notifications, opened.close);
+  }
+
+  const opened = await openPgliteDatabase(options.dataDir, migrationsFolder);
+  const notifications = createLocalEventNotifications(options.logger);
+  const jobs = new SqlJobStore(opened.db, {
+    onEventAppended: (event) => notifications.published(event),
+  });
+  return assemble('pglite', opened.db, jobs, notifications, opened.close);
+}
+
+function assemble(
+  driver: DatabaseDriver,
+  db: Parameters<typeof createApiKeyStore>[0],
+  jobs: SqlJobStore,
+  notifications: EventNotifications,
+  closeConnection: () => Promise<void>,
+): ModeldockDatabase {
+  let closing: Promise<void> | undefined;
+  return {
+    driver,
+    jobs,
+    apiKeys: createApiKeyStore(db),
+    settings: createSettingsStore(db),
+    watchEvents: (listener) => notifications.watch(listener),
+    close() {
+      closing ??= (async () => {
+        try {
+          await notifications.close();
+        } finally {
+          await closeConnection();
+        }
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * The embedded database: PGlite (PostgreSQL compiled to WebAssembly) in `<dataDir>/pglite`, locked
+ * against a second process, migrated on open.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle } from 'drizzle-orm/pglite';
+import { migrate } from 'drizzle-orm/pglite/migrator';
+import { ModeldockError, toModeldockError } from '@modeldock/engine';
+import type { Database } from './database';
+import { acquirePgliteLock, LOCK_FILE_NAME } from './pglite-lock';
+
+export interface PgliteDatabase {
+  db: Database;
+  close(): Promise<void>;
+}
+
+export async function openPgliteDatabase(
+  dataDir: string,
+  migrationsFolder: string,
+): Promise<PgliteDatabase> {
+  const root = path.resolve(dataDir);
+  try {
+    mkdirSync(root, { recursive: true });
+  } catch (error) {
+    throw new ModeldockError(
+      'DATABASE_UNAVAILABLE',
+      `Cannot create the data directory ${root}: ${toModeldockError(error).message}`,
+      { cause: error },
+    );
+  }
+  const lock = acquirePgliteLock(path.join(root, LOCK_FILE_NAME), { dataDir: root });
+  let client: PGlite | undefined;
+  try {
+    client = await PGlite.create(path.join(root, 'pglite'));
+    const db = drizzle({ client });
+    await migrate(db, { migrationsFolder });
+    const opened = client;
+    return {
+      db,
+      async close() {
+        try {
+          await opened.close();
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (error) {
+    await client?.close().catch(() => undefined);
+    lock.release();
+    throw new ModeldockError(
+      'DATABASE_UNAVAILABLE',
+      `Cannot open the embedded database in ${path.join(root, 'pglite')}: ${describe(error)}`,
+      { cause: error },
+    );
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

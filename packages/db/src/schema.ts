@@ -1,0 +1,211 @@
+/**
+ * The database schema, shared by PGlite and PostgreSQL. drizzle-kit turns changes here into the
+ * migrations in ../drizzle (`pnpm --filter @modeldock/db generate`); never edit those by hand.
+ *
+ * Byte counts are bigint read as JS numbers (exact up to 8 PiB); times are timestamptz; structured
+ * values (errors, segments, validators, stalled state, warnings, summaries) are jsonb.
+ */
+import {
+  bigint,
+  bigserial,
+  boolean,
+  customType,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+import type {
+  CredentialKind,
+  FileFormat,
+  FileStatus,
+  JobError,
+  JobEventType,
+  JobStatus,
+  JobSummary,
+  RemoteValidator,
+  Segment,
+  StalledState,
+} from '@modeldock/engine';
+
+const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+const byteCount = (name: string) => bigint(name, { mode: 'number' });
+
+/** Raw bytes. postgres.js hands back a Buffer and PGlite a Uint8Array: both leave as a Buffer. */
+const bytea = customType<{ data: Buffer; driverData: Uint8Array }>({
+  dataType: () => 'bytea',
+  toDriver: (value) => value,
+  fromDriver: (value) => Buffer.from(value),
+});
+
+export const jobs = pgTable(
+  'jobs',
+  {
+    /** Time-ordered UUIDv7 (see ./time-ordered-id.ts). */
+    id: text('id').primaryKey(),
+    status: text('status').$type<JobStatus>().notNull(),
+    source: text('source').notNull(),
+    kind: text('kind').notNull(),
+    priority: integer('priority').notNull().default(0),
+    /** Arrival order from its own sequence; "move to top" writes a value below the smallest. */
+    queueOrder: bigserial('queue_order', { mode: 'number' }).notNull(),
+    error: jsonb('error').$type<JobError>(),
+    stalled: jsonb('stalled').$type<StalledState>(),
+    bandwidthLimitBps: byteCount('bandwidth_limit_bps'),
+    speedBps: doublePrecision('speed_bps').notNull().default(0),
+    attempts: integer('attempts').notNull().default(0),
+    onFileFailure: text('on_file_failure').$type<'keep' | 'rollback'>().notNull().default('keep'),
+    warnings: jsonb('warnings').$type<string[]>().notNull().default([]),
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: timestamptz('lease_expires_at'),
+    createdAt: timestamptz('created_at').notNull(),
+    updatedAt: timestamptz('updated_at').notNull(),
+    startedAt: timestamptz('started_at'),
+    finishedAt: timestamptz('finished_at'),
+  },
+  (table) => [
+    // claimNextJob: runnable jobs by priority, then arrival.
+    index('jobs_claim_order_idx').on(table.status, table.priority.desc(), table.queueOrder),
+    // listJobs: newest first, keyset-paginated on (created_at, id).
+    index('jobs_created_idx').on(table.createdAt.desc(), table.id.desc()),
+    index('jobs_finished_idx').on(table.status, table.finishedAt),
+  ],
+);
+
+/**
+ * Files of a job. Two active jobs must not write the same destination, but a unique index cannot
+ * say "among files of active jobs" (the status lives on `jobs`, and finished jobs keep their rows),
+ * so the rule is attach-or-reject at enqueue time through `findActiveJobByDestination`, served by
+ * `job_files_relative_path_idx`.
+ */
+export const jobFiles = pgTable(
+  'job_files',
+  {
+    id: text('id').primaryKey(),
+    jobId: text('job_id')
+      .notNull()
+      .references(() => jobs.id, { onDelete: 'cascade' }),
+    index: integer('index').notNull(),
+    url: text('url').notNull(),
+    name: text('name').notNull(),
+    relativePath: text('relative_path').notNull(),
+    bytesDone: byteCount('bytes_done').notNull().default(0),
+    bytesTotal: byteCount('bytes_total'),
+    expectedSha256: text('expected_sha256'),
+    sha256: text('sha256'),
+    status: text('status').$type<FileStatus>().notNull(),
+    validator: jsonb('validator').$type<RemoteValidator>(),
+    segments: jsonb('segments').$type<Segment[]>(),
+    credential: text('credential').$type<Exclude<CredentialKind, null>>(),
+    format: text('format').$type<FileFormat>(),
+    revision: text('revision'),
+    error: jsonb('error').$type<JobError>(),
+    updatedAt: timestamptz('updated_at').notNull(),
+  },
+  (table) => [
+    uniqueIndex('job_files_job_index_idx').on(table.jobId, table.index),
+    index('job_files_relative_path_idx').on(table.relativePath),
+  ],
+);
+
+/**
+ * Stored job events, replayed to clients that reconnect. Not tied to `jobs` by a cascading key, so
+ * the 'removed' event of a deleted job stays readable.
+ */
+export const jobEvents = pgTable(
+  'job_events',
+  {
+    id: bigserial('id', { mode: 'bigint' }).primaryKey(),
+    jobId: text('job_id').notNull(),
+    type: text('type').$type<JobEventType>().notNull(),
+    /** The job's summary when the event happened; null for 'removed'. */
+    job: jsonb('job').$type<JobSummary>(),
+    createdAt: timestamptz('created_at').notNull(),
+  },
+  (table) => [index('job_events_job_idx').on(table.jobId, table.id)],
+);
+
+/**
+ * One API key per platform, encrypted by the server (AES-GCM): the database only ever holds the
+ * ciphertext, its IV and auth tag, and the last four characters to show the user which key it is.
+ */
+export const apiKeys = pgTable('api_keys', {
+  platform: text('platform').$type<Exclude<CredentialKind, null>>().primaryKey(),
+  ciphertext: bytea('ciphertext').notNull(),
+  iv: bytea('iv').notNull(),
+  authTag: bytea('auth_tag').notNull(),
+  last4: text('last4').notNull(),
+  createdAt: timestamptz('created_at').notNull(),
+  validatedAt: timestamptz('validated_at'),
+  /** Null until the key has been checked against the platform. */
+  valid: boolean('valid'),
+  validationMessage: text('validation_message'),
+});
+
+/** User settings that outlive a restart (bandwidth limit, …), one JSON value per key. */
+export const settings = pgTable('settings', {
+  key: text('key').primaryKey(),
+  value: jsonb('value').$type<unknown>().notNull(),
+  updatedAt: timestamptz('updated_at').notNull(),
+});
+
+/** What is known about a model file on disk: where it came from, its metadata and preview, whether a newer version exists. */
+export const modelMetadata = pgTable(
+  'model_metadata',
+  {
+    id: text('id').primaryKey(),
+    /** Relative to the models root, POSIX separators. */
+    relativePath: text('relative_path').notNull(),
+    sha256: text('sha256'),
+    /** 'huggingface', 'civitai' or 'direct'. */
+    sourceKind: text('source_kind'),
+    /** Hugging Face repo id or Civitai model id. */
+    sourceModelId: text('source_model_id'),
+    /** Hugging Face commit or Civitai model version id. */
+    sourceVersionId: text('source_version_id'),
+    metadata: jsonb('metadata').$type<Record<string, unknown>>(),
+    previewPath: text('preview_path'),
+    /** 'unknown', 'current', 'update_available' or 'error'. */
+    updateStatus: text('update_status').notNull().default('unknown'),
+    latestVersionId: text('latest_version_id'),
+    checkedAt: timestamptz('checked_at'),
+    createdAt: timestamptz('created_at').notNull(),
+    updatedAt: timestamptz('updated_at').notNull(),
+  },
+  (table) => [
+    uniqueIndex('model_metadata_relative_path_idx').on(table.relativePath),
+    index('model_metadata_sha256_idx').on(table.sha256),
+  ],
+);
+
+/** Background work for later issues (metadata refresh, preview recovery, maintenance scans). */
+export const refreshTasks = pgTable(
+  'refresh_tasks',
+  {
+    id: text('id').primaryKey(),
+    /** e.g. 'metadata', 'preview', 'scan'. */
+    kind: text('kind').notNull(),
+    /** What the task is about: a relative path, a job id, or '*' for the whole library. */
+    target: text('target').notNull(),
+    /** 'pending', 'running', 'done' or 'failed'. */
+    status: text('status').notNull().default('pending'),
+    runAfter: timestamptz('run_after').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: jsonb('last_error').$type<JobError>(),
+    createdAt: timestamptz('created_at').notNull(),
+    updatedAt: timestamptz('updated_at').notNull(),
+  },
+  (table) => [
+    index('refresh_tasks_due_idx').on(table.status, table.runAfter),
+    index('refresh_tasks_target_idx').on(table.kind, table.target),
+  ],
+);
+
+export type JobRow = typeof jobs.$inferSelect;
+export type JobFileRow = typeof jobFiles.$inferSelect;
+export type JobEventRow = typeof jobEvents.$inferSelect;
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
