@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 
 export type Fault =
   /** Normal service (the default once a path's script is used up). */
@@ -39,8 +39,8 @@ export type Fault =
   | { kind: 'html'; body?: string }
   /** Redirect to `location` (relative or absolute). */
   | { kind: 'redirect'; location: string; status?: number }
-  /** 200 with the whole file gzip-encoded (ignores Range). */
-  | { kind: 'gzip' }
+  /** 200 with the whole file compressed (ignores Range); `truncateAt` cuts the compressed body short. */
+  | { kind: 'encoded'; encoding: 'gzip' | 'deflate' | 'deflate-raw' | 'br' | 'compress'; truncateAt?: number }
   /** Normal service at `bytesPerSecond` for this connection. */
   | { kind: 'throttle'; bytesPerSecond: number }
   /** Serves the current version, then (once the headers are out) replaces the file: a new upload. */
@@ -253,10 +253,18 @@ export async function startFaultOrigin(): Promise<FaultOrigin> {
       send(416, { 'content-range': `bytes */${size}`, ...validatorHeaders(file) }, '');
       return;
     }
-    if (fault.kind === 'gzip') {
-      const body = gzipSync(file.bytes);
+    if (fault.kind === 'encoded') {
+      const encoders = { gzip: gzipSync, deflate: deflateSync, 'deflate-raw': deflateRawSync, br: brotliCompressSync, compress: gzipSync };
+      const full = encoders[fault.encoding](file.bytes);
+      const body = fault.truncateAt === undefined ? full : full.subarray(0, fault.truncateAt);
+      const header = fault.encoding === 'deflate-raw' ? 'deflate' : fault.encoding;
       record.status = 200;
-      response.writeHead(200, { ...validatorHeaders(file), 'content-encoding': 'gzip', 'content-length': body.length });
+      // No Content-Length when truncating: the body ends cleanly but the compressed stream is cut.
+      response.writeHead(200, {
+        ...validatorHeaders(file),
+        'content-encoding': header,
+        ...(fault.truncateAt === undefined ? { 'content-length': body.length } : {}),
+      });
       await writeBody(response, record, body, {});
       response.end();
       return;

@@ -8,7 +8,7 @@ import { resolveEngineConfig } from '@modeldock/engine';
 import type { HttpClient, HttpRequest } from '@modeldock/engine';
 import { deterministicBytes, startFaultOrigin } from '../../support/fault-origin';
 import type { FaultOrigin } from '../../support/fault-origin';
-import { createHarness, fileRecord, recorder } from './transfer-harness';
+import { createHarness, failureOf, fileRecord, recorder } from './transfer-harness';
 import type { Harness } from './transfer-harness';
 
 describe('22. the address guard', () => {
@@ -194,9 +194,7 @@ describe('Authorization never crosses hosts', () => {
   it('says the key was refused when one was sent and the origin answers 401', async () => {
     api.script('/private.bin', { kind: 'status', status: 401 });
     const file = fileRecord(`${api.url}/private.bin`, { credential: 'huggingface' });
-    const error = await transferFile(file, harness.context({ credentials: async () => 'hf_zyxwvutsrqponmlkjihgf' }), recorder().callbacks).catch(
-      (thrown: unknown) => thrown as Error,
-    );
+    const error = await failureOf(transferFile(file, harness.context({ credentials: async () => 'hf_zyxwvutsrqponmlkjihgf' }), recorder().callbacks));
     expect(error).toMatchObject({ code: 'AUTH_REQUIRED', message: expect.stringContaining('Hugging Face API key was sent and refused') });
     expect(error.message).not.toContain('hf_zyxwvutsrqponmlkjihgf');
   });

@@ -11,7 +11,7 @@ import { deterministicBytes, startFaultOrigin } from '../../support/fault-origin
 import type { FaultOrigin } from '../../support/fault-origin';
 import { faultFileSystem } from '../../support/fault-file-system';
 import type { FaultFileSystem } from '../../support/fault-file-system';
-import { createHarness, fileRecord, recorder } from './transfer-harness';
+import { createHarness, failureOf, fileRecord, recorder } from './transfer-harness';
 import type { Harness } from './transfer-harness';
 
 let origin: FaultOrigin;
@@ -50,7 +50,7 @@ describe('17. disk full mid-write', () => {
         filled = true;
       },
     });
-    const error = await transferFile(file, harness.context(), record.callbacks).catch((thrown: unknown) => thrown as Error & { code: string });
+    const error = await failureOf(transferFile(file, harness.context(), record.callbacks));
     expect(error).toMatchObject({ code: 'DISK_FULL', message: expect.stringMatching(/^Not enough disk space: [\d.]+ MB needed, 0 bytes free/) });
     expect(origin.requestsTo('/big.bin')).toHaveLength(1);
     expect(harness.clock.sleeps).toEqual([]);
@@ -71,7 +71,7 @@ describe('17. disk full mid-write', () => {
     const disk = faultFileSystem(createNodeFileSystem(), { freeBytes: 1_000 });
     harness = await createHarness({}, disk);
     const served = origin.setFile('/huge.bin', deterministicBytes(50_000, 52));
-    const error = await transferFile(fileRecord(served.url), harness.context(), recorder().callbacks).catch((thrown: unknown) => thrown as Error);
+    const error = await failureOf(transferFile(fileRecord(served.url), harness.context(), recorder().callbacks));
     expect(error).toMatchObject({ code: 'DISK_FULL', message: expect.stringContaining('50.0 KB needed, 1.0 KB free') });
     expect(disk.bytesWritten).toBe(0);
   });

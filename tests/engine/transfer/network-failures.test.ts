@@ -120,11 +120,12 @@ describe('2. connection open but silent', () => {
 
 describe('3. very slow but steady body', () => {
   it('is never killed while each byte arrives within the idle timeout', async () => {
-    // 40 chunks, one every 50 ms: two seconds in total, five times the 400 ms idle timeout.
-    const served = origin.setFile('/slow.bin', deterministicBytes(40 * 256, 7));
-    origin.script('/slow.bin', { kind: 'trickle', chunkBytes: 256, intervalMs: 50 });
+    // 25 chunks, one every 40 ms: a second in total, more than six times the 150 ms idle timeout.
+    const served = origin.setFile('/slow.bin', deterministicBytes(25 * 256, 7));
+    origin.script('/slow.bin', { kind: 'trickle', chunkBytes: 256, intervalMs: 40 });
     const record = recorder();
-    const result = await transferFile(fileRecord(served.url), harness.context(), record.callbacks);
+    const context = harness.context({ config: { ...harness.config, idleTimeoutMs: 150 } });
+    const result = await transferFile(fileRecord(served.url), context, record.callbacks);
     expect(result.sha256).toBe(served.sha256);
     expect(origin.requestsTo('/slow.bin')).toHaveLength(1);
     expect(record.stalled).toEqual([]);

@@ -7,7 +7,7 @@ import { tempPathFor } from '@modeldock/engine';
 import type { FileRecord } from '@modeldock/engine';
 import { deterministicBytes, sha256Hex, startFaultOrigin } from '../../support/fault-origin';
 import type { FaultOrigin } from '../../support/fault-origin';
-import { createHarness, fileRecord, recorder } from './transfer-harness';
+import { createHarness, failureOf, fileRecord, recorder } from './transfer-harness';
 import type { Harness } from './transfer-harness';
 
 let origin: FaultOrigin;
@@ -244,10 +244,7 @@ describe('12. 401, 403, 404 and expired signed URLs', () => {
   ])('%i fails at once with %s and a clear message', async (status, code) => {
     origin.script('/refused.bin', { kind: 'status', status, body: JSON.stringify({ error: 'Nope, not for you' }), headers: { 'content-type': 'application/json' } });
     const file = fileRecord(`${origin.url}/refused.bin?token=supersecretvalue`);
-    const error = await transferFile(file, harness.context(), recorder().callbacks).then(
-      () => null,
-      (thrown: unknown) => thrown as Error & { code: string },
-    );
+    const error = await failureOf(transferFile(file, harness.context(), recorder().callbacks));
     expect(error).toMatchObject({ code, message: expect.stringContaining('Nope, not for you') });
     expect(error!.message).not.toContain('supersecretvalue');
     expect(origin.requestsTo('/refused.bin')).toHaveLength(1);
@@ -288,9 +285,7 @@ describe('12. 401, 403, 404 and expired signed URLs', () => {
         location: `${served.url}?Signature=def`,
       });
       storage.script('/blob', { kind: 'status', status: 403 }, { kind: 'status', status: 403 });
-      const error = await transferFile(fileRecord(`${origin.url}/api/dl`), harness.context(), recorder().callbacks).catch(
-        (thrown: unknown) => thrown as Error & { code: string },
-      );
+      const error = await failureOf(transferFile(fileRecord(`${origin.url}/api/dl`), harness.context(), recorder().callbacks));
       expect(error).toMatchObject({ code: 'SIGNED_URL_EXPIRED' });
       expect(error.message).not.toMatch(/Signature=(abc|def)/);
     } finally {
@@ -364,7 +359,7 @@ describe('15. gzip Content-Encoding despite identity', () => {
   it('asks for identity, decodes the body and counts file bytes, not wire bytes', async () => {
     const bytes = Buffer.alloc(300_000, 7);
     const served = origin.setFile('/zipped.bin', bytes);
-    origin.script('/zipped.bin', { kind: 'gzip' });
+    origin.script('/zipped.bin', { kind: 'encoded', encoding: 'gzip' });
     const record = recorder();
     const result = await transferFile(fileRecord(served.url, { expectedSha256: served.sha256 }), harness.context(), record.callbacks);
     expect(result.sha256).toBe(served.sha256);

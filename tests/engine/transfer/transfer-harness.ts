@@ -171,3 +171,13 @@ export async function createHarness(configOverrides: Partial<EngineConfig> = {},
     },
   };
 }
+
+/** The error a promise rejects with; fails the test when it resolves. */
+export async function failureOf(promise: Promise<unknown>): Promise<Error & { code: string; details?: Record<string, unknown> }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error & { code: string };
+  }
+  throw new Error('expected the promise to reject');
+}
