@@ -6,7 +6,8 @@
 import type { JobStore, Logger, StoredJobEvent } from '@modeldock/engine';
 import { createApiKeyStore } from './api-key-store';
 import type { ApiKeyStore } from './api-key-store';
-import type { DatabaseDriver } from './database';
+import type { Database, DatabaseDriver } from './database';
+import { rememberHandle } from './database-handles';
 import {
   createLocalEventNotifications,
   createPostgresEventNotifications,
@@ -75,13 +76,13 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Modeld
 
 function assemble(
   driver: DatabaseDriver,
-  db: Parameters<typeof createApiKeyStore>[0],
+  db: Database,
   jobs: SqlJobStore,
   notifications: EventNotifications,
   closeConnection: () => Promise<void>,
 ): ModeldockDatabase {
   let closing: Promise<void> | undefined;
-  return {
+  const opened: ModeldockDatabase = {
     driver,
     jobs,
     apiKeys: createApiKeyStore(db),
@@ -98,4 +99,6 @@ function assemble(
       return closing;
     },
   };
+  rememberHandle(opened, db);
+  return opened;
 }

@@ -1,0 +1,9 @@
+/**
+ * Helpers for tests only (`@modeldock/db/testing`): SQL stays in this package even when a test
+ * needs a scratch PostgreSQL database, an empty store between cases, or a look at the migrator.
+ */
+export { createScratchPostgresDatabase } from './scratch-postgres';
+export type { ScratchPostgresDatabase } from './scratch-postgres';
+export { appliedMigrationCount, clearAllTables } from './table-reset';
+export { acquirePgliteLock, processStartTime, LOCK_FILE_NAME } from '../pglite-lock';
+export type { LockOwner } from '../pglite-lock';

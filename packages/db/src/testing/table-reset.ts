@@ -1,0 +1,24 @@
+/** Resetting and inspecting an opened database between test cases. */
+import { count, sql } from 'drizzle-orm';
+import { integer, pgSchema, text } from 'drizzle-orm/pg-core';
+import { handleOf } from '../database-handles';
+import type { ModeldockDatabase } from '../open-database';
+
+/** drizzle-kit's own bookkeeping table, as its migrator creates it. */
+const migrationsTable = pgSchema('drizzle').table('__drizzle_migrations', {
+  id: integer('id'),
+  hash: text('hash'),
+});
+
+/** Empties every table and restarts the sequences, as if freshly migrated. */
+export async function clearAllTables(database: ModeldockDatabase): Promise<void> {
+  await handleOf(database).execute(
+    sql`truncate table jobs, job_files, job_events, api_keys, settings, model_metadata, refresh_tasks restart identity cascade`,
+  );
+}
+
+/** How many migrations the migrator has recorded as applied. */
+export async function appliedMigrationCount(database: ModeldockDatabase): Promise<number> {
+  const [row] = await handleOf(database).select({ value: count() }).from(migrationsTable);
+  return row?.value ?? 0;
+}
