@@ -99,15 +99,14 @@ function readOwner(path: string): LockOwner | 'missing' | 'unreadable' {
 }
 
 function lockedError(dataDir: string, owner: LockOwner): ModeldockError {
-  const who =
-    owner.pid === process.pid && owner.hostname === hostname()
-      ? `This process (pid ${owner.pid}) already has`
-      : `Another modeldock process (pid ${owner.pid}${owner.hostname === hostname() ? '' : ` on ${owner.hostname}`}) is using`;
-  return new ModeldockError(
-    'DATABASE_LOCKED',
-    `${who} ${dataDir} open. Stop it first, or set DATABASE_URL to share a PostgreSQL server between processes.`,
-    { details: { pid: owner.pid } },
-  );
+  const advice =
+    'Stop it first, or set DATABASE_URL to share a PostgreSQL server between processes.';
+  const sameHost = owner.hostname === hostname();
+  const message =
+    owner.pid === process.pid && sameHost
+      ? `This process (pid ${owner.pid}) already has ${dataDir} open: close it before opening it again.`
+      : `Another modeldock process (pid ${owner.pid}${sameHost ? '' : ` on ${owner.hostname}`}) is using ${dataDir}. ${advice}`;
+  return new ModeldockError('DATABASE_LOCKED', message, { details: { pid: owner.pid } });
 }
 
 function tryUnlink(path: string): void {
