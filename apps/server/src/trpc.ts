@@ -6,9 +6,12 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { isModeldockError, toModeldockError } from '@modeldock/engine';
 import type { DownloadManager, ErrorCode } from '@modeldock/engine';
+import type { JobEventSource } from './events/job-event-hub';
 
 export interface AppContext {
   manager: DownloadManager;
+  /** Job events of this process and, on PostgreSQL, of every other process sharing the database. */
+  events: JobEventSource;
   database: 'pglite' | 'postgres';
   version: string;
 }
@@ -36,6 +39,7 @@ const TRPC_CODE_FOR: Partial<Record<ErrorCode, TRPC_ERROR_CODE_KEY>> = {
   ENTRY_NOT_FOUND: 'NOT_FOUND',
   REMOTE_NOT_FOUND: 'NOT_FOUND',
   RATE_LIMITED: 'TOO_MANY_REQUESTS',
+  SHUTDOWN: 'SERVICE_UNAVAILABLE',
 };
 
 /** Turns an engine error into a TRPCError that keeps the engine's code and message. */
@@ -56,10 +60,32 @@ function modeldockCodeOf(error: TRPCError): ErrorCode | null {
   return null;
 }
 
+interface InputIssue {
+  path: PropertyKey[];
+  message: string;
+}
+
+function inputIssuesOf(error: TRPCError): InputIssue[] | null {
+  const issues = (error.cause as { issues?: unknown } | undefined)?.issues;
+  return error.code === 'BAD_REQUEST' && Array.isArray(issues) ? (issues as InputIssue[]) : null;
+}
+
+/** "priority: priority must be 0 or more" rather than a JSON dump of validator internals. */
+function describeInputIssues(issues: InputIssue[]): string {
+  return issues
+    .map((issue) => {
+      const field = issue.path.map(String).join('.');
+      return field && !issue.message.startsWith(field) ? `${field}: ${issue.message}` : issue.message;
+    })
+    .join('; ');
+}
+
 const t = initTRPC.context<AppContext>().create({
   errorFormatter({ shape, error }) {
+    const issues = inputIssuesOf(error);
     return {
       ...shape,
+      message: issues ? describeInputIssues(issues) : shape.message,
       data: {
         ...shape.data,
         // Stack traces stay in the log, never in a response.

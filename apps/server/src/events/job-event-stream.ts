@@ -2,7 +2,8 @@
  * One subscriber's event stream: listen first (so nothing falls between replay and live), replay
  * stored events after `lastEventId`, then pass live events through, skipping any already replayed.
  */
-import type { DownloadManager, JobEvent } from '@modeldock/engine';
+import type { JobEvent } from '@modeldock/engine';
+import type { JobEventSource } from './job-event-hub';
 
 interface StreamOptions {
   jobId: string | undefined;
@@ -17,12 +18,12 @@ export function storedPart(eventId: string): bigint {
 }
 
 export async function* subscribeToJobEvents(
-  manager: DownloadManager,
+  source: JobEventSource,
   { jobId, lastEventId, signal }: StreamOptions,
 ): AsyncGenerator<JobEvent> {
   const pending: JobEvent[] = [];
   let wake: (() => void) | null = null;
-  const unsubscribe = manager.subscribe((event) => {
+  const unsubscribe = source.subscribe((event) => {
     if (jobId && event.jobId !== jobId) return;
     pending.push(event);
     wake?.();
@@ -32,7 +33,7 @@ export async function* subscribeToJobEvents(
   try {
     let lastReplayed = -1n;
     if (lastEventId) {
-      for (const event of await manager.eventsAfter(lastEventId, jobId)) {
+      for (const event of await source.eventsAfter(lastEventId, jobId)) {
         lastReplayed = storedPart(event.id);
         yield event;
       }

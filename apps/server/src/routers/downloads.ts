@@ -76,7 +76,7 @@ export const downloadsRouter = {
   events: publicProcedure
     .input(z.object({ jobId: z.string().min(1).max(100).optional(), lastEventId: z.string().max(100).nullish() }).optional())
     .subscription(async function* ({ ctx, input, signal }) {
-      for await (const event of subscribeToJobEvents(ctx.manager, {
+      for await (const event of subscribeToJobEvents(ctx.events, {
         jobId: input?.jobId,
         lastEventId: input?.lastEventId ?? null,
         signal,

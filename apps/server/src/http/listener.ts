@@ -1,0 +1,168 @@
+/**
+ * One port for everything: tRPC over HTTP at `/trpc`, tRPC over WebSocket (upgrade at `/trpc`,
+ * with keep-alive pings so dead connections are noticed), and the web app for every other path.
+ */
+import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { applyWSSHandler } from '@trpc/server/adapters/ws';
+import { WebSocketServer } from 'ws';
+import { ModeldockError } from '@modeldock/engine';
+import type pino from 'pino';
+import { appRouter } from '../root';
+import { toTRPCError } from '../trpc';
+import type { AppContext } from '../trpc';
+import type { OriginGuard } from './origin-guard';
+
+export const API_PATH = '/trpc';
+const MAX_BODY_BYTES = 1024 * 1024;
+const WS_PING_MS = 30_000;
+const WS_PONG_WAIT_MS = 10_000;
+const WS_CLOSE_GRACE_MS = 1_000;
+
+export interface ListenerOptions {
+  host: string;
+  port: number;
+  context: AppContext;
+  originGuard: OriginGuard;
+  serveStaticFile: (request: IncomingMessage, response: ServerResponse) => Promise<void>;
+  logger: pino.Logger;
+}
+
+export interface Listener {
+  /** e.g. http://127.0.0.1:8787 */
+  url: string;
+  port: number;
+  /** Stops taking connections and API calls; open sockets stay until `close`. */
+  stopAccepting(): void;
+  /** Asks every WebSocket client to reconnect (they find the restarted server by themselves). */
+  notifyReconnect(): void;
+  /** Closes every connection and the server. */
+  close(): Promise<void>;
+}
+
+function isApiPath(url: string | undefined): boolean {
+  const pathname = new URL(url ?? '/', 'http://localhost').pathname;
+  return pathname === API_PATH || pathname.startsWith(`${API_PATH}/`);
+}
+
+function isStateChanging(method: string | undefined): boolean {
+  return method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS';
+}
+
+function formatUrl(host: string, port: number): string {
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return `http://${shownHost}:${port}`;
+}
+
+function rejectUpgrade(socket: Duplex, status: number, reason: string): void {
+  const statusText = http.STATUS_CODES[status] ?? 'Error';
+  const body = `${reason}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${statusText}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+export async function startListener(options: ListenerOptions): Promise<Listener> {
+  const { context, originGuard, serveStaticFile, logger } = options;
+  let accepting = true;
+
+  /** Runs per HTTP request; a refusal here becomes a normal tRPC error for every call in a batch. */
+  function createHttpContext({ req }: { req: IncomingMessage }): AppContext {
+    if (!accepting) throw toTRPCError(new ModeldockError('SHUTDOWN', 'modeldock is shutting down; try again in a moment'));
+    const verdict = isStateChanging(req.method) ? originGuard.checkOrigin(req.headers) : originGuard.checkHost(req.headers);
+    if (!verdict.allowed) throw toTRPCError(new ModeldockError('FORBIDDEN', verdict.reason));
+    return context;
+  }
+
+  const handleApi = createHTTPHandler({
+    router: appRouter,
+    basePath: `${API_PATH}/`,
+    maxBodySize: MAX_BODY_BYTES,
+    createContext: createHttpContext,
+    onError({ error, path, type }) {
+      if (error.code === 'INTERNAL_SERVER_ERROR') {
+        logger.error({ err: error.cause ?? error, path, type }, 'API call failed');
+      } else {
+        logger.debug({ code: error.code, message: error.message, path, type }, 'API call rejected');
+      }
+    },
+  });
+
+  const server = http.createServer((request, response) => {
+    if (isApiPath(request.url)) {
+      handleApi(request, response);
+      return;
+    }
+    serveStaticFile(request, response).catch((error: unknown) => {
+      logger.error({ err: error, url: request.url }, 'Serving a static file failed');
+      if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+      response.end('Internal error');
+    });
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
+  const wsHandler = applyWSSHandler({
+    wss,
+    router: appRouter,
+    createContext: () => context,
+    keepAlive: { enabled: true, pingMs: WS_PING_MS, pongWaitMs: WS_PONG_WAIT_MS },
+    onError({ error, path, type }) {
+      if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error.cause ?? error, path, type }, 'WebSocket call failed');
+    },
+  });
+
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    if (!isApiPath(request.url)) return rejectUpgrade(socket, 404, `WebSocket connections go to ${API_PATH}`);
+    if (!accepting) return rejectUpgrade(socket, 503, 'modeldock is shutting down; try again in a moment');
+    // Browsers do not apply CORS to WebSockets: the Origin check is the only thing stopping another site.
+    const verdict = originGuard.checkOrigin(request.headers);
+    if (!verdict.allowed) {
+      logger.warn({ origin: request.headers.origin, host: request.headers.host }, 'WebSocket from a foreign origin refused');
+      return rejectUpgrade(socket, 403, verdict.reason);
+    }
+    wss.handleUpgrade(request, socket, head, (client) => wss.emit('connection', client, request));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const closed = new Promise<void>((resolve) => server.once('close', () => resolve()));
+
+  return {
+    url: formatUrl(options.host, port),
+    port,
+    stopAccepting() {
+      if (!accepting) return;
+      accepting = false;
+      server.close();
+      server.closeIdleConnections();
+    },
+    notifyReconnect() {
+      wsHandler.broadcastReconnectNotification();
+    },
+    async close() {
+      accepting = false;
+      if (server.listening) server.close();
+      for (const client of wss.clients) client.close(1001, 'modeldock is restarting');
+      const wssClosed = new Promise<void>((resolve) => wss.close(() => resolve()));
+      let graceTimer: NodeJS.Timeout | undefined;
+      await Promise.race([wssClosed, new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, WS_CLOSE_GRACE_MS)))]);
+      clearTimeout(graceTimer);
+      // Clients that ignore the close frame are cut off rather than holding the exit hostage.
+      for (const client of wss.clients) client.terminate();
+      await wssClosed;
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}

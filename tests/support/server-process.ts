@@ -1,0 +1,159 @@
+/**
+ * Runs the *built* server (`node apps/server/dist/main.js`) as a child process for end-to-end
+ * tests: port 0, temporary data and models folders, private hosts allowed (the test origins live
+ * on 127.0.0.1) and short engine timings so the suite stays fast. It reads the one
+ * `modeldock listening on <url>` line, can stop the server with SIGTERM or SIGKILL, and start it
+ * again on the same folders.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const SERVER_ENTRY = path.join(REPO_ROOT, 'apps/server/dist/main.js');
+
+const LISTENING_LINE = /^modeldock listening on (http:\/\/\S+)\r?\n/m;
+
+/** Timings short enough for tests on a busy 2-core machine, long enough not to flake. */
+export const FAST_TEST_SETTINGS: Readonly<Record<string, string>> = {
+  MODELDOCK_ALLOW_PRIVATE_HOSTS: '1',
+  MODELDOCK_SYNC_INTERVAL_MS: '100',
+  MODELDOCK_PROGRESS_INTERVAL_MS: '50',
+  MODELDOCK_LEASE_MS: '3000',
+  MODELDOCK_IDLE_TIMEOUT_MS: '5000',
+  MODELDOCK_RETRY_BASE_DELAY_MS: '100',
+  MODELDOCK_RETRY_MAX_DELAY_MS: '1000',
+  MODELDOCK_SHUTDOWN_TIMEOUT_MS: '20000',
+  MODELDOCK_LOG_LEVEL: 'info',
+};
+
+/** Variables a developer's shell may carry that would change what the server under test does. */
+const INHERITED_BUT_IGNORED = /^(MODELDOCK_|DATABASE_URL$|HF_TOKEN$|CIVITAI_API_KEY$|NODE_OPTIONS$)/;
+
+export interface ServerFolders {
+  dataDir: string;
+  modelsDir: string;
+}
+
+export interface ServerProcessOptions {
+  folders?: ServerFolders;
+  /** Extra environment for this server (e.g. DATABASE_URL). */
+  env?: Record<string, string>;
+  port?: number;
+  startTimeoutMs?: number;
+}
+
+export interface ExitResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface ServerProcess extends ServerFolders {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  /** Everything the process wrote so far (stdout then stderr interleaved as received). */
+  output(): string;
+  exited: Promise<ExitResult>;
+  /** SIGTERM (graceful) or SIGKILL (crash); resolves when the process is gone. */
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<ExitResult>;
+}
+
+export async function createServerFolders(): Promise<ServerFolders & { remove(): Promise<void> }> {
+  const root = await mkdtemp(path.join(tmpdir(), 'modeldock-e2e-'));
+  return {
+    dataDir: path.join(root, 'data'),
+    modelsDir: path.join(root, 'models'),
+    remove: () => rm(root, { recursive: true, force: true }),
+  };
+}
+
+function childEnvironment(folders: ServerFolders, options: ServerProcessOptions): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!INHERITED_BUT_IGNORED.test(name)) env[name] = value;
+  }
+  return {
+    ...env,
+    ...FAST_TEST_SETTINGS,
+    MODELDOCK_HOST: '127.0.0.1',
+    MODELDOCK_PORT: String(options.port ?? 0),
+    MODELDOCK_DATA_DIR: folders.dataDir,
+    MODELDOCK_MODELS_DIR: folders.modelsDir,
+    ...options.env,
+  };
+}
+
+function spawnServer(folders: ServerFolders, options: ServerProcessOptions) {
+  if (!existsSync(SERVER_ENTRY)) {
+    throw new Error(`${SERVER_ENTRY} is missing: run \`pnpm build\` (the root \`pnpm test\` does) before the e2e tests`);
+  }
+  const child = spawn(process.execPath, [SERVER_ENTRY], {
+    cwd: REPO_ROOT,
+    env: childEnvironment(folders, options),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (text: string) => (output += text));
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => (output += text));
+  const exited = new Promise<ExitResult>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  return { child, exited, output: () => output };
+}
+
+/** Starts the built server and waits for its URL; rejects with its output when it exits first. */
+export async function startServerProcess(options: ServerProcessOptions = {}): Promise<ServerProcess> {
+  const folders = options.folders ?? (await createServerFolders());
+  const { child, exited, output } = spawnServer(folders, options);
+  const timeoutMs = options.startTimeoutMs ?? 30_000;
+
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`The server did not print its URL within ${timeoutMs} ms. Output:\n${output()}`));
+    }, timeoutMs);
+    const onData = () => {
+      const match = LISTENING_LINE.exec(output());
+      if (!match) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      resolve(match[1]!);
+    };
+    child.stdout!.on('data', onData);
+    exited.then((result) => {
+      clearTimeout(timer);
+      reject(new Error(`The server exited (${result.code ?? result.signal}) before listening. Output:\n${output()}`));
+    });
+  });
+
+  return {
+    ...folders,
+    url,
+    port: Number(new URL(url).port),
+    child,
+    output,
+    exited,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Runs the server expecting it to exit by itself (e.g. a refused start); returns how and what it said. */
+export async function runServerUntilExit(
+  folders: ServerFolders,
+  options: ServerProcessOptions = {},
+  timeoutMs = 30_000,
+): Promise<ExitResult & { output: string }> {
+  const { child, exited, output } = spawnServer(folders, options);
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const result = await exited;
+  clearTimeout(timer);
+  return { ...result, output: output() };
+}
