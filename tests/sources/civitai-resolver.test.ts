@@ -253,7 +253,7 @@ describe('refusals: each with its own code and what to do', () => {
     context.http = {
       // A proxy that makes every request look like a browser's, so Civitai answers with redirects.
       request: (request) => {
-        const headers = { ...request.headers, 'user-agent': 'Mozilla/5.0' };
+        const headers: Record<string, string> = { ...request.headers, 'user-agent': 'Mozilla/5.0' };
         delete headers['content-type'];
         return http.request({ ...request, headers });
       },

@@ -454,7 +454,9 @@ export async function startFakeHuggingFace(options: FakeHuggingFaceOptions = {})
       if (type && segments.length >= 4) {
         const repoId = `${segments[2]}/${segments[3]}`;
         const action = segments[4];
-        const rebuild = (newId: string) => `/api/${segments[1]}/${newId}${url.pathname.split('/').slice(5).length > 0 ? `/${url.pathname.split('/').slice(5).join('/')}` : ''}${url.search}`;
+        // Raw segments after /api/<type>/<org>/<name>, kept encoded as they came.
+        const rawRest = url.pathname.split('/').slice(5).join('/');
+        const rebuild = (newId: string) => `/api/${segments[1]}/${newId}${rawRest ? `/${rawRest}` : ''}${url.search}`;
         if (redirectIfRenamed(type, repoId, rebuild, response)) return;
         if (action === undefined) return serveInfo(request, response, url, type, repoId, repos.get(keyOf(type, repoId))?.defaultBranch ?? 'main', user);
         if (action === 'revision' && segments[5] !== undefined) return serveInfo(request, response, url, type, repoId, segments[5], user);
