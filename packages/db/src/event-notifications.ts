@@ -2,10 +2,10 @@
  * `watchEvents`: stored job events as they are appended, by any process, each delivered once.
  *
  * PGlite has one process, so it is a local fan-out. On PostgreSQL each append also sends
- * NOTIFY on `modeldock_job_events` with "<instance>:<event id>"; every process LISTENs, skips its
- * own (already delivered locally) and loads the others' events by id. After a reconnect the
- * listener catches up from the newest event it delivered, since notifications sent while it was
- * away are lost.
+ * NOTIFY on `modeldock_job_events` with "<instance>:<event id>"; every process LISTENs from the
+ * moment it opens the database, skips its own notifications (already delivered locally) and loads
+ * the others' events by id. After a reconnect it catches up from the newest event it has seen,
+ * since notifications sent while it was away are lost.
  */
 import type { Sql } from 'postgres';
 import type { Logger, StoredJobEvent } from '@modeldock/engine';
@@ -57,13 +57,17 @@ class ListenerSet {
     this.listeners.clear();
   }
 
+  /** Marks the stream as read up to `id` without delivering anything. */
+  skipTo(id: bigint): void {
+    if (id > this.newestId) this.newestId = id;
+  }
+
   deliver(event: StoredJobEvent): void {
     if (this.delivered.has(event.id)) return;
     this.delivered.add(event.id);
     if (this.delivered.size > REMEMBERED_IDS)
       this.delivered.delete(this.delivered.values().next().value!);
-    const id = BigInt(event.id);
-    if (id > this.newestId) this.newestId = id;
+    this.skipTo(BigInt(event.id));
     for (const listener of [...this.listeners]) {
       try {
         listener(event);
@@ -91,14 +95,17 @@ export function createLocalEventNotifications(logger?: Logger): EventNotificatio
   };
 }
 
-export function createPostgresEventNotifications(
+/**
+ * Starts listening before it resolves, so every event committed after openDatabase returns reaches
+ * the watchers subscribed at that moment.
+ */
+export async function startPostgresEventNotifications(
   client: Sql,
   reader: StoredEventReader,
   logger?: Logger,
-): EventNotifications {
+): Promise<EventNotifications> {
   const instanceId = createTimeOrderedId();
   const listeners = new ListenerSet(logger);
-  let listening: Promise<{ unlisten(): Promise<void> }> | null = null;
   let closed = false;
   // Loads run one after another so watchers see events in the order they were announced.
   let queue: Promise<void> = Promise.resolve();
@@ -116,13 +123,16 @@ export function createPostgresEventNotifications(
     const separator = payload.lastIndexOf(':');
     const sender = payload.slice(0, separator);
     const eventId = payload.slice(separator + 1);
-    if (sender === instanceId || !/^\d+$/.test(eventId)) return;
+    if (sender === instanceId || !/^\d{1,19}$/.test(eventId) || closed) return;
     enqueue(async () => {
+      // Nobody is watching: only remember how far the stream has gone.
+      if (listeners.size === 0) return listeners.skipTo(BigInt(eventId));
       const event = await reader.getEvent(eventId);
       if (event && !closed) listeners.deliver(event);
     });
   }
 
+  /** Runs on every (re)connect of the LISTEN connection: notifications sent meanwhile were lost. */
   function catchUp(): void {
     enqueue(async () => {
       let after = listeners.newestId.toString();
@@ -135,13 +145,8 @@ export function createPostgresEventNotifications(
     });
   }
 
-  async function startListening(): Promise<{ unlisten(): Promise<void> }> {
-    // Events appended from now on are wanted: start from the newest stored one, then LISTEN; the
-    // catch-up that follows every (re)connect covers what was appended while LISTEN was starting.
-    const latest = BigInt(await reader.latestEventId());
-    if (latest > listeners.newestId) listeners.newestId = latest;
-    return client.listen(EVENT_CHANNEL, onNotification, catchUp);
-  }
+  listeners.skipTo(BigInt(await reader.latestEventId()));
+  const listening = await client.listen(EVENT_CHANNEL, onNotification, catchUp);
 
   return {
     async published(event) {
@@ -157,33 +162,12 @@ export function createPostgresEventNotifications(
       }
     },
 
-    watch(listener) {
-      const unsubscribe = listeners.add(listener);
-      if (!listening && !closed) {
-        listening = startListening();
-        listening.catch((error: unknown) => {
-          listening = null;
-          logger?.warn(
-            { message: (error as Error)?.message },
-            'could not listen for job events from other processes',
-          );
-        });
-      }
-      return unsubscribe;
-    },
+    watch: (listener) => listeners.add(listener),
 
     async close() {
       closed = true;
       listeners.clear();
-      const current = listening;
-      listening = null;
-      if (current) {
-        try {
-          await (await current).unlisten();
-        } catch {
-          // The connection is going away anyway.
-        }
-      }
+      await listening.unlisten().catch(() => undefined);
       await queue;
     },
   };

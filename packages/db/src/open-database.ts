@@ -3,20 +3,22 @@
  * when `databaseUrl` is given. Migrations are applied before anything else touches it. The same
  * stores run on both; only LISTEN/NOTIFY for `watchEvents` is PostgreSQL's own.
  */
+import { ModeldockError } from '@modeldock/engine';
 import type { JobStore, Logger, StoredJobEvent } from '@modeldock/engine';
 import { createApiKeyStore } from './api-key-store';
 import type { ApiKeyStore } from './api-key-store';
+import { describeDatabaseError } from './database-errors';
 import type { Database, DatabaseDriver } from './database';
 import { rememberHandle } from './database-handles';
 import {
   createLocalEventNotifications,
-  createPostgresEventNotifications,
+  startPostgresEventNotifications,
 } from './event-notifications';
 import type { EventNotifications } from './event-notifications';
 import { SqlJobStore } from './job-store';
 import { checkMigrationsFolder, DEFAULT_MIGRATIONS_FOLDER } from './migrations-folder';
 import { openPgliteDatabase } from './pglite-database';
-import { openPostgresDatabase } from './postgres-database';
+import { describeDatabaseUrl, openPostgresDatabase } from './postgres-database';
 import { createSettingsStore } from './settings-store';
 import type { SettingsStore } from './settings-store';
 
@@ -55,11 +57,21 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Modeld
     const opened = await openPostgresDatabase(databaseUrl, migrationsFolder);
     // Reads back what other processes announce; the store below announces what this one appends.
     const eventReader = new SqlJobStore(opened.db);
-    const notifications = createPostgresEventNotifications(
-      opened.client,
-      eventReader,
-      options.logger,
-    );
+    let notifications: EventNotifications;
+    try {
+      notifications = await startPostgresEventNotifications(
+        opened.client,
+        eventReader,
+        options.logger,
+      );
+    } catch (error) {
+      await opened.close();
+      throw new ModeldockError(
+        'DATABASE_UNAVAILABLE',
+        `Cannot listen for job events on PostgreSQL at ${describeDatabaseUrl(databaseUrl)}: ${describeDatabaseError(error)}`,
+        { cause: error },
+      );
+    }
     const jobs = new SqlJobStore(opened.db, {
       onEventAppended: (event) => notifications.published(event),
     });

@@ -7,8 +7,9 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
-import { ModeldockError, toModeldockError } from '@modeldock/engine';
+import { ModeldockError } from '@modeldock/engine';
 import type { Database } from './database';
+import { describeDatabaseError } from './database-errors';
 import { acquirePgliteLock, LOCK_FILE_NAME } from './pglite-lock';
 
 export interface PgliteDatabase {
@@ -26,7 +27,7 @@ export async function openPgliteDatabase(
   } catch (error) {
     throw new ModeldockError(
       'DATABASE_UNAVAILABLE',
-      `Cannot create the data directory ${root}: ${toModeldockError(error).message}`,
+      `Cannot create the data directory ${root}: ${describeDatabaseError(error)}`,
       { cause: error },
     );
   }
@@ -52,12 +53,8 @@ export async function openPgliteDatabase(
     lock.release();
     throw new ModeldockError(
       'DATABASE_UNAVAILABLE',
-      `Cannot open the embedded database in ${path.join(root, 'pglite')}: ${describe(error)}`,
+      `Cannot open the embedded database in ${path.join(root, 'pglite')}: ${describeDatabaseError(error)}`,
       { cause: error },
     );
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

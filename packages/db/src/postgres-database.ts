@@ -8,6 +8,7 @@ import type { Sql } from 'postgres';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import { ModeldockError, registerSecret } from '@modeldock/engine';
+import { describeDatabaseError } from './database-errors';
 import type { Database } from './database';
 
 /** Arbitrary, fixed: the advisory lock key every modeldock process migrates under. */
@@ -87,7 +88,7 @@ export async function openPostgresDatabase(
   } catch (error) {
     throw new ModeldockError(
       'DATABASE_UNAVAILABLE',
-      `Cannot use PostgreSQL at ${where}: ${error instanceof Error ? error.message : String(error)}. Check DATABASE_URL and that the server is running.`,
+      `Cannot use PostgreSQL at ${where}: ${describeDatabaseError(error)}. Check DATABASE_URL and that the server is running.`,
       { cause: error },
     );
   }
