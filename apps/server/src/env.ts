@@ -35,6 +35,9 @@ export interface ServerConfig {
   /** Only the tunables the operator set; the engine's defaults apply to the rest. */
   engine: Partial<EngineConfig>;
   credentials: { huggingface: string | null; civitai: string | null };
+  /** Hub endpoints (mirrors, tests); null = the public sites. */
+  huggingFaceEndpoint: string | null;
+  civitaiEndpoint: string | null;
 }
 
 interface SettingSpec {
@@ -71,6 +74,8 @@ export const SETTINGS = {
   staleAfterMs: { env: 'MODELDOCK_STALE_AFTER_MS', description: `A running job without progress this long is retried, in ms (default ${DEFAULT_ENGINE_CONFIG.staleAfterMs}).` },
   globalBandwidthLimitBps: { env: 'MODELDOCK_BANDWIDTH_LIMIT_BPS', description: 'Global bandwidth limit in bytes per second (default unlimited; changeable in the app).' },
   allowPrivateHosts: { env: 'MODELDOCK_ALLOW_PRIVATE_HOSTS', description: 'Allow downloads from loopback, private and link-local addresses (LAN mirrors, tests). Default off.' },
+  huggingFaceEndpoint: { env: 'MODELDOCK_HF_ENDPOINT', aliases: ['HF_ENDPOINT'], description: 'Hugging Face endpoint, for a mirror (default https://huggingface.co).' },
+  civitaiEndpoint: { env: 'MODELDOCK_CIVITAI_ENDPOINT', description: 'Civitai endpoint (default https://civitai.com).' },
   huggingfaceToken: { env: 'MODELDOCK_HF_TOKEN', aliases: ['HF_TOKEN'], description: 'Hugging Face access token for gated or private repositories.', secret: true },
   civitaiApiKey: { env: 'MODELDOCK_CIVITAI_API_KEY', aliases: ['CIVITAI_API_KEY'], description: 'Civitai API key for models that require a login.', secret: true },
 } as const satisfies Record<string, SettingSpec>;
@@ -142,6 +147,19 @@ const originList = z
   )
   .transform((origins) => origins.map((origin) => new URL(origin).origin));
 
+const endpointUrl = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      const parsed = new URL(value);
+      return (parsed.protocol === 'http:' || parsed.protocol === 'https:') && !parsed.username && !parsed.password;
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL such as https://huggingface.co (no user or password in it)')
+  .transform((value) => value.replace(/\/+$/, ''));
+
 const secretValue = z.string().trim().min(1, 'must not be empty');
 
 const settingsSchema = z.object({
@@ -172,6 +190,8 @@ const settingsSchema = z.object({
   staleAfterMs: wholeNumber(1000, 86_400_000).optional(),
   globalBandwidthLimitBps: wholeNumber(1, 1e12).optional(),
   allowPrivateHosts: booleanFlag.optional(),
+  huggingFaceEndpoint: endpointUrl.optional(),
+  civitaiEndpoint: endpointUrl.optional(),
   huggingfaceToken: secretValue.optional(),
   civitaiApiKey: secretValue.optional(),
 });
@@ -327,6 +347,8 @@ export function parseServerConfig(
       huggingface: settings.huggingfaceToken ?? null,
       civitai: settings.civitaiApiKey ?? null,
     },
+    huggingFaceEndpoint: settings.huggingFaceEndpoint ?? null,
+    civitaiEndpoint: settings.civitaiEndpoint ?? null,
   };
 }
 

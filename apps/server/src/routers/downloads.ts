@@ -13,6 +13,8 @@ const sha256 = z
   .trim()
   .regex(/^[0-9a-fA-F]{64}$/, 'sha256 must be 64 hexadecimal characters')
   .transform((value) => value.toLowerCase());
+const globList = z.array(z.string().trim().min(1).max(512)).max(100, 'at most 100 patterns');
+const shortText = z.string().trim().min(1).max(64);
 const bytesPerSecond = z.number().int().positive().max(1e12).nullable();
 
 export const enqueueInput = z.object({
@@ -23,6 +25,20 @@ export const enqueueInput = z.object({
   priority: z.number().int().min(0, 'priority must be 0 or more').max(1_000_000).optional(),
   bandwidthLimitBps: bytesPerSecond.optional(),
   onFileFailure: z.enum(['keep', 'rollback']).optional(),
+  revision: z.string().trim().min(1).max(256).optional(),
+  include: globList.optional(),
+  exclude: globList.optional(),
+  civitaiFile: z
+    .object({
+      type: shortText.optional(),
+      format: shortText.optional(),
+      size: shortText.optional(),
+      fp: shortText.optional(),
+      quantType: shortText.optional(),
+      fileId: z.number().int().positive().optional(),
+    })
+    .optional(),
+  layout: z.enum(['comfyui', 'hf-cache']).optional(),
 });
 
 export const downloadsRouter = {

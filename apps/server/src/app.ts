@@ -1,0 +1,162 @@
+/**
+ * Wires the pieces into a running server: logs → database → engine (with its real ports) → event
+ * hub → HTTP/WebSocket listener. `startApp` is what `main.ts` runs, and what a test can run
+ * in-process; its handle's `close()` is the graceful stop.
+ */
+import { realpathSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { DestinationStream } from 'pino';
+import {
+  createDownloadManager,
+  createHubResolvers,
+  createNodeFileSystem,
+  createSystemClock,
+  createUndiciHttpClient,
+  registerSecret,
+  resolveEngineConfig,
+} from '@modeldock/engine';
+import { openDatabase } from '@modeldock/db';
+import type { ServerConfig } from './env';
+import { createLoggers } from './logging/create-loggers';
+import type { ServerLoggers } from './logging/create-loggers';
+import { environmentCredentials } from './credentials/environment-credentials';
+import { createJobEventHub } from './events/job-event-hub';
+import { createOriginGuard } from './http/origin-guard';
+import { createStaticFileHandler } from './http/static-files';
+import { startListener } from './http/listener';
+import { runShutdownSteps } from './shutdown';
+import type { ShutdownStep } from './shutdown';
+import { VERSION } from './version';
+
+export interface AppHandle {
+  /** e.g. http://127.0.0.1:8787 */
+  url: string;
+  port: number;
+  database: 'pglite' | 'postgres';
+  loggers: ServerLoggers;
+  /** Graceful stop; safe to call more than once. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Migrations shipped beside the bundle (dist/drizzle); the db package's own folder otherwise. */
+  migrationsFolder?: string;
+  /** Where console log lines go (stdout by default). */
+  console?: DestinationStream;
+}
+
+/** apps/web/build, found from this module whether it runs from src/ or from the dist/ bundle. */
+export function defaultWebDir(): string {
+  return fileURLToPath(new URL('../../web/build', import.meta.url));
+}
+
+function workerIdForThisProcess(): string {
+  return `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+}
+
+function registerDatabasePassword(databaseUrl: string | null): void {
+  if (!databaseUrl) return;
+  try {
+    registerSecret(decodeURIComponent(new URL(databaseUrl).password));
+  } catch {
+    // env.ts already validated the URL; nothing to register if it has no password.
+  }
+}
+
+export async function startApp(config: ServerConfig, options: StartOptions = {}): Promise<AppHandle> {
+  const loggers = createLoggers({ level: config.logLevel, dataDir: config.dataDir, console: options.console });
+  const log = loggers.server;
+  registerDatabasePassword(config.databaseUrl);
+  const cleanup: ShutdownStep[] = [];
+  const undo = async () => {
+    await runShutdownSteps([...cleanup].reverse(), log);
+    loggers.flush();
+  };
+
+  try {
+    const db = await openDatabase({
+      dataDir: config.dataDir,
+      databaseUrl: config.databaseUrl ?? undefined,
+      migrationsFolder: options.migrationsFolder,
+      logger: loggers.engine,
+    });
+    cleanup.push({ name: 'close database', run: () => db.close() });
+
+    const engineConfig = resolveEngineConfig(config.engine);
+    const http = createUndiciHttpClient(engineConfig);
+    cleanup.push({ name: 'close HTTP client', run: () => http.close() });
+
+    const manager = createDownloadManager({
+      store: db.jobs,
+      http,
+      fs: createNodeFileSystem(),
+      clock: createSystemClock(),
+      logger: loggers.engine,
+      // The real path: confinement compares real paths, and the root itself may be a symlink.
+      modelsRoot: realpathSync(config.modelsDir),
+      workerId: workerIdForThisProcess(),
+      config: engineConfig,
+      credentials: environmentCredentials(config.credentials),
+      resolvers: createHubResolvers({
+        huggingFaceEndpoint: config.huggingFaceEndpoint ?? undefined,
+        civitaiEndpoint: config.civitaiEndpoint ?? undefined,
+      }),
+      // Embedded PGlite is locked to this process: any lease still held was held by a dead one.
+      recoverAllLeasesAtStart: db.driver === 'pglite',
+    });
+    await manager.start();
+    cleanup.push({ name: 'stop downloads', run: () => manager.stop() });
+
+    const events = createJobEventHub(manager, db.watchEvents);
+    cleanup.push({ name: 'close event feed', run: () => events.close() });
+
+    const listener = await startListener({
+      host: config.host,
+      port: config.port,
+      context: { manager, events, database: db.driver, version: VERSION },
+      originGuard: createOriginGuard({ listenHost: config.host, allowedOrigins: config.allowedOrigins }),
+      serveStaticFile: createStaticFileHandler({ rootDir: config.webDir ?? defaultWebDir() }),
+      logger: log,
+    });
+
+    log.info(
+      {
+        url: listener.url,
+        version: VERSION,
+        database: db.driver,
+        dataDir: config.dataDir,
+        modelsDir: config.modelsDir,
+        downloadsLog: loggers.downloadsLogFile,
+      },
+      'modeldock started',
+    );
+
+    let closing: Promise<void> | null = null;
+    const close = () => {
+      closing ??= (async () => {
+        await runShutdownSteps(
+          [
+            { name: 'stop accepting', run: () => listener.stopAccepting() },
+            { name: 'ask clients to reconnect', run: () => listener.notifyReconnect() },
+            { name: 'stop downloads', run: () => manager.stop() },
+            { name: 'close event feed', run: () => events.close() },
+            { name: 'close connections', run: () => listener.close() },
+            { name: 'close HTTP client', run: () => http.close() },
+            { name: 'close database', run: () => db.close() },
+          ],
+          log,
+        );
+        log.info({}, 'modeldock stopped');
+        loggers.flush();
+      })();
+      return closing;
+    };
+
+    return { url: listener.url, port: listener.port, database: db.driver, loggers, close };
+  } catch (error) {
+    await undo();
+    throw error;
+  }
+}
