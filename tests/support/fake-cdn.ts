@@ -46,6 +46,8 @@ export interface FakeCdn {
   signedUrl(key: string, options?: SignedUrlOptions): string;
   /** Every URL signed until now is expired from now on. */
   expireSignedUrls(): void;
+  /** Expires every URL signed so far when the next request arrives: a signature running out mid-job. */
+  expireOnNextRequest(): void;
   /** The next `count` requests get this status (and an S3-style error body). */
   failNext(count: number, status: number): void;
   /** Requests for one object key. */
@@ -146,6 +148,7 @@ export async function startFakeCdn(options: FakeCdnOptions = {}): Promise<FakeCd
   const objects = new Map<string, CdnObject & { version: number }>();
   const requests: RecordedRequest[] = [];
   let expiredBefore = 0;
+  let expireOnNext = false;
   let failures: { count: number; status: number } = { count: 0, status: 500 };
   const defaultTtlMs = options.defaultTtlMs ?? 60 * 60 * 1000;
 
@@ -163,6 +166,10 @@ export async function startFakeCdn(options: FakeCdnOptions = {}): Promise<FakeCd
   const server = http.createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://cdn.invalid');
     requests.push({ method: request.method ?? 'GET', url: request.url ?? '/', headers: lowercaseHeaders(request) });
+    if (expireOnNext) {
+      expireOnNext = false;
+      expiredBefore = Date.now() + 1;
+    }
     if (failures.count > 0) {
       failures.count--;
       s3Error(response, failures.status, 'InternalError', 'Injected failure');
@@ -221,6 +228,9 @@ export async function startFakeCdn(options: FakeCdnOptions = {}): Promise<FakeCd
     },
     expireSignedUrls() {
       expiredBefore = Date.now() + 1;
+    },
+    expireOnNextRequest() {
+      expireOnNext = true;
     },
     failNext(count, status) {
       failures = { count, status };

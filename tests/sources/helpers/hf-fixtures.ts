@@ -18,6 +18,33 @@ export function bytesFor(label: string, size = 2048): Buffer {
   return out;
 }
 
+/**
+ * Bytes that pass the engine's format check for their extension: a safetensors file whose header
+ * describes exactly the data after it, a GGUF v3 header; anything else is plain bytes.
+ */
+export function modelFile(name: string, label: string, size = 2048): Buffer {
+  const lower = name.toLowerCase();
+  if (lower.endsWith('.safetensors') || lower.endsWith('.sft')) {
+    let dataBytes = size - 8;
+    let header = '';
+    for (let round = 0; round < 4; round++) {
+      header = JSON.stringify({ __metadata__: { label }, weight: { dtype: 'U8', shape: [dataBytes], data_offsets: [0, dataBytes] } });
+      dataBytes = size - 8 - header.length;
+    }
+    const headerBytes = Buffer.from(header.padEnd(size - 8 - dataBytes, ' '));
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64LE(BigInt(headerBytes.length));
+    return Buffer.concat([length, headerBytes, bytesFor(label, dataBytes)]);
+  }
+  if (lower.endsWith('.gguf')) {
+    const head = Buffer.alloc(24);
+    head.write('GGUF', 0, 'latin1');
+    head.writeUInt32LE(3, 4);
+    return Buffer.concat([head, bytesFor(label, size - head.length)]);
+  }
+  return bytesFor(label, size);
+}
+
 export function seedHub(hub: FakeHuggingFace): void {
   hub.addToken(APPROVED_TOKEN, 'approved-user');
   hub.addToken(PLAIN_TOKEN, 'plain-user');
@@ -25,8 +52,8 @@ export function seedHub(hub: FakeHuggingFace): void {
   hub.addRepo({
     id: 'leejet/Z-Image-Turbo-GGUF',
     files: [
-      { path: 'z_image_turbo-Q8_0.gguf', content: bytesFor('z-q8', 4096) },
-      { path: 'z_image_turbo-Q4_K_M.gguf', content: bytesFor('z-q4', 3000) },
+      { path: 'z_image_turbo-Q8_0.gguf', content: modelFile('z_image_turbo-Q8_0.gguf', 'z-q8', 4096) },
+      { path: 'z_image_turbo-Q4_K_M.gguf', content: modelFile('z_image_turbo-Q4_K_M.gguf', 'z-q4', 3000) },
       { path: 'README.md', content: '# Z-Image Turbo GGUF\n' },
       { path: '.gitattributes', content: '*.gguf filter=lfs diff=lfs merge=lfs -text\n' },
     ],
@@ -34,34 +61,34 @@ export function seedHub(hub: FakeHuggingFace): void {
   hub.addRepo({
     id: 'black-forest-labs/FLUX.1-schnell',
     files: [
-      { path: 'ae.safetensors', content: bytesFor('flux-ae', 3072) },
-      { path: 'flux1-schnell.safetensors', content: bytesFor('flux-model', 5000) },
+      { path: 'ae.safetensors', content: modelFile('ae.safetensors', 'flux-ae', 3072) },
+      { path: 'flux1-schnell.safetensors', content: modelFile('flux1-schnell.safetensors', 'flux-model', 5000) },
       { path: 'model_index.json', content: '{"_class_name":"FluxPipeline"}' },
       { path: 'vae/config.json', content: '{"latent_channels":16}' },
-      { path: 'vae/diffusion_pytorch_model.safetensors', content: bytesFor('flux-vae', 1500) },
+      { path: 'vae/diffusion_pytorch_model.safetensors', content: modelFile('vae/diffusion_pytorch_model.safetensors', 'flux-vae', 1500) },
       { path: 'text_encoder/config.json', content: '{"model_type":"clip"}' },
-      { path: 'text_encoder/model.safetensors', content: bytesFor('flux-te', 1200) },
+      { path: 'text_encoder/model.safetensors', content: modelFile('text_encoder/model.safetensors', 'flux-te', 1200) },
     ],
     tags: ['v1.0'],
   });
   hub.addRepo({
     id: 'unsloth/Qwen3-4B-Instruct-2507-GGUF',
     files: [
-      { path: 'Qwen3-4B-Instruct-2507-Q8_0.gguf', content: bytesFor('qwen-q8', 3500) },
-      { path: 'Qwen3-4B-Instruct-2507-Q4_K_M.gguf', content: bytesFor('qwen-q4', 2500) },
+      { path: 'Qwen3-4B-Instruct-2507-Q8_0.gguf', content: modelFile('Qwen3-4B-Instruct-2507-Q8_0.gguf', 'qwen-q8', 3500) },
+      { path: 'Qwen3-4B-Instruct-2507-Q4_K_M.gguf', content: modelFile('Qwen3-4B-Instruct-2507-Q4_K_M.gguf', 'qwen-q4', 2500) },
     ],
   });
   hub.addRepo({
     id: 'black-forest-labs/FLUX.1-dev',
     gated: true,
     allowedUsers: ['approved-user'],
-    files: [{ path: 'flux1-dev.safetensors', content: bytesFor('flux-dev', 2222) }],
+    files: [{ path: 'flux1-dev.safetensors', content: modelFile('flux1-dev.safetensors', 'flux-dev', 2222) }],
   });
   hub.addRepo({
     id: 'someone/private-model',
     private: true,
     allowedUsers: ['owner'],
-    files: [{ path: 'weights.safetensors', content: bytesFor('private', 1111) }],
+    files: [{ path: 'weights.safetensors', content: modelFile('weights.safetensors', 'private', 1111) }],
   });
   hub.addRepo({
     id: 'someone/data',

@@ -4,6 +4,17 @@
  * guess is shown in the preview; a `folder` the user chose always wins.
  */
 
+import { normaliseFolder } from '../paths/confine-path';
+
+/**
+ * The folder the user chose, normalised, or null to let the source place the file. An empty folder
+ * is no choice: the job layer hands resolvers '' when the request had none.
+ */
+export function chosenFolder(folder: string | undefined | null): string | null {
+  const normalised = normaliseFolder(folder);
+  return normalised === '' ? null : normalised;
+}
+
 /** Extensions ComfyUI loads as model weights, plus GGUF (ComfyUI-GGUF) and ONNX. */
 const WEIGHT_EXTENSIONS = ['.safetensors', '.sft', '.ckpt', '.pt', '.pt2', '.pth', '.bin', '.pkl', '.gguf', '.onnx'];
 

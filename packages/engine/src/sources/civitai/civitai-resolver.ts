@@ -18,7 +18,7 @@ import { ModeldockError } from '../../errors';
 import { redactSecrets, registerSecret } from '../../secrets/redact';
 import { normaliseFolder, relativeDestination } from '../../paths/confine-path';
 import { sanitizeFileName } from '../../paths/sanitize-file-name';
-import { comfyFolderForCivitai } from '../comfyui-folders';
+import { chosenFolder, comfyFolderForCivitai } from '../comfyui-folders';
 import type { HubHttp } from '../hub-http';
 import { DEFAULT_HUB_RETRY, withHubRetries } from '../hub-retry';
 import type { HubRetryPolicy } from '../hub-retry';
@@ -179,7 +179,7 @@ export function createCivitaiResolver(options: CivitaiResolverOptions = {}): Sou
       );
     }
     const name = sanitizeFileName(request.filename ?? file.name) ?? fallbackName(version, file);
-    const folder = request.folder ?? comfyFolderForCivitai(modelType, file.type, file.metadata.format);
+    const folder = chosenFolder(request.folder) ?? comfyFolderForCivitai(modelType, file.type, file.metadata.format);
     const relativePath = relativeDestination(folder, name);
     const { bytesTotal, estimatedBytes } = sizesOf(file);
     const warnings = warningsFor(file);

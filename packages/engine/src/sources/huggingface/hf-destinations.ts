@@ -14,9 +14,9 @@
 import path from 'node:path';
 import type { DestinationLayout } from '../../jobs/download-manager-api';
 import { ModeldockError } from '../../errors';
-import { normaliseFolder, relativeDestination } from '../../paths/confine-path';
+import { relativeDestination } from '../../paths/confine-path';
 import { sanitizeFileName } from '../../paths/sanitize-file-name';
-import { guessComfyFolderForPath, isWeightFile } from '../comfyui-folders';
+import { chosenFolder, guessComfyFolderForPath, isWeightFile } from '../comfyui-folders';
 import { DEFAULT_HF_CACHE_FOLDER, hfCacheBlobRelativePath } from './hf-cache-layout';
 import type { HfRepoType } from './hf-input';
 
@@ -78,15 +78,15 @@ function largestWeightFolder(files: HfSelectedFile[]): string | null {
 }
 
 function placeForComfyUi(files: HfSelectedFile[], options: HfDestinationOptions): HfPlacedFile[] {
-  const chosenFolder = options.folder !== undefined ? normaliseFolder(options.folder) : null;
+  const userFolder = chosenFolder(options.folder);
   if (options.kind === 'file') {
     const file = files[0]!;
-    const folder = chosenFolder ?? guessComfyFolderForPath(file.path) ?? 'checkpoints';
+    const folder = userFolder ?? guessComfyFolderForPath(file.path) ?? 'checkpoints';
     return [{ ...file, relativePath: relativeDestination(folder, options.filename ?? fileNameOf(file.path)) }];
   }
   if (options.kind === 'repository') {
     const isDiffusers = files.some((file) => file.path === 'model_index.json');
-    const base = chosenFolder ?? (isDiffusers ? 'diffusers' : (largestWeightFolder(files) ?? 'huggingface'));
+    const base = userFolder ?? (isDiffusers ? 'diffusers' : (largestWeightFolder(files) ?? 'huggingface'));
     const repoName = safeSegment(options.repoId.split('/')[1]!, options.repoId);
     const placed = files.map((file) => ({
       ...file,
@@ -100,7 +100,7 @@ function placeForComfyUi(files: HfSelectedFile[], options: HfDestinationOptions)
   const fallback = largestWeightFolder(files) ?? 'checkpoints';
   const placed = files.map((file) => ({
     ...file,
-    relativePath: relativeDestination(chosenFolder ?? guessComfyFolderForPath(file.path) ?? fallback, fileNameOf(file.path)),
+    relativePath: relativeDestination(userFolder ?? guessComfyFolderForPath(file.path) ?? fallback, fileNameOf(file.path)),
   }));
   assertDistinct(placed);
   return placed;
@@ -110,7 +110,7 @@ function placeForHfCache(files: HfSelectedFile[], options: HfDestinationOptions)
   if (options.filename !== undefined) {
     throw new ModeldockError('INVALID_INPUT', 'A file name cannot be chosen with the Hugging Face cache layout: the cache names files itself');
   }
-  const cacheFolder = options.folder !== undefined ? normaliseFolder(options.folder) : DEFAULT_HF_CACHE_FOLDER;
+  const cacheFolder = chosenFolder(options.folder) ?? DEFAULT_HF_CACHE_FOLDER;
   const placed: HfPlacedFile[] = [];
   const blobs = new Set<string>();
   for (const file of files) {

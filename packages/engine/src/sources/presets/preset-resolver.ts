@@ -30,7 +30,8 @@ export function createPresetResolver(huggingFace: HuggingFaceResolver, catalog: 
     }
     for (const field of FIELDS_PRESETS_DECIDE) {
       const value = request[field];
-      if (value !== undefined && !(field === 'layout' && value === 'comfyui')) {
+      // The job layer hands '' for a folder nobody chose; 'comfyui' is the layout a preset uses anyway.
+      if (value !== undefined && value !== '' && !(field === 'layout' && value === 'comfyui')) {
         throw new ModeldockError('INVALID_INPUT', `A preset chooses its own files and folders: leave "${field}" out of a preset:${preset.id} download`);
       }
     }
