@@ -19,6 +19,7 @@ import { startFakeHuggingFace } from '../support/fake-huggingface';
 import type { FakeHuggingFace } from '../support/fake-huggingface';
 import { APPROVED_TOKEN, seedHub } from './helpers/hf-fixtures';
 import { CIVITAI_KEY, seedCivitai } from './helpers/civitai-fixtures';
+import { rejectionOf } from './helpers/resolve-context';
 
 let cdn: FakeCdn;
 let hub: FakeHuggingFace;
@@ -168,7 +169,7 @@ describe('Civitai downloads', () => {
   });
 
   it('refusals at enqueue change nothing: no job, the code and message of the resolver', async () => {
-    const error = await manager.enqueue({ url: 'civitai:200' }).catch((caught: unknown) => caught as { code: string });
+    const error = await rejectionOf(manager.enqueue({ url: 'civitai:200' }));
     expect(error.code).toBe('EARLY_ACCESS');
     expect((await manager.listJobs({})).items).toHaveLength(0);
   });
