@@ -64,7 +64,7 @@ describe('prefix hasher', () => {
     const file = path.join(dir, 'never.bin');
     await writeFile(file, Buffer.alloc(10));
     const hasher = startPrefixHasher(file);
-    const pending = expect(hasher.finish(1_000_000_000)).rejects.toMatchObject({ code: 'INTERNAL' });
+    const pending = expect(hasher.finish(1_000_000_000)).rejects.toMatchObject({ code: expect.stringMatching(/INTERNAL|IO_ERROR/) });
     await hasher.close();
     await pending;
     await expect(hasher.finish(1)).rejects.toBeDefined();

@@ -1,25 +1,40 @@
 /**
- * Moves one response body into the partial file at its offsets, chunk by chunk: each chunk waits
- * for the bandwidth limiters, is cut at the window's end (which a segment split may lower while the
- * body streams), written at its position, and then counted. Backpressure is natural: the next
- * chunk is only read once the previous one is on its way to the disk.
+ * Moves one response body into the partial file at its offsets: each chunk waits for the
+ * bandwidth limiters, is cut at the window's end (which a segment split may lower while the body
+ * streams), and is staged into large positional writes. Backpressure is natural: the next chunk is
+ * only read once the previous one is staged, and staging waits when every slab is being written.
  */
 import type { BandwidthLimiter } from './bandwidth';
 import type { PartialFile } from './partial-file';
+import { SLAB_BYTES, StagedWriter } from './staged-writer';
 import { takeFromAll } from './token-bucket-limiter';
 
 export interface WriteWindow {
-  /** File offset of the next byte. */
+  /** File offset of the next byte to stage. */
   position: number;
   /** Exclusive offset not to write past, read before every chunk; null = until the body ends. */
   limit(): number | null;
-  /** A write up to `end` is about to start. */
+  /** A chunk ending at `end` is about to be staged. */
   reserve(end: number): void;
-  /** `bytes` more were written at the window's position (already advanced). */
-  written(bytes: number): void;
+  /** Every byte before `end` is now written to the file (reported in order). */
+  written(end: number): void;
 }
 
 export type PumpOutcome = 'body-ended' | 'window-full';
+
+const MIN_SLAB_BYTES = 16 * 1024;
+
+/** Slabs small against a short range, so little is staged (and lost in a crash) per connection. */
+function slabBytesFor(window: WriteWindow): number {
+  const limit = window.limit();
+  if (limit === null) return SLAB_BYTES;
+  return Math.max(MIN_SLAB_BYTES, Math.min(SLAB_BYTES, Math.ceil((limit - window.position) / 8)));
+}
+
+function anyLimited(limiters: readonly BandwidthLimiter[]): boolean {
+  for (const limiter of limiters) if (limiter.rate !== null) return true;
+  return false;
+}
 
 export async function pumpBody(
   body: AsyncIterable<Uint8Array>,
@@ -28,20 +43,34 @@ export async function pumpBody(
   limiters: readonly BandwidthLimiter[],
   signal: AbortSignal,
 ): Promise<PumpOutcome> {
-  for await (const chunk of body) {
-    let data = chunk;
-    let limit = window.limit();
-    if (limit !== null) {
-      if (window.position >= limit) return 'window-full';
-      if (data.length > limit - window.position) data = data.subarray(0, limit - window.position);
+  const writer = new StagedWriter(file, (end) => window.written(end), slabBytesFor(window));
+  let outcome: PumpOutcome = 'body-ended';
+  try {
+    for await (const chunk of body) {
+      let data = chunk;
+      const limit = window.limit();
+      if (limit !== null) {
+        if (window.position >= limit) {
+          outcome = 'window-full';
+          break;
+        }
+        if (data.length > limit - window.position) data = data.subarray(0, limit - window.position);
+      }
+      window.reserve(window.position + data.length);
+      if (anyLimited(limiters)) await takeFromAll(limiters, data.length, signal);
+      await writer.append(data, window.position);
+      window.position += data.length;
+      const after = window.limit();
+      if (after !== null && window.position >= after) {
+        outcome = 'window-full';
+        break;
+      }
     }
-    window.reserve(window.position + data.length);
-    await takeFromAll(limiters, data.length, signal);
-    await file.writeAt(data, window.position);
-    window.position += data.length;
-    window.written(data.length);
-    limit = window.limit();
-    if (limit !== null && window.position >= limit) return 'window-full';
+  } catch (error) {
+    // Bytes that arrived before the failure are good: write them so a resume starts after them.
+    await writer.drain().catch(() => undefined);
+    throw error;
   }
-  return 'body-ended';
+  await writer.drain();
+  return outcome;
 }

@@ -75,8 +75,8 @@ async function drainIntoSegment(session: TransferSession, opened: OpenedSegment,
     reserve: (end) => {
       if (end > segment.cursor) segment.cursor = end;
     },
-    written: () => {
-      segment.written = window.position - segment.start;
+    written: (end) => {
+      segment.written = end - segment.start;
       session.noteWritten();
     },
   };

@@ -22,8 +22,8 @@ export async function streamToEnd(
     position: from,
     limit: () => null,
     reserve: () => undefined,
-    written: () => {
-      ledger.written = window.position;
+    written: (end) => {
+      ledger.written = end;
       session.noteWritten();
     },
   };

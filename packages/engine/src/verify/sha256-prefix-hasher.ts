@@ -1,7 +1,9 @@
 /**
  * SHA-256 of a file's contiguous prefix as it grows, computed off the main thread. The worker reads
  * the bytes back from the file (the page cache, they were just written) up to the offset it is
- * told is written, so the main thread only moves bytes from the socket to the disk. After a restart
+ * told is written, so the main thread only moves bytes from the socket to the disk. Measured on
+ * two cores against hashing each chunk in line on the main thread: no slower for one connection,
+ * and the main thread stays free for the other connections and the API. After a restart
  * the existing prefix is simply read again. The worker comes from an inline source string so a
  * bundled server (esbuild) needs no extra file.
  */
@@ -13,32 +15,29 @@ const { parentPort, workerData } = require('node:worker_threads');
 const { openSync, readSync, closeSync } = require('node:fs');
 const { createHash } = require('node:crypto');
 
+// [0] bytes written so far (may be read), [1] size to finish at (-1 until known), [2] 1 once closed.
+const shared = new BigInt64Array(workerData.shared);
 const hash = createHash('sha256');
 const buffer = Buffer.allocUnsafe(workerData.chunkBytes);
 let fd = null;
 let hashed = 0;
-let target = 0;
-let finishAt = -1;
-let scheduled = false;
 let lastReported = 0;
 
-function fail(error) {
-  parentPort.postMessage({ type: 'error', message: String((error && error.message) || error), code: error && error.code });
+function closeFile() {
   if (fd !== null) closeSync(fd);
   fd = null;
-  finishAt = -2;
 }
 
-function pump() {
-  scheduled = false;
-  if (finishAt === -2) return;
-  try {
-    const limit = finishAt >= 0 ? finishAt : target;
-    if (hashed > limit && finishAt >= 0) throw new Error('asked to finish at ' + finishAt + ' after hashing ' + hashed + ' bytes');
+try {
+  for (;;) {
+    if (Atomics.load(shared, 2) === 1n) break;
+    const finishAt = Number(Atomics.load(shared, 1));
+    const advanced = Atomics.load(shared, 0);
+    const limit = finishAt >= 0 ? finishAt : Number(advanced);
+    if (finishAt >= 0 && hashed > finishAt) throw new Error('asked to finish at ' + finishAt + ' after hashing ' + hashed + ' bytes');
     if (hashed < limit) {
       if (fd === null) fd = openSync(workerData.path, 'r');
-      const length = Math.min(buffer.length, limit - hashed);
-      const read = readSync(fd, buffer, 0, length, hashed);
+      const read = readSync(fd, buffer, 0, Math.min(buffer.length, limit - hashed), hashed);
       if (read === 0) throw new Error('the file ends at ' + hashed + ' bytes, before ' + limit);
       hash.update(read === buffer.length ? buffer : buffer.subarray(0, read));
       hashed += read;
@@ -46,35 +45,21 @@ function pump() {
         lastReported = hashed;
         parentPort.postMessage({ type: 'progress', hashed });
       }
+      continue;
     }
-    if (finishAt >= 0 && hashed === finishAt) {
-      if (fd !== null) closeSync(fd);
-      fd = null;
+    if (finishAt >= 0) {
+      closeFile();
       parentPort.postMessage({ type: 'digest', hex: hash.digest('hex'), hashed });
-      finishAt = -2;
-      return;
+      break;
     }
-    if (hashed < (finishAt >= 0 ? finishAt : target)) schedule();
-  } catch (error) {
-    fail(error);
+    // Caught up: sleep until the main thread writes more (or finishes), checking for close now and then.
+    Atomics.wait(shared, 0, advanced, 200);
   }
+} catch (error) {
+  parentPort.postMessage({ type: 'error', message: String((error && error.message) || error), code: error && error.code });
+} finally {
+  closeFile();
 }
-
-function schedule() {
-  if (scheduled) return;
-  scheduled = true;
-  setImmediate(pump);
-}
-
-parentPort.on('message', (message) => {
-  if (message.type === 'advance') {
-    if (message.offset > target) target = message.offset;
-    schedule();
-  } else if (message.type === 'finish') {
-    finishAt = message.size;
-    schedule();
-  }
-});
 `;
 
 /** Read size per step: large enough to amortise the syscall, small enough to stay cache friendly. */
@@ -100,9 +85,12 @@ export interface PrefixHasher {
 }
 
 export function startPrefixHasher(path: string): PrefixHasher {
+  // Offsets travel through shared memory: a message per advance costs more than the hashing it announces.
+  const shared = new BigInt64Array(new SharedArrayBuffer(3 * BigInt64Array.BYTES_PER_ELEMENT));
+  shared[1] = -1n;
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { path, chunkBytes: CHUNK_BYTES, reportEveryBytes: REPORT_EVERY_BYTES },
+    workerData: { path, chunkBytes: CHUNK_BYTES, reportEveryBytes: REPORT_EVERY_BYTES, shared: shared.buffer },
   });
   let advancedTo = 0;
   let hashedBytes = 0;
@@ -149,7 +137,8 @@ export function startPrefixHasher(path: string): PrefixHasher {
     advance(offset: number): void {
       if (offset <= advancedTo || closed) return;
       advancedTo = offset;
-      worker.postMessage({ type: 'advance', offset });
+      Atomics.store(shared, 0, BigInt(offset));
+      Atomics.notify(shared, 0);
     },
     finish(size: number, onProgress?: (hashedBytes: number) => void): Promise<string> {
       if (failure) return Promise.reject(failure);
@@ -157,13 +146,16 @@ export function startPrefixHasher(path: string): PrefixHasher {
       return new Promise<string>((resolve, reject) => {
         pending = { resolve, reject, onProgress };
         advancedTo = Math.max(advancedTo, size);
-        worker.postMessage({ type: 'finish', size });
+        Atomics.store(shared, 1, BigInt(size));
+        Atomics.notify(shared, 0);
       });
     },
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
       rejectPending(new ModeldockError('INTERNAL', 'The hasher was closed'));
+      Atomics.store(shared, 2, 1n);
+      Atomics.notify(shared, 0);
       await worker.terminate();
     },
   };
