@@ -9,8 +9,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_MIGRATIONS_FOLDER, openDatabase } from '@modeldock/db';
-import type { ModeldockDatabase } from '@modeldock/db';
-import { appliedMigrationCount, createScratchPostgresDatabase } from '@modeldock/db/testing';
+import type { ModeldockDatabase, OpenDatabaseOptions } from '@modeldock/db';
+import {
+  appendEventWithoutNotification,
+  appliedMigrationCount,
+  createScratchPostgresDatabase,
+  cutListenConnections,
+} from '@modeldock/db/testing';
 import type { ScratchPostgresDatabase } from '@modeldock/db/testing';
 import type { JobRecord, StoredJobEvent } from '@modeldock/engine';
 import { describeWithPostgres } from './helpers/postgres-tier';
@@ -28,8 +33,14 @@ describeWithPostgres('sharing PostgreSQL between processes', (adminUrl) => {
   let scratch: ScratchPostgresDatabase | undefined;
   const opened: ModeldockDatabase[] = [];
 
-  async function openProcess(): Promise<ModeldockDatabase> {
-    const database = await openDatabase({ dataDir: tmpdir(), databaseUrl: scratch!.url });
+  async function openProcess(
+    options: Partial<OpenDatabaseOptions> = {},
+  ): Promise<ModeldockDatabase> {
+    const database = await openDatabase({
+      dataDir: tmpdir(),
+      databaseUrl: scratch!.url,
+      ...options,
+    });
     opened.push(database);
     return database;
   }
@@ -199,6 +210,36 @@ describeWithPostgres('sharing PostgreSQL between processes', (adminUrl) => {
       const second = await other.jobs.appendEvent(job.id, 'status', null, NOW);
       await vi.waitFor(() => expect(kept).toEqual([second.id]), { timeout: 10_000 });
       expect(heard).toEqual([first.id]);
+    });
+
+    it('an event whose notification never came is still found', async () => {
+      await freshDatabase();
+      const watcher = await openProcess({ eventPollIntervalMs: 50 });
+      const other = await openProcess();
+      const job = await createJob(other, 3);
+      const heard: string[] = [];
+      watcher.watchEvents((event) => heard.push(event.id));
+
+      const silent = await appendEventWithoutNotification(other, job.id, NOW);
+      await vi.waitFor(() => expect(heard).toEqual([silent]), { timeout: 10_000 });
+    });
+
+    it('after the LISTEN connection is cut, it catches up on reconnecting and hears later events', async () => {
+      await freshDatabase();
+      // Polling far apart: only the reconnect can find the silent event within the test.
+      const watcher = await openProcess({ eventPollIntervalMs: 600_000 });
+      const other = await openProcess();
+      const job = await createJob(other, 4);
+      const heard: string[] = [];
+      watcher.watchEvents((event) => heard.push(event.id));
+
+      // Stored while nobody could hear it, as if its notification was sent during the cut.
+      const missed = await appendEventWithoutNotification(other, job.id, NOW);
+      expect(await cutListenConnections(adminUrl, scratch!.name)).toBeGreaterThan(0);
+      await vi.waitFor(() => expect(heard).toEqual([missed]), { timeout: 15_000 });
+
+      const afterCut = await other.jobs.appendEvent(job.id, 'updated', null, NOW);
+      await vi.waitFor(() => expect(heard).toEqual([missed, afterCut.id]), { timeout: 15_000 });
     });
   });
 });

@@ -4,8 +4,8 @@
  * PGlite has one process, so it is a local fan-out. On PostgreSQL each append also sends
  * NOTIFY on `modeldock_job_events` with "<instance>:<event id>"; every process LISTENs from the
  * moment it opens the database, skips its own notifications (already delivered locally) and loads
- * the others' events by id. After a reconnect it catches up from the newest event it has seen,
- * since notifications sent while it was away are lost.
+ * the others' events by id. After a reconnect, and every few seconds in case a notification was
+ * lost, it catches up from the newest event it has seen.
  */
 import type { Sql } from 'postgres';
 import type { Logger, StoredJobEvent } from '@modeldock/engine';
@@ -29,6 +29,14 @@ export interface StoredEventReader {
   listEventsAfter(afterId: string, jobId?: string, limit?: number): Promise<StoredJobEvent[]>;
   latestEventId(): Promise<string>;
 }
+
+export interface PostgresNotificationOptions {
+  logger?: Logger;
+  /** How often to look for events whose notification never came. */
+  pollIntervalMs?: number;
+}
+
+const DEFAULT_POLL_INTERVAL_MS = 5_000;
 
 /** Ids delivered recently: enough to de-duplicate a catch-up against what arrived live. */
 const REMEMBERED_IDS = 4096;
@@ -102,8 +110,9 @@ export function createLocalEventNotifications(logger?: Logger): EventNotificatio
 export async function startPostgresEventNotifications(
   client: Sql,
   reader: StoredEventReader,
-  logger?: Logger,
+  options: PostgresNotificationOptions = {},
 ): Promise<EventNotifications> {
+  const { logger, pollIntervalMs = DEFAULT_POLL_INTERVAL_MS } = options;
   const instanceId = createTimeOrderedId();
   const listeners = new ListenerSet(logger);
   let closed = false;
@@ -145,8 +154,25 @@ export async function startPostgresEventNotifications(
     });
   }
 
+  /**
+   * The safety net under NOTIFY: a notification can be lost (postgres.js gives up re-listening if
+   * the server is down at that moment), so now and then look for what arrived unannounced.
+   */
+  let sweeping = false;
+  function sweep(): void {
+    if (closed || sweeping) return;
+    sweeping = true;
+    if (listeners.size > 0) catchUp();
+    else enqueue(async () => listeners.skipTo(BigInt(await reader.latestEventId())));
+    enqueue(async () => {
+      sweeping = false;
+    });
+  }
+
   listeners.skipTo(BigInt(await reader.latestEventId()));
   const listening = await client.listen(EVENT_CHANNEL, onNotification, catchUp);
+  const poll = setInterval(sweep, pollIntervalMs);
+  poll.unref();
 
   return {
     async published(event) {
@@ -166,6 +192,7 @@ export async function startPostgresEventNotifications(
 
     async close() {
       closed = true;
+      clearInterval(poll);
       listeners.clear();
       await listening.unlisten().catch(() => undefined);
       await queue;

@@ -31,6 +31,11 @@ export interface OpenDatabaseOptions {
   migrationsFolder?: string;
   /** For warnings about event delivery; callers pass a redacting logger. */
   logger?: Logger;
+  /**
+   * PostgreSQL only: how often to look for events from other processes whose notification was
+   * lost (default 5 s). Notified events arrive at once regardless.
+   */
+  eventPollIntervalMs?: number;
 }
 
 export interface ModeldockDatabase {
@@ -52,6 +57,13 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Modeld
     options.migrationsFolder ?? DEFAULT_MIGRATIONS_FOLDER,
   );
   const databaseUrl = options.databaseUrl?.trim();
+  const pollMs = options.eventPollIntervalMs;
+  if (pollMs !== undefined && !(Number.isFinite(pollMs) && pollMs >= 10)) {
+    throw new ModeldockError(
+      'INVALID_INPUT',
+      `eventPollIntervalMs must be at least 10 ms (got ${pollMs}).`,
+    );
+  }
 
   if (databaseUrl) {
     const opened = await openPostgresDatabase(databaseUrl, migrationsFolder);
@@ -59,11 +71,10 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Modeld
     const eventReader = new SqlJobStore(opened.db);
     let notifications: EventNotifications;
     try {
-      notifications = await startPostgresEventNotifications(
-        opened.client,
-        eventReader,
-        options.logger,
-      );
+      notifications = await startPostgresEventNotifications(opened.client, eventReader, {
+        logger: options.logger,
+        pollIntervalMs: options.eventPollIntervalMs,
+      });
     } catch (error) {
       await opened.close();
       throw new ModeldockError(

@@ -7,3 +7,5 @@ export type { ScratchPostgresDatabase } from './scratch-postgres';
 export { appliedMigrationCount, clearAllTables } from './table-reset';
 export { acquirePgliteLock, processStartTime, LOCK_FILE_NAME } from '../pglite-lock';
 export type { LockOwner } from '../pglite-lock';
+export { appendEventWithoutNotification, cutListenConnections } from './event-faults';
+export { createTimeOrderedId } from '../time-ordered-id';
