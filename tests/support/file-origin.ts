@@ -31,6 +31,8 @@ export interface OriginRequest {
   start: number;
   /** Body bytes written so far (grows while the response streams). */
   bytesSent: number;
+  /** The response ended or the client went away. */
+  closed: boolean;
 }
 
 export interface FileOrigin {
@@ -92,6 +94,16 @@ function parseRange(header: string | undefined, size: number): ByteRange | 'unsa
   return { start, end };
 }
 
+function drainOrClose(response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      response.off('drain', done).off('close', done);
+      resolve();
+    };
+    response.on('drain', done).on('close', done);
+  });
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -118,7 +130,7 @@ export async function startFileOrigin(): Promise<FileOrigin> {
       const canContinue = response.write(chunk);
       position = chunkEnd;
       record.bytesSent += chunk.length;
-      if (!canContinue) await new Promise<void>((resolve) => response.once('drain', resolve).once('close', resolve));
+      if (!canContinue) await drainOrClose(response);
       if (throttleBps !== null) await sleep((chunk.length / throttleBps) * 1000);
     }
     if (!response.destroyed) response.end();
@@ -134,10 +146,14 @@ export async function startFileOrigin(): Promise<FileOrigin> {
       status: 0,
       start: 0,
       bytesSent: 0,
+      closed: false,
     };
     requests.push(record);
     openResponses.add(response);
-    response.on('close', () => openResponses.delete(response));
+    response.on('close', () => {
+      record.closed = true;
+      openResponses.delete(response);
+    });
 
     const file = files.get(path.replace(/^\//, ''));
     if (!file || (request.method !== 'GET' && request.method !== 'HEAD')) {
