@@ -135,6 +135,52 @@ describe('running one file', () => {
   });
 });
 
+describe('running one file: unusual endings', () => {
+  it('a job claimed back in verifying is running again once its file transfers again', async () => {
+    harness = await createHarness({ start: false });
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
+    harness.store.patchDirectly(jobId, { status: 'verifying', leaseOwner: 'dead', leaseExpiresAt: new Date(0) });
+    await harness.manager.start();
+    const call = await harness.transfer.call(0);
+    expect((await harness.manager.getJob(jobId)).status).toBe('running');
+    await call.complete('x');
+    await harness.waitForStatus(jobId, 'completed');
+  });
+
+  it('never overwrites the status when the lease was taken before the job could be marked completed', async () => {
+    harness = await createHarness({ config: { leaseMs: 60_000 } });
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
+    const call = await harness.transfer.call(0);
+    harness.store.patchDirectly(jobId, { leaseOwner: 'worker-z' });
+    await call.complete('x');
+    await waitUntil(() => harness.logger.find('job lease lost') !== undefined, 'the loss to be noticed');
+    expect(await harness.store.getJob(jobId)).toMatchObject({ status: 'running', leaseOwner: 'worker-z' });
+  });
+
+  it('never overwrites the status when the lease was taken before the job could be marked failed', async () => {
+    harness = await createHarness({ config: { leaseMs: 60_000 } });
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
+    const call = await harness.transfer.call(0);
+    harness.store.patchDirectly(jobId, { status: 'paused', leaseOwner: null });
+    call.fail(new ModeldockError('FORBIDDEN', 'Forbidden'));
+    await waitUntil(() => harness.logger.find('job lease lost') !== undefined, 'the loss to be noticed');
+    expect((await harness.store.getJob(jobId))!.status).toBe('paused');
+  });
+
+  it('fails the job with the error when its own bookkeeping breaks unexpectedly', async () => {
+    harness = await createHarness();
+    const append = harness.store.appendEvent.bind(harness.store);
+    harness.store.appendEvent = async (jobId, type, job, now) => {
+      if (type === 'status' && job?.status === 'running') throw new Error('event table is full');
+      return append(jobId, type, job, now);
+    };
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
+    const job = await harness.waitForStatus(jobId, 'failed');
+    expect(job.error).toMatchObject({ code: 'INTERNAL', message: 'event table is full' });
+    expect(harness.logger.find('job run failed unexpectedly')).toBeDefined();
+  });
+});
+
 describe('running a bundle', () => {
   it('runs small files several at once and large ones alone', async () => {
     harness = await createHarness({

@@ -2,7 +2,8 @@ import { mkdir, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { absoluteDestination, tempPathFor } from '@modeldock/engine';
-import type { JobRecord, NewJob } from '@modeldock/engine';
+import type { FileSystem, JobRecord, NewJob } from '@modeldock/engine';
+import { nodeFileSystemForTests } from '../../support/node-fs-for-tests';
 import { MemoryJobStore } from '../../support/memory-job-store';
 import { FakeClock } from './helpers/fake-clock';
 import { createHarness, waitUntil } from './helpers/harness';
@@ -113,6 +114,19 @@ describe('a lost lease stops writing at once', () => {
     expect(harness.logger.lines.some((line) => line.message === 'could not renew the job lease')).toBe(true);
   });
 
+  it('keeps renewing when re-reading the job settings fails', async () => {
+    harness = await createHarness();
+    const { jobId, call } = await runningCall(harness);
+    const getJob = harness.store.getJob.bind(harness.store);
+    harness.store.getJob = async (id) => {
+      if (id === jobId && !call.signal.aborted) throw new Error('read timed out');
+      return getJob(id);
+    };
+    await waitUntil(() => harness.logger.find('could not refresh the job settings') !== undefined, 'the failed refresh');
+    expect(call.signal.aborted).toBe(false);
+    harness.store.getJob = getJob;
+  });
+
   it('when a progress write finds the job no longer ours, before the next renewal', async () => {
     harness = await createHarness({ config: { leaseMs: 60_000 } });
     const { jobId, call } = await runningCall(harness);
@@ -179,6 +193,36 @@ describe('startup recovery', () => {
     expect(await exists(fresh)).toBe(true);
     expect(await exists(model)).toBe(true);
     expect(harness.logger.find('download manager started')?.fields).toMatchObject({ orphanTempFilesRemoved: 1 });
+  });
+});
+
+describe('file system trouble during cleanup', () => {
+  it('is logged and never stops the start, nor a cancel', async () => {
+    const base = nodeFileSystemForTests();
+    const fs: FileSystem = {
+      ...base,
+      readdir: async (folder) => {
+        if (folder.endsWith('locked')) throw Object.assign(new Error('permission denied'), { code: 'EACCES' });
+        return base.readdir(folder);
+      },
+      unlink: async (file) => {
+        if (file.includes('stuck')) throw Object.assign(new Error('operation not permitted'), { code: 'EPERM' });
+        return base.unlink(file);
+      },
+    };
+    harness = await createHarness({ fs, start: false });
+    await mkdir(path.join(harness.modelsRoot, 'locked'));
+    const stuckOrphan = await writeTemp(harness.modelsRoot, 'stuck.bin', 'gone-file-id');
+    await harness.manager.start();
+    expect(await exists(stuckOrphan)).toBe(true);
+    expect(harness.logger.find('could not list a folder')).toBeDefined();
+    expect(harness.logger.find('could not remove an orphan temp file')).toBeDefined();
+
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/stuck.bin' });
+    const call = await harness.transfer.call(0);
+    await writeTemp(harness.modelsRoot, 'stuck.bin', call.file.id, 0);
+    expect((await harness.manager.cancel(jobId)).status).toBe('cancelled');
+    expect(harness.logger.find('could not remove a file')).toBeDefined();
   });
 });
 

@@ -127,4 +127,45 @@ describe('scheduling', () => {
       code: 'INVALID_INPUT',
     });
   });
+
+  it('logs a store failure while claiming and tries again on the next tick', async () => {
+    const clock = new FakeClock();
+    harness = await createHarness({ clock, start: false });
+    const claim = harness.store.claimNextJob.bind(harness.store);
+    let failures = 1;
+    harness.store.claimNextJob = async (...args) => {
+      if (failures-- > 0) throw new Error('database is restarting');
+      return claim(...args);
+    };
+    await enqueueNamed(harness, 'a');
+    await harness.manager.start();
+    await clock.advance(10);
+    expect(harness.logger.find('could not claim the next job')?.fields).toMatchObject({ message: 'database is restarting' });
+    expect(harness.transfer.calls).toHaveLength(0);
+    await clock.advance(2_000);
+    await harness.transfer.call(0);
+  });
+
+  it('gives a job claimed during shutdown straight back to the queue', async () => {
+    harness = await createHarness({ start: false });
+    const claim = harness.store.claimNextJob.bind(harness.store);
+    let releaseClaim!: () => void;
+    const claimMayFinish = new Promise<void>((resolve) => {
+      releaseClaim = resolve;
+    });
+    let claimStarted = false;
+    harness.store.claimNextJob = async (...args) => {
+      claimStarted = true;
+      await claimMayFinish;
+      return claim(...args);
+    };
+    const jobId = await enqueueNamed(harness, 'a');
+    await harness.manager.start();
+    await waitUntil(() => claimStarted, 'a claim to start');
+    const stopping = harness.manager.stop();
+    releaseClaim();
+    await stopping;
+    expect(harness.transfer.calls).toHaveLength(0);
+    expect(await harness.store.getJob(jobId)).toMatchObject({ status: 'queued', leaseOwner: null });
+  });
 });
