@@ -5,7 +5,7 @@
  * returns copies so callers cannot change stored state by mutating results.
  */
 import { randomUUID } from 'node:crypto';
-import { ACTIVE_STATUSES, FINISHED_STATUSES } from '@modeldock/engine';
+import { ACTIVE_STATUSES, FINISHED_STATUSES, ModeldockError } from '@modeldock/engine';
 import type {
   FilePatch,
   FileRecord,
@@ -42,7 +42,7 @@ function decodeCursor(cursor: string): number {
   } catch {
     // fall through
   }
-  throw new Error(`Invalid cursor: ${cursor.slice(0, 40)}`);
+  throw new ModeldockError('INVALID_INPUT', 'This page cursor is not one the job list gave out; reload the list from the start');
 }
 
 export class MemoryJobStore implements JobStore {
