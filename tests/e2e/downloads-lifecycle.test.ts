@@ -153,6 +153,35 @@ describe('downloads end to end (built server, PGlite)', () => {
     expect(origin.bytesSentFor('pause-me.dat')).toBeLessThan(file.bytes.length + 512 * 1024);
   });
 
+  it('lastEventId: a client back after a disconnect gets every status change it missed, in order, once', async () => {
+    const file = origin.addFile('replay.dat', { size: 1024 * 1024, seed: 81 });
+    origin.holdAfter(128 * 1024);
+    const before = collectEvents(socket.api);
+    const { jobId } = await api.downloads.enqueue.mutate({ url: file.url });
+    await before.waitFor((event) => event.jobId === jobId && event.job?.status === 'running', 'running');
+    before.stop();
+    const lastSeen = before.events.at(-1)!.id;
+
+    // Everything below happens while the client is away.
+    await api.downloads.pause.mutate({ jobId });
+    origin.release();
+    await api.downloads.resume.mutate({ jobId });
+    await waitForStatus(api, jobId, 'completed');
+
+    const after = collectEvents(socket.api, { jobId, lastEventId: lastSeen });
+    await after.waitFor((event) => event.job?.status === 'completed', 'completed, replayed');
+    after.stop();
+    const stored = after.events.filter((event) => !event.id.includes('.'));
+    const statuses = stored.map((event) => event.job?.status);
+    expect(statuses).toContain('paused');
+    expect(statuses.indexOf('paused')).toBeLessThan(statuses.indexOf('completed'));
+    const ids = stored.map((event) => BigInt(event.id));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort((a, b) => (a < b ? -1 : 1))).toEqual(ids);
+    expect(ids.every((id) => id > BigInt(lastSeen.split('.')[0]!))).toBe(true);
+    expect(after.events.every((event) => event.jobId === jobId)).toBe(true);
+  });
+
   it('the same destination requested twice attaches to the running job', async () => {
     const file = origin.addFile('twice.dat', { size: 1024 * 1024, seed: 41 });
     origin.holdAfter(64 * 1024);

@@ -1,6 +1,7 @@
 /**
  * One subscriber's event stream: listen first (so nothing falls between replay and live), replay
- * stored events after `lastEventId`, then pass live events through, skipping any already replayed.
+ * stored events after `lastEventId`, then pass live events through, skipping stored events the
+ * replay already sent and progress that arrived during the replay but predates what it sent.
  */
 import type { JobEvent } from '@modeldock/engine';
 import type { JobEventSource } from './job-event-hub';
@@ -9,6 +10,10 @@ interface StreamOptions {
   jobId: string | undefined;
   lastEventId: string | null;
   signal: AbortSignal | undefined;
+}
+
+function isStoredId(eventId: string): boolean {
+  return !eventId.includes('.');
 }
 
 /** The stored-event number an id refers to: "42" and "42.7" both mean "after stored event 42". */
@@ -30,14 +35,21 @@ export async function* subscribeToJobEvents(
   });
   const onAbort = () => wake?.();
   signal?.addEventListener('abort', onAbort);
+  // Stored ids the replay sent (ids can commit out of order across processes: a set, not a maximum).
+  const replayed = new Set<string>();
+  // Per job, the newest stored event the replay sent: progress queued meanwhile but older than it is stale.
+  const newestReplayedByJob = new Map<string, bigint>();
   try {
-    let lastReplayed = -1n;
     if (lastEventId) {
       for (const event of await source.eventsAfter(lastEventId, jobId)) {
-        lastReplayed = storedPart(event.id);
+        replayed.add(event.id);
+        const id = storedPart(event.id);
+        if (id > (newestReplayedByJob.get(event.jobId) ?? -1n)) newestReplayedByJob.set(event.jobId, id);
         yield event;
       }
     }
+    // Only what arrived while the replay ran can overlap it; later live events are in order.
+    let overlapping = pending.length;
     while (!signal?.aborted) {
       const event = pending.shift();
       if (!event) {
@@ -47,8 +59,13 @@ export async function* subscribeToJobEvents(
         wake = null;
         continue;
       }
-      // A stored event delivered by the replay must not be delivered twice.
-      if (!event.id.includes('.') && storedPart(event.id) <= lastReplayed) continue;
+      const fromOverlap = overlapping > 0;
+      if (fromOverlap) overlapping--;
+      if (isStoredId(event.id)) {
+        if (replayed.has(event.id)) continue;
+      } else if (fromOverlap && storedPart(event.id) < (newestReplayedByJob.get(event.jobId) ?? -1n)) {
+        continue;
+      }
       yield event;
     }
   } finally {
