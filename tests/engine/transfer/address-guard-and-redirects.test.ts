@@ -199,3 +199,44 @@ describe('Authorization never crosses hosts', () => {
     expect(error.message).not.toContain('hf_zyxwvutsrqponmlkjihgf');
   });
 });
+
+describe('signed storage links', () => {
+  let api: FaultOrigin;
+  let storage: FaultOrigin;
+  let harness: Harness;
+
+  beforeEach(async () => {
+    api = await startFaultOrigin();
+    storage = await startFaultOrigin();
+    harness = await createHarness({ segmentThresholdBytes: 64 * 1024, connectionsPerFile: 4 });
+  });
+  afterEach(async () => {
+    await harness.dispose();
+    await api.close();
+    await storage.close();
+  });
+
+  it('sends later segment connections straight to the storage link, never with the key', async () => {
+    const served = storage.setFile('/blob', deterministicBytes(600_000, 44));
+    api.script('/api/download/models/7', { kind: 'redirect', location: `${served.url}?X-Amz-Signature=abc` });
+    const file = fileRecord(`${api.url}/api/download/models/7`, { credential: 'civitai', bytesTotal: 600_000 });
+    const result = await transferFile(file, harness.context({ credentials: async () => 'civitai-key-abcdef123456' }), recorder().callbacks);
+    expect(result.sha256).toBe(served.sha256);
+    expect(api.requests).toHaveLength(1);
+    expect(storage.requests.length).toBeGreaterThan(1);
+    expect(storage.requests.every((request) => request.headers.authorization === undefined)).toBe(true);
+  });
+
+  it('goes back to the source when the remembered storage link is refused', async () => {
+    const served = storage.setFile('/blob', deterministicBytes(600_000, 45));
+    api.script('/api/dl', ...Array.from({ length: 6 }, (_, index) => ({ kind: 'redirect' as const, location: `${served.url}?sig=${index}` })));
+    // The first request (through the source) works; the next one, straight to storage, is refused once.
+    storage.script('/blob', { kind: 'serve' }, { kind: 'status', status: 403 });
+    const file = fileRecord(`${api.url}/api/dl`, { bytesTotal: 600_000 });
+    const result = await transferFile(file, harness.context(), recorder().callbacks);
+    expect(result.sha256).toBe(served.sha256);
+    expect(storage.requests[1]!.status).toBe(403);
+    expect(api.requests.length).toBeGreaterThanOrEqual(2);
+    expect(api.requests.length).toBeLessThan(storage.requests.length);
+  });
+});

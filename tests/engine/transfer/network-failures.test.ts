@@ -120,11 +120,11 @@ describe('2. connection open but silent', () => {
 
 describe('3. very slow but steady body', () => {
   it('is never killed while each byte arrives within the idle timeout', async () => {
-    // 25 chunks, one every 40 ms: a second in total, more than six times the 150 ms idle timeout.
-    const served = origin.setFile('/slow.bin', deterministicBytes(25 * 256, 7));
-    origin.script('/slow.bin', { kind: 'trickle', chunkBytes: 256, intervalMs: 40 });
+    // 40 chunks, one every 25 ms: a second in total, twice the 500 ms idle timeout, with wide margins per gap.
+    const served = origin.setFile('/slow.bin', deterministicBytes(40 * 256, 7));
+    origin.script('/slow.bin', { kind: 'trickle', chunkBytes: 256, intervalMs: 25 });
     const record = recorder();
-    const context = harness.context({ config: { ...harness.config, idleTimeoutMs: 150 } });
+    const context = harness.context({ config: { ...harness.config, idleTimeoutMs: 500 } });
     const result = await transferFile(fileRecord(served.url), context, record.callbacks);
     expect(result.sha256).toBe(served.sha256);
     expect(origin.requestsTo('/slow.bin')).toHaveLength(1);

@@ -13,8 +13,10 @@ export interface FollowRequest {
   url: string;
   method: 'GET' | 'HEAD';
   headers: Record<string, string>;
-  /** Sent as `Authorization` only while the request stays on the original URL's origin. */
+  /** Sent as `Authorization` only while the request stays on `authorizationOrigin`. */
   authorization?: string | null;
+  /** The origin the credential belongs to; defaults to the origin of `url`. */
+  authorizationOrigin?: string;
   signal: AbortSignal;
   maxRedirects: number;
 }
@@ -33,11 +35,12 @@ export function isRedirect(status: number): boolean {
 
 export async function followRedirects(http: HttpClient, request: FollowRequest): Promise<FollowedResponse> {
   const original = parseHttpUrl(request.url);
+  const authorizationOrigin = request.authorizationOrigin ?? original.origin;
   let current = original;
   const visited = new Set<string>([current.href]);
   for (let hops = 0; ; hops++) {
     const headers = { ...request.headers };
-    if (request.authorization && current.origin === original.origin) headers.authorization = request.authorization;
+    if (request.authorization && current.origin === authorizationOrigin) headers.authorization = request.authorization;
     const response = await http.request({
       url: current.href,
       method: request.method,

@@ -65,25 +65,38 @@ export async function openRemote(
   if (requested.ranged) headers.range = rangeHeader(requested.start, requested.end);
   if (requested.ranged && ifRange) headers['if-range'] = ifRange;
 
+  const originalOrigin = new URL(file.url).origin;
   let response: HttpResponse;
   let finalUrl: string;
+  let hops: number;
   watchdog.arm();
   try {
-    for (let signedUrlRetries = 0; ; signedUrlRetries++) {
+    // Later connections go straight to the storage link the source redirected to, sparing the
+    // source's API; a refused link sends them back to the source for a fresh one.
+    let url = session.resolvedUrl ?? file.url;
+    for (let refusedFreshLinks = 0; ; ) {
       const followed = await followRedirects(context.http, {
-        url: file.url,
+        url,
         method: 'GET',
         headers,
         authorization: session.authorization,
+        authorizationOrigin: originalOrigin,
         signal: controller.signal,
         maxRedirects: config.maxRedirects,
       });
       response = followed.response;
       finalUrl = followed.finalUrl;
-      const refusedByRedirectTarget = (response.status === 401 || response.status === 403) && followed.hops > 0;
-      if (!refusedByRedirectTarget) break;
+      hops = followed.hops;
+      const refused = response.status === 401 || response.status === 403;
+      const fromStorage = followed.hops > 0 || url !== file.url;
+      if (!refused || !fromStorage) break;
       await response.dump();
-      if (signedUrlRetries >= 1) throw signedUrlExpiredError(response.status, file.url, finalUrl);
+      if (url !== file.url) {
+        session.resolvedUrl = null;
+        url = file.url;
+        continue;
+      }
+      if (++refusedFreshLinks > 1) throw signedUrlExpiredError(response.status, file.url, finalUrl);
       context.logger.info(
         { fileId: file.id, status: response.status, target: describeUrl(finalUrl) },
         'storage refused the signed link; asking the source for a fresh one',
@@ -107,11 +120,12 @@ export async function openRemote(
       url: finalUrl,
       nowMs: context.clock.now(),
       credential: file.credential,
-      credentialSent: session.authorization !== null && new URL(finalUrl).origin === new URL(file.url).origin,
+      credentialSent: session.authorization !== null && new URL(finalUrl).origin === originalOrigin,
       detail,
     });
   }
 
+  if (hops > 0) session.resolvedUrl = finalUrl;
   return {
     response,
     finalUrl,

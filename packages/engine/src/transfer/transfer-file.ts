@@ -62,7 +62,7 @@ async function retryLoop(session: TransferSession): Promise<FileTransferResult> 
       }
       const details = detailsOf(error);
       if (details.rangesUnusable) session.rangesUsable = false;
-      if (error.code === 'DISK_FULL' && details.neededBytes === undefined) error = await session.diskFull(error.cause ?? error) as ModeldockError;
+      if (error.code === 'DISK_FULL' && details.neededBytes === undefined) error = await session.diskFull(error.cause ?? error);
 
       if (error.code === 'HASH_MISMATCH') {
         await session.deletePartial();

@@ -10,6 +10,7 @@ import { registerSecret } from '../secrets/redact';
 import { startPrefixHasher } from '../verify/sha256-prefix-hasher';
 import type { PrefixHasher } from '../verify/sha256-prefix-hasher';
 import { toModeldockError } from '../errors';
+import type { ModeldockError } from '../errors';
 import type { FileTransferCallbacks, FileTransferContext } from './file-transfer-api';
 import { DurableSync } from './durable-sync';
 import { PartialFile } from './partial-file';
@@ -28,6 +29,8 @@ export class TransferSession {
   /** False once the server was caught ignoring ranges: later attempts ask for the whole file. */
   rangesUsable = true;
   authorization: string | null = null;
+  /** Where the source last redirected to (a signed storage link): kept in memory only, never logged. */
+  resolvedUrl: string | null = null;
   ledger: ProgressLedger;
   #partial: PartialFile | null = null;
   #hasher: PrefixHasher | null = null;
@@ -57,11 +60,6 @@ export class TransferSession {
   get hasher(): PrefixHasher {
     if (!this.#hasher) throw new Error('The hasher is not running');
     return this.#hasher;
-  }
-
-  get sync(): DurableSync {
-    if (!this.#sync) throw new Error('The partial file is not open');
-    return this.#sync;
   }
 
   /** Makes sure the folder exists inside the models root (checked before and after creating it). */
@@ -158,7 +156,7 @@ export class TransferSession {
   }
 
   /** ENOSPC with the numbers: what is still missing and what is free. */
-  async diskFull(cause: unknown): Promise<Error> {
+  async diskFull(cause: unknown): Promise<ModeldockError> {
     const total = this.ledger.bytesTotal;
     const needed = total === null ? null : Math.max(0, total - this.ledger.durableBytes());
     return diskFullError(this.context.fs, this.directory, needed, cause);
