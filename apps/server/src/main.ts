@@ -52,15 +52,15 @@ async function main(): Promise<void> {
 
   process.stdout.write(`modeldock listening on ${app.url}\n`);
 
-  exitGracefullyOnSignals({
+  const { stopAndExit } = exitGracefullyOnSignals({
     close: () => app.close(),
     logger: app.loggers.server,
     timeoutMs: config.shutdownTimeoutMs,
   });
 
   const crash = (error: unknown) => {
-    app.loggers.server.fatal({ err: error }, 'Unexpected error: stopping');
-    app.close().finally(() => process.exit(1));
+    app.loggers.server.fatal({ err: error }, 'Unexpected error');
+    stopAndExit(1, { reason: 'unexpected error' });
   };
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);

@@ -37,18 +37,19 @@ export interface SignalHandlingOptions {
  * SIGTERM / SIGINT: one graceful stop, then exit 0 (or 1 if it failed or ran out of time).
  * A second signal while stopping exits at once: the operator has decided to wait no longer, and
  * durability never depended on the graceful path (a kill -9 resumes from the durable offset too).
+ * The returned `stopAndExit` runs the same stop for other reasons (an unexpected error: exit 1).
  */
-export function exitGracefullyOnSignals({ close, logger, timeoutMs, exit = process.exit }: SignalHandlingOptions): () => void {
+export function exitGracefullyOnSignals({ close, logger, timeoutMs, exit = process.exit }: SignalHandlingOptions) {
   let stopping = false;
 
-  const onSignal = (signal: NodeJS.Signals) => {
+  const stopAndExit = (exitCode: number, why: Record<string, unknown>) => {
     if (stopping) {
-      logger.warn({ signal }, 'Second signal while stopping: exiting now');
-      exit(130);
+      logger.warn(why, 'Asked again while stopping: exiting now');
+      exit(exitCode === 0 ? 130 : exitCode);
       return;
     }
     stopping = true;
-    logger.info({ signal }, 'Stopping: finishing writes and recording progress');
+    logger.info(why, 'Stopping: finishing writes and recording progress');
     const timer = setTimeout(() => {
       logger.error({ timeoutMs }, 'Graceful stop took too long: exiting');
       exit(1);
@@ -57,7 +58,7 @@ export function exitGracefullyOnSignals({ close, logger, timeoutMs, exit = proce
     close().then(
       () => {
         clearTimeout(timer);
-        exit(0);
+        exit(exitCode);
       },
       (error: unknown) => {
         clearTimeout(timer);
@@ -67,10 +68,14 @@ export function exitGracefullyOnSignals({ close, logger, timeoutMs, exit = proce
     );
   };
 
+  const onSignal = (signal: NodeJS.Signals) => stopAndExit(0, { signal });
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  return () => {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
+  return {
+    stopAndExit,
+    dispose() {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    },
   };
 }
