@@ -80,6 +80,10 @@ describe('openDatabase on PGlite', () => {
     await database.close();
     await database.close();
     expect(existsSync(path.join(dataDir, LOCK_FILE_NAME))).toBe(false);
+    await expect(database.jobs.getJob(job.id)).rejects.toMatchObject({
+      code: 'DATABASE_UNAVAILABLE',
+      message: expect.stringMatching(/^The database failed while reading a download: \S/),
+    });
 
     database = await openDatabase({ dataDir });
     expect(await database.jobs.getJob(job.id)).toEqual(job);

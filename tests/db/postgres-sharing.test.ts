@@ -165,6 +165,22 @@ describeWithPostgres('sharing PostgreSQL between processes', (adminUrl) => {
     });
   });
 
+  describe('failures', () => {
+    it('a store whose connection is gone fails with a retryable DATABASE_UNAVAILABLE', async () => {
+      await freshDatabase();
+      const database = await openProcess();
+      await database.close();
+      const error = await database.jobs
+        .claimNextJob('worker-a', 1_000, NOW)
+        .catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: 'DATABASE_UNAVAILABLE', retryable: true });
+      expect((error as Error).message).toMatch(
+        /^The database failed while taking the next download from the queue: \S/,
+      );
+      expect((error as Error).message).not.toContain('Failed query');
+    });
+  });
+
   describe('events', () => {
     it('reach every process watching, each once and in order', async () => {
       await freshDatabase();

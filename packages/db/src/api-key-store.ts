@@ -7,6 +7,7 @@ import { eq } from 'drizzle-orm';
 import type { CredentialKind } from '@modeldock/engine';
 import { ModeldockError } from '@modeldock/engine';
 import type { Database } from './database';
+import { withDatabaseErrors } from './database-errors';
 import { apiKeys } from './schema';
 import type { ApiKeyRow } from './schema';
 
@@ -93,67 +94,77 @@ const summaryColumns = {
 export function createApiKeyStore(db: Database): ApiKeyStore {
   return {
     async set(key, now) {
-      checkPlatform(key.platform);
-      if (key.ciphertext.length === 0 || key.iv.length === 0 || key.authTag.length === 0) {
-        throw new ModeldockError(
-          'INVALID_INPUT',
-          'An API key must be stored encrypted: ciphertext, IV and auth tag are all required.',
-        );
-      }
-      if (key.last4.length > 4) {
-        throw new ModeldockError(
-          'INVALID_INPUT',
-          'last4 holds at most the last four characters of the key.',
-        );
-      }
-      const values = {
-        platform: key.platform,
-        ciphertext: Buffer.from(key.ciphertext),
-        iv: Buffer.from(key.iv),
-        authTag: Buffer.from(key.authTag),
-        last4: key.last4,
-        createdAt: now,
-        validatedAt: null,
-        valid: null,
-        validationMessage: null,
-      };
-      const [row] = await db
-        .insert(apiKeys)
-        .values(values)
-        .onConflictDoUpdate({ target: apiKeys.platform, set: values })
-        .returning(summaryColumns);
-      return row!;
+      return withDatabaseErrors('storing an API key', async () => {
+        checkPlatform(key.platform);
+        if (key.ciphertext.length === 0 || key.iv.length === 0 || key.authTag.length === 0) {
+          throw new ModeldockError(
+            'INVALID_INPUT',
+            'An API key must be stored encrypted: ciphertext, IV and auth tag are all required.',
+          );
+        }
+        if (key.last4.length > 4) {
+          throw new ModeldockError(
+            'INVALID_INPUT',
+            'last4 holds at most the last four characters of the key.',
+          );
+        }
+        const values = {
+          platform: key.platform,
+          ciphertext: Buffer.from(key.ciphertext),
+          iv: Buffer.from(key.iv),
+          authTag: Buffer.from(key.authTag),
+          last4: key.last4,
+          createdAt: now,
+          validatedAt: null,
+          valid: null,
+          validationMessage: null,
+        };
+        const [row] = await db
+          .insert(apiKeys)
+          .values(values)
+          .onConflictDoUpdate({ target: apiKeys.platform, set: values })
+          .returning(summaryColumns);
+        return row!;
+      });
     },
 
     async get(platform) {
-      checkPlatform(platform);
-      const [row] = await db.select().from(apiKeys).where(eq(apiKeys.platform, platform));
-      return row
-        ? { ...toSummary(row), ciphertext: row.ciphertext, iv: row.iv, authTag: row.authTag }
-        : null;
+      return withDatabaseErrors('reading an API key', async () => {
+        checkPlatform(platform);
+        const [row] = await db.select().from(apiKeys).where(eq(apiKeys.platform, platform));
+        return row
+          ? { ...toSummary(row), ciphertext: row.ciphertext, iv: row.iv, authTag: row.authTag }
+          : null;
+      });
     },
 
     async remove(platform) {
-      checkPlatform(platform);
-      const removed = await db
-        .delete(apiKeys)
-        .where(eq(apiKeys.platform, platform))
-        .returning({ platform: apiKeys.platform });
-      return removed.length > 0;
+      return withDatabaseErrors('removing an API key', async () => {
+        checkPlatform(platform);
+        const removed = await db
+          .delete(apiKeys)
+          .where(eq(apiKeys.platform, platform))
+          .returning({ platform: apiKeys.platform });
+        return removed.length > 0;
+      });
     },
 
     async list() {
-      return db.select(summaryColumns).from(apiKeys).orderBy(apiKeys.platform);
+      return withDatabaseErrors('listing API keys', async () => {
+        return db.select(summaryColumns).from(apiKeys).orderBy(apiKeys.platform);
+      });
     },
 
     async markValidated(platform, validation, now) {
-      checkPlatform(platform);
-      const [row] = await db
-        .update(apiKeys)
-        .set({ valid: validation.valid, validationMessage: validation.message, validatedAt: now })
-        .where(eq(apiKeys.platform, platform))
-        .returning(summaryColumns);
-      return row ?? null;
+      return withDatabaseErrors('recording an API key check', async () => {
+        checkPlatform(platform);
+        const [row] = await db
+          .update(apiKeys)
+          .set({ valid: validation.valid, validationMessage: validation.message, validatedAt: now })
+          .where(eq(apiKeys.platform, platform))
+          .returning(summaryColumns);
+        return row ?? null;
+      });
     },
   };
 }

@@ -20,6 +20,7 @@ import type {
   StoredJobEvent,
 } from '@modeldock/engine';
 import type { Database } from './database';
+import { withDatabaseErrors } from './database-errors';
 import { decodeJobCursor, encodeJobCursor } from './job-cursor';
 import { filePatchColumns, jobPatchColumns, toJobRecord, toStoredJobEvent } from './job-rows';
 import { jobEvents, jobFiles, jobs } from './schema';
@@ -72,134 +73,144 @@ export class SqlJobStore implements JobStore {
   ) {}
 
   async createJob(job: NewJob, now: Date): Promise<JobRecord> {
-    const status = job.status ?? 'queued';
-    const jobId = createTimeOrderedId(now.getTime());
-    return this.db.transaction(async (tx) => {
-      const [row] = await tx
-        .insert(jobs)
-        .values({
-          id: jobId,
-          status,
-          source: job.source,
-          kind: job.kind,
-          priority: job.priority,
-          bandwidthLimitBps: job.bandwidthLimitBps ?? null,
-          onFileFailure: job.onFileFailure ?? 'keep',
-          createdAt: now,
-          updatedAt: now,
-          // A job created already finished (every file present) has finished now.
-          finishedAt: FINISHED.includes(status) ? now : null,
-        })
-        .returning();
-      const fileRows =
-        job.files.length === 0
-          ? []
-          : await tx
-              .insert(jobFiles)
-              .values(
-                job.files.map((file, index) => ({
-                  id: createTimeOrderedId(now.getTime()),
-                  jobId,
-                  index,
-                  url: file.url,
-                  name: file.name,
-                  relativePath: file.relativePath,
-                  bytesTotal: file.bytesTotal,
-                  expectedSha256: file.expectedSha256,
-                  credential: file.credential,
-                  revision: file.revision,
-                  status: file.status ?? 'queued',
-                  updatedAt: now,
-                })),
-              )
-              .returning();
-      return toJobRecord(row!, fileRows);
+    return withDatabaseErrors('recording a new download', async () => {
+      const status = job.status ?? 'queued';
+      const jobId = createTimeOrderedId(now.getTime());
+      return this.db.transaction(async (tx) => {
+        const [row] = await tx
+          .insert(jobs)
+          .values({
+            id: jobId,
+            status,
+            source: job.source,
+            kind: job.kind,
+            priority: job.priority,
+            bandwidthLimitBps: job.bandwidthLimitBps ?? null,
+            onFileFailure: job.onFileFailure ?? 'keep',
+            createdAt: now,
+            updatedAt: now,
+            // A job created already finished (every file present) has finished now.
+            finishedAt: FINISHED.includes(status) ? now : null,
+          })
+          .returning();
+        const fileRows =
+          job.files.length === 0
+            ? []
+            : await tx
+                .insert(jobFiles)
+                .values(
+                  job.files.map((file, index) => ({
+                    id: createTimeOrderedId(now.getTime()),
+                    jobId,
+                    index,
+                    url: file.url,
+                    name: file.name,
+                    relativePath: file.relativePath,
+                    bytesTotal: file.bytesTotal,
+                    expectedSha256: file.expectedSha256,
+                    credential: file.credential,
+                    revision: file.revision,
+                    status: file.status ?? 'queued',
+                    updatedAt: now,
+                  })),
+                )
+                .returning();
+        return toJobRecord(row!, fileRows);
+      });
     });
   }
 
   async getJob(jobId: string): Promise<JobRecord | null> {
-    const [row] = await this.db.select().from(jobs).where(eq(jobs.id, jobId));
-    return row ? toJobRecord(row, await this.filesOf([row.id])) : null;
+    return withDatabaseErrors('reading a download', async () => {
+      const [row] = await this.db.select().from(jobs).where(eq(jobs.id, jobId));
+      return row ? toJobRecord(row, await this.filesOf([row.id])) : null;
+    });
   }
 
   async listJobs(query: ListJobsQuery): Promise<JobPage> {
-    checkLimit(query.limit, 'The page size');
-    const conditions = [];
-    if (query.statuses && query.statuses.length > 0)
-      conditions.push(inArray(jobs.status, query.statuses));
-    if (query.cursor) {
-      const after = decodeJobCursor(query.cursor);
-      conditions.push(
-        or(
-          lt(jobs.createdAt, after.createdAt),
-          and(eq(jobs.createdAt, after.createdAt), lt(jobs.id, after.id)),
-        ),
-      );
-    }
-    const rows = await this.db
-      .select()
-      .from(jobs)
-      .where(and(...conditions))
-      .orderBy(desc(jobs.createdAt), desc(jobs.id))
-      .limit(query.limit + 1);
-    const page = rows.slice(0, query.limit);
-    const last = page[page.length - 1];
-    return {
-      items: await this.withFiles(page),
-      nextCursor:
-        rows.length > query.limit && last
-          ? encodeJobCursor({ createdAt: last.createdAt, id: last.id })
-          : null,
-    };
+    return withDatabaseErrors('listing downloads', async () => {
+      checkLimit(query.limit, 'The page size');
+      const conditions = [];
+      if (query.statuses && query.statuses.length > 0)
+        conditions.push(inArray(jobs.status, query.statuses));
+      if (query.cursor) {
+        const after = decodeJobCursor(query.cursor);
+        conditions.push(
+          or(
+            lt(jobs.createdAt, after.createdAt),
+            and(eq(jobs.createdAt, after.createdAt), lt(jobs.id, after.id)),
+          ),
+        );
+      }
+      const rows = await this.db
+        .select()
+        .from(jobs)
+        .where(and(...conditions))
+        .orderBy(desc(jobs.createdAt), desc(jobs.id))
+        .limit(query.limit + 1);
+      const page = rows.slice(0, query.limit);
+      const last = page[page.length - 1];
+      return {
+        items: await this.withFiles(page),
+        nextCursor:
+          rows.length > query.limit && last
+            ? encodeJobCursor({ createdAt: last.createdAt, id: last.id })
+            : null,
+      };
+    });
   }
 
   async findActiveJobByDestination(relativePaths: string[]): Promise<JobRecord | null> {
-    if (relativePaths.length === 0) return null;
-    let oldest: { id: string; createdAt: Date } | undefined;
-    for (const paths of chunks([...new Set(relativePaths)])) {
-      const [match] = await this.db
-        .select({ id: jobs.id, createdAt: jobs.createdAt })
-        .from(jobs)
-        .innerJoin(jobFiles, eq(jobFiles.jobId, jobs.id))
-        .where(and(inArray(jobFiles.relativePath, paths), inArray(jobs.status, ACTIVE)))
-        .orderBy(asc(jobs.createdAt), asc(jobs.id))
-        .limit(1);
-      if (match && (!oldest || match.createdAt < oldest.createdAt)) oldest = match;
-    }
-    return oldest ? this.getJob(oldest.id) : null;
+    return withDatabaseErrors('looking for a download writing the same files', async () => {
+      if (relativePaths.length === 0) return null;
+      let oldest: { id: string; createdAt: Date } | undefined;
+      for (const paths of chunks([...new Set(relativePaths)])) {
+        const [match] = await this.db
+          .select({ id: jobs.id, createdAt: jobs.createdAt })
+          .from(jobs)
+          .innerJoin(jobFiles, eq(jobFiles.jobId, jobs.id))
+          .where(and(inArray(jobFiles.relativePath, paths), inArray(jobs.status, ACTIVE)))
+          .orderBy(asc(jobs.createdAt), asc(jobs.id))
+          .limit(1);
+        if (match && (!oldest || match.createdAt < oldest.createdAt)) oldest = match;
+      }
+      return oldest ? this.getJob(oldest.id) : null;
+    });
   }
 
   async claimNextJob(workerId: string, leaseMs: number, now: Date): Promise<JobRecord | null> {
-    return this.db.transaction(async (tx) => {
-      // SKIP LOCKED: concurrent claimers on PostgreSQL each take a different job instead of waiting.
-      const [candidate] = await tx
-        .select({ id: jobs.id, status: jobs.status })
-        .from(jobs)
-        .where(
-          or(
-            eq(jobs.status, 'queued'),
-            and(
-              inArray(jobs.status, LEASED_STATUSES),
-              or(isNull(jobs.leaseExpiresAt), lte(jobs.leaseExpiresAt, now)),
+    return withDatabaseErrors('taking the next download from the queue', async () => {
+      return this.db.transaction(async (tx) => {
+        // SKIP LOCKED: concurrent claimers on PostgreSQL each take a different job instead of waiting.
+        const [candidate] = await tx
+          .select({ id: jobs.id, status: jobs.status })
+          .from(jobs)
+          .where(
+            or(
+              eq(jobs.status, 'queued'),
+              and(
+                inArray(jobs.status, LEASED_STATUSES),
+                or(isNull(jobs.leaseExpiresAt), lte(jobs.leaseExpiresAt, now)),
+              ),
             ),
-          ),
-        )
-        .orderBy(desc(jobs.priority), asc(jobs.queueOrder))
-        .limit(1)
-        .for('update', { skipLocked: true });
-      if (!candidate) return null;
-      const [row] = await tx
-        .update(jobs)
-        .set({
-          status: candidate.status === 'verifying' ? 'verifying' : 'running',
-          leaseOwner: workerId,
-          leaseExpiresAt: new Date(now.getTime() + leaseMs),
-          updatedAt: now,
-        })
-        .where(eq(jobs.id, candidate.id))
-        .returning();
-      const files = await tx.select().from(jobFiles).where(eq(jobFiles.jobId, candidate.id));
-      return toJobRecord(row!, files);
+          )
+          .orderBy(desc(jobs.priority), asc(jobs.queueOrder))
+          .limit(1)
+          .for('update', { skipLocked: true });
+        if (!candidate) return null;
+        const [row] = await tx
+          .update(jobs)
+          .set({
+            status: candidate.status === 'verifying' ? 'verifying' : 'running',
+            leaseOwner: workerId,
+            leaseExpiresAt: new Date(now.getTime() + leaseMs),
+            updatedAt: now,
+          })
+          .where(eq(jobs.id, candidate.id))
+          .returning();
+        const files = await tx.select().from(jobFiles).where(eq(jobFiles.jobId, candidate.id));
+        return toJobRecord(row!, files);
+      });
     });
   }
 
@@ -209,23 +220,25 @@ export class SqlJobStore implements JobStore {
     leaseMs: number,
     now: Date,
   ): Promise<LeaseOutcome> {
-    const renewed = await this.db
-      .update(jobs)
-      .set({ leaseExpiresAt: new Date(now.getTime() + leaseMs) })
-      .where(
-        and(
-          eq(jobs.id, jobId),
-          eq(jobs.leaseOwner, workerId),
-          inArray(jobs.status, LEASED_STATUSES),
-        ),
-      )
-      .returning({ id: jobs.id });
-    if (renewed.length > 0) return { kind: 'held' };
-    const [current] = await this.db
-      .select({ status: jobs.status })
-      .from(jobs)
-      .where(eq(jobs.id, jobId));
-    return { kind: 'lost', status: current?.status ?? null };
+    return withDatabaseErrors('renewing the lease on a download', async () => {
+      const renewed = await this.db
+        .update(jobs)
+        .set({ leaseExpiresAt: new Date(now.getTime() + leaseMs) })
+        .where(
+          and(
+            eq(jobs.id, jobId),
+            eq(jobs.leaseOwner, workerId),
+            inArray(jobs.status, LEASED_STATUSES),
+          ),
+        )
+        .returning({ id: jobs.id });
+      if (renewed.length > 0) return { kind: 'held' };
+      const [current] = await this.db
+        .select({ status: jobs.status })
+        .from(jobs)
+        .where(eq(jobs.id, jobId));
+      return { kind: 'lost', status: current?.status ?? null };
+    });
   }
 
   async updateJob(
@@ -234,63 +247,78 @@ export class SqlJobStore implements JobStore {
     now: Date,
     ownerId?: string,
   ): Promise<JobRecord | null> {
-    const where =
-      ownerId === undefined
-        ? eq(jobs.id, jobId)
-        : and(eq(jobs.id, jobId), eq(jobs.leaseOwner, ownerId));
-    const [row] = await this.db
-      .update(jobs)
-      .set(jobPatchColumns(patch, now))
-      .where(where)
-      .returning();
-    return row ? toJobRecord(row, await this.filesOf([row.id])) : null;
+    return withDatabaseErrors('updating a download', async () => {
+      const where =
+        ownerId === undefined
+          ? eq(jobs.id, jobId)
+          : and(eq(jobs.id, jobId), eq(jobs.leaseOwner, ownerId));
+      const [row] = await this.db
+        .update(jobs)
+        .set(jobPatchColumns(patch, now))
+        .where(where)
+        .returning();
+      return row ? toJobRecord(row, await this.filesOf([row.id])) : null;
+    });
   }
 
   async updateFile(fileId: string, patch: FilePatch, now: Date): Promise<void> {
-    await this.db.update(jobFiles).set(filePatchColumns(patch, now)).where(eq(jobFiles.id, fileId));
+    return withDatabaseErrors('recording the progress of a file', async () => {
+      await this.db
+        .update(jobFiles)
+        .set(filePatchColumns(patch, now))
+        .where(eq(jobFiles.id, fileId));
+    });
   }
 
   async deleteJobs(jobIds: string[]): Promise<number> {
-    let removed = 0;
-    // Files go with their job (ON DELETE CASCADE); events stay, so a 'removed' event can be replayed.
-    for (const ids of chunks([...new Set(jobIds)])) {
-      const rows = await this.db
-        .delete(jobs)
-        .where(inArray(jobs.id, ids))
-        .returning({ id: jobs.id });
-      removed += rows.length;
-    }
-    return removed;
+    return withDatabaseErrors('removing downloads', async () => {
+      let removed = 0;
+      // Files go with their job (ON DELETE CASCADE); events stay, so a 'removed' event can be replayed.
+      for (const ids of chunks([...new Set(jobIds)])) {
+        const rows = await this.db
+          .delete(jobs)
+          .where(inArray(jobs.id, ids))
+          .returning({ id: jobs.id });
+        removed += rows.length;
+      }
+      return removed;
+    });
   }
 
   async listFinishedJobIds(before?: Date): Promise<string[]> {
-    // A finished job without finishedAt (written by an older version) counts from its last update.
-    const finishedAt = sql`coalesce(${jobs.finishedAt}, ${jobs.updatedAt})`;
-    const rows = await this.db
-      .select({ id: jobs.id })
-      .from(jobs)
-      .where(
-        and(
-          inArray(jobs.status, FINISHED),
-          before ? sql`${finishedAt} < ${before.toISOString()}::timestamptz` : undefined,
-        ),
-      )
-      .orderBy(asc(finishedAt), asc(jobs.id));
-    return rows.map((row) => row.id);
+    return withDatabaseErrors('listing finished downloads', async () => {
+      // A finished job without finishedAt (written by an older version) counts from its last update.
+      const finishedAt = sql`coalesce(${jobs.finishedAt}, ${jobs.updatedAt})`;
+      const rows = await this.db
+        .select({ id: jobs.id })
+        .from(jobs)
+        .where(
+          and(
+            inArray(jobs.status, FINISHED),
+            before ? sql`${finishedAt} < ${before.toISOString()}::timestamptz` : undefined,
+          ),
+        )
+        .orderBy(asc(finishedAt), asc(jobs.id));
+      return rows.map((row) => row.id);
+    });
   }
 
   async listActiveJobs(): Promise<JobRecord[]> {
-    const rows = await this.db
-      .select()
-      .from(jobs)
-      .where(inArray(jobs.status, ACTIVE))
-      .orderBy(asc(jobs.createdAt), asc(jobs.id));
-    return this.withFiles(rows);
+    return withDatabaseErrors('listing active downloads', async () => {
+      const rows = await this.db
+        .select()
+        .from(jobs)
+        .where(inArray(jobs.status, ACTIVE))
+        .orderBy(asc(jobs.createdAt), asc(jobs.id));
+      return this.withFiles(rows);
+    });
   }
 
   async minQueueOrder(): Promise<number> {
-    const [row] = await this.db.select({ value: min(jobs.queueOrder) }).from(jobs);
-    return row?.value ?? 0;
+    return withDatabaseErrors('reading the queue order', async () => {
+      const [row] = await this.db.select({ value: min(jobs.queueOrder) }).from(jobs);
+      return row?.value ?? 0;
+    });
   }
 
   async appendEvent(
@@ -299,13 +327,15 @@ export class SqlJobStore implements JobStore {
     job: JobSummary | null,
     now: Date,
   ): Promise<StoredJobEvent> {
-    const [row] = await this.db
-      .insert(jobEvents)
-      .values({ jobId, type, job, createdAt: now })
-      .returning();
-    const event = toStoredJobEvent(row!);
-    await this.options.onEventAppended?.(event);
-    return event;
+    return withDatabaseErrors('recording a download event', async () => {
+      const [row] = await this.db
+        .insert(jobEvents)
+        .values({ jobId, type, job, createdAt: now })
+        .returning();
+      const event = toStoredJobEvent(row!);
+      await this.options.onEventAppended?.(event);
+      return event;
+    });
   }
 
   async listEventsAfter(
@@ -313,31 +343,40 @@ export class SqlJobStore implements JobStore {
     jobId?: string,
     limit: number = DEFAULT_EVENT_PAGE,
   ): Promise<StoredJobEvent[]> {
-    const after = parseEventId(afterId, 'The last event id');
-    checkLimit(limit, 'The event page size');
-    const rows = await this.db
-      .select()
-      .from(jobEvents)
-      .where(
-        and(gt(jobEvents.id, after), jobId === undefined ? undefined : eq(jobEvents.jobId, jobId)),
-      )
-      .orderBy(asc(jobEvents.id))
-      .limit(limit);
-    return rows.map(toStoredJobEvent);
+    return withDatabaseErrors('reading download events', async () => {
+      const after = parseEventId(afterId, 'The last event id');
+      checkLimit(limit, 'The event page size');
+      const rows = await this.db
+        .select()
+        .from(jobEvents)
+        .where(
+          and(
+            gt(jobEvents.id, after),
+            jobId === undefined ? undefined : eq(jobEvents.jobId, jobId),
+          ),
+        )
+        .orderBy(asc(jobEvents.id))
+        .limit(limit);
+      return rows.map(toStoredJobEvent);
+    });
   }
 
   async latestEventId(): Promise<string> {
-    const [row] = await this.db.select({ value: max(jobEvents.id) }).from(jobEvents);
-    return (row?.value ?? 0n).toString();
+    return withDatabaseErrors('reading the latest download event', async () => {
+      const [row] = await this.db.select({ value: max(jobEvents.id) }).from(jobEvents);
+      return (row?.value ?? 0n).toString();
+    });
   }
 
   /** One stored event by id (not part of JobStore: used to forward notifications). */
   async getEvent(eventId: string): Promise<StoredJobEvent | null> {
-    const [row] = await this.db
-      .select()
-      .from(jobEvents)
-      .where(eq(jobEvents.id, parseEventId(eventId, 'The event id')));
-    return row ? toStoredJobEvent(row) : null;
+    return withDatabaseErrors('reading a download event', async () => {
+      const [row] = await this.db
+        .select()
+        .from(jobEvents)
+        .where(eq(jobEvents.id, parseEventId(eventId, 'The event id')));
+      return row ? toStoredJobEvent(row) : null;
+    });
   }
 
   private async filesOf(jobIds: string[]): Promise<JobFileRow[]> {

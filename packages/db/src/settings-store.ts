@@ -5,6 +5,7 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import { ModeldockError } from '@modeldock/engine';
 import type { Database } from './database';
+import { withDatabaseErrors } from './database-errors';
 import { settings } from './schema';
 
 export interface SettingsStore {
@@ -79,40 +80,48 @@ function isDeepEqualJson(parsed: unknown, original: unknown): boolean {
 export function createSettingsStore(db: Database): SettingsStore {
   return {
     async get(key) {
-      checkKey(key);
-      const [row] = await db
-        .select({ value: settings.value })
-        .from(settings)
-        .where(eq(settings.key, key));
-      return row ? row.value : undefined;
+      return withDatabaseErrors('reading a setting', async () => {
+        checkKey(key);
+        const [row] = await db
+          .select({ value: settings.value })
+          .from(settings)
+          .where(eq(settings.key, key));
+        return row ? row.value : undefined;
+      });
     },
 
     async set(key, value, now) {
-      checkKey(key);
-      checkJson(key, value);
-      // A bare null would be SQL NULL; JSON null is a value like any other.
-      const json = value === null ? sql`'null'::jsonb` : value;
-      await db
-        .insert(settings)
-        .values({ key, value: json, updatedAt: now })
-        .onConflictDoUpdate({ target: settings.key, set: { value: json, updatedAt: now } });
+      return withDatabaseErrors('saving a setting', async () => {
+        checkKey(key);
+        checkJson(key, value);
+        // A bare null would be SQL NULL; JSON null is a value like any other.
+        const json = value === null ? sql`'null'::jsonb` : value;
+        await db
+          .insert(settings)
+          .values({ key, value: json, updatedAt: now })
+          .onConflictDoUpdate({ target: settings.key, set: { value: json, updatedAt: now } });
+      });
     },
 
     async remove(key) {
-      checkKey(key);
-      const removed = await db
-        .delete(settings)
-        .where(eq(settings.key, key))
-        .returning({ key: settings.key });
-      return removed.length > 0;
+      return withDatabaseErrors('removing a setting', async () => {
+        checkKey(key);
+        const removed = await db
+          .delete(settings)
+          .where(eq(settings.key, key))
+          .returning({ key: settings.key });
+        return removed.length > 0;
+      });
     },
 
     async list() {
-      const rows = await db
-        .select({ key: settings.key, value: settings.value })
-        .from(settings)
-        .orderBy(asc(settings.key));
-      return Object.fromEntries(rows.map((row) => [row.key, row.value]));
+      return withDatabaseErrors('listing settings', async () => {
+        const rows = await db
+          .select({ key: settings.key, value: settings.value })
+          .from(settings)
+          .orderBy(asc(settings.key));
+        return Object.fromEntries(rows.map((row) => [row.key, row.value]));
+      });
     },
   };
 }

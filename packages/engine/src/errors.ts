@@ -57,7 +57,7 @@ export const ERROR_CODES = [
   // Database (packages/db).
   /** The embedded database's data directory is in use by another live process. */
   'DATABASE_LOCKED',
-  /** The database cannot be reached, or its schema cannot be brought up to date. */
+  /** The database cannot be reached, failed an operation, or cannot bring its schema up to date. */
   'DATABASE_UNAVAILABLE',
   'INTERNAL',
 ] as const;
