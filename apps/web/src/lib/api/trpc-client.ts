@@ -14,9 +14,12 @@ function webSocketUrl(): string {
   return `${scheme}//${location.host}${API_PATH}`;
 }
 
-/** 0.5 s, 1 s, 2 s … capped at 15 s, with jitter so many tabs do not knock on the server in step. */
+/**
+ * 0.5 s, 1 s, 2 s, 4 s, then every 5 s, with jitter so many tabs do not knock in step. The server is
+ * usually on the same machine or network, so retrying often is cheap and a restart is noticed quickly.
+ */
 export function reconnectDelayMs(attempt: number): number {
-  const base = Math.min(15_000, 500 * 2 ** attempt);
+  const base = Math.min(5_000, 500 * 2 ** attempt);
   return Math.round(base * (0.75 + Math.random() * 0.5));
 }
 

@@ -1,0 +1,400 @@
+/**
+ * The downloads page in a real headless Chromium, against the real built server and a local,
+ * throttled file origin: add a download, watch it finish, refresh mid-download, cancel, bad input,
+ * and a server restart while the page stays open.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { chromium } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { createTRPCClient, httpBatchLink } from '@trpc/client';
+import type { AppRouter } from '@modeldock/server';
+import { REPO_ROOT, createServerFolders, startServerProcess } from '../support/server-process';
+import type { ServerProcess } from '../support/server-process';
+import { startFileOrigin } from '../support/file-origin';
+import type { FileOrigin, OriginFile } from '../support/file-origin';
+import { CHROMIUM_ARGS, findChromium } from './find-chromium';
+import { safetensorsBytes } from './safetensors-bytes';
+
+const chromiumLookup = findChromium();
+if (!chromiumLookup.found) console.log(`Skipping the browser tests: ${chromiumLookup.reason}.`);
+
+const WEB_BUILD_INDEX = path.join(REPO_ROOT, 'apps/web/build/index.html');
+/** Set to a folder to keep screenshots of each step while working on the page's design. */
+const SCREENSHOT_DIR = process.env.MODELDOCK_SCREENSHOT_DIR;
+const TEMP_SUFFIX = '.modeldock-part';
+const KIB = 1024;
+
+type Api = ReturnType<typeof createTRPCClient<AppRouter>>;
+
+function apiFor(server: ServerProcess): Api {
+  return createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${server.url}/trpc` })] });
+}
+
+async function launchBrowser(): Promise<Browser> {
+  if (!chromiumLookup.found) throw new Error(chromiumLookup.reason);
+  // Playwright gives every launch a fresh, temporary user-data dir and removes it on close.
+  return chromium.launch({
+    executablePath: chromiumLookup.executablePath,
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+}
+
+async function openPage(
+  browser: Browser,
+  server: ServerProcess,
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(server.url);
+  await expect.poll(() => connectionStatus(page), { timeout: 15_000 }).toBe('connected');
+  return { context, page };
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  if (SCREENSHOT_DIR)
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}
+
+/** What the header's connection indicator says: connecting, connected, reconnecting or offline. */
+function connectionStatus(page: Page): Promise<string | null> {
+  return page.locator('[data-connection]').getAttribute('data-connection');
+}
+
+function jobCard(page: Page, title: string): Locator {
+  return page.getByRole('article', { name: title, exact: true });
+}
+
+function progressBar(page: Page, title: string): Locator {
+  return page.getByRole('progressbar', { name: `Download progress: ${title}`, exact: true });
+}
+
+/** The bar's aria-valuenow, or null while it is absent or indeterminate. */
+async function progressValue(bar: Locator): Promise<number | null> {
+  if ((await bar.count()) === 0) return null;
+  const value = await bar.getAttribute('aria-valuenow', { timeout: 1_000 }).catch(() => null);
+  return value === null ? null : Number(value);
+}
+
+async function addDownload(page: Page, url: string): Promise<void> {
+  await page.getByLabel('URL', { exact: true }).fill(url);
+  await page.getByRole('button', { name: 'Download', exact: true }).click();
+}
+
+async function sha256OfFile(filePath: string): Promise<string> {
+  return createHash('sha256')
+    .update(await readFile(filePath))
+    .digest('hex');
+}
+
+async function filesUnder(root: string): Promise<string[]> {
+  if (!existsSync(root)) return [];
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name));
+}
+
+async function partialFilesUnder(root: string): Promise<string[]> {
+  return (await filesUnder(root)).filter((file) => file.endsWith(TEMP_SUFFIX));
+}
+
+async function jobBySource(api: Api, source: string) {
+  const { items } = await api.downloads.list.query({ limit: 500 });
+  const job = items.find((item) => item.source === source);
+  if (!job) throw new Error(`No job for ${source} on the server`);
+  return job;
+}
+
+/** Polls the bar until `done()` says stop, returning every value it showed on the way. */
+async function watchProgress(
+  bar: Locator,
+  done: () => Promise<boolean>,
+  timeoutMs = 45_000,
+): Promise<number[]> {
+  const seen: number[] = [];
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await progressValue(bar);
+    if (value !== null && seen.at(-1) !== value) seen.push(value);
+    if (await done()) return seen;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(
+    `Gave up watching the progress bar after ${timeoutMs} ms; it showed ${seen.join(', ') || 'nothing'}`,
+  );
+}
+
+async function statusOf(page: Page, title: string): Promise<string | null> {
+  const badge = jobCard(page, title).locator('[data-status]');
+  return (await badge.count()) === 0 ? null : badge.getAttribute('data-status');
+}
+
+describe.skipIf(!chromiumLookup.found)('downloads page in Chromium', () => {
+  let browser: Browser;
+  let origin: FileOrigin;
+  let server: ServerProcess;
+  let api: Api;
+  let removeFolders: () => Promise<void>;
+  let context: BrowserContext | null = null;
+
+  beforeAll(async () => {
+    if (!existsSync(WEB_BUILD_INDEX)) {
+      throw new Error(
+        `${WEB_BUILD_INDEX} is missing: run \`pnpm --filter @modeldock/web build\` (the root \`pnpm test\` does)`,
+      );
+    }
+    const folders = await createServerFolders();
+    removeFolders = folders.remove;
+    [origin, server, browser] = await Promise.all([
+      startFileOrigin(),
+      startServerProcess({ folders }),
+      launchBrowser(),
+    ]);
+    api = apiFor(server);
+  });
+
+  afterEach(async () => {
+    origin?.setThrottle(null);
+    origin?.release();
+    await context?.close();
+    context = null;
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await origin?.close();
+    await removeFolders?.();
+  });
+
+  it('downloads a pasted URL with a moving progress bar to a byte-identical file', async () => {
+    const file: OriginFile = origin.addFile('moving-bar.safetensors', {
+      bytes: safetensorsBytes(2 * KIB * KIB, 1),
+    });
+    origin.setThrottle(700 * KIB);
+    const opened = await openPage(browser, server);
+    context = opened.context;
+    const page = opened.page;
+
+    await addDownload(page, file.url);
+    const bar = progressBar(page, file.name);
+    await bar.waitFor({ timeout: 15_000 });
+    await screenshot(page, '1-downloading');
+
+    const seen = await watchProgress(
+      bar,
+      async () => (await statusOf(page, file.name)) === 'completed',
+    );
+    await screenshot(page, '2-completed');
+
+    const between = seen.filter((value) => value > 0 && value < 100);
+    expect(between.length, `values shown: ${seen.join(', ')}`).toBeGreaterThanOrEqual(2);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    expect(await progressValue(bar)).toBe(100);
+    await expect
+      .poll(() => jobCard(page, file.name).getByText('Completed', { exact: true }).isVisible())
+      .toBe(true);
+
+    const job = await jobBySource(api, file.url);
+    expect(job.status).toBe('completed');
+    const onDisk = path.join(server.modelsDir, job.files[0]!.relativePath);
+    expect(await sha256OfFile(onDisk)).toBe(file.sha256);
+    expect(await partialFilesUnder(server.modelsDir)).toEqual([]);
+  });
+
+  it('shows the download again after a refresh, at a non-zero value, and it keeps moving', async () => {
+    const file = origin.addFile('refresh-midway.safetensors', {
+      bytes: safetensorsBytes(3 * KIB * KIB, 2),
+    });
+    origin.setThrottle(300 * KIB);
+    const opened = await openPage(browser, server);
+    context = opened.context;
+    const page = opened.page;
+
+    await addDownload(page, file.url);
+    const bar = progressBar(page, file.name);
+    await expect.poll(() => progressValue(bar), { timeout: 20_000 }).toBeGreaterThan(3);
+
+    await page.reload();
+    await bar.waitFor({ timeout: 15_000 });
+    const afterReload = await progressValue(bar);
+    await screenshot(page, '3-after-refresh');
+    expect(afterReload).not.toBeNull();
+    expect(afterReload!).toBeGreaterThan(0);
+    await expect.poll(() => progressValue(bar), { timeout: 20_000 }).toBeGreaterThan(afterReload!);
+
+    origin.setThrottle(null);
+    await expect.poll(() => statusOf(page, file.name), { timeout: 30_000 }).toBe('completed');
+    expect(await progressValue(bar)).toBe(100);
+    const job = await jobBySource(api, file.url);
+    expect(await sha256OfFile(path.join(server.modelsDir, job.files[0]!.relativePath))).toBe(
+      file.sha256,
+    );
+  });
+
+  it('restores a paused download from the server after a refresh, then resumes it to the end', async () => {
+    const size = 3 * KIB * KIB;
+    const file = origin.addFile('pause-refresh-resume.safetensors', {
+      bytes: safetensorsBytes(size, 5),
+    });
+    origin.holdAfter(size / 3);
+    const opened = await openPage(browser, server);
+    context = opened.context;
+    const page = opened.page;
+
+    await addDownload(page, file.url);
+    const bar = progressBar(page, file.name);
+    await expect.poll(() => progressValue(bar), { timeout: 20_000 }).toBeGreaterThanOrEqual(33);
+    await jobCard(page, file.name)
+      .getByRole('button', { name: `Pause ${file.name}` })
+      .click();
+    await expect.poll(() => statusOf(page, file.name), { timeout: 15_000 }).toBe('paused');
+
+    // A paused job sends no events, and a fresh page has no event id to replay from: only the
+    // server's list can bring it back.
+    await page.reload();
+    await bar.waitFor({ timeout: 15_000 });
+    expect(await statusOf(page, file.name)).toBe('paused');
+    expect(await progressValue(bar)).toBeGreaterThanOrEqual(33);
+    await screenshot(page, '4-paused-after-refresh');
+
+    origin.release();
+    await jobCard(page, file.name)
+      .getByRole('button', { name: `Resume ${file.name}` })
+      .click();
+    await expect.poll(() => statusOf(page, file.name), { timeout: 30_000 }).toBe('completed');
+    const job = await jobBySource(api, file.url);
+    expect(await sha256OfFile(path.join(server.modelsDir, job.files[0]!.relativePath))).toBe(
+      file.sha256,
+    );
+    const listed = (await api.downloads.list.query({ limit: 500 })).items.length;
+    expect(
+      await page.getByRole('article').count(),
+      'every job the server lists is on the page',
+    ).toBe(listed);
+  });
+
+  it('cancels from the page and removes the partial file', async () => {
+    const file = origin.addFile('cancel-me.safetensors', {
+      bytes: safetensorsBytes(4 * KIB * KIB, 3),
+    });
+    origin.setThrottle(200 * KIB);
+    const opened = await openPage(browser, server);
+    context = opened.context;
+    const page = opened.page;
+
+    await addDownload(page, file.url);
+    const bar = progressBar(page, file.name);
+    await expect.poll(() => progressValue(bar), { timeout: 20_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(() => partialFilesUnder(server.modelsDir), { timeout: 10_000 })
+      .toHaveLength(1);
+
+    const card = jobCard(page, file.name);
+    await card.getByRole('button', { name: `Cancel ${file.name}`, exact: true }).click();
+    await screenshot(page, '5-confirm-cancel');
+    await card.getByRole('button', { name: 'Yes, cancel download' }).click();
+
+    await expect.poll(() => statusOf(page, file.name), { timeout: 15_000 }).toBe('cancelled');
+    await expect.poll(() => partialFilesUnder(server.modelsDir), { timeout: 10_000 }).toEqual([]);
+    const job = await jobBySource(api, file.url);
+    expect(job.status).toBe('cancelled');
+    expect(existsSync(path.join(server.modelsDir, job.files[0]!.relativePath))).toBe(false);
+    await expect(
+      card.getByRole('button', { name: `Retry ${file.name}` }).isVisible(),
+    ).resolves.toBe(true);
+  });
+
+  it("shows the server's message in full for bad input and adds nothing", async () => {
+    const opened = await openPage(browser, server);
+    context = opened.context;
+    const page = opened.page;
+    const before = (await api.downloads.list.query({ limit: 500 })).items.length;
+
+    const badInput = 'ftp://example.org/model.safetensors';
+    const serverMessage = await api.downloads.enqueue.mutate({ url: badInput }).then(
+      () => null,
+      (error: Error) => error.message,
+    );
+    expect(serverMessage, 'the server must refuse an ftp:// URL').not.toBeNull();
+
+    await addDownload(page, badInput);
+    const alert = page.getByRole('form', { name: 'Add a download' }).getByRole('alert');
+    await alert.waitFor({ timeout: 10_000 });
+    await screenshot(page, '6-bad-input');
+    expect(await alert.innerText()).toContain(serverMessage!.trim());
+    expect((await api.downloads.list.query({ limit: 500 })).items.length).toBe(before);
+  });
+});
+
+describe.skipIf(!chromiumLookup.found)('downloads page across a server restart', () => {
+  let browser: Browser;
+  let origin: FileOrigin;
+  let folders: Awaited<ReturnType<typeof createServerFolders>>;
+  let first: ServerProcess;
+  const servers: ServerProcess[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(WEB_BUILD_INDEX)) {
+      throw new Error(`${WEB_BUILD_INDEX} is missing: run \`pnpm --filter @modeldock/web build\``);
+    }
+    folders = await createServerFolders();
+    [origin, browser, first] = await Promise.all([
+      startFileOrigin(),
+      launchBrowser(),
+      startServerProcess({ folders }),
+    ]);
+    servers.push(first);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    for (const server of servers) await server.stop();
+    await origin?.close();
+    await folders?.remove();
+  });
+
+  // Starting a server takes seconds on a busy machine, and this test starts one more.
+  it(
+    'reconnects by itself and the download carries on to a byte-identical file',
+    { timeout: 120_000 },
+    async () => {
+      const file = origin.addFile('survives-restart.safetensors', {
+        bytes: safetensorsBytes(3 * KIB * KIB, 4),
+      });
+      origin.setThrottle(250 * KIB);
+
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(first.url);
+      await expect.poll(() => connectionStatus(page), { timeout: 15_000 }).toBe('connected');
+      await addDownload(page, file.url);
+      const bar = progressBar(page, file.name);
+      await expect.poll(() => progressValue(bar), { timeout: 20_000 }).toBeGreaterThan(5);
+
+      await first.stop('SIGTERM');
+      await expect.poll(() => connectionStatus(page), { timeout: 15_000 }).not.toBe('connected');
+      const whileDown = await progressValue(bar);
+      await screenshot(page, '7-server-down');
+      expect(whileDown, 'the page keeps showing what it knew').toBeGreaterThan(0);
+
+      const second = await startServerProcess({ folders, port: first.port });
+      servers.push(second);
+      await expect.poll(() => connectionStatus(page), { timeout: 30_000 }).toBe('connected');
+      await expect.poll(() => progressValue(bar), { timeout: 20_000 }).toBeGreaterThan(whileDown!);
+
+      origin.setThrottle(null);
+      await expect.poll(() => statusOf(page, file.name), { timeout: 30_000 }).toBe('completed');
+      const job = await jobBySource(apiFor(second), file.url);
+      expect(await sha256OfFile(path.join(folders.modelsDir, job.files[0]!.relativePath))).toBe(
+        file.sha256,
+      );
+      await context.close();
+    },
+  );
+});
