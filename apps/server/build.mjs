@@ -57,7 +57,12 @@ function isInstalledFor(directory, name) {
 const unresolved = [];
 for (const output of Object.values(result.metafile.outputs)) {
   for (const imported of output.imports) {
-    if (!imported.external || imported.path.startsWith('node:') || builtinModules.includes(imported.path)) continue;
+    if (
+      !imported.external ||
+      imported.path.startsWith('node:') ||
+      builtinModules.includes(imported.path)
+    )
+      continue;
     const name = packageNameOf(imported.path);
     if (!isInstalledFor(distDir, name)) unresolved.push(name);
   }
@@ -73,8 +78,12 @@ if (unresolved.length > 0) {
 if (existsSync(migrationsSource)) {
   cpSync(migrationsSource, path.join(distDir, 'drizzle'), { recursive: true });
 } else {
-  console.error(`build: no migrations at ${migrationsSource}; run pnpm --filter @modeldock/db generate`);
+  console.error(
+    `build: no migrations at ${migrationsSource}; run pnpm --filter @modeldock/db generate`,
+  );
   process.exit(1);
 }
 
-console.log(`build: wrote ${path.relative(process.cwd(), path.join(distDir, 'main.js'))} and its migrations`);
+console.log(
+  `build: wrote ${path.relative(process.cwd(), path.join(distDir, 'main.js'))} and its migrations`,
+);

@@ -10,7 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startFileOrigin } from '../support/file-origin';
 import type { FileOrigin } from '../support/file-origin';
-import { createServerFolders, REPO_ROOT, runServerUntilExit, startServerProcess } from '../support/server-process';
+import {
+  createServerFolders,
+  REPO_ROOT,
+  runServerUntilExit,
+  startServerProcess,
+} from '../support/server-process';
 import type { ServerProcess } from '../support/server-process';
 import { connectHttp, failureOf, listFiles } from './api-client';
 import type { Api } from './api-client';
@@ -20,7 +25,9 @@ const WEB_BUILD_INDEX = path.join(REPO_ROOT, 'apps/web/build/index.html');
 /** Opens a raw WebSocket with the given Origin; resolves 'open' or the HTTP status of the refusal. */
 function tryWebSocket(serverUrl: string, origin?: string): Promise<'open' | number> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`${serverUrl.replace(/^http/, 'ws')}/trpc`, { headers: origin ? { origin } : {} });
+    const socket = new WebSocket(`${serverUrl.replace(/^http/, 'ws')}/trpc`, {
+      headers: origin ? { origin } : {},
+    });
     socket.once('open', () => {
       socket.close();
       resolve('open');
@@ -59,7 +66,9 @@ describe('API boundaries (built server, PGlite)', () => {
       expect(['INVALID_URL', 'UNRECOGNISED_INPUT']).toContain(malformed.modeldockCode);
       expect(malformed.message.length).toBeGreaterThan(10);
 
-      const ftp = await failureOf(api.downloads.enqueue.mutate({ url: 'ftp://example.com/model.safetensors' }));
+      const ftp = await failureOf(
+        api.downloads.enqueue.mutate({ url: 'ftp://example.com/model.safetensors' }),
+      );
       expect(ftp).toMatchObject({ code: 'BAD_REQUEST', modeldockCode: 'UNSUPPORTED_SCHEME' });
       expect(ftp.message).toMatch(/http/);
 
@@ -79,20 +88,28 @@ describe('API boundaries (built server, PGlite)', () => {
         api.downloads.moveToTop.mutate(unknown),
         api.downloads.setPriority.mutate({ ...unknown, priority: 3 }),
       ]) {
-        expect(await failureOf(call)).toMatchObject({ code: 'NOT_FOUND', httpStatus: 404, modeldockCode: 'JOB_NOT_FOUND' });
+        expect(await failureOf(call)).toMatchObject({
+          code: 'NOT_FOUND',
+          httpStatus: 404,
+          modeldockCode: 'JOB_NOT_FOUND',
+        });
       }
     });
 
     it('negative priority, bad sha256 and bad bandwidth are refused with the field named', async () => {
       const file = origin.addFile('never.dat', { size: 1024 });
-      const priority = await failureOf(api.downloads.enqueue.mutate({ url: file.url, priority: -1 }));
+      const priority = await failureOf(
+        api.downloads.enqueue.mutate({ url: file.url, priority: -1 }),
+      );
       expect(priority).toMatchObject({ code: 'BAD_REQUEST', modeldockCode: 'INVALID_INPUT' });
       expect(priority.message).toMatch(/priority must be 0 or more/);
 
       const sha = await failureOf(api.downloads.enqueue.mutate({ url: file.url, sha256: 'abc' }));
       expect(sha.message).toMatch(/sha256 must be 64 hexadecimal characters/);
 
-      const limit = await failureOf(api.downloads.enqueue.mutate({ url: file.url, bandwidthLimitBps: -5 }));
+      const limit = await failureOf(
+        api.downloads.enqueue.mutate({ url: file.url, bandwidthLimitBps: -5 }),
+      );
       expect(limit).toMatchObject({ code: 'BAD_REQUEST', modeldockCode: 'INVALID_INPUT' });
       expect(limit.message).toMatch(/bandwidthLimitBps/);
     });
@@ -101,7 +118,10 @@ describe('API boundaries (built server, PGlite)', () => {
       const file = origin.addFile('escape.dat', { size: 1024 });
       for (const folder of ['../x', '/etc', 'loras/../../x', 'C:\\models', '..']) {
         const failure = await failureOf(api.downloads.enqueue.mutate({ url: file.url, folder }));
-        expect(failure, folder).toMatchObject({ code: 'BAD_REQUEST', modeldockCode: 'PATH_OUTSIDE_ROOT' });
+        expect(failure, folder).toMatchObject({
+          code: 'BAD_REQUEST',
+          modeldockCode: 'PATH_OUTSIDE_ROOT',
+        });
         expect(failure.message, folder).toMatch(/models folder/);
       }
     });
@@ -110,7 +130,8 @@ describe('API boundaries (built server, PGlite)', () => {
       expect((await api.downloads.list.query()).items).toEqual([]);
       expect(origin.requests).toEqual([]);
       expect(await listFiles(server.modelsDir)).toEqual([]);
-      for (const escaped of ['x', '../x']) expect(existsSync(path.join(path.dirname(server.modelsDir), escaped))).toBe(false);
+      for (const escaped of ['x', '../x'])
+        expect(existsSync(path.join(path.dirname(server.modelsDir), escaped))).toBe(false);
     });
   });
 
@@ -119,7 +140,11 @@ describe('API boundaries (built server, PGlite)', () => {
       const file = origin.addFile('csrf.dat', { size: 1024 });
       const foreign = connectHttp(server.url, { origin: 'https://evil.example' });
       const refused = await failureOf(foreign.downloads.enqueue.mutate({ url: file.url }));
-      expect(refused).toMatchObject({ code: 'FORBIDDEN', httpStatus: 403, modeldockCode: 'FORBIDDEN' });
+      expect(refused).toMatchObject({
+        code: 'FORBIDDEN',
+        httpStatus: 403,
+        modeldockCode: 'FORBIDDEN',
+      });
       expect(refused.message).toMatch(/not allowed/);
       expect((await api.downloads.list.query()).items).toEqual([]);
       expect(origin.requestsFor('csrf.dat')).toEqual([]);
@@ -155,7 +180,9 @@ describe('API boundaries (built server, PGlite)', () => {
       const homeHtml = await home.text();
       expect(homeHtml).toMatch(/<html/i);
 
-      const deep = await fetch(`${server.url}/downloads/some-job`, { headers: { accept: 'text/html' } });
+      const deep = await fetch(`${server.url}/downloads/some-job`, {
+        headers: { accept: 'text/html' },
+      });
       expect(deep.status).toBe(200);
       expect(await deep.text()).toMatch(/<html/i);
 

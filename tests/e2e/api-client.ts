@@ -7,7 +7,13 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { createTRPCClient, createWSClient, httpBatchLink, TRPCClientError, wsLink } from '@trpc/client';
+import {
+  createTRPCClient,
+  createWSClient,
+  httpBatchLink,
+  TRPCClientError,
+  wsLink,
+} from '@trpc/client';
 import type { TRPCClient } from '@trpc/client';
 import WebSocket from 'ws';
 import type { JobEvent, JobStatus, JobSummary } from '@modeldock/engine';
@@ -16,7 +22,9 @@ import type { AppRouter } from '@modeldock/server';
 export type Api = TRPCClient<AppRouter>;
 
 export function connectHttp(serverUrl: string, headers: Record<string, string> = {}): Api {
-  return createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${serverUrl}/trpc`, headers })] });
+  return createTRPCClient<AppRouter>({
+    links: [httpBatchLink({ url: `${serverUrl}/trpc`, headers })],
+  });
 }
 
 export interface WebSocketApi {
@@ -52,7 +60,10 @@ export interface EventCollector {
 }
 
 /** Subscribes to `downloads.events` and keeps everything it receives. */
-export function collectEvents(api: Api, input: { jobId?: string; lastEventId?: string | null } = {}): EventCollector {
+export function collectEvents(
+  api: Api,
+  input: { jobId?: string; lastEventId?: string | null } = {},
+): EventCollector {
   const events: JobEvent[] = [];
   const errors: unknown[] = [];
   const waiters = new Set<() => void>();
@@ -73,7 +84,9 @@ export function collectEvents(api: Api, input: { jobId?: string; lastEventId?: s
         if (found) return found;
         const remaining = deadline - Date.now();
         if (remaining <= 0) {
-          throw new Error(`No event for ${what} within ${timeoutMs} ms; got ${JSON.stringify(events.map((e) => [e.id, e.type, e.job?.status]))}`);
+          throw new Error(
+            `No event for ${what} within ${timeoutMs} ms; got ${JSON.stringify(events.map((e) => [e.id, e.type, e.job?.status]))}`,
+          );
         }
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, Math.min(remaining, 500));
@@ -108,12 +121,19 @@ export async function waitFor<T>(
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}; last: ${String(last)}`);
+    if (Date.now() > deadline)
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}; last: ${String(last)}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 
-export function waitForJob(api: Api, jobId: string, match: (job: JobSummary) => boolean, what: string, timeoutMs?: number) {
+export function waitForJob(
+  api: Api,
+  jobId: string,
+  match: (job: JobSummary) => boolean,
+  what: string,
+  timeoutMs?: number,
+) {
   return waitFor(
     async () => {
       const job = await api.downloads.get.query({ jobId });
@@ -143,8 +163,14 @@ export async function failureOf(call: Promise<unknown>): Promise<ApiFailure> {
     await call;
   } catch (error) {
     if (!(error instanceof TRPCClientError)) throw error;
-    const data = error.data as { code?: string; httpStatus?: number; modeldockCode?: string | null } | undefined;
-    return { message: error.message, code: data?.code, httpStatus: data?.httpStatus, modeldockCode: data?.modeldockCode };
+    const data = error.data as
+      { code?: string; httpStatus?: number; modeldockCode?: string | null } | undefined;
+    return {
+      message: error.message,
+      code: data?.code,
+      httpStatus: data?.httpStatus,
+      modeldockCode: data?.modeldockCode,
+    };
   }
   throw new Error('expected the call to fail');
 }

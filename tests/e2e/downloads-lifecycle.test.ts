@@ -61,11 +61,17 @@ describe('downloads end to end (built server, PGlite)', () => {
   });
 
   it('reports its health, version and database', async () => {
-    expect(await api.health.query()).toEqual({ ok: true, version: serverPackage.version, database: 'pglite' });
+    expect(await api.health.query()).toEqual({
+      ok: true,
+      version: serverPackage.version,
+      database: 'pglite',
+    });
   });
 
   it('enqueue → live events over WebSocket → completed, with the origin’s exact bytes at the final path', async () => {
-    const file = origin.addFile('z-image-turbo-Q8_0.gguf', { bytes: ggufBytes(3 * 1024 * 1024 + 17, 11) });
+    const file = origin.addFile('z-image-turbo-Q8_0.gguf', {
+      bytes: ggufBytes(3 * 1024 * 1024 + 17, 11),
+    });
     const feed = collectEvents(socket.api);
     await waitFor(() => socket.opens() > 0, 'the WebSocket to open');
 
@@ -76,7 +82,10 @@ describe('downloads end to end (built server, PGlite)', () => {
     });
     expect({ attached, alreadyPresent }).toEqual({ attached: false, alreadyPresent: false });
 
-    const completed = await feed.waitFor((event) => event.jobId === jobId && event.job?.status === 'completed', 'completed');
+    const completed = await feed.waitFor(
+      (event) => event.jobId === jobId && event.job?.status === 'completed',
+      'completed',
+    );
     feed.stop();
     const mine = feed.events.filter((event) => event.jobId === jobId);
     expect(mine[0]).toMatchObject({ type: 'created' });
@@ -88,7 +97,14 @@ describe('downloads end to end (built server, PGlite)', () => {
       status: 'completed',
       bytesDone: file.bytes.length,
       bytesTotal: file.bytes.length,
-      files: [{ relativePath: 'diffusion_models/z-image-turbo-Q8_0.gguf', sha256: file.sha256, format: 'gguf', status: 'completed' }],
+      files: [
+        {
+          relativePath: 'diffusion_models/z-image-turbo-Q8_0.gguf',
+          sha256: file.sha256,
+          format: 'gguf',
+          status: 'completed',
+        },
+      ],
     });
     expect(typeof completed.job!.createdAt).toBe('string');
     expect(new Date(completed.job!.finishedAt!).toISOString()).toBe(completed.job!.finishedAt);
@@ -96,13 +112,18 @@ describe('downloads end to end (built server, PGlite)', () => {
     const finalPath = path.join(server.modelsDir, 'diffusion_models/z-image-turbo-Q8_0.gguf');
     expect(await sha256OfFile(finalPath)).toBe(file.sha256);
     expect((await readFile(finalPath)).equals(file.bytes)).toBe(true);
-    expect((await listFiles(server.modelsDir)).filter((name) => name.endsWith(TEMP_SUFFIX))).toEqual([]);
+    expect(
+      (await listFiles(server.modelsDir)).filter((name) => name.endsWith(TEMP_SUFFIX)),
+    ).toEqual([]);
 
     const { items } = await api.downloads.list.query();
     expect(items.find((job) => job.id === jobId)?.status).toBe('completed');
 
     const log = await readFile(path.join(server.dataDir, 'logs/downloads.log'), 'utf8');
-    const lines = log.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = log
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines.some((line) => line.jobId === jobId)).toBe(true);
   });
 
@@ -111,14 +132,25 @@ describe('downloads end to end (built server, PGlite)', () => {
     origin.holdAfter(256 * 1024);
     const { jobId } = await api.downloads.enqueue.mutate({ url: file.url, folder: 'loras' });
 
-    await waitForJob(api, jobId, (job) => job.status === 'running' && job.bytesDone > 0, 'bytes arriving');
+    await waitForJob(
+      api,
+      jobId,
+      (job) => job.status === 'running' && job.bytesDone > 0,
+      'bytes arriving',
+    );
     const partials = await listFiles(path.join(server.modelsDir, 'loras'));
     expect(partials.some((name) => name.endsWith(TEMP_SUFFIX))).toBe(true);
 
     const cancelled = await api.downloads.cancel.mutate({ jobId });
     expect(cancelled.status).toBe('cancelled');
-    await waitFor(() => origin.requestsFor('cancel-me.dat').every((request) => request.closed), 'the transfer to stop');
-    await waitFor(async () => (await listFiles(path.join(server.modelsDir, 'loras'))).length === 0, 'the partial to be removed');
+    await waitFor(
+      () => origin.requestsFor('cancel-me.dat').every((request) => request.closed),
+      'the transfer to stop',
+    );
+    await waitFor(
+      async () => (await listFiles(path.join(server.modelsDir, 'loras'))).length === 0,
+      'the partial to be removed',
+    );
     expect((await api.downloads.get.query({ jobId })).status).toBe('cancelled');
   });
 
@@ -131,11 +163,18 @@ describe('downloads end to end (built server, PGlite)', () => {
 
     const paused = await api.downloads.pause.mutate({ jobId });
     expect(paused.status).toBe('paused');
-    await waitFor(() => origin.requestsFor('pause-me.dat').every((request) => request.closed), 'the transfer to stop');
+    await waitFor(
+      () => origin.requestsFor('pause-me.dat').every((request) => request.closed),
+      'the transfer to stop',
+    );
     const pausedJob = await api.downloads.get.query({ jobId });
     expect(pausedJob.status).toBe('paused');
     expect(pausedJob.bytesDone).toBeGreaterThan(0);
-    expect((await listFiles(server.modelsDir)).some((name) => name.includes('pause-me.dat') && name.endsWith(TEMP_SUFFIX))).toBe(true);
+    expect(
+      (await listFiles(server.modelsDir)).some(
+        (name) => name.includes('pause-me.dat') && name.endsWith(TEMP_SUFFIX),
+      ),
+    ).toBe(true);
 
     const requestsBeforeResume = origin.requestsFor('pause-me.dat').length;
     origin.release();
@@ -158,7 +197,10 @@ describe('downloads end to end (built server, PGlite)', () => {
     origin.holdAfter(128 * 1024);
     const before = collectEvents(socket.api);
     const { jobId } = await api.downloads.enqueue.mutate({ url: file.url });
-    await before.waitFor((event) => event.jobId === jobId && event.job?.status === 'running', 'running');
+    await before.waitFor(
+      (event) => event.jobId === jobId && event.job?.status === 'running',
+      'running',
+    );
     before.stop();
     const lastSeen = before.events.at(-1)!.id;
 
@@ -190,16 +232,24 @@ describe('downloads end to end (built server, PGlite)', () => {
     expect(second).toMatchObject({ jobId: first.jobId, attached: true });
     origin.release();
     await waitForStatus(api, first.jobId, 'completed');
-    expect(origin.requestsFor('twice.dat').filter((request) => request.start === 0)).toHaveLength(1);
+    expect(origin.requestsFor('twice.dat').filter((request) => request.start === 0)).toHaveLength(
+      1,
+    );
   });
 
   it('clearFinished removes finished jobs from the list but never their files', async () => {
     const before = await api.downloads.list.query();
-    const finished = before.items.filter((job) => ['completed', 'failed', 'cancelled'].includes(job.status));
+    const finished = before.items.filter((job) =>
+      ['completed', 'failed', 'cancelled'].includes(job.status),
+    );
     expect(finished.length).toBeGreaterThan(0);
     const { removed } = await api.downloads.clearFinished.mutate();
     expect(removed).toBe(finished.length);
-    expect((await api.downloads.list.query()).items.filter((job) => job.status === 'completed')).toEqual([]);
-    expect(await sha256OfFile(path.join(server.modelsDir, 'diffusion_models/z-image-turbo-Q8_0.gguf'))).toMatch(/^[0-9a-f]{64}$/);
+    expect(
+      (await api.downloads.list.query()).items.filter((job) => job.status === 'completed'),
+    ).toEqual([]);
+    expect(
+      await sha256OfFile(path.join(server.modelsDir, 'diffusion_models/z-image-turbo-Q8_0.gguf')),
+    ).toMatch(/^[0-9a-f]{64}$/);
   });
 });

@@ -9,7 +9,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isModeldockError } from '@modeldock/engine';
 import { startApp } from '../../apps/server/src/app';
-import { createConfiguredDirectories, HELP_REQUESTED, parseServerConfig } from '../../apps/server/src/env';
+import {
+  createConfiguredDirectories,
+  HELP_REQUESTED,
+  parseServerConfig,
+} from '../../apps/server/src/env';
 import type { ServerConfig } from '../../apps/server/src/env';
 
 const quietConsole = { write: () => undefined };
@@ -21,7 +25,14 @@ describe('startApp in-process', () => {
   beforeAll(async () => {
     root = await mkdtemp(path.join(tmpdir(), 'modeldock-inproc-'));
     const parsed = parseServerConfig(
-      ['--port', '0', '--data-dir', path.join(root, 'data'), '--models-dir', path.join(root, 'models')],
+      [
+        '--port',
+        '0',
+        '--data-dir',
+        path.join(root, 'data'),
+        '--models-dir',
+        path.join(root, 'models'),
+      ],
       { MODELDOCK_LOG_LEVEL: 'warn' },
       root,
     );
@@ -39,7 +50,9 @@ describe('startApp in-process', () => {
     expect(app.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(app.database).toBe('pglite');
     const health = await fetch(`${app.url}/trpc/health`);
-    expect(await health.json()).toEqual({ result: { data: { ok: true, version: expect.any(String), database: 'pglite' } } });
+    expect(await health.json()).toEqual({
+      result: { data: { ok: true, version: expect.any(String), database: 'pglite' } },
+    });
 
     await Promise.all([app.close(), app.close()]);
     await expect(fetch(`${app.url}/trpc/health`)).rejects.toThrow();
@@ -51,7 +64,10 @@ describe('startApp in-process', () => {
   });
 
   it('fails with a typed error and leaves nothing running when the database cannot be opened', async () => {
-    const broken: ServerConfig = { ...config, databaseUrl: 'postgres://127.0.0.1:1/nothing-listens-here' };
+    const broken: ServerConfig = {
+      ...config,
+      databaseUrl: 'postgres://127.0.0.1:1/nothing-listens-here',
+    };
     const failure = await startApp(broken, { console: quietConsole }).then(
       () => null,
       (error: unknown) => error,

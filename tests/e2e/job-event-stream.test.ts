@@ -3,12 +3,21 @@
  * or repeated) and the hub that merges this process's events with other processes' stored events.
  */
 import { describe, expect, it } from 'vitest';
-import type { DownloadManager, JobEvent, JobEventListener, StoredJobEvent } from '@modeldock/engine';
+import type {
+  DownloadManager,
+  JobEvent,
+  JobEventListener,
+  StoredJobEvent,
+} from '@modeldock/engine';
 import { subscribeToJobEvents, storedPart } from '../../apps/server/src/events/job-event-stream';
 import { createJobEventHub } from '../../apps/server/src/events/job-event-hub';
 import type { JobEventSource } from '../../apps/server/src/events/job-event-hub';
 
-function event(id: string, jobId = 'job-a', type: JobEvent['type'] = id.includes('.') ? 'progress' : 'status'): JobEvent {
+function event(
+  id: string,
+  jobId = 'job-a',
+  type: JobEvent['type'] = id.includes('.') ? 'progress' : 'status',
+): JobEvent {
   return { id, jobId, type, job: null };
 }
 
@@ -50,7 +59,11 @@ describe('job event stream', () => {
   it('replays stored events after lastEventId, then live ones, never sending a stored event twice', async () => {
     const fake = controllableSource();
     const abort = new AbortController();
-    const stream = subscribeToJobEvents(fake.source, { jobId: undefined, lastEventId: '41.3', signal: abort.signal });
+    const stream = subscribeToJobEvents(fake.source, {
+      jobId: undefined,
+      lastEventId: '41.3',
+      signal: abort.signal,
+    });
     const first = stream.next();
     await Promise.resolve();
     // Arrives live while the replay runs, and is also in the replay.
@@ -67,7 +80,11 @@ describe('job event stream', () => {
 
   it('does not lose a stored event that committed out of order (46 replayed, 45 arriving live)', async () => {
     const fake = controllableSource();
-    const stream = subscribeToJobEvents(fake.source, { jobId: undefined, lastEventId: '44', signal: undefined });
+    const stream = subscribeToJobEvents(fake.source, {
+      jobId: undefined,
+      lastEventId: '44',
+      signal: undefined,
+    });
     const first = stream.next();
     await Promise.resolve();
     fake.emit(event('45'));
@@ -79,7 +96,11 @@ describe('job event stream', () => {
 
   it('drops progress that queued up during the replay but predates a status change it sent; later progress flows', async () => {
     const fake = controllableSource();
-    const stream = subscribeToJobEvents(fake.source, { jobId: undefined, lastEventId: '10', signal: undefined });
+    const stream = subscribeToJobEvents(fake.source, {
+      jobId: undefined,
+      lastEventId: '10',
+      signal: undefined,
+    });
     const first = stream.next();
     await Promise.resolve();
     fake.emit(event('11.4'));
@@ -96,7 +117,11 @@ describe('job event stream', () => {
 
   it('filters by job and asks the replay for that job only; without lastEventId there is no replay', async () => {
     const fake = controllableSource();
-    const stream = subscribeToJobEvents(fake.source, { jobId: 'job-b', lastEventId: null, signal: undefined });
+    const stream = subscribeToJobEvents(fake.source, {
+      jobId: 'job-b',
+      lastEventId: null,
+      signal: undefined,
+    });
     const first = stream.next();
     await Promise.resolve();
     fake.emit(event('5', 'job-a'));
@@ -124,7 +149,11 @@ describe('job event hub', () => {
       },
       eventsAfter: async (lastEventId: string) => [event(`${Number(lastEventId) + 1}`)],
     } as unknown as DownloadManager;
-    return { manager, listeners, emit: (value: JobEvent) => listeners.forEach((listener) => listener(value)) };
+    return {
+      manager,
+      listeners,
+      emit: (value: JobEvent) => listeners.forEach((listener) => listener(value)),
+    };
   }
 
   function fakeWatch() {
@@ -136,7 +165,9 @@ describe('job event hub', () => {
       },
       listeners,
       emit: (id: string, jobId = 'job-x') =>
-        listeners.forEach((listener) => listener({ id, jobId, type: 'status', job: null, createdAt: new Date() })),
+        listeners.forEach((listener) =>
+          listener({ id, jobId, type: 'status', job: null, createdAt: new Date() }),
+        ),
     };
   }
 

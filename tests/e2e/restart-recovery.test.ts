@@ -63,10 +63,16 @@ describe('restarts (built server, PGlite)', () => {
     await waitFor(() => socket.opens() > 0, 'the WebSocket to open');
 
     const { jobId } = await api.downloads.enqueue.mutate({ url: file.url, folder: 'checkpoints' });
-    const { jobId: parkedId } = await api.downloads.enqueue.mutate({ url: parked.url, priority: 0 });
+    const { jobId: parkedId } = await api.downloads.enqueue.mutate({
+      url: parked.url,
+      priority: 0,
+    });
     await api.downloads.pause.mutate({ jobId: parkedId }).catch(() => undefined);
     await waitForJob(api, jobId, (job) => job.bytesDone >= 384 * KIB, '384 KiB received');
-    await feed.waitFor((event) => event.jobId === jobId && event.job?.status === 'running', 'running');
+    await feed.waitFor(
+      (event) => event.jobId === jobId && event.job?.status === 'running',
+      'running',
+    );
 
     const exit = await first.stop('SIGTERM');
     expect(exit, first.output()).toEqual({ code: 0, signal: null });
@@ -82,7 +88,9 @@ describe('restarts (built server, PGlite)', () => {
     expect(listed.items.map((job) => job.id)).toEqual(expect.arrayContaining([jobId, parkedId]));
     const done = await waitForStatus(api2, jobId, 'completed');
     expect(done.files[0]!.sha256).toBe(file.sha256);
-    expect(await sha256OfFile(path.join(second.modelsDir, 'checkpoints/restart-term.dat'))).toBe(file.sha256);
+    expect(await sha256OfFile(path.join(second.modelsDir, 'checkpoints/restart-term.dat'))).toBe(
+      file.sha256,
+    );
 
     const afterRestart = origin.requestsFor('restart-term.dat').slice(requestsBeforeRestart);
     expect(afterRestart[0]?.status).toBe(206);
@@ -92,14 +100,21 @@ describe('restarts (built server, PGlite)', () => {
     expect(['paused', 'completed']).toContain(parkedNow.status);
 
     // The client reconnected on its own, resending the last id it saw, and got every stored event.
-    await feed.waitFor((event) => event.jobId === jobId && event.job?.status === 'completed', 'completed after reconnect');
+    await feed.waitFor(
+      (event) => event.jobId === jobId && event.job?.status === 'completed',
+      'completed after reconnect',
+    );
     expect(socket.opens()).toBeGreaterThanOrEqual(2);
     const freshSocket = connectWebSocket(second.url);
     cleanups.push(() => freshSocket.close());
     const replay = collectEvents(freshSocket.api, { jobId, lastEventId: '0' });
     await replay.waitFor((event) => event.job?.status === 'completed', 'full replay');
-    const storedIds = replay.events.filter((event) => !event.id.includes('.')).map((event) => event.id);
-    const seenIds = new Set(feed.events.filter((event) => event.jobId === jobId).map((event) => event.id));
+    const storedIds = replay.events
+      .filter((event) => !event.id.includes('.'))
+      .map((event) => event.id);
+    const seenIds = new Set(
+      feed.events.filter((event) => event.jobId === jobId).map((event) => event.id),
+    );
     expect(storedIds.length).toBeGreaterThanOrEqual(4);
     expect(storedIds.filter((id) => !seenIds.has(id))).toEqual([]);
   }, 120_000);

@@ -49,9 +49,22 @@ describe('server configuration', () => {
   });
 
   it('reads the environment and lets flags override it, in both --flag value and --flag=value forms', () => {
-    const env = { MODELDOCK_HOST: '0.0.0.0', MODELDOCK_PORT: '9000', MODELDOCK_DATA_DIR: '/var/lib/md', MODELDOCK_MODELS_DIR: 'm' };
-    expect(parse([], env)).toMatchObject({ host: '0.0.0.0', port: 9000, dataDir: '/var/lib/md', modelsDir: path.join(CWD, 'm') });
-    const config = parse(['--port', '0', '--data-dir=/tmp/d', '--models-dir', '/tmp/m', '--host=::1'], env);
+    const env = {
+      MODELDOCK_HOST: '0.0.0.0',
+      MODELDOCK_PORT: '9000',
+      MODELDOCK_DATA_DIR: '/var/lib/md',
+      MODELDOCK_MODELS_DIR: 'm',
+    };
+    expect(parse([], env)).toMatchObject({
+      host: '0.0.0.0',
+      port: 9000,
+      dataDir: '/var/lib/md',
+      modelsDir: path.join(CWD, 'm'),
+    });
+    const config = parse(
+      ['--port', '0', '--data-dir=/tmp/d', '--models-dir', '/tmp/m', '--host=::1'],
+      env,
+    );
     expect(config).toMatchObject({ host: '::1', port: 0, dataDir: '/tmp/d', modelsDir: '/tmp/m' });
   });
 
@@ -70,23 +83,38 @@ describe('server configuration', () => {
       idleTimeoutMs: 2500,
       globalBandwidthLimitBps: 1_000_000,
     });
-    expect(parse([], { MODELDOCK_ALLOW_PRIVATE_HOSTS: 'off' }).engine.allowPrivateHosts).toBe(false);
+    expect(parse([], { MODELDOCK_ALLOW_PRIVATE_HOSTS: 'off' }).engine.allowPrivateHosts).toBe(
+      false,
+    );
   });
 
   it('treats an empty variable as unset', () => {
-    expect(parse([], { MODELDOCK_PORT: '', DATABASE_URL: '  ' })).toMatchObject({ port: 8787, databaseUrl: null });
+    expect(parse([], { MODELDOCK_PORT: '', DATABASE_URL: '  ' })).toMatchObject({
+      port: 8787,
+      databaseUrl: null,
+    });
   });
 
   it('names the variable or flag and what is expected when a value is bad', () => {
-    expect(problemOf([], { MODELDOCK_PORT: 'eighty' })).toMatch(/MODELDOCK_PORT must be a whole number from 0 to 65535 \(got "eighty"\)/);
-    expect(problemOf(['--port', '70000'])).toMatch(/--port must be a whole number from 0 to 65535/);
-    expect(problemOf([], { MODELDOCK_ALLOW_PRIVATE_HOSTS: 'maybe' })).toMatch(/MODELDOCK_ALLOW_PRIVATE_HOSTS must be 1\/true\/yes\/on or 0\/false\/no\/off/);
-    expect(problemOf([], { MODELDOCK_MAX_CONCURRENT_JOBS: '0' })).toMatch(/MODELDOCK_MAX_CONCURRENT_JOBS must be a whole number from 1/);
-    expect(problemOf([], { MODELDOCK_LOG_LEVEL: 'loud' })).toMatch(/MODELDOCK_LOG_LEVEL must be one of trace, debug/);
-    expect(problemOf([], { MODELDOCK_ALLOWED_ORIGINS: 'http://a.test/path' })).toMatch(/MODELDOCK_ALLOWED_ORIGINS must be origins/);
-    expect(problemOf([], { MODELDOCK_RETRY_BASE_DELAY_MS: '5000', MODELDOCK_RETRY_MAX_DELAY_MS: '100' })).toMatch(
-      /RETRY_BASE_DELAY_MS must not be larger than MODELDOCK_RETRY_MAX_DELAY_MS/,
+    expect(problemOf([], { MODELDOCK_PORT: 'eighty' })).toMatch(
+      /MODELDOCK_PORT must be a whole number from 0 to 65535 \(got "eighty"\)/,
     );
+    expect(problemOf(['--port', '70000'])).toMatch(/--port must be a whole number from 0 to 65535/);
+    expect(problemOf([], { MODELDOCK_ALLOW_PRIVATE_HOSTS: 'maybe' })).toMatch(
+      /MODELDOCK_ALLOW_PRIVATE_HOSTS must be 1\/true\/yes\/on or 0\/false\/no\/off/,
+    );
+    expect(problemOf([], { MODELDOCK_MAX_CONCURRENT_JOBS: '0' })).toMatch(
+      /MODELDOCK_MAX_CONCURRENT_JOBS must be a whole number from 1/,
+    );
+    expect(problemOf([], { MODELDOCK_LOG_LEVEL: 'loud' })).toMatch(
+      /MODELDOCK_LOG_LEVEL must be one of trace, debug/,
+    );
+    expect(problemOf([], { MODELDOCK_ALLOWED_ORIGINS: 'http://a.test/path' })).toMatch(
+      /MODELDOCK_ALLOWED_ORIGINS must be origins/,
+    );
+    expect(
+      problemOf([], { MODELDOCK_RETRY_BASE_DELAY_MS: '5000', MODELDOCK_RETRY_MAX_DELAY_MS: '100' }),
+    ).toMatch(/RETRY_BASE_DELAY_MS must not be larger than MODELDOCK_RETRY_MAX_DELAY_MS/);
   });
 
   it('reports every bad value at once', () => {
@@ -96,7 +124,9 @@ describe('server configuration', () => {
   });
 
   it('accepts a PostgreSQL URL and never echoes a database password or a token in an error', () => {
-    expect(parse([], { DATABASE_URL: 'postgres://md:pw@127.0.0.1:5432/md' }).databaseUrl).toBe('postgres://md:pw@127.0.0.1:5432/md');
+    expect(parse([], { DATABASE_URL: 'postgres://md:pw@127.0.0.1:5432/md' }).databaseUrl).toBe(
+      'postgres://md:pw@127.0.0.1:5432/md',
+    );
     const message = problemOf([], { DATABASE_URL: 'mysql://root:hunter2secret@db/x' });
     expect(message).toMatch(/DATABASE_URL must be a PostgreSQL connection string/);
     expect(message).not.toContain('hunter2secret');
@@ -112,17 +142,27 @@ describe('server configuration', () => {
   });
 
   it('takes tokens from the environment, including the common HF_TOKEN / CIVITAI_API_KEY names', () => {
-    expect(parse([], { HF_TOKEN: 'hf_fromalias', MODELDOCK_CIVITAI_API_KEY: 'civ-key-1' }).credentials).toEqual({
+    expect(
+      parse([], { HF_TOKEN: 'hf_fromalias', MODELDOCK_CIVITAI_API_KEY: 'civ-key-1' }).credentials,
+    ).toEqual({
       huggingface: 'hf_fromalias',
       civitai: 'civ-key-1',
     });
-    expect(parse([], { HF_TOKEN: 'alias', MODELDOCK_HF_TOKEN: 'primary' }).credentials.huggingface).toBe('primary');
+    expect(
+      parse([], { HF_TOKEN: 'alias', MODELDOCK_HF_TOKEN: 'primary' }).credentials.huggingface,
+    ).toBe('primary');
   });
 
   it('prints help generated from the settings table', () => {
     expect(parseServerConfig(['--help'], {}, CWD)).toBe(HELP_REQUESTED);
     const help = helpText();
-    for (const name of ['--data-dir', 'MODELDOCK_MODELS_DIR', 'DATABASE_URL', 'MODELDOCK_ALLOW_PRIVATE_HOSTS', 'HF_TOKEN']) {
+    for (const name of [
+      '--data-dir',
+      'MODELDOCK_MODELS_DIR',
+      'DATABASE_URL',
+      'MODELDOCK_ALLOW_PRIVATE_HOSTS',
+      'HF_TOKEN',
+    ]) {
       expect(help).toContain(name);
     }
     expect(help).toContain(String(DEFAULT_ENGINE_CONFIG.maxConcurrentJobs));
@@ -136,15 +176,27 @@ describe('server configuration', () => {
 
     it('creates the data and models folders, and names the folder it cannot create', async () => {
       root = await mkdtemp(path.join(tmpdir(), 'modeldock-config-'));
-      const config = parse(['--data-dir', path.join(root, 'a/data'), '--models-dir', path.join(root, 'b/models')]);
+      const config = parse([
+        '--data-dir',
+        path.join(root, 'a/data'),
+        '--models-dir',
+        path.join(root, 'b/models'),
+      ]);
       createConfiguredDirectories(config);
       expect((await stat(config.dataDir)).isDirectory()).toBe(true);
       expect((await stat(config.modelsDir)).isDirectory()).toBe(true);
 
       const aFile = path.join(root, 'not-a-folder');
       await writeFile(aFile, 'x');
-      const blocked = parse(['--data-dir', path.join(aFile, 'data'), '--models-dir', path.join(root, 'm')]);
-      expect(() => createConfiguredDirectories(blocked)).toThrow(/Cannot create the data folder .*not-a-folder\/data \(ENOTDIR\)/);
+      const blocked = parse([
+        '--data-dir',
+        path.join(aFile, 'data'),
+        '--models-dir',
+        path.join(root, 'm'),
+      ]);
+      expect(() => createConfiguredDirectories(blocked)).toThrow(
+        /Cannot create the data folder .*not-a-folder\/data \(ENOTDIR\)/,
+      );
     });
   });
 });

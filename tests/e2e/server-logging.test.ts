@@ -8,7 +8,10 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ModeldockError, registerSecret } from '@modeldock/engine';
 import { createLoggers } from '../../apps/server/src/logging/create-loggers';
-import { downloadsLogPath, prepareDownloadsLog } from '../../apps/server/src/logging/downloads-log-file';
+import {
+  downloadsLogPath,
+  prepareDownloadsLog,
+} from '../../apps/server/src/logging/downloads-log-file';
 
 function captureConsole() {
   const lines: string[] = [];
@@ -41,7 +44,12 @@ describe('server logging', () => {
 
     const fileLines = parseLines(await readFile(downloadsLogPath(dataDir), 'utf8'));
     expect(fileLines).toHaveLength(1);
-    expect(fileLines[0]).toMatchObject({ level: 'info', jobId: 'job-1', status: 'running', msg: 'Job started' });
+    expect(fileLines[0]).toMatchObject({
+      level: 'info',
+      jobId: 'job-1',
+      status: 'running',
+      msg: 'Job started',
+    });
     expect(typeof fileLines[0]!.time).toBe('string');
 
     const consoleLines = parseLines(console.lines.join(''));
@@ -67,13 +75,24 @@ describe('server logging', () => {
     loggers.flush();
 
     const everything = console.lines.join('') + (await readFile(downloadsLogPath(dataDir), 'utf8'));
-    for (const secret of ['hf_SECRETtoken123456', 'abcdef123', 'plain-key-value', 'dbpassword42', 'civitai-key-0123456789']) {
+    for (const secret of [
+      'hf_SECRETtoken123456',
+      'abcdef123',
+      'plain-key-value',
+      'dbpassword42',
+      'civitai-key-0123456789',
+    ]) {
       expect(everything).not.toContain(secret);
     }
     const [line] = parseLines(console.lines.join(''));
-    expect(line).toMatchObject({ headers: { authorization: '[redacted]', accept: '*/*' }, nested: { apiKey: '[redacted]' } });
+    expect(line).toMatchObject({
+      headers: { authorization: '[redacted]', accept: '*/*' },
+      nested: { apiKey: '[redacted]' },
+    });
     expect(line!.err).toMatchObject({ type: 'ModeldockError', message: 'rejected' });
-    expect(String((line!.err as { causes: string[] }).causes[0])).toContain('X-Amz-Signature=[redacted]');
+    expect(String((line!.err as { causes: string[] }).causes[0])).toContain(
+      'X-Amz-Signature=[redacted]',
+    );
   });
 
   it('silent keeps the console quiet but still records job events in downloads.log', async () => {
@@ -83,7 +102,9 @@ describe('server logging', () => {
     loggers.server.error({}, 'not shown');
     loggers.flush();
     expect(console.lines).toEqual([]);
-    expect(parseLines(await readFile(downloadsLogPath(dataDir), 'utf8'))).toMatchObject([{ msg: 'Job stalled' }]);
+    expect(parseLines(await readFile(downloadsLogPath(dataDir), 'utf8'))).toMatchObject([
+      { msg: 'Job stalled' },
+    ]);
   });
 
   it('moves an oversized downloads.log aside at start', async () => {

@@ -19,14 +19,21 @@ interface RawResponse {
 }
 
 /** node:http sends the path exactly as given (fetch would normalise `..` away before we could test it). */
-function rawGet(baseUrl: string, rawPath: string, headers: Record<string, string> = {}, method = 'GET'): Promise<RawResponse> {
+function rawGet(
+  baseUrl: string,
+  rawPath: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+): Promise<RawResponse> {
   const { hostname, port } = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     const request = http.request({ hostname, port, path: rawPath, method, headers }, (response) => {
       let body = '';
       response.setEncoding('latin1');
       response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body }),
+      );
     });
     request.on('error', reject);
     request.end();
@@ -91,18 +98,28 @@ describe('static files for the web app', () => {
     expect(response.headers['content-type']).toBe('text/javascript; charset=utf-8');
     expect(response.headers['cache-control']).toBe('public, max-age=31536000, immutable');
     expect(response.body).toBe('console.log("app")');
-    expect((await rawGet(site.url, '/_app/version.json')).headers['cache-control']).toBe('no-cache');
+    expect((await rawGet(site.url, '/_app/version.json')).headers['cache-control']).toBe(
+      'no-cache',
+    );
     expect((await rawGet(site.url, '/favicon.png')).headers['content-type']).toBe('image/png');
   });
 
   it('answers a missing asset with 404, never with the HTML page', async () => {
     expect((await rawGet(site.url, '/_app/immutable/entry/gone.js')).status).toBe(404);
-    expect((await rawGet(site.url, '/_app/immutable/entry/gone.js', { accept: 'text/html' })).status).toBe(404);
+    expect(
+      (await rawGet(site.url, '/_app/immutable/entry/gone.js', { accept: 'text/html' })).status,
+    ).toBe(404);
     expect((await rawGet(site.url, '/missing.png')).status).toBe(404);
   });
 
   it('never serves a file outside the build folder', async () => {
-    for (const attempt of ['/../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/_app/..%5c..%5csecret.txt', '/%00index.html']) {
+    for (const attempt of [
+      '/../secret.txt',
+      '/%2e%2e/secret.txt',
+      '/..%2fsecret.txt',
+      '/_app/..%5c..%5csecret.txt',
+      '/%00index.html',
+    ]) {
       const response = await rawGet(site.url, attempt);
       expect(response.body, attempt).not.toContain('outside the build');
       expect([400, 404], attempt).toContain(response.status);
@@ -120,7 +137,9 @@ describe('static files for the web app', () => {
     expect(head.body).toBe('');
     expect(Number(head.headers['content-length'])).toBe(6);
 
-    const again = await rawGet(site.url, '/style.css', { 'if-none-match': String(head.headers.etag) });
+    const again = await rawGet(site.url, '/style.css', {
+      'if-none-match': String(head.headers.etag),
+    });
     expect(again.status).toBe(304);
 
     const compressed = await rawGet(site.url, '/style.css', { 'accept-encoding': 'gzip, br' });

@@ -117,7 +117,12 @@ export async function startFileOrigin(): Promise<FileOrigin> {
   let releaseWaiters: (() => void)[] = [];
   let baseUrl = '';
 
-  async function streamBody(response: ServerResponse, file: OriginFile, range: ByteRange, record: OriginRequest) {
+  async function streamBody(
+    response: ServerResponse,
+    file: OriginFile,
+    range: ByteRange,
+    record: OriginRequest,
+  ) {
     let position = range.start;
     while (position <= range.end && !response.destroyed) {
       if (holdAt !== null && position >= holdAt) {
@@ -158,12 +163,15 @@ export async function startFileOrigin(): Promise<FileOrigin> {
     const file = files.get(path.replace(/^\//, ''));
     if (!file || (request.method !== 'GET' && request.method !== 'HEAD')) {
       record.status = file ? 405 : 404;
-      response.writeHead(record.status, { 'content-type': 'text/plain' }).end(file ? 'Method not allowed' : 'Not found');
+      response
+        .writeHead(record.status, { 'content-type': 'text/plain' })
+        .end(file ? 'Method not allowed' : 'Not found');
       return;
     }
     const size = file.bytes.length;
     const ifRange = request.headers['if-range'];
-    const validatorMatches = ifRange === undefined || ifRange === file.etag || ifRange === file.lastModified;
+    const validatorMatches =
+      ifRange === undefined || ifRange === file.etag || ifRange === file.lastModified;
     const requested = validatorMatches ? parseRange(record.range ?? undefined, size) : null;
     const common = {
       'accept-ranges': 'bytes',
@@ -173,13 +181,18 @@ export async function startFileOrigin(): Promise<FileOrigin> {
     };
     if (requested === 'unsatisfiable') {
       record.status = 416;
-      response.writeHead(416, { ...common, 'content-range': `bytes */${size}`, 'content-length': 0 }).end();
+      response
+        .writeHead(416, { ...common, 'content-range': `bytes */${size}`, 'content-length': 0 })
+        .end();
       return;
     }
     const range = requested ?? { start: 0, end: size - 1 };
     record.status = requested ? 206 : 200;
     record.start = range.start;
-    const headers: Record<string, string | number> = { ...common, 'content-length': range.end - range.start + 1 };
+    const headers: Record<string, string | number> = {
+      ...common,
+      'content-length': range.end - range.start + 1,
+    };
     if (requested) headers['content-range'] = `bytes ${range.start}-${range.end}/${size}`;
     response.writeHead(record.status, headers);
     if (request.method === 'HEAD' || size === 0) {
@@ -202,7 +215,10 @@ export async function startFileOrigin(): Promise<FileOrigin> {
   return {
     url: baseUrl,
     addFile(name, content) {
-      const bytes = 'bytes' in content ? content.bytes : generateBytes(content.size, content.seed ?? files.size + 1);
+      const bytes =
+        'bytes' in content
+          ? content.bytes
+          : generateBytes(content.size, content.seed ?? files.size + 1);
       const sha256 = sha256Of(bytes);
       const file: OriginFile = {
         name,
@@ -228,7 +244,9 @@ export async function startFileOrigin(): Promise<FileOrigin> {
     requests,
     requestsFor: (name) => requests.filter((request) => request.path === `/${name}`),
     bytesSentFor: (name) =>
-      requests.filter((request) => request.path === `/${name}`).reduce((total, request) => total + request.bytesSent, 0),
+      requests
+        .filter((request) => request.path === `/${name}`)
+        .reduce((total, request) => total + request.bytesSent, 0),
     async close() {
       holdAt = null;
       releaseAll();

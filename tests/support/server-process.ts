@@ -32,7 +32,8 @@ export const FAST_TEST_SETTINGS: Readonly<Record<string, string>> = {
 };
 
 /** Variables a developer's shell may carry that would change what the server under test does. */
-const INHERITED_BUT_IGNORED = /^(MODELDOCK_|DATABASE_URL$|HF_TOKEN$|CIVITAI_API_KEY$|NODE_OPTIONS$)/;
+const INHERITED_BUT_IGNORED =
+  /^(MODELDOCK_|DATABASE_URL$|HF_TOKEN$|CIVITAI_API_KEY$|NODE_OPTIONS$)/;
 
 export interface ServerFolders {
   dataDir: string;
@@ -72,7 +73,10 @@ export async function createServerFolders(): Promise<ServerFolders & { remove():
   };
 }
 
-function childEnvironment(folders: ServerFolders, options: ServerProcessOptions): NodeJS.ProcessEnv {
+function childEnvironment(
+  folders: ServerFolders,
+  options: ServerProcessOptions,
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (!INHERITED_BUT_IGNORED.test(name)) env[name] = value;
@@ -90,7 +94,9 @@ function childEnvironment(folders: ServerFolders, options: ServerProcessOptions)
 
 function spawnServer(folders: ServerFolders, options: ServerProcessOptions) {
   if (!existsSync(SERVER_ENTRY)) {
-    throw new Error(`${SERVER_ENTRY} is missing: run \`pnpm build\` (the root \`pnpm test\` does) before the e2e tests`);
+    throw new Error(
+      `${SERVER_ENTRY} is missing: run \`pnpm build\` (the root \`pnpm test\` does) before the e2e tests`,
+    );
   }
   const child = spawn(process.execPath, [SERVER_ENTRY], {
     cwd: REPO_ROOT,
@@ -107,7 +113,9 @@ function spawnServer(folders: ServerFolders, options: ServerProcessOptions) {
 }
 
 /** Starts the built server and waits for its URL; rejects with its output when it exits first. */
-export async function startServerProcess(options: ServerProcessOptions = {}): Promise<ServerProcess> {
+export async function startServerProcess(
+  options: ServerProcessOptions = {},
+): Promise<ServerProcess> {
   const folders = options.folders ?? (await createServerFolders());
   const { child, exited, output } = spawnServer(folders, options);
   const timeoutMs = options.startTimeoutMs ?? 30_000;
@@ -115,7 +123,9 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`The server did not print its URL within ${timeoutMs} ms. Output:\n${output()}`));
+      reject(
+        new Error(`The server did not print its URL within ${timeoutMs} ms. Output:\n${output()}`),
+      );
     }, timeoutMs);
     const onData = () => {
       const match = LISTENING_LINE.exec(output());
@@ -127,7 +137,11 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
     child.stdout!.on('data', onData);
     exited.then((result) => {
       clearTimeout(timer);
-      reject(new Error(`The server exited (${result.code ?? result.signal}) before listening. Output:\n${output()}`));
+      reject(
+        new Error(
+          `The server exited (${result.code ?? result.signal}) before listening. Output:\n${output()}`,
+        ),
+      );
     });
   });
 

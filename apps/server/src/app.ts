@@ -65,8 +65,15 @@ function registerDatabasePassword(databaseUrl: string | null): void {
   }
 }
 
-export async function startApp(config: ServerConfig, options: StartOptions = {}): Promise<AppHandle> {
-  const loggers = createLoggers({ level: config.logLevel, dataDir: config.dataDir, console: options.console });
+export async function startApp(
+  config: ServerConfig,
+  options: StartOptions = {},
+): Promise<AppHandle> {
+  const loggers = createLoggers({
+    level: config.logLevel,
+    dataDir: config.dataDir,
+    console: options.console,
+  });
   const log = loggers.server;
   registerDatabasePassword(config.databaseUrl);
   const cleanup: ShutdownStep[] = [];
@@ -116,7 +123,10 @@ export async function startApp(config: ServerConfig, options: StartOptions = {})
       host: config.host,
       port: config.port,
       context: { manager, events, database: db.driver, version: VERSION },
-      originGuard: createOriginGuard({ listenHost: config.host, allowedOrigins: config.allowedOrigins }),
+      originGuard: createOriginGuard({
+        listenHost: config.host,
+        allowedOrigins: config.allowedOrigins,
+      }),
       serveStaticFile: createStaticFileHandler({ rootDir: config.webDir ?? defaultWebDir() }),
       logger: log,
     });

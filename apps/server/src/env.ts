@@ -51,33 +51,128 @@ interface SettingSpec {
 
 /** Everything that can be configured, documented once; `--help` prints this table. */
 export const SETTINGS = {
-  host: { env: 'MODELDOCK_HOST', flag: '--host', description: 'Address to listen on (default 127.0.0.1; 0.0.0.0 for the LAN).' },
-  port: { env: 'MODELDOCK_PORT', flag: '--port', description: 'Port to listen on (default 8787; 0 = any free port).' },
-  dataDir: { env: 'MODELDOCK_DATA_DIR', flag: '--data-dir', description: 'Embedded database and logs (default ./data).' },
-  modelsDir: { env: 'MODELDOCK_MODELS_DIR', flag: '--models-dir', description: 'Models root: every download lands inside it (default ./models).' },
-  databaseUrl: { env: 'DATABASE_URL', description: 'postgres://… to use PostgreSQL instead of the embedded database (lets several processes share jobs).', secret: true },
-  webDir: { env: 'MODELDOCK_WEB_DIR', description: 'Folder of the built web app (default apps/web/build).' },
-  allowedOrigins: { env: 'MODELDOCK_ALLOWED_ORIGINS', description: 'Comma-separated extra origins allowed to change things, e.g. http://localhost:5173 for the web dev server.' },
-  logLevel: { env: 'MODELDOCK_LOG_LEVEL', description: 'trace, debug, info (default), warn, error, fatal or silent.' },
-  shutdownTimeoutMs: { env: 'MODELDOCK_SHUTDOWN_TIMEOUT_MS', description: 'Longest a graceful stop may take, in ms (default 15000).' },
-  maxConcurrentJobs: { env: 'MODELDOCK_MAX_CONCURRENT_JOBS', description: `Jobs downloading at once (default ${DEFAULT_ENGINE_CONFIG.maxConcurrentJobs}).` },
-  connectionsPerFile: { env: 'MODELDOCK_CONNECTIONS_PER_FILE', description: `Connections for one large file (default ${DEFAULT_ENGINE_CONFIG.connectionsPerFile}).` },
-  connectionsPerHost: { env: 'MODELDOCK_CONNECTIONS_PER_HOST', description: `Connections to one host across all jobs (default ${DEFAULT_ENGINE_CONFIG.connectionsPerHost}).` },
-  segmentThresholdBytes: { env: 'MODELDOCK_SEGMENT_THRESHOLD_BYTES', description: `Files larger than this use several connections (default ${DEFAULT_ENGINE_CONFIG.segmentThresholdBytes}).` },
-  idleTimeoutMs: { env: 'MODELDOCK_IDLE_TIMEOUT_MS', description: `A connection silent this long is retried, in ms (default ${DEFAULT_ENGINE_CONFIG.idleTimeoutMs}).` },
-  maxAttempts: { env: 'MODELDOCK_MAX_ATTEMPTS', description: `Attempts per file before a job fails (default ${DEFAULT_ENGINE_CONFIG.maxAttempts}).` },
-  retryBaseDelayMs: { env: 'MODELDOCK_RETRY_BASE_DELAY_MS', description: `First retry delay, in ms (default ${DEFAULT_ENGINE_CONFIG.retryBaseDelayMs}).` },
-  retryMaxDelayMs: { env: 'MODELDOCK_RETRY_MAX_DELAY_MS', description: `Longest retry delay, in ms (default ${DEFAULT_ENGINE_CONFIG.retryMaxDelayMs}).` },
-  syncIntervalMs: { env: 'MODELDOCK_SYNC_INTERVAL_MS', description: `fsync and record progress at least this often, in ms (default ${DEFAULT_ENGINE_CONFIG.syncIntervalMs}).` },
-  progressIntervalMs: { env: 'MODELDOCK_PROGRESS_INTERVAL_MS', description: `Least gap between progress events of a job, in ms (default ${DEFAULT_ENGINE_CONFIG.progressIntervalMs}).` },
-  leaseMs: { env: 'MODELDOCK_LEASE_MS', description: `How long a worker's claim on a job lasts without renewal, in ms (default ${DEFAULT_ENGINE_CONFIG.leaseMs}).` },
-  staleAfterMs: { env: 'MODELDOCK_STALE_AFTER_MS', description: `A running job without progress this long is retried, in ms (default ${DEFAULT_ENGINE_CONFIG.staleAfterMs}).` },
-  globalBandwidthLimitBps: { env: 'MODELDOCK_BANDWIDTH_LIMIT_BPS', description: 'Global bandwidth limit in bytes per second (default unlimited; changeable in the app).' },
-  allowPrivateHosts: { env: 'MODELDOCK_ALLOW_PRIVATE_HOSTS', description: 'Allow downloads from loopback, private and link-local addresses (LAN mirrors, tests). Default off.' },
-  huggingFaceEndpoint: { env: 'MODELDOCK_HF_ENDPOINT', aliases: ['HF_ENDPOINT'], description: 'Hugging Face endpoint, for a mirror (default https://huggingface.co).' },
-  civitaiEndpoint: { env: 'MODELDOCK_CIVITAI_ENDPOINT', description: 'Civitai endpoint (default https://civitai.com).' },
-  huggingfaceToken: { env: 'MODELDOCK_HF_TOKEN', aliases: ['HF_TOKEN'], description: 'Hugging Face access token for gated or private repositories.', secret: true },
-  civitaiApiKey: { env: 'MODELDOCK_CIVITAI_API_KEY', aliases: ['CIVITAI_API_KEY'], description: 'Civitai API key for models that require a login.', secret: true },
+  host: {
+    env: 'MODELDOCK_HOST',
+    flag: '--host',
+    description: 'Address to listen on (default 127.0.0.1; 0.0.0.0 for the LAN).',
+  },
+  port: {
+    env: 'MODELDOCK_PORT',
+    flag: '--port',
+    description: 'Port to listen on (default 8787; 0 = any free port).',
+  },
+  dataDir: {
+    env: 'MODELDOCK_DATA_DIR',
+    flag: '--data-dir',
+    description: 'Embedded database and logs (default ./data).',
+  },
+  modelsDir: {
+    env: 'MODELDOCK_MODELS_DIR',
+    flag: '--models-dir',
+    description: 'Models root: every download lands inside it (default ./models).',
+  },
+  databaseUrl: {
+    env: 'DATABASE_URL',
+    description:
+      'postgres://… to use PostgreSQL instead of the embedded database (lets several processes share jobs).',
+    secret: true,
+  },
+  webDir: {
+    env: 'MODELDOCK_WEB_DIR',
+    description: 'Folder of the built web app (default apps/web/build).',
+  },
+  allowedOrigins: {
+    env: 'MODELDOCK_ALLOWED_ORIGINS',
+    description:
+      'Comma-separated extra origins allowed to change things, e.g. http://localhost:5173 for the web dev server.',
+  },
+  logLevel: {
+    env: 'MODELDOCK_LOG_LEVEL',
+    description: 'trace, debug, info (default), warn, error, fatal or silent.',
+  },
+  shutdownTimeoutMs: {
+    env: 'MODELDOCK_SHUTDOWN_TIMEOUT_MS',
+    description: 'Longest a graceful stop may take, in ms (default 15000).',
+  },
+  maxConcurrentJobs: {
+    env: 'MODELDOCK_MAX_CONCURRENT_JOBS',
+    description: `Jobs downloading at once (default ${DEFAULT_ENGINE_CONFIG.maxConcurrentJobs}).`,
+  },
+  connectionsPerFile: {
+    env: 'MODELDOCK_CONNECTIONS_PER_FILE',
+    description: `Connections for one large file (default ${DEFAULT_ENGINE_CONFIG.connectionsPerFile}).`,
+  },
+  connectionsPerHost: {
+    env: 'MODELDOCK_CONNECTIONS_PER_HOST',
+    description: `Connections to one host across all jobs (default ${DEFAULT_ENGINE_CONFIG.connectionsPerHost}).`,
+  },
+  segmentThresholdBytes: {
+    env: 'MODELDOCK_SEGMENT_THRESHOLD_BYTES',
+    description: `Files larger than this use several connections (default ${DEFAULT_ENGINE_CONFIG.segmentThresholdBytes}).`,
+  },
+  idleTimeoutMs: {
+    env: 'MODELDOCK_IDLE_TIMEOUT_MS',
+    description: `A connection silent this long is retried, in ms (default ${DEFAULT_ENGINE_CONFIG.idleTimeoutMs}).`,
+  },
+  maxAttempts: {
+    env: 'MODELDOCK_MAX_ATTEMPTS',
+    description: `Attempts per file before a job fails (default ${DEFAULT_ENGINE_CONFIG.maxAttempts}).`,
+  },
+  retryBaseDelayMs: {
+    env: 'MODELDOCK_RETRY_BASE_DELAY_MS',
+    description: `First retry delay, in ms (default ${DEFAULT_ENGINE_CONFIG.retryBaseDelayMs}).`,
+  },
+  retryMaxDelayMs: {
+    env: 'MODELDOCK_RETRY_MAX_DELAY_MS',
+    description: `Longest retry delay, in ms (default ${DEFAULT_ENGINE_CONFIG.retryMaxDelayMs}).`,
+  },
+  syncIntervalMs: {
+    env: 'MODELDOCK_SYNC_INTERVAL_MS',
+    description: `fsync and record progress at least this often, in ms (default ${DEFAULT_ENGINE_CONFIG.syncIntervalMs}).`,
+  },
+  progressIntervalMs: {
+    env: 'MODELDOCK_PROGRESS_INTERVAL_MS',
+    description: `Least gap between progress events of a job, in ms (default ${DEFAULT_ENGINE_CONFIG.progressIntervalMs}).`,
+  },
+  leaseMs: {
+    env: 'MODELDOCK_LEASE_MS',
+    description: `How long a worker's claim on a job lasts without renewal, in ms (default ${DEFAULT_ENGINE_CONFIG.leaseMs}).`,
+  },
+  staleAfterMs: {
+    env: 'MODELDOCK_STALE_AFTER_MS',
+    description: `A running job without progress this long is retried, in ms (default ${DEFAULT_ENGINE_CONFIG.staleAfterMs}).`,
+  },
+  globalBandwidthLimitBps: {
+    env: 'MODELDOCK_BANDWIDTH_LIMIT_BPS',
+    description:
+      'Global bandwidth limit in bytes per second (default unlimited; changeable in the app).',
+  },
+  allowPrivateHosts: {
+    env: 'MODELDOCK_ALLOW_PRIVATE_HOSTS',
+    description:
+      'Allow downloads from loopback, private and link-local addresses (LAN mirrors, tests). Default off.',
+  },
+  huggingFaceEndpoint: {
+    env: 'MODELDOCK_HF_ENDPOINT',
+    aliases: ['HF_ENDPOINT'],
+    description: 'Hugging Face endpoint, for a mirror (default https://huggingface.co).',
+  },
+  civitaiEndpoint: {
+    env: 'MODELDOCK_CIVITAI_ENDPOINT',
+    description: 'Civitai endpoint (default https://civitai.com).',
+  },
+  huggingfaceToken: {
+    env: 'MODELDOCK_HF_TOKEN',
+    aliases: ['HF_TOKEN'],
+    description: 'Hugging Face access token for gated or private repositories.',
+    secret: true,
+  },
+  civitaiApiKey: {
+    env: 'MODELDOCK_CIVITAI_API_KEY',
+    aliases: ['CIVITAI_API_KEY'],
+    description: 'Civitai API key for models that require a login.',
+    secret: true,
+  },
 } as const satisfies Record<string, SettingSpec>;
 
 type SettingName = keyof typeof SETTINGS;
@@ -101,7 +196,16 @@ function wholeNumber(min: number, max: number) {
     );
 }
 
-const BOOLEAN_WORDS: Record<string, boolean> = { '1': true, true: true, yes: true, on: true, '0': false, false: false, no: false, off: false };
+const BOOLEAN_WORDS: Record<string, boolean> = {
+  '1': true,
+  true: true,
+  yes: true,
+  on: true,
+  '0': false,
+  false: false,
+  no: false,
+  off: false,
+};
 
 const booleanFlag = z
   .string()
@@ -116,7 +220,10 @@ const hostName = z
   .string()
   .trim()
   .min(1, 'must not be empty')
-  .regex(/^[A-Za-z0-9.:\-[\]%]+$/, 'must be an IP address or a host name such as 127.0.0.1, 0.0.0.0 or localhost');
+  .regex(
+    /^[A-Za-z0-9.:\-[\]%]+$/,
+    'must be an IP address or a host name such as 127.0.0.1, 0.0.0.0 or localhost',
+  );
 
 const databaseUrl = z
   .string()
@@ -124,7 +231,10 @@ const databaseUrl = z
   .refine((value) => {
     try {
       const parsed = new URL(value);
-      return (parsed.protocol === 'postgres:' || parsed.protocol === 'postgresql:') && parsed.hostname !== '';
+      return (
+        (parsed.protocol === 'postgres:' || parsed.protocol === 'postgresql:') &&
+        parsed.hostname !== ''
+      );
     } catch {
       return false;
     }
@@ -132,13 +242,21 @@ const databaseUrl = z
 
 const originList = z
   .string()
-  .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
+  .transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  )
   .pipe(
     z.array(
       z.string().refine((origin) => {
         try {
           const parsed = new URL(origin);
-          return (parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.origin === origin.replace(/\/$/, '');
+          return (
+            (parsed.protocol === 'http:' || parsed.protocol === 'https:') &&
+            parsed.origin === origin.replace(/\/$/, '')
+          );
         } catch {
           return false;
         }
@@ -153,7 +271,11 @@ const endpointUrl = z
   .refine((value) => {
     try {
       const parsed = new URL(value);
-      return (parsed.protocol === 'http:' || parsed.protocol === 'https:') && !parsed.username && !parsed.password;
+      return (
+        (parsed.protocol === 'http:' || parsed.protocol === 'https:') &&
+        !parsed.username &&
+        !parsed.password
+      );
     } catch {
       return false;
     }
@@ -240,7 +362,9 @@ function readFlags(argv: readonly string[]): RawSettings | typeof HELP_REQUESTED
     const argument = argv[index]!;
     if (argument === '--help' || argument === '-h') return HELP_REQUESTED;
     if (!argument.startsWith('--')) {
-      throw new ConfigError(`Unexpected argument "${argument}". Run with --help to see the options.`);
+      throw new ConfigError(
+        `Unexpected argument "${argument}". Run with --help to see the options.`,
+      );
     }
     const equals = argument.indexOf('=');
     const flag = equals === -1 ? argument : argument.slice(0, equals);
@@ -362,7 +486,9 @@ export function createConfiguredDirectories(config: ServerConfig): void {
       mkdirSync(directory, { recursive: true });
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code ?? String(error);
-      throw new ConfigError(`Cannot create the ${label} folder ${directory} (${reason}). Choose another with --${label === 'data' ? 'data-dir' : 'models-dir'}.`);
+      throw new ConfigError(
+        `Cannot create the ${label} folder ${directory} (${reason}). Choose another with --${label === 'data' ? 'data-dir' : 'models-dir'}.`,
+      );
     }
   }
 }

@@ -11,7 +11,10 @@ export interface ShutdownStep {
   run: () => void | Promise<void>;
 }
 
-export async function runShutdownSteps(steps: readonly ShutdownStep[], logger: pino.Logger): Promise<boolean> {
+export async function runShutdownSteps(
+  steps: readonly ShutdownStep[],
+  logger: pino.Logger,
+): Promise<boolean> {
   let clean = true;
   for (const step of steps) {
     try {
@@ -39,7 +42,12 @@ export interface SignalHandlingOptions {
  * durability never depended on the graceful path (a kill -9 resumes from the durable offset too).
  * The returned `stopAndExit` runs the same stop for other reasons (an unexpected error: exit 1).
  */
-export function exitGracefullyOnSignals({ close, logger, timeoutMs, exit = process.exit }: SignalHandlingOptions) {
+export function exitGracefullyOnSignals({
+  close,
+  logger,
+  timeoutMs,
+  exit = process.exit,
+}: SignalHandlingOptions) {
   let stopping = false;
 
   const stopAndExit = (exitCode: number, why: Record<string, unknown>) => {

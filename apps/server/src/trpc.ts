@@ -75,7 +75,9 @@ function describeInputIssues(issues: InputIssue[]): string {
   return issues
     .map((issue) => {
       const field = issue.path.map(String).join('.');
-      return field && !issue.message.startsWith(field) ? `${field}: ${issue.message}` : issue.message;
+      return field && !issue.message.startsWith(field)
+        ? `${field}: ${issue.message}`
+        : issue.message;
     })
     .join('; ');
 }

@@ -7,7 +7,9 @@ import { registerSecret } from '@modeldock/engine';
 import type { CredentialProvider } from '@modeldock/engine';
 import type { ServerConfig } from '../env';
 
-export function environmentCredentials(credentials: ServerConfig['credentials']): CredentialProvider {
+export function environmentCredentials(
+  credentials: ServerConfig['credentials'],
+): CredentialProvider {
   registerSecret(credentials.huggingface);
   registerSecret(credentials.civitai);
   return async (kind) => credentials[kind] ?? null;

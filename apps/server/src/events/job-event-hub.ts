@@ -4,7 +4,12 @@
  * brings the stored events appended by other processes sharing the database. A stored event can
  * arrive through both (our own, echoed back by the database): it is delivered once.
  */
-import type { DownloadManager, JobEvent, JobEventListener, StoredJobEvent } from '@modeldock/engine';
+import type {
+  DownloadManager,
+  JobEvent,
+  JobEventListener,
+  StoredJobEvent,
+} from '@modeldock/engine';
 
 /** What the events subscription needs: live events and a replay of stored ones. */
 export interface JobEventSource {
@@ -30,7 +35,10 @@ export function toJobEvent(stored: StoredJobEvent): JobEvent {
   return { id: stored.id, jobId: stored.jobId, type: stored.type, job: stored.job };
 }
 
-export function createJobEventHub(manager: DownloadManager, watchStoredEvents?: WatchStoredEvents): JobEventHub {
+export function createJobEventHub(
+  manager: DownloadManager,
+  watchStoredEvents?: WatchStoredEvents,
+): JobEventHub {
   const listeners = new Set<JobEventListener>();
   const delivered = new Set<string>();
 

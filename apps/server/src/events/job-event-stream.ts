@@ -44,7 +44,8 @@ export async function* subscribeToJobEvents(
       for (const event of await source.eventsAfter(lastEventId, jobId)) {
         replayed.add(event.id);
         const id = storedPart(event.id);
-        if (id > (newestReplayedByJob.get(event.jobId) ?? -1n)) newestReplayedByJob.set(event.jobId, id);
+        if (id > (newestReplayedByJob.get(event.jobId) ?? -1n))
+          newestReplayedByJob.set(event.jobId, id);
         yield event;
       }
     }
@@ -63,7 +64,10 @@ export async function* subscribeToJobEvents(
       if (fromOverlap) overlapping--;
       if (isStoredId(event.id)) {
         if (replayed.has(event.id)) continue;
-      } else if (fromOverlap && storedPart(event.id) < (newestReplayedByJob.get(event.jobId) ?? -1n)) {
+      } else if (
+        fromOverlap &&
+        storedPart(event.id) < (newestReplayedByJob.get(event.jobId) ?? -1n)
+      ) {
         continue;
       }
       yield event;

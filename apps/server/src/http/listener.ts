@@ -72,8 +72,13 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
 
   /** Runs per HTTP request; a refusal here becomes a normal tRPC error for every call in a batch. */
   function createHttpContext({ req }: { req: IncomingMessage }): AppContext {
-    if (!accepting) throw toTRPCError(new ModeldockError('SHUTDOWN', 'modeldock is shutting down; try again in a moment'));
-    const verdict = isStateChanging(req.method) ? originGuard.checkOrigin(req.headers) : originGuard.checkHost(req.headers);
+    if (!accepting)
+      throw toTRPCError(
+        new ModeldockError('SHUTDOWN', 'modeldock is shutting down; try again in a moment'),
+      );
+    const verdict = isStateChanging(req.method)
+      ? originGuard.checkOrigin(req.headers)
+      : originGuard.checkHost(req.headers);
     if (!verdict.allowed) throw toTRPCError(new ModeldockError('FORBIDDEN', verdict.reason));
     return context;
   }
@@ -99,7 +104,8 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     }
     serveStaticFile(request, response).catch((error: unknown) => {
       logger.error({ err: error, url: request.url }, 'Serving a static file failed');
-      if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+      if (!response.headersSent)
+        response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
       response.end('Internal error');
     });
   });
@@ -111,18 +117,24 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     createContext: () => context,
     keepAlive: { enabled: true, pingMs: WS_PING_MS, pongWaitMs: WS_PONG_WAIT_MS },
     onError({ error, path, type }) {
-      if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error.cause ?? error, path, type }, 'WebSocket call failed');
+      if (error.code === 'INTERNAL_SERVER_ERROR')
+        logger.error({ err: error.cause ?? error, path, type }, 'WebSocket call failed');
     },
   });
 
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    if (!isApiPath(request.url)) return rejectUpgrade(socket, 404, `WebSocket connections go to ${API_PATH}`);
-    if (!accepting) return rejectUpgrade(socket, 503, 'modeldock is shutting down; try again in a moment');
+    if (!isApiPath(request.url))
+      return rejectUpgrade(socket, 404, `WebSocket connections go to ${API_PATH}`);
+    if (!accepting)
+      return rejectUpgrade(socket, 503, 'modeldock is shutting down; try again in a moment');
     // Browsers do not apply CORS to WebSockets: the Origin check is the only thing stopping another site.
     const verdict = originGuard.checkOrigin(request.headers);
     if (!verdict.allowed) {
-      logger.warn({ origin: request.headers.origin, host: request.headers.host }, 'WebSocket from a foreign origin refused');
+      logger.warn(
+        { origin: request.headers.origin, host: request.headers.host },
+        'WebSocket from a foreign origin refused',
+      );
       return rejectUpgrade(socket, 403, verdict.reason);
     }
     wss.handleUpgrade(request, socket, head, (client) => wss.emit('connection', client, request));
@@ -156,7 +168,10 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
       for (const client of wss.clients) client.close(1001, 'modeldock is restarting');
       const wssClosed = new Promise<void>((resolve) => wss.close(() => resolve()));
       let graceTimer: NodeJS.Timeout | undefined;
-      await Promise.race([wssClosed, new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, WS_CLOSE_GRACE_MS)))]);
+      await Promise.race([
+        wssClosed,
+        new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, WS_CLOSE_GRACE_MS))),
+      ]);
       clearTimeout(graceTimer);
       // Clients that ignore the close frame are cut off rather than holding the exit hostage.
       for (const client of wss.clients) client.terminate();

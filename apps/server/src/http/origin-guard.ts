@@ -37,13 +37,19 @@ function hostnameOf(hostHeader: string | undefined): string | null {
 }
 
 function isLoopbackHostname(hostname: string): boolean {
-  return LOOPBACK_HOSTNAMES.has(hostname) || hostname.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(hostname);
+  return (
+    LOOPBACK_HOSTNAMES.has(hostname) ||
+    hostname.endsWith('.localhost') ||
+    /^127(\.\d{1,3}){3}$/.test(hostname)
+  );
 }
 
 export function createOriginGuard({ listenHost, allowedOrigins }: OriginGuardOptions) {
   const trustedOrigins = new Set(allowedOrigins.map((origin) => origin.toLowerCase()));
   const trustedHostnames = new Set(
-    allowedOrigins.map((origin) => hostnameOf(new URL(origin).host)).filter((name): name is string => name !== null),
+    allowedOrigins
+      .map((origin) => hostnameOf(new URL(origin).host))
+      .filter((name): name is string => name !== null),
   );
   const loopbackOnly = isLoopbackAddress(listenHost);
 

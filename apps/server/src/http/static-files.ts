@@ -133,7 +133,10 @@ export function createStaticFileHandler({ rootDir }: StaticFileHandlerOptions) {
     return { kind: 'not-found' };
   }
 
-  return async function serveStaticFile(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  return async function serveStaticFile(
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): Promise<void> {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' });
       response.end('Method not allowed');
@@ -144,7 +147,10 @@ export function createStaticFileHandler({ rootDir }: StaticFileHandlerOptions) {
     const found = await lookup(urlPath, acceptsHtml);
 
     if (found.kind === 'no-build') {
-      response.writeHead(503, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      response.writeHead(503, {
+        'content-type': 'text/html; charset=utf-8',
+        'cache-control': 'no-store',
+      });
       response.end(
         '<!doctype html><title>modeldock</title><h1>The web app is not built</h1>' +
           '<p>Run <code>pnpm build</code>, then reload this page. The API is available at <code>/trpc</code>.</p>',
@@ -157,7 +163,10 @@ export function createStaticFileHandler({ rootDir }: StaticFileHandlerOptions) {
       return;
     }
     if (found.kind === 'not-found') {
-      response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' });
+      response.writeHead(404, {
+        'content-type': 'text/plain; charset=utf-8',
+        'cache-control': 'no-cache',
+      });
       response.end('Not found');
       return;
     }
@@ -177,7 +186,14 @@ async function precompressedSibling(
     try {
       const info = await stat(file.absolutePath + suffix);
       if (info.isFile()) {
-        return { file: { absolutePath: file.absolutePath + suffix, size: info.size, mtimeMs: info.mtimeMs }, encoding };
+        return {
+          file: {
+            absolutePath: file.absolutePath + suffix,
+            size: info.size,
+            mtimeMs: info.mtimeMs,
+          },
+          encoding,
+        };
       }
     } catch {
       // No precompressed copy: send the plain file.
@@ -186,8 +202,16 @@ async function precompressedSibling(
   return null;
 }
 
-async function sendFile(request: IncomingMessage, response: ServerResponse, file: FoundFile, urlPath: string) {
-  const compressed = await precompressedSibling(file, String(request.headers['accept-encoding'] ?? ''));
+async function sendFile(
+  request: IncomingMessage,
+  response: ServerResponse,
+  file: FoundFile,
+  urlPath: string,
+) {
+  const compressed = await precompressedSibling(
+    file,
+    String(request.headers['accept-encoding'] ?? ''),
+  );
   const body = compressed?.file ?? file;
   const etag = `W/"${body.size.toString(16)}-${Math.floor(body.mtimeMs).toString(16)}${compressed ? `-${compressed.encoding}` : ''}"`;
   const headers: Record<string, string | number> = {

@@ -39,7 +39,12 @@ function baseOptions(): LoggerOptions {
     // Errors are already described (and redacted) by redactLogFields; pino's own serializer would rename them.
     serializers: { err: (value: unknown) => value },
     redact: {
-      paths: ['headers.authorization', 'headers.cookie', 'req.headers.authorization', 'req.headers.cookie'],
+      paths: [
+        'headers.authorization',
+        'headers.cookie',
+        'req.headers.authorization',
+        'req.headers.cookie',
+      ],
       censor: '[redacted]',
     },
     hooks: { streamWrite: (line) => redactSecrets(line) },
@@ -50,14 +55,23 @@ export function createLoggers({ level, dataDir, console }: LoggerSettings): Serv
   const consoleStream = console ?? pino.destination({ dest: 1, sync: true });
   const downloadsLogFile = prepareDownloadsLog(dataDir);
   // Synchronous: the downloads log is a record, and a line lost to a crash is the line that mattered.
-  const fileStream = pino.destination({ dest: downloadsLogFile, sync: true, append: true, mkdir: true });
+  const fileStream = pino.destination({
+    dest: downloadsLogFile,
+    sync: true,
+    append: true,
+    mkdir: true,
+  });
 
   const server = pino({ ...baseOptions(), level, name: 'modeldock' }, consoleStream);
 
   const engineStreams: StreamEntry<Level>[] = [{ level: 'info', stream: fileStream }];
   if (level !== 'silent') engineStreams.push({ level: level as Level, stream: consoleStream });
-  const engineLevel = level === 'silent' || pino.levels.values[level]! > pino.levels.values.info! ? 'info' : level;
-  const engine = pino({ ...baseOptions(), level: engineLevel, name: 'modeldock-engine' }, pino.multistream(engineStreams));
+  const engineLevel =
+    level === 'silent' || pino.levels.values[level]! > pino.levels.values.info! ? 'info' : level;
+  const engine = pino(
+    { ...baseOptions(), level: engineLevel, name: 'modeldock-engine' },
+    pino.multistream(engineStreams),
+  );
 
   return {
     server,

@@ -5,7 +5,8 @@
  */
 import { causeChain, redactSecrets } from '@modeldock/engine';
 
-const SECRET_KEYS = /^(authorization|cookie|set-cookie|token|access_?token|api_?key|apikey|password|secret|x-api-key|ciphertext)$/i;
+const SECRET_KEYS =
+  /^(authorization|cookie|set-cookie|token|access_?token|api_?key|apikey|password|secret|x-api-key|ciphertext)$/i;
 const MAX_DEPTH = 6;
 
 function describeError(error: Error, depth: number): Record<string, unknown> {
@@ -31,7 +32,10 @@ export function redactLogValue(value: unknown, depth = 0): unknown {
   if (value instanceof Map) return redactLogValue(Object.fromEntries(value), depth);
   const result: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
-    result[key] = SECRET_KEYS.test(key) && item !== null && item !== undefined ? '[redacted]' : redactLogValue(item, depth + 1);
+    result[key] =
+      SECRET_KEYS.test(key) && item !== null && item !== undefined
+        ? '[redacted]'
+        : redactLogValue(item, depth + 1);
   }
   return result;
 }

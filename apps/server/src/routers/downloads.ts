@@ -42,7 +42,9 @@ export const enqueueInput = z.object({
 });
 
 export const downloadsRouter = {
-  enqueue: publicProcedure.input(enqueueInput).mutation(({ ctx, input }) => call(() => ctx.manager.enqueue(input))),
+  enqueue: publicProcedure
+    .input(enqueueInput)
+    .mutation(({ ctx, input }) => call(() => ctx.manager.enqueue(input))),
 
   list: publicProcedure
     .input(
@@ -56,15 +58,29 @@ export const downloadsRouter = {
     )
     .query(({ ctx, input }) =>
       call(() =>
-        ctx.manager.listJobs({ status: input?.status, limit: input?.limit ?? 100, cursor: input?.cursor ?? null }),
+        ctx.manager.listJobs({
+          status: input?.status,
+          limit: input?.limit ?? 100,
+          cursor: input?.cursor ?? null,
+        }),
       ),
     ),
 
-  get: publicProcedure.input(jobId).query(({ ctx, input }) => call(() => ctx.manager.getJob(input.jobId))),
-  cancel: publicProcedure.input(jobId).mutation(({ ctx, input }) => call(() => ctx.manager.cancel(input.jobId))),
-  pause: publicProcedure.input(jobId).mutation(({ ctx, input }) => call(() => ctx.manager.pause(input.jobId))),
-  resume: publicProcedure.input(jobId).mutation(({ ctx, input }) => call(() => ctx.manager.resume(input.jobId))),
-  retry: publicProcedure.input(jobId).mutation(({ ctx, input }) => call(() => ctx.manager.retry(input.jobId))),
+  get: publicProcedure
+    .input(jobId)
+    .query(({ ctx, input }) => call(() => ctx.manager.getJob(input.jobId))),
+  cancel: publicProcedure
+    .input(jobId)
+    .mutation(({ ctx, input }) => call(() => ctx.manager.cancel(input.jobId))),
+  pause: publicProcedure
+    .input(jobId)
+    .mutation(({ ctx, input }) => call(() => ctx.manager.pause(input.jobId))),
+  resume: publicProcedure
+    .input(jobId)
+    .mutation(({ ctx, input }) => call(() => ctx.manager.resume(input.jobId))),
+  retry: publicProcedure
+    .input(jobId)
+    .mutation(({ ctx, input }) => call(() => ctx.manager.retry(input.jobId))),
 
   setPriority: publicProcedure
     .input(jobId.extend({ priority: z.number().int().min(0).max(1_000_000) }))
@@ -74,7 +90,9 @@ export const downloadsRouter = {
     .mutation(({ ctx, input }) => call(() => ctx.manager.moveToTop(input.jobId))),
   setBandwidthLimit: publicProcedure
     .input(jobId.extend({ bytesPerSecond }))
-    .mutation(({ ctx, input }) => call(() => ctx.manager.setJobBandwidthLimit(input.jobId, input.bytesPerSecond))),
+    .mutation(({ ctx, input }) =>
+      call(() => ctx.manager.setJobBandwidthLimit(input.jobId, input.bytesPerSecond)),
+    ),
 
   limits: publicProcedure.query(({ ctx }) => ctx.manager.getBandwidthLimits()),
   setGlobalBandwidthLimit: publicProcedure
@@ -90,7 +108,14 @@ export const downloadsRouter = {
    * job's current summary; progress is coalesced by the engine.
    */
   events: publicProcedure
-    .input(z.object({ jobId: z.string().min(1).max(100).optional(), lastEventId: z.string().max(100).nullish() }).optional())
+    .input(
+      z
+        .object({
+          jobId: z.string().min(1).max(100).optional(),
+          lastEventId: z.string().max(100).nullish(),
+        })
+        .optional(),
+    )
     .subscription(async function* ({ ctx, input, signal }) {
       for await (const event of subscribeToJobEvents(ctx.events, {
         jobId: input?.jobId,
