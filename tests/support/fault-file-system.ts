@@ -24,16 +24,18 @@ export function faultFileSystem(inner: FileSystem, options: { failAfterBytes?: n
 
   const wrap = (file: WritableFile): WritableFile => ({
     async write(buffer, offset, length, position) {
-      if (limit !== null && written + length > limit) {
-        const room = Math.max(0, limit - written);
-        if (room === 0) throw enospc();
+      // Bytes are counted before the write starts, so concurrent writes cannot overrun the limit.
+      const room = limit === null ? length : Math.max(0, Math.min(length, limit - written));
+      if (room === 0) throw enospc();
+      written += room;
+      try {
         const result = await file.write(buffer, offset, room, position);
-        written += result.bytesWritten;
+        written -= room - result.bytesWritten;
         return result;
+      } catch (error) {
+        written -= room;
+        throw error;
       }
-      const result = await file.write(buffer, offset, length, position);
-      written += result.bytesWritten;
-      return result;
     },
     read: (buffer, offset, length, position) => file.read(buffer, offset, length, position),
     sync: async () => {

@@ -15,8 +15,11 @@ import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:
 export type Fault =
   /** Normal service (the default once a path's script is used up). */
   | { kind: 'serve' }
-  /** Normal headers, then the connection is destroyed (RST) after `bytes` body bytes. */
-  | { kind: 'reset-after'; bytes: number }
+  /**
+   * Normal headers, then the connection is destroyed (RST) after `bytes` body bytes — once `before`
+   * resolves, when given (an RST makes the client's kernel drop bytes the client has not read yet).
+   */
+  | { kind: 'reset-after'; bytes: number; before?: Promise<void> }
   /** Normal headers, then the connection ends cleanly after `bytes` body bytes: a premature EOF. */
   | { kind: 'close-after'; bytes: number }
   /** Normal headers and `bytes` body bytes, then nothing more, ever (until the client gives up). */
@@ -306,7 +309,7 @@ export async function startFaultOrigin(): Promise<FaultOrigin> {
     switch (fault.kind) {
       case 'reset-after':
         await writeBody(response, record, body, { stopAfter: fault.bytes });
-        await sleep(10);
+        await (fault.before ?? sleep(10));
         response.socket?.resetAndDestroy();
         return;
       case 'close-after':

@@ -98,7 +98,7 @@ describe('stopping a transfer', () => {
 describe('the attempt budget', () => {
   it('counts only failures without progress: a connection that keeps dropping but advances still finishes', async () => {
     const served = origin.setFile('/drops.bin', deterministicBytes(400_000, 113));
-    const faults = Array.from({ length: 8 }, (_, index) => ({ kind: 'reset-after' as const, bytes: 30_000 + index }));
+    const faults = Array.from({ length: 8 }, (_, index) => ({ kind: 'close-after' as const, bytes: 30_000 + index }));
     origin.script('/drops.bin', ...faults);
     const result = await transferFile(fileRecord(served.url, { expectedSha256: served.sha256 }), harness.context({ config: { ...harness.config, syncIntervalMs: 0 } }), recorder().callbacks);
     expect(result.sha256).toBe(served.sha256);

@@ -25,6 +25,14 @@ export interface OpenedSegment {
   bodyEnd: number;
 }
 
+/** Segments cannot continue on this server: start over, and ask for whole files from now on. */
+function rangesUnusable(message: string): ModeldockError {
+  return new ModeldockError('BAD_CONTENT_RANGE', message, {
+    retryable: true,
+    details: { discardPartial: true, rangesUnusable: true },
+  });
+}
+
 /** Opens a ranged request for the rest of `segment` and checks the answer is exactly those bytes. */
 async function openSegment(session: TransferSession, segment: LiveSegment, ifRange: string, signal: AbortSignal): Promise<OpenedSegment> {
   const start = segment.start + segment.written;
@@ -43,20 +51,13 @@ async function openSegment(session: TransferSession, segment: LiveSegment, ifRan
     });
     if (decision.kind === 'reject') throw decision.error;
     if (decision.kind === 'complete' || status !== 206) {
-      const changed = validatorOf(headers)?.etag !== ledger.validator?.etag;
-      const error = restartError(
-        'BAD_CONTENT_RANGE',
-        changed
-          ? 'The remote file changed while its segments were downloading; restarting it'
-          : 'The server stopped honouring range requests; downloading the file again over one connection',
-      );
-      throw changed ? error : new ModeldockError(error.code, error.message, { retryable: true, details: { discardPartial: true, rangesUnusable: true } });
+      if (validatorOf(headers)?.etag !== ledger.validator?.etag) {
+        throw restartError('BAD_CONTENT_RANGE', 'The remote file changed while its segments were downloading; restarting it');
+      }
+      throw rangesUnusable('The server stopped honouring range requests; downloading the file again over one connection');
     }
     if (contentEncodingOf(headers) !== 'identity') {
-      throw new ModeldockError('BAD_CONTENT_RANGE', 'The server compressed a range response; downloading over one connection', {
-        retryable: true,
-        details: { discardPartial: true, rangesUnusable: true },
-      });
+      throw rangesUnusable('The server compressed a range response; downloading the file again over one connection');
     }
     return { segment, remote, bodyEnd: decision.bodyEnd ?? segment.end };
   } catch (error) {
