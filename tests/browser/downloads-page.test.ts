@@ -161,6 +161,7 @@ describe.skipIf(!chromiumLookup.found)('downloads page in Chromium', () => {
   afterEach(async () => {
     origin?.setThrottle(null);
     origin?.release();
+    await api?.downloads.setGlobalBandwidthLimit.mutate({ bytesPerSecond: null });
     await context?.close();
     context = null;
   });
@@ -329,6 +330,54 @@ describe.skipIf(!chromiumLookup.found)('downloads page in Chromium', () => {
     await screenshot(page, '6-bad-input');
     expect(await alert.innerText()).toContain(serverMessage!.trim());
     expect((await api.downloads.list.query({ limit: 500 })).items.length).toBe(before);
+  });
+  it('sets priority, retries a cancelled download, limits bandwidth and clears finished jobs', async () => {
+    const size = 2 * KIB * KIB;
+    const file = origin.addFile('controls.safetensors', { bytes: safetensorsBytes(size, 6) });
+    origin.holdAfter(size / 2);
+    const opened = await openPage(browser, server);
+    context = opened.context;
+    const page = opened.page;
+    await addDownload(page, file.url);
+    const card = jobCard(page, file.name);
+    await expect
+      .poll(() => progressValue(progressBar(page, file.name)), { timeout: 20_000 })
+      .toBeGreaterThan(0);
+
+    const priority = card.getByLabel('Priority');
+    await priority.fill('7');
+    await priority.press('Enter');
+    await expect.poll(async () => (await jobBySource(api, file.url)).priority).toBe(7);
+
+    await card.getByRole('button', { name: `Cancel ${file.name}` }).click();
+    await card.getByRole('button', { name: 'Yes, cancel download' }).click();
+    await expect.poll(() => statusOf(page, file.name), { timeout: 15_000 }).toBe('cancelled');
+    origin.release();
+    await card.getByRole('button', { name: `Retry ${file.name}` }).click();
+    await expect.poll(() => statusOf(page, file.name), { timeout: 30_000 }).toBe('completed');
+    const job = await jobBySource(api, file.url);
+    expect(await sha256OfFile(path.join(server.modelsDir, job.files[0]!.relativePath))).toBe(
+      file.sha256,
+    );
+
+    await page.getByRole('textbox', { name: 'Bandwidth limit', exact: true }).fill('2.5');
+    await page.getByLabel('Bandwidth limit unit').selectOption('MB/s');
+    await page.getByRole('button', { name: 'Set', exact: true }).click();
+    await expect.poll(async () => (await api.downloads.limits.query()).globalBps).toBe(2_500_000);
+    await page.getByRole('button', { name: 'Remove the bandwidth limit' }).click();
+    await expect.poll(async () => (await api.downloads.limits.query()).globalBps).toBeNull();
+
+    await page.getByRole('button', { name: 'Clear finished' }).click();
+    const finishedSection = page.getByRole('region', { name: /^Finished/ });
+    await expect
+      .poll(() => finishedSection.getByRole('article').count(), { timeout: 10_000 })
+      .toBe(0);
+    const remaining = (await api.downloads.list.query({ limit: 500 })).items;
+    expect(
+      remaining.filter((item) => ['completed', 'failed', 'cancelled'].includes(item.status)),
+    ).toEqual([]);
+    // Clearing forgets the jobs, never their files.
+    expect(existsSync(path.join(server.modelsDir, job.files[0]!.relativePath))).toBe(true);
   });
 });
 
