@@ -7,8 +7,10 @@ import type {
   DownloadManager,
   JobEvent,
   JobEventListener,
+  JobSummary,
   StoredJobEvent,
 } from '@modeldock/engine';
+import { waitFor } from './api-client';
 import { subscribeToJobEvents, storedPart } from '../../apps/server/src/events/job-event-stream';
 import { createJobEventHub } from '../../apps/server/src/events/job-event-hub';
 import type { JobEventSource } from '../../apps/server/src/events/job-event-hub';
@@ -140,7 +142,7 @@ describe('job event stream', () => {
 });
 
 describe('job event hub', () => {
-  function fakeManager() {
+  function fakeManager(runningJobs: () => JobSummary[] = () => []) {
     const listeners = new Set<JobEventListener>();
     const manager = {
       subscribe(listener: JobEventListener) {
@@ -148,6 +150,7 @@ describe('job event hub', () => {
         return () => listeners.delete(listener);
       },
       eventsAfter: async (lastEventId: string) => [event(`${Number(lastEventId) + 1}`)],
+      listJobs: async () => ({ items: runningJobs(), nextCursor: null }),
     } as unknown as DownloadManager;
     return {
       manager,
@@ -171,10 +174,30 @@ describe('job event hub', () => {
     };
   }
 
+  function shared(
+    watch: ReturnType<typeof fakeWatch>['watch'],
+    remoteProgressIntervalMs: number | null = null,
+  ) {
+    const errors: unknown[] = [];
+    return {
+      errors,
+      options: {
+        watchStoredEvents: watch,
+        latestStoredEventId: async () => '30',
+        remoteProgressIntervalMs,
+        onError: (error: unknown) => errors.push(error),
+      },
+    };
+  }
+
+  function runningJob(id: string, bytesDone: number): JobSummary {
+    return { id, status: 'running', bytesDone } as JobSummary;
+  }
+
   it('merges local events with other processes’ stored events, delivering a stored event once', async () => {
     const local = fakeManager();
     const others = fakeWatch();
-    const hub = createJobEventHub(local.manager, others.watch);
+    const hub = createJobEventHub(local.manager, shared(others.watch).options);
     const received: string[] = [];
     hub.subscribe((value) => received.push(value.id));
 
@@ -189,6 +212,57 @@ describe('job event hub', () => {
     hub.close();
     expect(local.listeners.size).toBe(0);
     expect(others.listeners.size).toBe(0);
+  });
+
+  it('publishes progress of jobs another process runs while someone listens, and not of its own', async () => {
+    let remoteBytes = 100;
+    const local = fakeManager(() => [
+      runningJob('remote-job', remoteBytes),
+      runningJob('local-job', 5),
+    ]);
+    const others = fakeWatch();
+    const hub = createJobEventHub(local.manager, shared(others.watch, 40).options);
+    const received: JobEvent[] = [];
+    // This process runs local-job and keeps reporting it.
+    const reporting = setInterval(() => local.emit(event('31.1', 'local-job')), 10);
+    local.emit(event('31.1', 'local-job'));
+    hub.subscribe((value) => received.push(value));
+
+    await waitFor(() => received.some((value) => value.jobId === 'remote-job'), 'remote progress');
+    const first = received.find((value) => value.jobId === 'remote-job')!;
+    expect(first).toMatchObject({ type: 'progress', job: { bytesDone: 100 } });
+    // Numbered after the newest stored id this process has seen, so a reconnect replays from there.
+    expect(first.id).toMatch(/^30\.\d+$/);
+
+    remoteBytes = 300;
+    others.emit('35', 'remote-job');
+    await waitFor(() => received.some((value) => value.job?.bytesDone === 300), 'moved progress');
+    expect(received.find((value) => value.job?.bytesDone === 300)!.id).toMatch(/^35\.\d+$/);
+    // Unchanged bytes are not repeated, and this process's own job is left to its own events.
+    const remoteReadings = received.filter(
+      (value) => value.jobId === 'remote-job' && value.type === 'progress',
+    );
+    expect(remoteReadings.map((value) => value.job?.bytesDone)).toEqual([100, 300]);
+    clearInterval(reporting);
+    expect(
+      received.filter((value) => value.jobId === 'local-job' && !value.id.startsWith('31.')),
+    ).toEqual([]);
+    hub.close();
+  });
+
+  it('does not look at other processes’ jobs when nobody listens or when the database is not shared', async () => {
+    let looks = 0;
+    const counting = fakeManager(() => {
+      looks++;
+      return [];
+    });
+    const idle = createJobEventHub(counting.manager, shared(fakeWatch().watch, 10).options);
+    const single = createJobEventHub(counting.manager, shared(fakeWatch().watch, null).options);
+    single.subscribe(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(looks).toBe(0);
+    idle.close();
+    single.close();
   });
 
   it('keeps delivering to other subscribers when one throws', () => {

@@ -105,6 +105,14 @@ describe.skipIf(!TEST_DATABASE_URL)(
         expect.arrayContaining([watchedId, controlledId]),
       );
 
+      // Progress of a job only a runs reaches b's subscriber too (read from a's durable progress).
+      const remoteProgress = await feed.waitFor(
+        (event) =>
+          event.jobId === watchedId && event.type === 'progress' && (event.job?.bytesDone ?? 0) > 0,
+        'progress of a job run by a, seen on b',
+      );
+      expect(remoteProgress.id).toMatch(/^\d+\.\d+$/);
+
       // Control across processes: b pauses a job a is running; a notices through its lease and stops writing.
       await watcherApi.downloads.pause.mutate({ jobId: controlledId });
       await waitFor(

@@ -30,6 +30,9 @@ import { runShutdownSteps } from './shutdown';
 import type { ShutdownStep } from './shutdown';
 import { VERSION } from './version';
 
+/** Looking at other processes' jobs more often than this costs queries and shows nothing new. */
+const REMOTE_PROGRESS_MIN_INTERVAL_MS = 500;
+
 export interface AppHandle {
   /** e.g. http://127.0.0.1:8787 */
   url: string;
@@ -116,7 +119,17 @@ export async function startApp(
     await manager.start();
     cleanup.push({ name: 'stop downloads', run: () => manager.stop() });
 
-    const events = createJobEventHub(manager, db.watchEvents);
+    const events = createJobEventHub(manager, {
+      watchStoredEvents: db.watchEvents,
+      latestStoredEventId: () => db.jobs.latestEventId(),
+      // Only PostgreSQL can be shared. Others record durable progress at most every syncIntervalMs.
+      remoteProgressIntervalMs:
+        db.driver === 'postgres'
+          ? Math.max(engineConfig.syncIntervalMs, REMOTE_PROGRESS_MIN_INTERVAL_MS)
+          : null,
+      onError: (error) =>
+        log.warn({ err: error }, 'Could not read the progress of jobs other processes run'),
+    });
     cleanup.push({ name: 'close event feed', run: () => events.close() });
 
     const listener = await startListener({

@@ -1,8 +1,9 @@
 /**
  * One feed of job events for subscribers, whoever ran the job. This process's download manager
- * gives its own events (status changes and coalesced progress); on PostgreSQL, `watchEvents`
- * brings the stored events appended by other processes sharing the database. A stored event can
- * arrive through both (our own, echoed back by the database): it is delivered once.
+ * gives its own events (status changes and coalesced progress); with a shared database,
+ * `watchStoredEvents` brings the stored events appended by other processes, and
+ * remote-job-progress.ts the progress of jobs they run. A stored event can arrive through both
+ * (our own, echoed back by the database): it is delivered once.
  */
 import type {
   DownloadManager,
@@ -10,6 +11,8 @@ import type {
   JobEventListener,
   StoredJobEvent,
 } from '@modeldock/engine';
+import { FINISHED_STATUSES } from '@modeldock/engine';
+import { startRemoteProgress } from './remote-job-progress';
 
 /** What the events subscription needs: live events and a replay of stored ones. */
 export interface JobEventSource {
@@ -35,18 +38,34 @@ export function toJobEvent(stored: StoredJobEvent): JobEvent {
   return { id: stored.id, jobId: stored.jobId, type: stored.type, job: stored.job };
 }
 
+export interface SharedDatabaseEvents {
+  /** Stored events appended by any process. */
+  watchStoredEvents: WatchStoredEvents;
+  /** The newest stored event id, for numbering progress of jobs other processes run. */
+  latestStoredEventId: () => Promise<string>;
+  /** How often to look at other processes' running jobs while someone is subscribed; null = never (one process). */
+  remoteProgressIntervalMs: number | null;
+  onError: (error: unknown) => void;
+}
+
 export function createJobEventHub(
   manager: DownloadManager,
-  watchStoredEvents?: WatchStoredEvents,
+  shared?: SharedDatabaseEvents,
 ): JobEventHub {
   const listeners = new Set<JobEventListener>();
   const delivered = new Set<string>();
+  const localProgressAt = new Map<string, number>();
+  let newestStoredId: bigint | null = null;
 
   function deliver(event: JobEvent): void {
     if (isStoredId(event.id)) {
       if (delivered.has(event.id)) return;
       delivered.add(event.id);
       if (delivered.size > REMEMBERED_IDS) delivered.delete(delivered.values().next().value!);
+      const id = BigInt(event.id);
+      if (newestStoredId === null || id > newestStoredId) newestStoredId = id;
+      const finished = event.job === null || FINISHED_STATUSES.includes(event.job.status);
+      if (finished) localProgressAt.delete(event.jobId);
     }
     for (const listener of listeners) {
       try {
@@ -57,8 +76,24 @@ export function createJobEventHub(
     }
   }
 
-  const stopLocal = manager.subscribe(deliver);
-  const stopWatching = watchStoredEvents?.((stored) => deliver(toJobEvent(stored)));
+  const stopLocal = manager.subscribe((event) => {
+    if (!isStoredId(event.id)) localProgressAt.set(event.jobId, Date.now());
+    deliver(event);
+  });
+  const stopWatching = shared?.watchStoredEvents((stored) => deliver(toJobEvent(stored)));
+  const stopRemoteProgress =
+    shared && shared.remoteProgressIntervalMs !== null
+      ? startRemoteProgress({
+          manager,
+          intervalMs: shared.remoteProgressIntervalMs,
+          hasSubscribers: () => listeners.size > 0,
+          lastLocalProgressAt: (jobId) => localProgressAt.get(jobId),
+          currentStoredId: async () =>
+            (newestStoredId ??= BigInt(await shared.latestStoredEventId())),
+          publish: deliver,
+          onError: shared.onError,
+        })
+      : undefined;
 
   return {
     subscribe(listener) {
@@ -69,6 +104,7 @@ export function createJobEventHub(
     close() {
       stopLocal();
       stopWatching?.();
+      stopRemoteProgress?.();
       listeners.clear();
     },
   };

@@ -1,0 +1,59 @@
+/**
+ * Progress of jobs that another process runs (several servers sharing PostgreSQL). Only status
+ * changes travel between processes (stored events, LISTEN/NOTIFY); progress is live-only. So while
+ * someone is subscribed, this looks at running jobs every `intervalMs` and publishes a progress
+ * event for each one that this process does not run and whose durable bytes moved.
+ */
+import type { DownloadManager, JobEvent } from '@modeldock/engine';
+
+export interface RemoteProgressOptions {
+  manager: DownloadManager;
+  intervalMs: number;
+  /** True while someone listens: no subscriber, no queries. */
+  hasSubscribers: () => boolean;
+  /** When this process last published progress for the job itself (undefined: never). */
+  lastLocalProgressAt: (jobId: string) => number | undefined;
+  /** The stored id progress ids build on (`<stored>.<n>`). */
+  currentStoredId: () => Promise<bigint>;
+  publish: (event: JobEvent) => void;
+  onError: (error: unknown) => void;
+}
+
+const MAX_JOBS_PER_LOOK = 500;
+
+export function startRemoteProgress(options: RemoteProgressOptions): () => void {
+  const lastBytes = new Map<string, number>();
+  let counter = 0;
+  let looking = false;
+
+  async function lookOnce(): Promise<void> {
+    const { items } = await options.manager.listJobs({
+      status: ['running', 'verifying'],
+      limit: MAX_JOBS_PER_LOOK,
+    });
+    const now = Date.now();
+    const stillRunning = new Set(items.map((job) => job.id));
+    for (const jobId of lastBytes.keys()) if (!stillRunning.has(jobId)) lastBytes.delete(jobId);
+    for (const job of items) {
+      const localAt = options.lastLocalProgressAt(job.id);
+      // A job this process runs reports its own progress, more often and with live bytes.
+      if (localAt !== undefined && now - localAt < options.intervalMs * 3) continue;
+      if (lastBytes.get(job.id) === job.bytesDone) continue;
+      lastBytes.set(job.id, job.bytesDone);
+      const storedId = await options.currentStoredId();
+      options.publish({ id: `${storedId}.${++counter}`, jobId: job.id, type: 'progress', job });
+    }
+  }
+
+  const timer = setInterval(() => {
+    if (looking || !options.hasSubscribers()) return;
+    looking = true;
+    lookOnce()
+      .catch(options.onError)
+      .finally(() => {
+        looking = false;
+      });
+  }, options.intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
