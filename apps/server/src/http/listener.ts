@@ -66,6 +66,19 @@ function rejectUpgrade(socket: Duplex, status: number, reason: string): void {
   );
 }
 
+/** Why the port could not be opened, in words that say what to change. */
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): ModeldockError {
+  const where = `${host}:${port}`;
+  const reasons: Record<string, string> = {
+    EADDRINUSE: `Port ${port} on ${host} is already in use: stop the other program, or choose another port with --port or MODELDOCK_PORT`,
+    EACCES: `Not allowed to listen on ${where}: ports below 1024 need privileges; choose another with --port or MODELDOCK_PORT`,
+    EADDRNOTAVAIL: `${host} is not an address of this machine: choose another with --host or MODELDOCK_HOST`,
+    ENOTFOUND: `${host} is not an address of this machine: choose another with --host or MODELDOCK_HOST`,
+  };
+  const message = reasons[error.code ?? ''] ?? `Cannot listen on ${where}: ${error.message}`;
+  return new ModeldockError('INVALID_INPUT', message, { cause: error });
+}
+
 export async function startListener(options: ListenerOptions): Promise<Listener> {
   const { context, originGuard, serveStaticFile, logger } = options;
   let accepting = true;
@@ -141,9 +154,9 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error) => reject(listenError(error, options.host, options.port)));
     server.listen(options.port, options.host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });
