@@ -178,3 +178,38 @@ describe('segmented transfer', () => {
     expect(origin.requestsTo('/weak.bin')).toHaveLength(1);
   });
 });
+
+describe('files above the small-file size hash their prefix off the main thread', () => {
+  it('verifies a 24 MB segmented download', async () => {
+    const size = 24 * 1024 * 1024;
+    const served = origin.setFile('/big.bin', deterministicBytes(size, 72));
+    const record = recorder();
+    const result = await transferFile(fileRecord(served.url, { expectedSha256: served.sha256 }), harness.context(), record.callbacks);
+    expect(result.sha256).toBe(served.sha256);
+    expect(record.verifying.at(-1)).toEqual([size, size]);
+  });
+
+  it('re-hashes the existing prefix when resuming a 20 MB file', async () => {
+    const size = 20 * 1024 * 1024;
+    const served = origin.setFile('/resume-big.bin', deterministicBytes(size, 73));
+    const file = fileRecord(served.url, {
+      expectedSha256: served.sha256,
+      bytesDone: 12 * 1024 * 1024,
+      bytesTotal: size,
+      validator: { etag: served.etag, lastModified: null },
+    });
+    const { writeFile, mkdir } = await import('node:fs/promises');
+    const { tempPathFor } = await import('@modeldock/engine');
+    const temp = tempPathFor(path.join(harness.root, file.relativePath), file.id);
+    await mkdir(path.dirname(temp), { recursive: true });
+    await writeFile(temp, served.bytes.subarray(0, file.bytesDone));
+    const single = await createHarness({ segmentThresholdBytes: 64 * 1024 * 1024 });
+    try {
+      const result = await transferFile(file, single.context({ modelsRoot: harness.root }), recorder().callbacks);
+      expect(result.sha256).toBe(served.sha256);
+      expect(origin.requestsTo('/resume-big.bin')[0]!.headers.range).toBe(`bytes=${file.bytesDone}-`);
+    } finally {
+      await single.dispose();
+    }
+  });
+});

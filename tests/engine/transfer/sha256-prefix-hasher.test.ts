@@ -70,3 +70,23 @@ describe('prefix hasher', () => {
     await expect(hasher.finish(1)).rejects.toBeDefined();
   });
 });
+
+describe('small-file hasher', () => {
+  it('hashes the finished file in one pass on the main thread', async () => {
+    const { startSmallFileHasher } = await import('../../../packages/engine/src/verify/small-file-hasher');
+    const bytes = deterministicBytes(3_000_000, 93);
+    const file = path.join(dir, 'small.bin');
+    await writeFile(file, bytes);
+    const hasher = startSmallFileHasher(file);
+    hasher.advance(1000);
+    expect(hasher.advancedTo).toBe(1000);
+    const progress: number[] = [];
+    expect(await hasher.finish(bytes.length, (hashed) => progress.push(hashed))).toBe(sha256Hex(bytes));
+    expect(progress).toEqual([bytes.length]);
+    expect(hasher.hashedBytes).toBe(bytes.length);
+    await expect(hasher.finish(bytes.length + 1)).rejects.toMatchObject({ code: 'IO_ERROR' });
+    await hasher.close();
+    await expect(hasher.finish(1)).rejects.toMatchObject({ code: 'INTERNAL' });
+    await expect(startSmallFileHasher(path.join(dir, 'missing.bin')).finish(1)).rejects.toMatchObject({ code: 'IO_ERROR' });
+  });
+});

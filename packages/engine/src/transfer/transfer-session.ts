@@ -8,6 +8,7 @@ import { absoluteDestination, assertRealPathInsideRoot } from '../paths/confine-
 import { tempPathFor } from '../paths/temp-path';
 import { registerSecret } from '../secrets/redact';
 import { startPrefixHasher } from '../verify/sha256-prefix-hasher';
+import { SMALL_FILE_BYTES, startSmallFileHasher } from '../verify/small-file-hasher';
 import type { PrefixHasher } from '../verify/sha256-prefix-hasher';
 import { toModeldockError } from '../errors';
 import type { ModeldockError } from '../errors';
@@ -90,7 +91,9 @@ export class TransferSession {
   /** Starts hashing from byte 0 again; the bytes already written are read back first. */
   async restartHasher(): Promise<void> {
     await this.#hasher?.close();
-    this.#hasher = startPrefixHasher(this.tempPath);
+    const total = this.ledger.bytesTotal;
+    this.#hasher =
+      total !== null && total <= SMALL_FILE_BYTES ? startSmallFileHasher(this.tempPath) : startPrefixHasher(this.tempPath);
     this.#hasher.advance(this.ledger.contiguousBytes());
   }
 

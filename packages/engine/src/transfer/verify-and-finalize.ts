@@ -6,6 +6,7 @@
 import { ModeldockError } from '../errors';
 import { checkModelFormat } from '../verify/format-check';
 import { startPrefixHasher } from '../verify/sha256-prefix-hasher';
+import { SMALL_FILE_BYTES, startSmallFileHasher } from '../verify/small-file-hasher';
 import type { FileSystem } from '../ports';
 import type { FileTransferCallbacks, FileTransferResult } from './file-transfer-api';
 import { finalizeFile } from './finalize-file';
@@ -22,7 +23,7 @@ export function hashMismatchError(fileName: string, expected: string, actual: st
 
 /** Hashes a file that is already complete on disk, reporting the pass through onVerifying. */
 export async function hashCompleteFile(path: string, size: number, callbacks: FileTransferCallbacks): Promise<string> {
-  const hasher = startPrefixHasher(path);
+  const hasher = size <= SMALL_FILE_BYTES ? startSmallFileHasher(path) : startPrefixHasher(path);
   try {
     callbacks.onVerifying(0, size);
     const digest = await hasher.finish(size, (hashed) => callbacks.onVerifying(hashed, size));
