@@ -175,3 +175,24 @@ describe('5. DNS failure and connection refused', () => {
     await expect(transferFile(file, harness.context(), recorder().callbacks)).rejects.toMatchObject({ code: 'DNS_FAILED' });
   });
 });
+
+describe('waiting for a free connection to the host', () => {
+  it('is not mistaken for a stall', async () => {
+    const queued = await createHarness({ connectionsPerHost: 1, idleTimeoutMs: 300 });
+    try {
+      const first = origin.setFile('/first.bin', deterministicBytes(200_000, 10));
+      const second = origin.setFile('/second.bin', deterministicBytes(200_000, 11));
+      // Each body takes about 0.8 s: the second request waits for the only connection longer than the idle timeout.
+      origin.setThrottle(250_000);
+      const records = [recorder(), recorder()];
+      const results = await Promise.all([
+        transferFile(fileRecord(first.url), queued.context(), records[0]!.callbacks),
+        transferFile(fileRecord(second.url), queued.context(), records[1]!.callbacks),
+      ]);
+      expect(results.map((result) => result.sha256)).toEqual([first.sha256, second.sha256]);
+      expect(records.flatMap((record) => record.stalled)).toEqual([]);
+    } finally {
+      await queued.dispose();
+    }
+  });
+});

@@ -69,7 +69,8 @@ export async function openRemote(
   let response: HttpResponse;
   let finalUrl: string;
   let hops: number;
-  watchdog.arm();
+  // No watchdog while waiting for headers: the request may sit in the client's per-host queue
+  // behind other downloads. The HTTP client's own headers timeout starts once it is sent.
   try {
     // Later connections go straight to the storage link the source redirected to, sparing the
     // source's API; a refused link sends them back to the source for a fresh one.
@@ -105,8 +106,6 @@ export async function openRemote(
   } catch (error) {
     close();
     throw explain(error);
-  } finally {
-    watchdog.disarm();
   }
 
   if (!CONTENT_STATUSES.has(response.status)) {
