@@ -14,10 +14,17 @@ export interface FaultFileSystem extends FileSystem {
 }
 
 function enospc(): NodeJS.ErrnoException {
-  return Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+  return Object.assign(new Error('ENOSPC: no space left on device, write'), {
+    code: 'ENOSPC',
+    errno: -28,
+    syscall: 'write',
+  });
 }
 
-export function faultFileSystem(inner: FileSystem, options: { failAfterBytes?: number | null; freeBytes?: number } = {}): FaultFileSystem {
+export function faultFileSystem(
+  inner: FileSystem,
+  options: { failAfterBytes?: number | null; freeBytes?: number } = {},
+): FaultFileSystem {
   let limit = options.failAfterBytes ?? null;
   let written = 0;
   let syncs = 0;

@@ -43,7 +43,11 @@ export type Fault =
   /** Redirect to `location` (relative or absolute). */
   | { kind: 'redirect'; location: string; status?: number }
   /** 200 with the whole file compressed (ignores Range); `truncateAt` cuts the compressed body short. */
-  | { kind: 'encoded'; encoding: 'gzip' | 'deflate' | 'deflate-raw' | 'br' | 'compress'; truncateAt?: number }
+  | {
+      kind: 'encoded';
+      encoding: 'gzip' | 'deflate' | 'deflate-raw' | 'br' | 'compress';
+      truncateAt?: number;
+    }
   /** Normal service at `bytesPerSecond` for this connection. */
   | { kind: 'throttle'; bytesPerSecond: number }
   /** Serves the current version, then (once the headers are out) replaces the file: a new upload. */
@@ -124,7 +128,10 @@ interface ParsedRange {
 }
 
 /** A single `bytes=` range clamped to the file, null when absent or unsatisfiable. */
-function parseRange(header: string | undefined, size: number): ParsedRange | 'unsatisfiable' | null {
+function parseRange(
+  header: string | undefined,
+  size: number,
+): ParsedRange | 'unsatisfiable' | null {
   if (!header) return null;
   const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!match) return null;
@@ -144,7 +151,8 @@ function parseRange(header: string | undefined, size: number): ParsedRange | 'un
 
 function ifRangeMatches(header: string | undefined, file: OriginFile): boolean {
   if (header === undefined) return true;
-  if (header.startsWith('"') || header.startsWith('W/')) return file.etag !== null && header === file.etag && !header.startsWith('W/');
+  if (header.startsWith('"') || header.startsWith('W/'))
+    return file.etag !== null && header === file.etag && !header.startsWith('W/');
   return file.lastModified !== null && header === file.lastModified;
 }
 
@@ -158,7 +166,12 @@ export async function startFaultOrigin(): Promise<FaultOrigin> {
 
   function replaceFile(file: OriginFile, bytes: Buffer): void {
     const sha256 = sha256Hex(bytes);
-    files.set(file.path, { ...file, bytes, sha256, etag: file.etag === null ? null : `"${sha256.slice(0, 16)}"` });
+    files.set(file.path, {
+      ...file,
+      bytes,
+      sha256,
+      etag: file.etag === null ? null : `"${sha256.slice(0, 16)}"`,
+    });
   }
 
   function validatorHeaders(file: OriginFile): Record<string, string> {
@@ -173,7 +186,12 @@ export async function startFaultOrigin(): Promise<FaultOrigin> {
     response: ServerResponse,
     record: RecordedRequest,
     body: Buffer,
-    options: { stopAfter?: number; bytesPerSecond?: number | null; chunkBytes?: number; intervalMs?: number },
+    options: {
+      stopAfter?: number;
+      bytesPerSecond?: number | null;
+      chunkBytes?: number;
+      intervalMs?: number;
+    },
   ): Promise<'complete' | 'stopped'> {
     const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
     let offset = 0;
@@ -203,7 +221,9 @@ export async function startFaultOrigin(): Promise<FaultOrigin> {
       if (options.intervalMs !== undefined) await sleep(options.intervalMs);
       else if (rate) await sleep((chunk.length / rate) * 1000);
     }
-    return options.stopAfter !== undefined && options.stopAfter < body.length ? 'stopped' : 'complete';
+    return options.stopAfter !== undefined && options.stopAfter < body.length
+      ? 'stopped'
+      : 'complete';
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -219,7 +239,11 @@ export async function startFaultOrigin(): Promise<FaultOrigin> {
       bytesSent: 0,
     };
     requests.push(record);
-    const send = (status: number, headers: Record<string, string | number>, body?: string | Buffer): void => {
+    const send = (
+      status: number,
+      headers: Record<string, string | number>,
+      body?: string | Buffer,
+    ): void => {
       record.status = status;
       response.writeHead(status, headers);
       if (body !== undefined && request.method !== 'HEAD') {
@@ -242,8 +266,13 @@ export async function startFaultOrigin(): Promise<FaultOrigin> {
     }
     if (fault.kind === 'html') {
       const body =
-        fault.body ?? '<!DOCTYPE html><html><head><title>Sign in</title></head><body><form>Log in to continue</form></body></html>';
-      send(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body) }, body);
+        fault.body ??
+        '<!DOCTYPE html><html><head><title>Sign in</title></head><body><form>Log in to continue</form></body></html>';
+      send(
+        200,
+        { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body) },
+        body,
+      );
       return;
     }
     const file = files.get(path);
@@ -257,7 +286,13 @@ export async function startFaultOrigin(): Promise<FaultOrigin> {
       return;
     }
     if (fault.kind === 'encoded') {
-      const encoders = { gzip: gzipSync, deflate: deflateSync, 'deflate-raw': deflateRawSync, br: brotliCompressSync, compress: gzipSync };
+      const encoders = {
+        gzip: gzipSync,
+        deflate: deflateSync,
+        'deflate-raw': deflateRawSync,
+        br: brotliCompressSync,
+        compress: gzipSync,
+      };
       const full = encoders[fault.encoding](file.bytes);
       const body = fault.truncateAt === undefined ? full : full.subarray(0, fault.truncateAt);
       const header = fault.encoding === 'deflate-raw' ? 'deflate' : fault.encoding;
@@ -274,7 +309,9 @@ export async function startFaultOrigin(): Promise<FaultOrigin> {
     }
 
     const honourRange =
-      fault.kind !== 'ignore-range' && file.acceptRanges && ifRangeMatches(request.headers['if-range'] as string | undefined, file);
+      fault.kind !== 'ignore-range' &&
+      file.acceptRanges &&
+      ifRangeMatches(request.headers['if-range'] as string | undefined, file);
     const range = honourRange ? parseRange(request.headers.range, size) : null;
     if (range === 'unsatisfiable') {
       send(416, { 'content-range': `bytes */${size}`, ...validatorHeaders(file) }, '');
@@ -322,7 +359,10 @@ export async function startFaultOrigin(): Promise<FaultOrigin> {
         await writeBody(response, record, body, { stopAfter: fault.bytes });
         return;
       case 'trickle':
-        await writeBody(response, record, body, { chunkBytes: fault.chunkBytes, intervalMs: fault.intervalMs });
+        await writeBody(response, record, body, {
+          chunkBytes: fault.chunkBytes,
+          intervalMs: fault.intervalMs,
+        });
         response.end();
         return;
       case 'throttle':
@@ -360,7 +400,9 @@ export async function startFaultOrigin(): Promise<FaultOrigin> {
         sha256,
         etag: options.etag === undefined ? `"${sha256.slice(0, 16)}"` : options.etag,
         lastModified:
-          options.lastModified === undefined ? new Date(Date.UTC(2024, 0, 1)).toUTCString() : options.lastModified,
+          options.lastModified === undefined
+            ? new Date(Date.UTC(2024, 0, 1)).toUTCString()
+            : options.lastModified,
         contentType: options.contentType ?? 'application/octet-stream',
         acceptRanges: options.acceptRanges ?? true,
       };
@@ -382,7 +424,9 @@ export async function startFaultOrigin(): Promise<FaultOrigin> {
       return requests.filter((request) => request.path === path);
     },
     bytesSentFor(path) {
-      return requests.filter((request) => request.path === path).reduce((total, request) => total + request.bytesSent, 0);
+      return requests
+        .filter((request) => request.path === path)
+        .reduce((total, request) => total + request.bytesSent, 0);
     },
     async close() {
       for (const socket of sockets) socket.destroy();

@@ -37,12 +37,17 @@ describe('22. the address guard', () => {
     expect(isForbiddenAddress(address)).toBe(true);
   });
 
-  it.each(['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111', '151.101.1.69'])('allows %s', (address) => {
-    expect(isForbiddenAddress(address)).toBe(false);
-  });
+  it.each(['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111', '151.101.1.69'])(
+    'allows %s',
+    (address) => {
+      expect(isForbiddenAddress(address)).toBe(false);
+    },
+  );
 
   describe('in the HTTP client, unless private hosts are allowed', () => {
-    const client = createUndiciHttpClient(resolveEngineConfig({ allowPrivateHosts: false, idleTimeoutMs: 2000 }));
+    const client = createUndiciHttpClient(
+      resolveEngineConfig({ allowPrivateHosts: false, idleTimeoutMs: 2000 }),
+    );
     afterAll(() => client.close());
 
     const request = (url: string): Promise<unknown> =>
@@ -63,13 +68,22 @@ describe('22. the address guard', () => {
     it('refuses a public-looking name that resolves to a private address (checked after DNS)', async () => {
       const origin = await startFaultOrigin();
       const rebinding = createUndiciHttpClient(resolveEngineConfig({ allowPrivateHosts: false }), {
-        resolveAll: (hostname, _options, callback) => callback(null, [{ address: '127.0.0.1', family: 4 }]),
+        resolveAll: (hostname, _options, callback) =>
+          callback(null, [{ address: '127.0.0.1', family: 4 }]),
       });
       try {
         const port = new URL(origin.url).port;
         await expect(
-          rebinding.request({ url: `http://models.example.com:${port}/x`, method: 'GET', headers: {}, signal: new AbortController().signal }),
-        ).rejects.toMatchObject({ code: 'PRIVATE_ADDRESS', message: expect.stringContaining('resolves to 127.0.0.1') });
+          rebinding.request({
+            url: `http://models.example.com:${port}/x`,
+            method: 'GET',
+            headers: {},
+            signal: new AbortController().signal,
+          }),
+        ).rejects.toMatchObject({
+          code: 'PRIVATE_ADDRESS',
+          message: expect.stringContaining('resolves to 127.0.0.1'),
+        });
         expect(origin.requests).toHaveLength(0);
       } finally {
         await rebinding.close();
@@ -82,7 +96,12 @@ describe('22. the address guard', () => {
       const allowed = createUndiciHttpClient(resolveEngineConfig({ allowPrivateHosts: true }));
       try {
         origin.setFile('/x', Buffer.from('hello'));
-        const response = await allowed.request({ url: `${origin.url}/x`, method: 'GET', headers: {}, signal: new AbortController().signal });
+        const response = await allowed.request({
+          url: `${origin.url}/x`,
+          method: 'GET',
+          headers: {},
+          signal: new AbortController().signal,
+        });
         expect(response.status).toBe(200);
         await response.dump();
       } finally {
@@ -91,9 +110,12 @@ describe('22. the address guard', () => {
       }
     });
 
-    it.each(['file:///etc/passwd', 'ftp://example.com/model.bin', 'gopher://x/'])('refuses the scheme of %s', async (url) => {
-      await expect(request(url)).rejects.toMatchObject({ code: 'UNSUPPORTED_SCHEME' });
-    });
+    it.each(['file:///etc/passwd', 'ftp://example.com/model.bin', 'gopher://x/'])(
+      'refuses the scheme of %s',
+      async (url) => {
+        await expect(request(url)).rejects.toMatchObject({ code: 'UNSUPPORTED_SCHEME' });
+      },
+    );
 
     it('refuses a malformed URL', async () => {
       await expect(request('not a url')).rejects.toMatchObject({ code: 'INVALID_URL' });
@@ -134,8 +156,17 @@ describe('22. the address guard', () => {
         }),
       };
       await expect(
-        followRedirects(hop, { url: 'https://a.example/x', method: 'GET', headers: {}, signal: new AbortController().signal, maxRedirects: 5 }),
-      ).rejects.toMatchObject({ code: 'UNSUPPORTED_SCHEME', message: expect.stringContaining('Redirect from https://a.example/x refused') });
+        followRedirects(hop, {
+          url: 'https://a.example/x',
+          method: 'GET',
+          headers: {},
+          signal: new AbortController().signal,
+          maxRedirects: 5,
+        }),
+      ).rejects.toMatchObject({
+        code: 'UNSUPPORTED_SCHEME',
+        message: expect.stringContaining('Redirect from https://a.example/x refused'),
+      });
     });
   });
 });
@@ -159,13 +190,20 @@ describe('Authorization never crosses hosts', () => {
   it('sends the key to the original origin only, and never logs or reports it', async () => {
     const key = 'civitai-key-0123456789abcdef';
     const served = storage.setFile('/bucket/model.safetensors', deterministicBytes(2000, 41));
-    api.script('/api/download/models/1', { kind: 'redirect', location: `${served.url}?X-Amz-Signature=deadbeefcafe&X-Amz-Credential=AKIA` });
+    api.script('/api/download/models/1', {
+      kind: 'redirect',
+      location: `${served.url}?X-Amz-Signature=deadbeefcafe&X-Amz-Credential=AKIA`,
+    });
     const file = fileRecord(`${api.url}/api/download/models/1`, { credential: 'civitai' });
     const record = recorder();
-    const context = harness.context({ credentials: async (kind) => (kind === 'civitai' ? key : null) });
+    const context = harness.context({
+      credentials: async (kind) => (kind === 'civitai' ? key : null),
+    });
     await transferFile(file, context, record.callbacks);
 
-    expect(api.requestsTo('/api/download/models/1')[0]!.headers.authorization).toBe(`Bearer ${key}`);
+    expect(api.requestsTo('/api/download/models/1')[0]!.headers.authorization).toBe(
+      `Bearer ${key}`,
+    );
     const storageRequest = storage.requestsTo('/bucket/model.safetensors')[0]!;
     expect(storageRequest.headers.authorization).toBeUndefined();
     const everything = JSON.stringify([harness.logger.lines, record.durable, record.stalled]);
@@ -175,27 +213,53 @@ describe('Authorization never crosses hosts', () => {
 
   it('drops Authorization on a redirect to the same host on another port (another origin)', async () => {
     const served = storage.setFile('/f.bin', deterministicBytes(500, 42));
-    api.script('/start', { kind: 'redirect', location: served.url.replace('127.0.0.1', 'localhost') });
+    api.script('/start', {
+      kind: 'redirect',
+      location: served.url.replace('127.0.0.1', 'localhost'),
+    });
     const file = fileRecord(`${api.url}/start`, { credential: 'huggingface' });
-    await transferFile(file, harness.context({ credentials: async () => 'hf_abcdefghijklmnopqrstuvwx' }), recorder().callbacks);
+    await transferFile(
+      file,
+      harness.context({ credentials: async () => 'hf_abcdefghijklmnopqrstuvwx' }),
+      recorder().callbacks,
+    );
     expect(api.requests[0]!.headers.authorization).toMatch(/^Bearer hf_/);
     expect(storage.requests[0]!.headers.authorization).toBeUndefined();
   });
 
   it('keeps Authorization on a same-origin relative redirect', async () => {
     const served = api.setFile('/resolved/f.bin', deterministicBytes(500, 43));
-    api.script('/resolve/main/f.bin', { kind: 'redirect', location: '/resolved/f.bin', status: 307 });
+    api.script('/resolve/main/f.bin', {
+      kind: 'redirect',
+      location: '/resolved/f.bin',
+      status: 307,
+    });
     const file = fileRecord(`${api.url}/resolve/main/f.bin`, { credential: 'huggingface' });
-    const result = await transferFile(file, harness.context({ credentials: async () => 'hf_abcdefghijklmnopqrstuvwx' }), recorder().callbacks);
+    const result = await transferFile(
+      file,
+      harness.context({ credentials: async () => 'hf_abcdefghijklmnopqrstuvwx' }),
+      recorder().callbacks,
+    );
     expect(result.sha256).toBe(served.sha256);
-    expect(api.requestsTo('/resolved/f.bin')[0]!.headers.authorization).toBe('Bearer hf_abcdefghijklmnopqrstuvwx');
+    expect(api.requestsTo('/resolved/f.bin')[0]!.headers.authorization).toBe(
+      'Bearer hf_abcdefghijklmnopqrstuvwx',
+    );
   });
 
   it('says the key was refused when one was sent and the origin answers 401', async () => {
     api.script('/private.bin', { kind: 'status', status: 401 });
     const file = fileRecord(`${api.url}/private.bin`, { credential: 'huggingface' });
-    const error = await failureOf(transferFile(file, harness.context({ credentials: async () => 'hf_zyxwvutsrqponmlkjihgf' }), recorder().callbacks));
-    expect(error).toMatchObject({ code: 'AUTH_REQUIRED', message: expect.stringContaining('Hugging Face API key was sent and refused') });
+    const error = await failureOf(
+      transferFile(
+        file,
+        harness.context({ credentials: async () => 'hf_zyxwvutsrqponmlkjihgf' }),
+        recorder().callbacks,
+      ),
+    );
+    expect(error).toMatchObject({
+      code: 'AUTH_REQUIRED',
+      message: expect.stringContaining('Hugging Face API key was sent and refused'),
+    });
     expect(error.message).not.toContain('hf_zyxwvutsrqponmlkjihgf');
   });
 });
@@ -218,18 +282,36 @@ describe('signed storage links', () => {
 
   it('sends later segment connections straight to the storage link, never with the key', async () => {
     const served = storage.setFile('/blob', deterministicBytes(600_000, 44));
-    api.script('/api/download/models/7', { kind: 'redirect', location: `${served.url}?X-Amz-Signature=abc` });
-    const file = fileRecord(`${api.url}/api/download/models/7`, { credential: 'civitai', bytesTotal: 600_000 });
-    const result = await transferFile(file, harness.context({ credentials: async () => 'civitai-key-abcdef123456' }), recorder().callbacks);
+    api.script('/api/download/models/7', {
+      kind: 'redirect',
+      location: `${served.url}?X-Amz-Signature=abc`,
+    });
+    const file = fileRecord(`${api.url}/api/download/models/7`, {
+      credential: 'civitai',
+      bytesTotal: 600_000,
+    });
+    const result = await transferFile(
+      file,
+      harness.context({ credentials: async () => 'civitai-key-abcdef123456' }),
+      recorder().callbacks,
+    );
     expect(result.sha256).toBe(served.sha256);
     expect(api.requests).toHaveLength(1);
     expect(storage.requests.length).toBeGreaterThan(1);
-    expect(storage.requests.every((request) => request.headers.authorization === undefined)).toBe(true);
+    expect(storage.requests.every((request) => request.headers.authorization === undefined)).toBe(
+      true,
+    );
   });
 
   it('goes back to the source when the remembered storage link is refused', async () => {
     const served = storage.setFile('/blob', deterministicBytes(600_000, 45));
-    api.script('/api/dl', ...Array.from({ length: 6 }, (_, index) => ({ kind: 'redirect' as const, location: `${served.url}?sig=${index}` })));
+    api.script(
+      '/api/dl',
+      ...Array.from({ length: 6 }, (_, index) => ({
+        kind: 'redirect' as const,
+        location: `${served.url}?sig=${index}`,
+      })),
+    );
     // The first request (through the source) works; the next one, straight to storage, is refused once.
     storage.script('/blob', { kind: 'serve' }, { kind: 'status', status: 403 });
     const file = fileRecord(`${api.url}/api/dl`, { bytesTotal: 600_000 });

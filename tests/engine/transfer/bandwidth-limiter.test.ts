@@ -1,6 +1,9 @@
 /** The token bucket, driven by a manual clock: bytes allowed are asserted against simulated time, never wall time. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTokenBucketLimiter, takeFromAll } from '../../../packages/engine/src/transfer/token-bucket-limiter';
+import {
+  createTokenBucketLimiter,
+  takeFromAll,
+} from '../../../packages/engine/src/transfer/token-bucket-limiter';
 import type { BandwidthLimiter } from '../../../packages/engine/src/transfer/bandwidth';
 import { transferFile } from '../../../packages/engine/src/transfer/transfer-file';
 import type { Clock } from '@modeldock/engine';
@@ -169,7 +172,11 @@ describe('token bucket limiter', () => {
         calls.push(name);
       },
     });
-    await takeFromAll([recording('global', 10), recording('job', null), recording('other', 5)], 1, never);
+    await takeFromAll(
+      [recording('global', 10), recording('job', null), recording('other', 5)],
+      1,
+      never,
+    );
     expect(calls).toEqual(['global', 'other']);
   });
 });
@@ -195,7 +202,11 @@ describe('transfers draw every file byte from the limiters', () => {
         },
       });
       const served = origin.setFile('/limited.bin', deterministicBytes(250_000, 81));
-      await transferFile(fileRecord(served.url), harness.context({ limiters: [counting('global'), counting('job')] }), recorder().callbacks);
+      await transferFile(
+        fileRecord(served.url),
+        harness.context({ limiters: [counting('global'), counting('job')] }),
+        recorder().callbacks,
+      );
       expect(taken).toEqual({ global: 250_000, job: 250_000 });
     } finally {
       await harness.dispose();

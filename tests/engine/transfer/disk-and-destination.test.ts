@@ -51,18 +51,32 @@ describe('17. disk full mid-write', () => {
       },
     });
     const error = await failureOf(transferFile(file, harness.context(), record.callbacks));
-    expect(error).toMatchObject({ code: 'DISK_FULL', message: expect.stringMatching(/^Not enough disk space: [\d.]+ MB needed, 0 bytes free/) });
+    expect(error).toMatchObject({
+      code: 'DISK_FULL',
+      message: expect.stringMatching(/^Not enough disk space: [\d.]+ MB needed, 0 bytes free/),
+    });
     expect(origin.requestsTo('/big.bin')).toHaveLength(1);
     expect(harness.clock.sleeps).toEqual([]);
     const partial = await readFile(tempPathFor(finalPath(file), file.id));
     const durable = record.lastDurable()!;
     expect(durable.bytesDone).toBeGreaterThan(0);
     expect(durable.bytesDone).toBeLessThanOrEqual(disk.bytesWritten);
-    expect(partial.subarray(0, durable.bytesDone).equals(served.bytes.subarray(0, durable.bytesDone))).toBe(true);
+    expect(
+      partial.subarray(0, durable.bytesDone).equals(served.bytes.subarray(0, durable.bytesDone)),
+    ).toBe(true);
 
     // With space again, the same record resumes from its durable offset.
     disk.failAfter(null);
-    const resumed = await transferFile({ ...file, bytesDone: durable.bytesDone, validator: durable.validator, bytesTotal: durable.bytesTotal }, harness.context(), recorder().callbacks);
+    const resumed = await transferFile(
+      {
+        ...file,
+        bytesDone: durable.bytesDone,
+        validator: durable.validator,
+        bytesTotal: durable.bytesTotal,
+      },
+      harness.context(),
+      recorder().callbacks,
+    );
     expect(resumed.sha256).toBe(served.sha256);
     expect(origin.requestsTo('/big.bin')[1]!.headers.range).toBe(`bytes=${durable.bytesDone}-`);
   });
@@ -71,8 +85,13 @@ describe('17. disk full mid-write', () => {
     const disk = faultFileSystem(createNodeFileSystem(), { freeBytes: 1_000 });
     harness = await createHarness({}, disk);
     const served = origin.setFile('/huge.bin', deterministicBytes(50_000, 52));
-    const error = await failureOf(transferFile(fileRecord(served.url), harness.context(), recorder().callbacks));
-    expect(error).toMatchObject({ code: 'DISK_FULL', message: expect.stringContaining('50.0 KB needed, 1.0 KB free') });
+    const error = await failureOf(
+      transferFile(fileRecord(served.url), harness.context(), recorder().callbacks),
+    );
+    expect(error).toMatchObject({
+      code: 'DISK_FULL',
+      message: expect.stringContaining('50.0 KB needed, 1.0 KB free'),
+    });
     expect(disk.bytesWritten).toBe(0);
   });
 });
@@ -87,7 +106,9 @@ describe('20. a file the engine did not write at the destination', () => {
     const file = fileRecord(served.url);
     await mkdir(path.dirname(finalPath(file)), { recursive: true });
     await writeFile(finalPath(file), 'precious user data');
-    await expect(transferFile(file, harness.context(), recorder().callbacks)).rejects.toMatchObject({ code: 'DESTINATION_EXISTS' });
+    await expect(transferFile(file, harness.context(), recorder().callbacks)).rejects.toMatchObject(
+      { code: 'DESTINATION_EXISTS' },
+    );
     expect(await readFile(finalPath(file), 'utf8')).toBe('precious user data');
     expect(origin.requests).toHaveLength(0);
   });
@@ -105,7 +126,9 @@ describe('20. a file the engine did not write at the destination', () => {
         }
       },
     });
-    await expect(transferFile(file, harness.context(), record.callbacks)).rejects.toMatchObject({ code: 'DESTINATION_EXISTS' });
+    await expect(transferFile(file, harness.context(), record.callbacks)).rejects.toMatchObject({
+      code: 'DESTINATION_EXISTS',
+    });
     expect(await readFile(finalPath(file), 'utf8')).toBe('someone else');
     expect((await readFile(tempPathFor(finalPath(file), file.id))).equals(served.bytes)).toBe(true);
   });
@@ -117,7 +140,12 @@ describe('20. a file the engine did not write at the destination', () => {
     await writeFile(finalPath(file), served.bytes);
     const record = recorder();
     const result = await transferFile(
-      { ...file, bytesDone: 30_000, bytesTotal: 30_000, validator: { etag: served.etag, lastModified: null } },
+      {
+        ...file,
+        bytesDone: 30_000,
+        bytesTotal: 30_000,
+        validator: { etag: served.etag, lastModified: null },
+      },
       harness.context(),
       record.callbacks,
     );
@@ -128,10 +156,16 @@ describe('20. a file the engine did not write at the destination', () => {
 
   it('does not adopt a same-size file whose hash differs from the pinned one', async () => {
     const served = origin.setFile('/other.bin', deterministicBytes(30_000, 56));
-    const file = fileRecord(served.url, { expectedSha256: served.sha256, bytesDone: 30_000, bytesTotal: 30_000 });
+    const file = fileRecord(served.url, {
+      expectedSha256: served.sha256,
+      bytesDone: 30_000,
+      bytesTotal: 30_000,
+    });
     await mkdir(path.dirname(finalPath(file)), { recursive: true });
     await writeFile(finalPath(file), deterministicBytes(30_000, 57));
-    await expect(transferFile(file, harness.context(), recorder().callbacks)).rejects.toMatchObject({ code: 'DESTINATION_EXISTS' });
+    await expect(transferFile(file, harness.context(), recorder().callbacks)).rejects.toMatchObject(
+      { code: 'DESTINATION_EXISTS' },
+    );
   });
 });
 
@@ -145,19 +179,32 @@ describe('25. destinations stay inside the models root', () => {
     await rm(outside, { recursive: true, force: true });
   });
 
-  it.each(['../escape.bin', 'a/../../escape.bin'])('refuses the relative path %s before any request', async (relativePath) => {
-    const served = origin.setFile('/x.bin', deterministicBytes(100, 58));
-    await expect(transferFile(fileRecord(served.url, { relativePath }), harness.context(), recorder().callbacks)).rejects.toMatchObject({
-      code: 'PATH_OUTSIDE_ROOT',
-    });
-    expect(origin.requests).toHaveLength(0);
-  });
+  it.each(['../escape.bin', 'a/../../escape.bin'])(
+    'refuses the relative path %s before any request',
+    async (relativePath) => {
+      const served = origin.setFile('/x.bin', deterministicBytes(100, 58));
+      await expect(
+        transferFile(
+          fileRecord(served.url, { relativePath }),
+          harness.context(),
+          recorder().callbacks,
+        ),
+      ).rejects.toMatchObject({
+        code: 'PATH_OUTSIDE_ROOT',
+      });
+      expect(origin.requests).toHaveLength(0);
+    },
+  );
 
   it('refuses a folder that is a symlink leading outside the root', async () => {
     await symlink(outside, path.join(harness.root, 'loras'));
     const served = origin.setFile('/y.bin', deterministicBytes(100, 59));
     await expect(
-      transferFile(fileRecord(served.url, { relativePath: 'loras/y.bin' }), harness.context(), recorder().callbacks),
+      transferFile(
+        fileRecord(served.url, { relativePath: 'loras/y.bin' }),
+        harness.context(),
+        recorder().callbacks,
+      ),
     ).rejects.toMatchObject({ code: 'PATH_OUTSIDE_ROOT' });
     expect(await exists(path.join(outside, 'y.bin'))).toBe(false);
     expect(origin.requests).toHaveLength(0);

@@ -21,14 +21,21 @@ describe('15. compressed bodies', () => {
     await origin.close();
   });
 
-  it.each(['deflate', 'deflate-raw', 'br'] as const)('decodes %s and verifies the decoded bytes', async (encoding) => {
-    const bytes = Buffer.concat([Buffer.alloc(100_000, 3), deterministicBytes(20_000, 101)]);
-    const served = origin.setFile('/enc.bin', bytes);
-    origin.script('/enc.bin', { kind: 'encoded', encoding });
-    const record = recorder();
-    const result = await transferFile(fileRecord(served.url, { expectedSha256: served.sha256 }), harness.context(), record.callbacks);
-    expect(result).toMatchObject({ sha256: served.sha256, bytesTotal: bytes.length });
-  });
+  it.each(['deflate', 'deflate-raw', 'br'] as const)(
+    'decodes %s and verifies the decoded bytes',
+    async (encoding) => {
+      const bytes = Buffer.concat([Buffer.alloc(100_000, 3), deterministicBytes(20_000, 101)]);
+      const served = origin.setFile('/enc.bin', bytes);
+      origin.script('/enc.bin', { kind: 'encoded', encoding });
+      const record = recorder();
+      const result = await transferFile(
+        fileRecord(served.url, { expectedSha256: served.sha256 }),
+        harness.context(),
+        record.callbacks,
+      );
+      expect(result).toMatchObject({ sha256: served.sha256, bytesTotal: bytes.length });
+    },
+  );
 
   it('restarts a cut-off compressed body from zero and completes', async () => {
     const bytes = deterministicBytes(50_000, 102);
@@ -37,15 +44,23 @@ describe('15. compressed bodies', () => {
     const record = recorder();
     const result = await transferFile(fileRecord(served.url), harness.context(), record.callbacks);
     expect(result.sha256).toBe(served.sha256);
-    expect(record.stalled[0]).toMatchObject({ code: 'PREMATURE_EOF', reason: expect.stringContaining('compressed body') });
+    expect(record.stalled[0]).toMatchObject({
+      code: 'PREMATURE_EOF',
+      reason: expect.stringContaining('compressed body'),
+    });
     expect(origin.requestsTo('/cut.bin')[1]!.headers.range).toBeUndefined();
   });
 
   it('refuses an encoding it cannot decode', async () => {
     const served = origin.setFile('/lzw.bin', deterministicBytes(1000, 103));
     origin.script('/lzw.bin', { kind: 'encoded', encoding: 'compress' });
-    const error = await failureOf(transferFile(fileRecord(served.url), harness.context(), recorder().callbacks));
-    expect(error).toMatchObject({ code: 'HTTP_ERROR', message: expect.stringContaining('"compress"') });
+    const error = await failureOf(
+      transferFile(fileRecord(served.url), harness.context(), recorder().callbacks),
+    );
+    expect(error).toMatchObject({
+      code: 'HTTP_ERROR',
+      message: expect.stringContaining('"compress"'),
+    });
   });
 });
 
@@ -68,26 +83,49 @@ describe('system clock', () => {
 
 describe('guarded DNS lookup', () => {
   const resolving =
-    (addresses: Array<{ address: string; family: number }>, error: NodeJS.ErrnoException | null = null): ResolveAll =>
+    (
+      addresses: Array<{ address: string; family: number }>,
+      error: NodeJS.ErrnoException | null = null,
+    ): ResolveAll =>
     (_hostname, _options, callback) =>
       callback(error, addresses);
 
   const lookup = (resolve: ResolveAll, all: boolean) =>
-    new Promise<{ error: NodeJS.ErrnoException | null; address: unknown; family?: number }>((done) => {
-      createGuardedLookup(resolve)('models.example.com', { all } as never, (error, address, family) => done({ error, address, family }));
-    });
+    new Promise<{ error: NodeJS.ErrnoException | null; address: unknown; family?: number }>(
+      (done) => {
+        createGuardedLookup(resolve)(
+          'models.example.com',
+          { all } as never,
+          (error, address, family) => done({ error, address, family }),
+        );
+      },
+    );
 
   it('answers in the shape asked for (one address or all)', async () => {
     const publicAddresses = [
       { address: '93.184.216.34', family: 4 },
       { address: '2606:2800:220:1::1', family: 6 },
     ];
-    expect(await lookup(resolving(publicAddresses), false)).toEqual({ error: null, address: '93.184.216.34', family: 4 });
-    expect(await lookup(resolving(publicAddresses), true)).toEqual({ error: null, address: publicAddresses, family: undefined });
+    expect(await lookup(resolving(publicAddresses), false)).toEqual({
+      error: null,
+      address: '93.184.216.34',
+      family: 4,
+    });
+    expect(await lookup(resolving(publicAddresses), true)).toEqual({
+      error: null,
+      address: publicAddresses,
+      family: undefined,
+    });
   });
 
   it('refuses when any resolved address is private', async () => {
-    const result = await lookup(resolving([{ address: '93.184.216.34', family: 4 }, { address: '10.0.0.1', family: 4 }]), false);
+    const result = await lookup(
+      resolving([
+        { address: '93.184.216.34', family: 4 },
+        { address: '10.0.0.1', family: 4 },
+      ]),
+      false,
+    );
     expect(result.error).toMatchObject({ code: 'PRIVATE_ADDRESS' });
   });
 

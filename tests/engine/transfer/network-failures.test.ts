@@ -56,7 +56,9 @@ describe('1. connection reset after N bytes', () => {
     expect(second!.status).toBe(206);
     // Bytes re-sent are only those the reset cut before they reached the disk.
     expect(origin.bytesSentFor('/reset.bin')).toBe(600_000 + (size - resumedAt));
-    expect(record.stalled[0]).toMatchObject({ code: expect.stringMatching(/NETWORK_ERROR|PREMATURE_EOF/) });
+    expect(record.stalled[0]).toMatchObject({
+      code: expect.stringMatching(/NETWORK_ERROR|PREMATURE_EOF/),
+    });
     expect(record.stalled.at(-1)).toBeNull();
   });
 
@@ -71,7 +73,11 @@ describe('1. connection reset after N bytes', () => {
       onDurable: async (progress: { bytesDone: number }) => {
         const bytes = await readFile(tempPath);
         expect(bytes.length).toBeGreaterThanOrEqual(progress.bytesDone);
-        expect(bytes.subarray(0, progress.bytesDone).equals(served.bytes.subarray(0, progress.bytesDone))).toBe(true);
+        expect(
+          bytes
+            .subarray(0, progress.bytesDone)
+            .equals(served.bytes.subarray(0, progress.bytesDone)),
+        ).toBe(true);
         checks.push(Promise.resolve());
         await record.callbacks.onDurable(progress as never);
       },
@@ -108,15 +114,23 @@ describe('2. connection open but silent', () => {
 
   it('fails with IDLE_TIMEOUT once attempts without progress run out, keeping the partial for later', async () => {
     const served = origin.setFile('/dead.bin', deterministicBytes(100_000, 6));
-    origin.script('/dead.bin', { kind: 'silent-after', bytes: 0 }, { kind: 'silent-after', bytes: 0 }, { kind: 'silent-after', bytes: 0 }, {
-      kind: 'silent-after',
-      bytes: 0,
-    });
+    origin.script(
+      '/dead.bin',
+      { kind: 'silent-after', bytes: 0 },
+      { kind: 'silent-after', bytes: 0 },
+      { kind: 'silent-after', bytes: 0 },
+      {
+        kind: 'silent-after',
+        bytes: 0,
+      },
+    );
     const file = fileRecord(served.url);
-    await expect(transferFile(file, harness.context(), recorder().callbacks)).rejects.toMatchObject({
-      code: 'IDLE_TIMEOUT',
-      message: expect.stringContaining('gave up after 4 attempts'),
-    });
+    await expect(transferFile(file, harness.context(), recorder().callbacks)).rejects.toMatchObject(
+      {
+        code: 'IDLE_TIMEOUT',
+        message: expect.stringContaining('gave up after 4 attempts'),
+      },
+    );
     expect(origin.requestsTo('/dead.bin')).toHaveLength(4);
     expect(await exists(path.join(harness.root, file.relativePath))).toBe(false);
   });
@@ -148,9 +162,14 @@ describe('4. body shorter than Content-Length', () => {
 
   it('is never completed when every attempt ends early', async () => {
     const served = origin.setFile('/never.bin', deterministicBytes(120_000, 9));
-    origin.script('/never.bin', ...Array.from({ length: 4 }, () => ({ kind: 'close-after' as const, bytes: 0 })));
+    origin.script(
+      '/never.bin',
+      ...Array.from({ length: 4 }, () => ({ kind: 'close-after' as const, bytes: 0 })),
+    );
     const file = fileRecord(served.url);
-    await expect(transferFile(file, harness.context(), recorder().callbacks)).rejects.toMatchObject({ code: 'PREMATURE_EOF' });
+    await expect(transferFile(file, harness.context(), recorder().callbacks)).rejects.toMatchObject(
+      { code: 'PREMATURE_EOF' },
+    );
     expect(await exists(path.join(harness.root, file.relativePath))).toBe(false);
   });
 });
@@ -166,13 +185,17 @@ describe('5. DNS failure and connection refused', () => {
     await expect(transferFile(file, harness.context(), record.callbacks)).rejects.toMatchObject({
       code: 'CONNECTION_REFUSED',
     });
-    expect(record.stalled.filter((state) => state !== null)).toHaveLength(harness.config.maxAttempts - 1);
+    expect(record.stalled.filter((state) => state !== null)).toHaveLength(
+      harness.config.maxAttempts - 1,
+    );
     expect(harness.clock.sleeps).toHaveLength(harness.config.maxAttempts - 1);
   });
 
   it('reports a host name that does not resolve as DNS_FAILED', async () => {
     const file = fileRecord('http://no-such-host.invalid/model.bin');
-    await expect(transferFile(file, harness.context(), recorder().callbacks)).rejects.toMatchObject({ code: 'DNS_FAILED' });
+    await expect(transferFile(file, harness.context(), recorder().callbacks)).rejects.toMatchObject(
+      { code: 'DNS_FAILED' },
+    );
   });
 });
 

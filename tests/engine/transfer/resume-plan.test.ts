@@ -1,10 +1,27 @@
 /** The one place resume is decided, and the header arithmetic it relies on. */
 import { describe, expect, it } from 'vitest';
-import { decideResponse, planResume, validatorOf } from '../../../packages/engine/src/transfer/resume-plan';
+import {
+  decideResponse,
+  planResume,
+  validatorOf,
+} from '../../../packages/engine/src/transfer/resume-plan';
 import type { DecisionInput } from '../../../packages/engine/src/transfer/resume-plan';
-import { parseContentLength, parseContentRange, rangeHeader } from '../../../packages/engine/src/http/content-range';
-import { isRetryableStatus, parseRetryAfter, retryDelayMs } from '../../../packages/engine/src/http/retry-policy';
-import { planSegments, splitLargestSegment, shouldSegment, minSegmentBytes } from '../../../packages/engine/src/transfer/segment-plan';
+import {
+  parseContentLength,
+  parseContentRange,
+  rangeHeader,
+} from '../../../packages/engine/src/http/content-range';
+import {
+  isRetryableStatus,
+  parseRetryAfter,
+  retryDelayMs,
+} from '../../../packages/engine/src/http/retry-policy';
+import {
+  planSegments,
+  splitLargestSegment,
+  shouldSegment,
+  minSegmentBytes,
+} from '../../../packages/engine/src/transfer/segment-plan';
 import type { LiveSegment } from '../../../packages/engine/src/transfer/progress-ledger';
 import { ProgressLedger } from '../../../packages/engine/src/transfer/progress-ledger';
 
@@ -12,7 +29,13 @@ const strong = { etag: '"v1"', lastModified: 'Mon, 01 Jan 2024 00:00:00 GMT' };
 
 describe('planResume', () => {
   it('resumes one stream with If-Range on the strong ETag', () => {
-    expect(planResume({ bytesDone: 100, segments: null, validator: strong, bytesTotal: 1000 }, 150, true)).toEqual({
+    expect(
+      planResume(
+        { bytesDone: 100, segments: null, validator: strong, bytesTotal: 1000 },
+        150,
+        true,
+      ),
+    ).toEqual({
       kind: 'range',
       from: 100,
       ifRange: '"v1"',
@@ -20,16 +43,55 @@ describe('planResume', () => {
   });
 
   it('falls back to Last-Modified when there is no strong ETag', () => {
-    const plan = planResume({ bytesDone: 100, segments: null, validator: { etag: null, lastModified: 'Tue' }, bytesTotal: null }, 100, true);
+    const plan = planResume(
+      {
+        bytesDone: 100,
+        segments: null,
+        validator: { etag: null, lastModified: 'Tue' },
+        bytesTotal: null,
+      },
+      100,
+      true,
+    );
     expect(plan).toEqual({ kind: 'range', from: 100, ifRange: 'Tue' });
   });
 
   it.each([
-    ['nothing downloaded', { bytesDone: 0, segments: null, validator: strong, bytesTotal: 10 }, 0, true, /nothing/],
-    ['temp missing', { bytesDone: 5, segments: null, validator: strong, bytesTotal: 10 }, null, true, /missing/],
-    ['no validator', { bytesDone: 5, segments: null, validator: null, bytesTotal: 10 }, 5, true, /no validator/],
-    ['ranges broken', { bytesDone: 5, segments: null, validator: strong, bytesTotal: 10 }, 5, false, /range/],
-    ['temp shorter', { bytesDone: 50, segments: null, validator: strong, bytesTotal: 100 }, 10, true, /shorter/],
+    [
+      'nothing downloaded',
+      { bytesDone: 0, segments: null, validator: strong, bytesTotal: 10 },
+      0,
+      true,
+      /nothing/,
+    ],
+    [
+      'temp missing',
+      { bytesDone: 5, segments: null, validator: strong, bytesTotal: 10 },
+      null,
+      true,
+      /missing/,
+    ],
+    [
+      'no validator',
+      { bytesDone: 5, segments: null, validator: null, bytesTotal: 10 },
+      5,
+      true,
+      /no validator/,
+    ],
+    [
+      'ranges broken',
+      { bytesDone: 5, segments: null, validator: strong, bytesTotal: 10 },
+      5,
+      false,
+      /range/,
+    ],
+    [
+      'temp shorter',
+      { bytesDone: 50, segments: null, validator: strong, bytesTotal: 100 },
+      10,
+      true,
+      /shorter/,
+    ],
   ] as const)('restarts from zero when %s', (_name, state, tempSize, rangesUsable, reason) => {
     const plan = planResume(state, tempSize, rangesUsable);
     expect(plan.kind).toBe('fresh');
@@ -41,9 +103,19 @@ describe('planResume', () => {
       { start: 0, end: 50, done: 50 },
       { start: 50, end: 100, done: 10 },
     ];
-    expect(planResume({ bytesDone: 60, segments, validator: strong, bytesTotal: 100 }, 60, true).kind).toBe('segments');
-    expect(planResume({ bytesDone: 60, segments, validator: { etag: null, lastModified: 'x' }, bytesTotal: 100 }, 60, true).kind).toBe('fresh');
-    expect(planResume({ bytesDone: 60, segments, validator: strong, bytesTotal: 100 }, 55, true).kind).toBe('fresh');
+    expect(
+      planResume({ bytesDone: 60, segments, validator: strong, bytesTotal: 100 }, 60, true).kind,
+    ).toBe('segments');
+    expect(
+      planResume(
+        { bytesDone: 60, segments, validator: { etag: null, lastModified: 'x' }, bytesTotal: 100 },
+        60,
+        true,
+      ).kind,
+    ).toBe('fresh');
+    expect(
+      planResume({ bytesDone: 60, segments, validator: strong, bytesTotal: 100 }, 55, true).kind,
+    ).toBe('fresh');
   });
 
   it('treats finished segments as one stream at the end (to confirm with a 416)', () => {
@@ -51,7 +123,9 @@ describe('planResume', () => {
       { start: 0, end: 50, done: 50 },
       { start: 50, end: 100, done: 50 },
     ];
-    expect(planResume({ bytesDone: 100, segments, validator: strong, bytesTotal: 100 }, 100, true)).toEqual({
+    expect(
+      planResume({ bytesDone: 100, segments, validator: strong, bytesTotal: 100 }, 100, true),
+    ).toEqual({
       kind: 'range',
       from: 100,
       ifRange: '"v1"',
@@ -71,25 +145,57 @@ describe('decideResponse', () => {
   });
 
   it('accepts a 206 that starts where asked', () => {
-    expect(decideResponse(base({}))).toMatchObject({ kind: 'write', from: 100, bodyEnd: 1000, total: 1000, discardPartial: false });
+    expect(decideResponse(base({}))).toMatchObject({
+      kind: 'write',
+      from: 100,
+      bodyEnd: 1000,
+      total: 1000,
+      discardPartial: false,
+    });
   });
 
   it('treats a 200 to a ranged request as a restart from zero, never an append', () => {
-    const decision = decideResponse(base({ status: 200, headers: { 'content-length': '1000', etag: '"v1"' } }));
-    expect(decision).toMatchObject({ kind: 'write', from: 0, discardPartial: true, note: expect.stringContaining('ignored the range') });
+    const decision = decideResponse(
+      base({ status: 200, headers: { 'content-length': '1000', etag: '"v1"' } }),
+    );
+    expect(decision).toMatchObject({
+      kind: 'write',
+      from: 0,
+      discardPartial: true,
+      note: expect.stringContaining('ignored the range'),
+    });
   });
 
   it('fails a changed file with UPSTREAM_CHANGED when pinned, restarts it otherwise', () => {
     const changed = base({ status: 200, headers: { 'content-length': '1000', etag: '"v2"' } });
-    expect(decideResponse({ ...changed, pinned: true })).toMatchObject({ kind: 'reject', error: { code: 'UPSTREAM_CHANGED', retryable: false } });
-    expect(decideResponse(changed)).toMatchObject({ kind: 'write', discardPartial: true, note: expect.stringContaining('changed') });
-    const resized = base({ status: 200, headers: { 'content-length': '1200', etag: '"v1"' }, pinned: true });
-    expect(decideResponse(resized)).toMatchObject({ kind: 'reject', error: { code: 'UPSTREAM_CHANGED' } });
+    expect(decideResponse({ ...changed, pinned: true })).toMatchObject({
+      kind: 'reject',
+      error: { code: 'UPSTREAM_CHANGED', retryable: false },
+    });
+    expect(decideResponse(changed)).toMatchObject({
+      kind: 'write',
+      discardPartial: true,
+      note: expect.stringContaining('changed'),
+    });
+    const resized = base({
+      status: 200,
+      headers: { 'content-length': '1200', etag: '"v1"' },
+      pinned: true,
+    });
+    expect(decideResponse(resized)).toMatchObject({
+      kind: 'reject',
+      error: { code: 'UPSTREAM_CHANGED' },
+    });
   });
 
   it('rejects a 206 that ignored If-Range (new ETag) as a change', () => {
-    const decision = decideResponse(base({ headers: { 'content-range': 'bytes 100-999/1000', etag: '"v2"' } }));
-    expect(decision).toMatchObject({ kind: 'reject', error: { code: 'UPSTREAM_CHANGED', retryable: true } });
+    const decision = decideResponse(
+      base({ headers: { 'content-range': 'bytes 100-999/1000', etag: '"v2"' } }),
+    );
+    expect(decision).toMatchObject({
+      kind: 'reject',
+      error: { code: 'UPSTREAM_CHANGED', retryable: true },
+    });
   });
 
   it.each([
@@ -113,26 +219,53 @@ describe('decideResponse', () => {
 
   it('reads a 416 as complete only when the remote size is the local size', () => {
     const at = (start: number) =>
-      decideResponse(base({ status: 416, headers: { 'content-range': 'bytes */1000' }, requested: { ranged: true, start, end: null } }));
+      decideResponse(
+        base({
+          status: 416,
+          headers: { 'content-range': 'bytes */1000' },
+          requested: { ranged: true, start, end: null },
+        }),
+      );
     expect(at(1000)).toEqual({ kind: 'complete', total: 1000 });
     expect(at(500)).toMatchObject({ kind: 'reject', error: { code: 'BAD_CONTENT_RANGE' } });
   });
 
   it('does not count encoded Content-Length as the file size', () => {
-    const decision = decideResponse(base({ status: 200, headers: { 'content-length': '10' }, requested: { ranged: false, start: 0, end: null }, known: null, encoded: true }));
+    const decision = decideResponse(
+      base({
+        status: 200,
+        headers: { 'content-length': '10' },
+        requested: { ranged: false, start: 0, end: null },
+        known: null,
+        encoded: true,
+      }),
+    );
     expect(decision).toMatchObject({ kind: 'write', total: null, bodyEnd: null });
   });
 
   it('drops weak ETags from validators', () => {
-    expect(validatorOf({ etag: 'W/"x"', 'last-modified': 'Tue' })).toEqual({ etag: null, lastModified: 'Tue' });
+    expect(validatorOf({ etag: 'W/"x"', 'last-modified': 'Tue' })).toEqual({
+      etag: null,
+      lastModified: 'Tue',
+    });
     expect(validatorOf({})).toBeNull();
   });
 });
 
 describe('content-range helpers', () => {
   it('parses satisfied and unsatisfied ranges with exclusive ends', () => {
-    expect(parseContentRange('bytes 0-99/1000')).toEqual({ kind: 'satisfied', start: 0, end: 100, total: 1000 });
-    expect(parseContentRange('bytes 0-99/*')).toEqual({ kind: 'satisfied', start: 0, end: 100, total: null });
+    expect(parseContentRange('bytes 0-99/1000')).toEqual({
+      kind: 'satisfied',
+      start: 0,
+      end: 100,
+      total: 1000,
+    });
+    expect(parseContentRange('bytes 0-99/*')).toEqual({
+      kind: 'satisfied',
+      start: 0,
+      end: 100,
+      total: null,
+    });
     expect(parseContentRange('bytes */1000')).toEqual({ kind: 'unsatisfied', total: 1000 });
     expect(parseContentRange('bytes 0-1000/1000')).toBeNull();
     expect(parseContentRange('items 0-1/2')).toBeNull();
@@ -174,7 +307,9 @@ describe('retry policy', () => {
 
   it('honours Retry-After up to the cap', () => {
     expect(retryDelayMs(1, { code: 'RATE_LIMITED', retryAfterMs: 5000 }, config)).toBe(5000);
-    expect(retryDelayMs(1, { code: 'RATE_LIMITED', retryAfterMs: 10_000_000 }, config)).toBe(300_000);
+    expect(retryDelayMs(1, { code: 'RATE_LIMITED', retryAfterMs: 10_000_000 }, config)).toBe(
+      300_000,
+    );
   });
 
   it('waits 1–30 s on a 429 without Retry-After', () => {
@@ -203,14 +338,22 @@ describe('segment plan', () => {
     expect(segments[0]).toEqual({ start: 0, end: 100, done: 100 });
     expect(segments).toHaveLength(5);
     expect(segments.at(-1)!.end).toBe(100_000);
-    for (let index = 1; index < segments.length; index++) expect(segments[index]!.start).toBe(segments[index - 1]!.end);
+    for (let index = 1; index < segments.length; index++)
+      expect(segments[index]!.start).toBe(segments[index - 1]!.end);
     const afterProbe = planSegments(0, 100_000, config, 25_000);
     expect(afterProbe[0]).toEqual({ start: 0, end: 25_000, done: 0 });
     expect(afterProbe).toHaveLength(4);
   });
 
   it('splits the largest active segment past its cursor, never below it', () => {
-    const live = (start: number, end: number, cursor: number): LiveSegment => ({ start, end, written: cursor - start, done: 0, cursor, active: true });
+    const live = (start: number, end: number, cursor: number): LiveSegment => ({
+      start,
+      end,
+      written: cursor - start,
+      done: 0,
+      cursor,
+      active: true,
+    });
     const segments = [live(0, 100_000, 90_000), live(100_000, 200_000, 110_000)];
     const upper = splitLargestSegment(segments, minSegmentBytes(config))!;
     expect(upper.start).toBe(155_000);
@@ -238,7 +381,10 @@ describe('progress ledger', () => {
     const capture = ledger.captureWritten();
     second!.written = 80;
     expect(ledger.commit(capture)).toBe(true);
-    expect(ledger.durableProgress()).toMatchObject({ bytesDone: 150, segments: [{ done: 100 }, { done: 50 }] });
+    expect(ledger.durableProgress()).toMatchObject({
+      bytesDone: 150,
+      segments: [{ done: 100 }, { done: 50 }],
+    });
     expect(ledger.receivedBytes()).toBe(180);
     expect(ledger.commit(capture)).toBe(false);
   });

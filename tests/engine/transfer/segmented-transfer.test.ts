@@ -29,7 +29,13 @@ function rangeStart(header: unknown): number | null {
 }
 
 function resumeRecord(file: FileRecord, durable: DurableProgress): FileRecord {
-  return { ...file, bytesDone: durable.bytesDone, segments: durable.segments, validator: durable.validator, bytesTotal: durable.bytesTotal };
+  return {
+    ...file,
+    bytesDone: durable.bytesDone,
+    segments: durable.segments,
+    validator: durable.validator,
+    bytesTotal: durable.bytesTotal,
+  };
 }
 
 describe('segmented transfer', () => {
@@ -39,7 +45,9 @@ describe('segmented transfer', () => {
     const record = recorder();
     const result = await transferFile(file, harness.context(), record.callbacks);
     expect(result.sha256).toBe(served.sha256);
-    expect((await readFile(path.join(harness.root, file.relativePath))).equals(served.bytes)).toBe(true);
+    expect((await readFile(path.join(harness.root, file.relativePath))).equals(served.bytes)).toBe(
+      true,
+    );
     const requests = origin.requestsTo('/large.bin');
     expect(requests.length).toBeGreaterThanOrEqual(4);
     for (const request of requests.slice(1)) {
@@ -67,7 +75,9 @@ describe('segmented transfer', () => {
       // After the crash nothing reaches the database any more.
       ignoreDurable: () => crashed,
     });
-    await expect(transferFile(file, harness.context({ signal: crash.signal }), first.callbacks)).rejects.toBeDefined();
+    await expect(
+      transferFile(file, harness.context({ signal: crash.signal }), first.callbacks),
+    ).rejects.toBeDefined();
     const durable = first.lastDurable()!;
     expect(durable.segments!.length).toBeGreaterThanOrEqual(4);
     expect(durable.bytesDone).toBeGreaterThan(0);
@@ -75,13 +85,23 @@ describe('segmented transfer', () => {
     const sentBeforeCrash = origin.bytesSentFor('/crash.bin');
 
     const requestsBefore = origin.requestsTo('/crash.bin').length;
-    const result = await transferFile(resumeRecord(file, durable), harness.context(), recorder().callbacks);
+    const result = await transferFile(
+      resumeRecord(file, durable),
+      harness.context(),
+      recorder().callbacks,
+    );
     expect(result.sha256).toBe(served.sha256);
 
     const resumed = origin.requestsTo('/crash.bin').slice(requestsBefore);
-    const unfinished = durable.segments!.filter((segment) => segment.done < segment.end - segment.start);
+    const unfinished = durable.segments!.filter(
+      (segment) => segment.done < segment.end - segment.start,
+    );
     for (const segment of unfinished) {
-      expect(resumed.some((request) => rangeStart(request.headers.range) === segment.start + segment.done)).toBe(true);
+      expect(
+        resumed.some(
+          (request) => rangeStart(request.headers.range) === segment.start + segment.done,
+        ),
+      ).toBe(true);
     }
     expect(resumed.every((request) => request.headers['if-range'] === served.etag)).toBe(true);
     const total = origin.bytesSentFor('/crash.bin');
@@ -113,7 +133,9 @@ describe('segmented transfer', () => {
 
     const result = await transferFile(file, harness.context(), recorder().callbacks);
     expect(result.sha256).toBe(served.sha256);
-    const starts = origin.requestsTo('/steal.bin').map((request) => rangeStart(request.headers.range));
+    const starts = origin
+      .requestsTo('/steal.bin')
+      .map((request) => rangeStart(request.headers.range));
     expect(starts).toContain(half - 4096);
     expect(starts).toContain(half);
     // A third request starts inside the second segment: it was split for the idle connection.
@@ -122,7 +144,13 @@ describe('segmented transfer', () => {
 
   it('falls back to one connection from zero when a segment request is answered with the whole file', async () => {
     const served = origin.setFile('/norange.bin', deterministicBytes(300_000, 64));
-    origin.script('/norange.bin', { kind: 'serve' }, { kind: 'ignore-range' }, { kind: 'ignore-range' }, { kind: 'ignore-range' });
+    origin.script(
+      '/norange.bin',
+      { kind: 'serve' },
+      { kind: 'ignore-range' },
+      { kind: 'ignore-range' },
+      { kind: 'ignore-range' },
+    );
     origin.setThrottle(2_000_000);
     const record = recorder();
     const result = await transferFile(fileRecord(served.url), harness.context(), record.callbacks);
@@ -144,27 +172,42 @@ describe('segmented transfer', () => {
 
   it('fails with UPSTREAM_CHANGED when the file changes under a pinned revision', async () => {
     const before = origin.setFile('/pinned.bin', deterministicBytes(400_000, 67));
-    origin.script('/pinned.bin', { kind: 'serve-then-replace', bytes: deterministicBytes(400_000, 68) });
+    origin.script('/pinned.bin', {
+      kind: 'serve-then-replace',
+      bytes: deterministicBytes(400_000, 68),
+    });
     const file = fileRecord(before.url, { revision: 'v1' });
-    await expect(transferFile(file, harness.context(), recorder().callbacks)).rejects.toMatchObject({ code: 'UPSTREAM_CHANGED' });
+    await expect(transferFile(file, harness.context(), recorder().callbacks)).rejects.toMatchObject(
+      { code: 'UPSTREAM_CHANGED' },
+    );
   });
 
   it('asks only for its own segment first when the size is known in advance', async () => {
     const size = 1_000_000;
     const served = origin.setFile('/known.bin', deterministicBytes(size, 70));
-    const result = await transferFile(fileRecord(served.url, { bytesTotal: size }), harness.context(), recorder().callbacks);
+    const result = await transferFile(
+      fileRecord(served.url, { bytesTotal: size }),
+      harness.context(),
+      recorder().callbacks,
+    );
     expect(result.sha256).toBe(served.sha256);
     const requests = origin.requestsTo('/known.bin');
     expect(requests[0]!.headers.range).toMatch(/^bytes=0-\d+$/);
     expect(requests[0]!.headers['if-range']).toBeUndefined();
     // Bounded requests only; what a split connection had in flight is the only waste.
-    expect(requests.every((request) => /^bytes=\d+-\d+$/.test(String(request.headers.range)))).toBe(true);
+    expect(requests.every((request) => /^bytes=\d+-\d+$/.test(String(request.headers.range)))).toBe(
+      true,
+    );
     expect(origin.bytesSentFor('/known.bin')).toBeLessThan(size * 1.4);
   });
 
   it('asks for the whole file again when a bounded first answer cannot be split (no strong ETag)', async () => {
     const served = origin.setFile('/lm-only.bin', deterministicBytes(300_000, 71), { etag: null });
-    const result = await transferFile(fileRecord(served.url, { bytesTotal: 300_000 }), harness.context(), recorder().callbacks);
+    const result = await transferFile(
+      fileRecord(served.url, { bytesTotal: 300_000 }),
+      harness.context(),
+      recorder().callbacks,
+    );
     expect(result.sha256).toBe(served.sha256);
     const requests = origin.requestsTo('/lm-only.bin');
     expect(requests).toHaveLength(2);
@@ -172,8 +215,14 @@ describe('segmented transfer', () => {
   });
 
   it('uses one connection when the server has no strong ETag', async () => {
-    const served = origin.setFile('/weak.bin', deterministicBytes(300_000, 69), { etag: 'W/"weak"' });
-    const result = await transferFile(fileRecord(served.url), harness.context(), recorder().callbacks);
+    const served = origin.setFile('/weak.bin', deterministicBytes(300_000, 69), {
+      etag: 'W/"weak"',
+    });
+    const result = await transferFile(
+      fileRecord(served.url),
+      harness.context(),
+      recorder().callbacks,
+    );
     expect(result.sha256).toBe(served.sha256);
     expect(origin.requestsTo('/weak.bin')).toHaveLength(1);
   });
@@ -184,7 +233,11 @@ describe('files above the small-file size hash their prefix off the main thread'
     const size = 24 * 1024 * 1024;
     const served = origin.setFile('/big.bin', deterministicBytes(size, 72));
     const record = recorder();
-    const result = await transferFile(fileRecord(served.url, { expectedSha256: served.sha256 }), harness.context(), record.callbacks);
+    const result = await transferFile(
+      fileRecord(served.url, { expectedSha256: served.sha256 }),
+      harness.context(),
+      record.callbacks,
+    );
     expect(result.sha256).toBe(served.sha256);
     expect(record.verifying.at(-1)).toEqual([size, size]);
   });
@@ -205,9 +258,15 @@ describe('files above the small-file size hash their prefix off the main thread'
     await writeFile(temp, served.bytes.subarray(0, file.bytesDone));
     const single = await createHarness({ segmentThresholdBytes: 64 * 1024 * 1024 });
     try {
-      const result = await transferFile(file, single.context({ modelsRoot: harness.root }), recorder().callbacks);
+      const result = await transferFile(
+        file,
+        single.context({ modelsRoot: harness.root }),
+        recorder().callbacks,
+      );
       expect(result.sha256).toBe(served.sha256);
-      expect(origin.requestsTo('/resume-big.bin')[0]!.headers.range).toBe(`bytes=${file.bytesDone}-`);
+      expect(origin.requestsTo('/resume-big.bin')[0]!.headers.range).toBe(
+        `bytes=${file.bytesDone}-`,
+      );
     } finally {
       await single.dispose();
     }

@@ -38,7 +38,11 @@ async function exists(file: string): Promise<boolean> {
 }
 
 /** Puts `bytes` where an interrupted earlier run would have left them, and returns the record that run saved. */
-async function leavePartial(file: FileRecord, bytes: Buffer, saved: Partial<FileRecord>): Promise<FileRecord> {
+async function leavePartial(
+  file: FileRecord,
+  bytes: Buffer,
+  saved: Partial<FileRecord>,
+): Promise<FileRecord> {
   await mkdir(path.dirname(tempPath(file)), { recursive: true });
   await writeFile(tempPath(file), bytes);
   return { ...file, bytesDone: bytes.length, ...saved };
@@ -91,7 +95,9 @@ describe('7. 206 with a wrong Content-Range', () => {
       bytesTotal: 90_000,
     });
     const record = recorder();
-    expect((await transferFile(file, harness.context(), record.callbacks)).sha256).toBe(served.sha256);
+    expect((await transferFile(file, harness.context(), record.callbacks)).sha256).toBe(
+      served.sha256,
+    );
     expect(record.stalled[0]?.code).toBe('BAD_CONTENT_RANGE');
   });
 });
@@ -111,32 +117,47 @@ describe('8. ETag or size changes between requests', () => {
 
   it('fails with UPSTREAM_CHANGED and deletes the partial when the revision is pinned', async () => {
     const served = origin.setFile('/pinned.bin', deterministicBytes(100_000, 16));
-    const file = await leavePartial(fileRecord(served.url, { revision: 'abc123' }), deterministicBytes(40_000, 17), {
-      validator: { etag: '"old-version"', lastModified: null },
-      bytesTotal: 100_000,
-    });
-    await expect(transferFile(file, harness.context(), recorder().callbacks)).rejects.toMatchObject({
-      code: 'UPSTREAM_CHANGED',
-      message: expect.stringContaining('pinned'),
-    });
+    const file = await leavePartial(
+      fileRecord(served.url, { revision: 'abc123' }),
+      deterministicBytes(40_000, 17),
+      {
+        validator: { etag: '"old-version"', lastModified: null },
+        bytesTotal: 100_000,
+      },
+    );
+    await expect(transferFile(file, harness.context(), recorder().callbacks)).rejects.toMatchObject(
+      {
+        code: 'UPSTREAM_CHANGED',
+        message: expect.stringContaining('pinned'),
+      },
+    );
     expect(await exists(tempPath(file))).toBe(false);
     expect(await exists(finalPath(file))).toBe(false);
   });
 
   it('fails with UPSTREAM_CHANGED when the size changed under a pinned checksum', async () => {
     const served = origin.setFile('/grown.bin', deterministicBytes(120_000, 18), { etag: null });
-    const file = await leavePartial(fileRecord(served.url, { expectedSha256: 'a'.repeat(64) }), served.bytes.subarray(0, 10_000), {
-      validator: { etag: null, lastModified: 'Mon, 01 Jan 2024 00:00:00 GMT' },
-      bytesTotal: 100_000,
-    });
+    const file = await leavePartial(
+      fileRecord(served.url, { expectedSha256: 'a'.repeat(64) }),
+      served.bytes.subarray(0, 10_000),
+      {
+        validator: { etag: null, lastModified: 'Mon, 01 Jan 2024 00:00:00 GMT' },
+        bytesTotal: 100_000,
+      },
+    );
     origin.script('/grown.bin', { kind: 'ignore-range' });
-    await expect(transferFile(file, harness.context(), recorder().callbacks)).rejects.toMatchObject({ code: 'UPSTREAM_CHANGED' });
+    await expect(transferFile(file, harness.context(), recorder().callbacks)).rejects.toMatchObject(
+      { code: 'UPSTREAM_CHANGED' },
+    );
   });
 });
 
 describe('9. same size, different bytes, no validator', () => {
   it('is caught by SHA-256: the bad temp is deleted, one retry from zero, then HASH_MISMATCH', async () => {
-    const served = origin.setFile('/same-size.bin', deterministicBytes(64_000, 19), { etag: null, lastModified: null });
+    const served = origin.setFile('/same-size.bin', deterministicBytes(64_000, 19), {
+      etag: null,
+      lastModified: null,
+    });
     const expected = sha256Hex(deterministicBytes(64_000, 20));
     const file = fileRecord(served.url, { expectedSha256: expected });
     const record = recorder();
@@ -151,8 +172,13 @@ describe('9. same size, different bytes, no validator', () => {
   });
 
   it('restarts from zero rather than resume a partial that has no validator', async () => {
-    const served = origin.setFile('/novalidator.bin', deterministicBytes(50_000, 21), { etag: null, lastModified: null });
-    const file = await leavePartial(fileRecord(served.url), deterministicBytes(20_000, 22), { bytesTotal: 50_000 });
+    const served = origin.setFile('/novalidator.bin', deterministicBytes(50_000, 21), {
+      etag: null,
+      lastModified: null,
+    });
+    const file = await leavePartial(fileRecord(served.url), deterministicBytes(20_000, 22), {
+      bytesTotal: 50_000,
+    });
     const result = await transferFile(file, harness.context(), recorder().callbacks);
     expect(result.sha256).toBe(served.sha256);
     expect(origin.requestsTo('/novalidator.bin')[0]!.headers.range).toBeUndefined();
@@ -162,10 +188,14 @@ describe('9. same size, different bytes, no validator', () => {
 describe('10. 416 on resume', () => {
   it('completes without a body when the local size equals the remote size and the hash matches', async () => {
     const served = origin.setFile('/whole.bin', deterministicBytes(70_000, 23));
-    const file = await leavePartial(fileRecord(served.url, { expectedSha256: served.sha256 }), served.bytes, {
-      validator: { etag: served.etag, lastModified: null },
-      bytesTotal: 70_000,
-    });
+    const file = await leavePartial(
+      fileRecord(served.url, { expectedSha256: served.sha256 }),
+      served.bytes,
+      {
+        validator: { etag: served.etag, lastModified: null },
+        bytesTotal: 70_000,
+      },
+    );
     const record = recorder();
     const result = await transferFile(file, harness.context(), record.callbacks);
     expect(result.sha256).toBe(served.sha256);
@@ -183,17 +213,23 @@ describe('10. 416 on resume', () => {
       bytesTotal: 70_000,
     });
     const record = recorder();
-    expect((await transferFile(file, harness.context(), record.callbacks)).sha256).toBe(served.sha256);
+    expect((await transferFile(file, harness.context(), record.callbacks)).sha256).toBe(
+      served.sha256,
+    );
     expect(record.stalled[0]?.code).toBe('BAD_CONTENT_RANGE');
     expect(origin.requestsTo('/odd416.bin')[1]!.headers.range).toBeUndefined();
   });
 
   it('restarts when the 416 size matches but the hash does not', async () => {
     const served = origin.setFile('/bad416.bin', deterministicBytes(70_000, 25));
-    const file = await leavePartial(fileRecord(served.url, { expectedSha256: served.sha256 }), deterministicBytes(70_000, 26), {
-      validator: { etag: served.etag, lastModified: null },
-      bytesTotal: 70_000,
-    });
+    const file = await leavePartial(
+      fileRecord(served.url, { expectedSha256: served.sha256 }),
+      deterministicBytes(70_000, 26),
+      {
+        validator: { etag: served.etag, lastModified: null },
+        bytesTotal: 70_000,
+      },
+    );
     const result = await transferFile(file, harness.context(), recorder().callbacks);
     expect(result.sha256).toBe(served.sha256);
     expect(origin.requestsTo('/bad416.bin').map((request) => request.status)).toEqual([416, 200]);
@@ -203,10 +239,21 @@ describe('10. 416 on resume', () => {
 describe('11. 5xx, 429 and Retry-After', () => {
   it('retries 5xx a few times, then succeeds', async () => {
     const served = origin.setFile('/flaky.bin', deterministicBytes(30_000, 27));
-    origin.script('/flaky.bin', { kind: 'status', status: 503 }, { kind: 'status', status: 500 }, { kind: 'status', status: 502 });
+    origin.script(
+      '/flaky.bin',
+      { kind: 'status', status: 503 },
+      { kind: 'status', status: 500 },
+      { kind: 'status', status: 502 },
+    );
     const record = recorder();
-    expect((await transferFile(fileRecord(served.url), harness.context(), record.callbacks)).sha256).toBe(served.sha256);
-    expect(record.stalled.filter(Boolean).map((state) => state!.code)).toEqual(['SERVER_ERROR', 'SERVER_ERROR', 'SERVER_ERROR']);
+    expect(
+      (await transferFile(fileRecord(served.url), harness.context(), record.callbacks)).sha256,
+    ).toBe(served.sha256);
+    expect(record.stalled.filter(Boolean).map((state) => state!.code)).toEqual([
+      'SERVER_ERROR',
+      'SERVER_ERROR',
+      'SERVER_ERROR',
+    ]);
   });
 
   it('honours Retry-After in seconds', async () => {
@@ -219,19 +266,30 @@ describe('11. 5xx, 429 and Retry-After', () => {
   it('honours Retry-After as an HTTP date, capped', async () => {
     const served = origin.setFile('/dated.bin', deterministicBytes(10_000, 29));
     const inAnHour = new Date(Date.now() + 3_600_000).toUTCString();
-    origin.script('/dated.bin', { kind: 'status', status: 503, headers: { 'retry-after': inAnHour } });
+    origin.script('/dated.bin', {
+      kind: 'status',
+      status: 503,
+      headers: { 'retry-after': inAnHour },
+    });
     await transferFile(fileRecord(served.url), harness.context(), recorder().callbacks);
     expect(harness.clock.sleeps).toEqual([harness.config.retryAfterCapMs]);
   });
 
   it('backs off 1–30 s on a 429 without Retry-After', async () => {
     const served = origin.setFile('/civitai.bin', deterministicBytes(10_000, 30));
-    origin.script('/civitai.bin', { kind: 'status', status: 429, body: '{"error":"Rate limited"}' });
+    origin.script('/civitai.bin', {
+      kind: 'status',
+      status: 429,
+      body: '{"error":"Rate limited"}',
+    });
     const record = recorder();
     await transferFile(fileRecord(served.url), harness.context(), record.callbacks);
     expect(harness.clock.sleeps[0]).toBeGreaterThanOrEqual(1000);
     expect(harness.clock.sleeps[0]).toBeLessThanOrEqual(30_000);
-    expect(record.stalled[0]).toMatchObject({ code: 'RATE_LIMITED', reason: expect.stringContaining('Rate limited') });
+    expect(record.stalled[0]).toMatchObject({
+      code: 'RATE_LIMITED',
+      reason: expect.stringContaining('Rate limited'),
+    });
   });
 });
 
@@ -242,7 +300,12 @@ describe('12. 401, 403, 404 and expired signed URLs', () => {
     [404, 'REMOTE_NOT_FOUND'],
     [410, 'REMOTE_NOT_FOUND'],
   ])('%i fails at once with %s and a clear message', async (status, code) => {
-    origin.script('/refused.bin', { kind: 'status', status, body: JSON.stringify({ error: 'Nope, not for you' }), headers: { 'content-type': 'application/json' } });
+    origin.script('/refused.bin', {
+      kind: 'status',
+      status,
+      body: JSON.stringify({ error: 'Nope, not for you' }),
+      headers: { 'content-type': 'application/json' },
+    });
     const file = fileRecord(`${origin.url}/refused.bin?token=supersecretvalue`);
     const error = await failureOf(transferFile(file, harness.context(), recorder().callbacks));
     expect(error).toMatchObject({ code, message: expect.stringContaining('Nope, not for you') });
@@ -253,22 +316,36 @@ describe('12. 401, 403, 404 and expired signed URLs', () => {
   it('tells the user to add a key when a credential is expected but none is configured', async () => {
     origin.script('/gated.bin', { kind: 'status', status: 401 });
     const file = fileRecord(`${origin.url}/gated.bin`, { credential: 'civitai' });
-    await expect(transferFile(file, harness.context(), recorder().callbacks)).rejects.toMatchObject({
-      code: 'AUTH_REQUIRED',
-      message: expect.stringContaining('Add a Civitai API key'),
-    });
+    await expect(transferFile(file, harness.context(), recorder().callbacks)).rejects.toMatchObject(
+      {
+        code: 'AUTH_REQUIRED',
+        message: expect.stringContaining('Add a Civitai API key'),
+      },
+    );
   });
 
   it('retries a 403 from the redirect target once from the original URL, then resumes', async () => {
     const storage = await startFaultOrigin();
     try {
       const served = storage.setFile('/blob', deterministicBytes(40_000, 31));
-      origin.script('/api/download', { kind: 'redirect', location: `${served.url}?X-Amz-Signature=old` }, {
-        kind: 'redirect',
-        location: `${served.url}?X-Amz-Signature=fresh`,
+      origin.script(
+        '/api/download',
+        { kind: 'redirect', location: `${served.url}?X-Amz-Signature=old` },
+        {
+          kind: 'redirect',
+          location: `${served.url}?X-Amz-Signature=fresh`,
+        },
+      );
+      storage.script('/blob', {
+        kind: 'status',
+        status: 403,
+        body: '<Error><Code>AccessDenied</Code></Error>',
       });
-      storage.script('/blob', { kind: 'status', status: 403, body: '<Error><Code>AccessDenied</Code></Error>' });
-      const result = await transferFile(fileRecord(`${origin.url}/api/download`), harness.context(), recorder().callbacks);
+      const result = await transferFile(
+        fileRecord(`${origin.url}/api/download`),
+        harness.context(),
+        recorder().callbacks,
+      );
       expect(result.sha256).toBe(served.sha256);
       expect(origin.requestsTo('/api/download')).toHaveLength(2);
     } finally {
@@ -280,12 +357,18 @@ describe('12. 401, 403, 404 and expired signed URLs', () => {
     const storage = await startFaultOrigin();
     try {
       const served = storage.setFile('/blob', deterministicBytes(1000, 32));
-      origin.script('/api/dl', { kind: 'redirect', location: `${served.url}?Signature=abc` }, {
-        kind: 'redirect',
-        location: `${served.url}?Signature=def`,
-      });
+      origin.script(
+        '/api/dl',
+        { kind: 'redirect', location: `${served.url}?Signature=abc` },
+        {
+          kind: 'redirect',
+          location: `${served.url}?Signature=def`,
+        },
+      );
       storage.script('/blob', { kind: 'status', status: 403 }, { kind: 'status', status: 403 });
-      const error = await failureOf(transferFile(fileRecord(`${origin.url}/api/dl`), harness.context(), recorder().callbacks));
+      const error = await failureOf(
+        transferFile(fileRecord(`${origin.url}/api/dl`), harness.context(), recorder().callbacks),
+      );
       expect(error).toMatchObject({ code: 'SIGNED_URL_EXPIRED' });
       expect(error.message).not.toMatch(/Signature=(abc|def)/);
     } finally {
@@ -297,11 +380,16 @@ describe('12. 401, 403, 404 and expired signed URLs', () => {
 describe('13. an HTML login page or JSON error instead of the file', () => {
   it('is rejected by Content-Type before anything is written, saying what came back', async () => {
     origin.script('/model.safetensors', { kind: 'html' });
-    const file = fileRecord(`${origin.url}/model.safetensors`, { name: 'model.safetensors', relativePath: 'checkpoints/model.safetensors' });
-    await expect(transferFile(file, harness.context(), recorder().callbacks)).rejects.toMatchObject({
-      code: 'NOT_A_MODEL',
-      message: expect.stringContaining('HTML page (looks like a login page'),
+    const file = fileRecord(`${origin.url}/model.safetensors`, {
+      name: 'model.safetensors',
+      relativePath: 'checkpoints/model.safetensors',
     });
+    await expect(transferFile(file, harness.context(), recorder().callbacks)).rejects.toMatchObject(
+      {
+        code: 'NOT_A_MODEL',
+        message: expect.stringContaining('HTML page (looks like a login page'),
+      },
+    );
     expect(await readdir(path.join(harness.root, 'checkpoints'))).toEqual([]);
   });
 
@@ -312,18 +400,30 @@ describe('13. an HTML login page or JSON error instead of the file', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ error: 'Model is in early access' }),
     });
-    const file = fileRecord(`${origin.url}/lora.safetensors`, { name: 'lora.safetensors', relativePath: 'loras/lora.safetensors' });
-    await expect(transferFile(file, harness.context(), recorder().callbacks)).rejects.toMatchObject({
-      code: 'NOT_A_MODEL',
-      message: expect.stringContaining('"Model is in early access"'),
+    const file = fileRecord(`${origin.url}/lora.safetensors`, {
+      name: 'lora.safetensors',
+      relativePath: 'loras/lora.safetensors',
     });
+    await expect(transferFile(file, harness.context(), recorder().callbacks)).rejects.toMatchObject(
+      {
+        code: 'NOT_A_MODEL',
+        message: expect.stringContaining('"Model is in early access"'),
+      },
+    );
   });
 
   it('is caught by magic bytes after download when the Content-Type lied', async () => {
     const page = Buffer.from('<!doctype html><html><body>Please sign in to download</body></html>');
-    const served = origin.setFile('/sneaky.safetensors', page, { contentType: 'application/octet-stream' });
-    const file = fileRecord(served.url, { name: 'sneaky.safetensors', relativePath: 'checkpoints/sneaky.safetensors' });
-    await expect(transferFile(file, harness.context(), recorder().callbacks)).rejects.toMatchObject({ code: 'NOT_A_MODEL' });
+    const served = origin.setFile('/sneaky.safetensors', page, {
+      contentType: 'application/octet-stream',
+    });
+    const file = fileRecord(served.url, {
+      name: 'sneaky.safetensors',
+      relativePath: 'checkpoints/sneaky.safetensors',
+    });
+    await expect(transferFile(file, harness.context(), recorder().callbacks)).rejects.toMatchObject(
+      { code: 'NOT_A_MODEL' },
+    );
     expect(await exists(finalPath(file))).toBe(false);
     expect(await exists(tempPath(file))).toBe(false);
   });
@@ -333,14 +433,19 @@ describe('14. redirect loops and too many hops', () => {
   it('fails a loop with TOO_MANY_REDIRECTS', async () => {
     origin.script('/a', { kind: 'redirect', location: '/b' });
     origin.script('/b', { kind: 'redirect', location: '/a' });
-    await expect(transferFile(fileRecord(`${origin.url}/a`), harness.context(), recorder().callbacks)).rejects.toMatchObject({
+    await expect(
+      transferFile(fileRecord(`${origin.url}/a`), harness.context(), recorder().callbacks),
+    ).rejects.toMatchObject({
       code: 'TOO_MANY_REDIRECTS',
     });
   });
 
   it('fails at the hop limit', async () => {
-    for (let hop = 0; hop <= 11; hop++) origin.script(`/hop${hop}`, { kind: 'redirect', location: `/hop${hop + 1}` });
-    await expect(transferFile(fileRecord(`${origin.url}/hop0`), harness.context(), recorder().callbacks)).rejects.toMatchObject({
+    for (let hop = 0; hop <= 11; hop++)
+      origin.script(`/hop${hop}`, { kind: 'redirect', location: `/hop${hop + 1}` });
+    await expect(
+      transferFile(fileRecord(`${origin.url}/hop0`), harness.context(), recorder().callbacks),
+    ).rejects.toMatchObject({
       code: 'TOO_MANY_REDIRECTS',
       message: expect.stringContaining('10 redirects'),
     });
@@ -351,7 +456,15 @@ describe('14. redirect loops and too many hops', () => {
   it('follows relative redirects within the limit', async () => {
     const served = origin.setFile('/files/real.bin', deterministicBytes(5000, 33));
     origin.script('/start', { kind: 'redirect', location: 'files/real.bin', status: 307 });
-    expect((await transferFile(fileRecord(`${origin.url}/start`), harness.context(), recorder().callbacks)).sha256).toBe(served.sha256);
+    expect(
+      (
+        await transferFile(
+          fileRecord(`${origin.url}/start`),
+          harness.context(),
+          recorder().callbacks,
+        )
+      ).sha256,
+    ).toBe(served.sha256);
   });
 });
 
@@ -361,7 +474,11 @@ describe('15. gzip Content-Encoding despite identity', () => {
     const served = origin.setFile('/zipped.bin', bytes);
     origin.script('/zipped.bin', { kind: 'encoded', encoding: 'gzip' });
     const record = recorder();
-    const result = await transferFile(fileRecord(served.url, { expectedSha256: served.sha256 }), harness.context(), record.callbacks);
+    const result = await transferFile(
+      fileRecord(served.url, { expectedSha256: served.sha256 }),
+      harness.context(),
+      record.callbacks,
+    );
     expect(result.sha256).toBe(served.sha256);
     expect(result.bytesTotal).toBe(300_000);
     expect(origin.requestsTo('/zipped.bin')[0]!.headers['accept-encoding']).toBe('identity');

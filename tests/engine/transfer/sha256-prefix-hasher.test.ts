@@ -53,7 +53,10 @@ describe('prefix hasher', () => {
     await writeFile(file, Buffer.alloc(10));
     const hasher = startPrefixHasher(file);
     try {
-      await expect(hasher.finish(100)).rejects.toMatchObject({ code: 'IO_ERROR', message: expect.stringContaining('ends at 10') });
+      await expect(hasher.finish(100)).rejects.toMatchObject({
+        code: 'IO_ERROR',
+        message: expect.stringContaining('ends at 10'),
+      });
       await expect(hasher.finish(100)).rejects.toMatchObject({ code: 'IO_ERROR' });
     } finally {
       await hasher.close();
@@ -64,7 +67,9 @@ describe('prefix hasher', () => {
     const file = path.join(dir, 'never.bin');
     await writeFile(file, Buffer.alloc(10));
     const hasher = startPrefixHasher(file);
-    const pending = expect(hasher.finish(1_000_000_000)).rejects.toMatchObject({ code: expect.stringMatching(/INTERNAL|IO_ERROR/) });
+    const pending = expect(hasher.finish(1_000_000_000)).rejects.toMatchObject({
+      code: expect.stringMatching(/INTERNAL|IO_ERROR/),
+    });
     await hasher.close();
     await pending;
     await expect(hasher.finish(1)).rejects.toBeDefined();
@@ -73,7 +78,8 @@ describe('prefix hasher', () => {
 
 describe('small-file hasher', () => {
   it('hashes the finished file in one pass on the main thread', async () => {
-    const { startSmallFileHasher } = await import('../../../packages/engine/src/verify/small-file-hasher');
+    const { startSmallFileHasher } =
+      await import('../../../packages/engine/src/verify/small-file-hasher');
     const bytes = deterministicBytes(3_000_000, 93);
     const file = path.join(dir, 'small.bin');
     await writeFile(file, bytes);
@@ -81,12 +87,16 @@ describe('small-file hasher', () => {
     hasher.advance(1000);
     expect(hasher.advancedTo).toBe(1000);
     const progress: number[] = [];
-    expect(await hasher.finish(bytes.length, (hashed) => progress.push(hashed))).toBe(sha256Hex(bytes));
+    expect(await hasher.finish(bytes.length, (hashed) => progress.push(hashed))).toBe(
+      sha256Hex(bytes),
+    );
     expect(progress).toEqual([bytes.length]);
     expect(hasher.hashedBytes).toBe(bytes.length);
     await expect(hasher.finish(bytes.length + 1)).rejects.toMatchObject({ code: 'IO_ERROR' });
     await hasher.close();
     await expect(hasher.finish(1)).rejects.toMatchObject({ code: 'INTERNAL' });
-    await expect(startSmallFileHasher(path.join(dir, 'missing.bin')).finish(1)).rejects.toMatchObject({ code: 'IO_ERROR' });
+    await expect(
+      startSmallFileHasher(path.join(dir, 'missing.bin')).finish(1),
+    ).rejects.toMatchObject({ code: 'IO_ERROR' });
   });
 });

@@ -23,7 +23,8 @@ describe('staged writer', () => {
     const ends: number[] = [];
     const writer = new StagedWriter(file, (end) => ends.push(end), 1000);
     const bytes = deterministicBytes(5500, 121);
-    for (let offset = 0; offset < bytes.length; offset += 300) await writer.append(bytes.subarray(offset, offset + 300), offset);
+    for (let offset = 0; offset < bytes.length; offset += 300)
+      await writer.append(bytes.subarray(offset, offset + 300), offset);
     await writer.drain();
     await file.close();
     expect((await readFile(path.join(dir, 'a.part'))).equals(bytes)).toBe(true);
@@ -51,7 +52,8 @@ describe('staged writer', () => {
     const writer = new StagedWriter(file, (end) => ends.push(end), 1000);
     const bytes = deterministicBytes(4000, 122);
     const failure = (async () => {
-      for (let offset = 0; offset < bytes.length; offset += 500) await writer.append(bytes.subarray(offset, offset + 500), offset);
+      for (let offset = 0; offset < bytes.length; offset += 500)
+        await writer.append(bytes.subarray(offset, offset + 500), offset);
       await writer.drain();
     })();
     await expect(failure).rejects.toMatchObject({ code: 'DISK_FULL' });

@@ -30,10 +30,13 @@ describe('stopping a transfer', () => {
     const pause = new AbortController();
     const record = recorder({
       onBytes: (bytes) => {
-        if (bytes > 200_000 && !pause.signal.aborted) pause.abort(new ModeldockError('CANCELLED', 'Paused by the user'));
+        if (bytes > 200_000 && !pause.signal.aborted)
+          pause.abort(new ModeldockError('CANCELLED', 'Paused by the user'));
       },
     });
-    const error = await failureOf(transferFile(file, harness.context({ signal: pause.signal }), record.callbacks));
+    const error = await failureOf(
+      transferFile(file, harness.context({ signal: pause.signal }), record.callbacks),
+    );
     expect(error).toMatchObject({ code: 'CANCELLED', message: 'Paused by the user' });
     const durable = record.lastDurable()!;
     const temp = await readFile(tempPathFor(path.join(harness.root, file.relativePath), file.id));
@@ -43,7 +46,12 @@ describe('stopping a transfer', () => {
 
     origin.setThrottle(null);
     const result = await transferFile(
-      { ...file, bytesDone: durable.bytesDone, validator: durable.validator, bytesTotal: durable.bytesTotal },
+      {
+        ...file,
+        bytesDone: durable.bytesDone,
+        validator: durable.validator,
+        bytesTotal: durable.bytesTotal,
+      },
       harness.context(),
       recorder().callbacks,
     );
@@ -71,7 +79,13 @@ describe('stopping a transfer', () => {
   it('refuses to start when already stopped', async () => {
     const stopped = new AbortController();
     stopped.abort(new Error('shutdown'));
-    const error = await failureOf(transferFile(fileRecord(`${origin.url}/x.bin`), harness.context({ signal: stopped.signal }), recorder().callbacks));
+    const error = await failureOf(
+      transferFile(
+        fileRecord(`${origin.url}/x.bin`),
+        harness.context({ signal: stopped.signal }),
+        recorder().callbacks,
+      ),
+    );
     expect(error).toMatchObject({ code: 'CANCELLED' });
     expect(origin.requests).toHaveLength(0);
   });
@@ -90,7 +104,9 @@ describe('stopping a transfer', () => {
           }),
       },
     });
-    const error = await failureOf(transferFile(fileRecord(`${origin.url}/wait.bin`), context, recorder().callbacks));
+    const error = await failureOf(
+      transferFile(fileRecord(`${origin.url}/wait.bin`), context, recorder().callbacks),
+    );
     expect(error).toMatchObject({ code: 'SHUTDOWN' });
   });
 });
@@ -98,16 +114,28 @@ describe('stopping a transfer', () => {
 describe('the attempt budget', () => {
   it('counts only failures without progress: a connection that keeps dropping but advances still finishes', async () => {
     const served = origin.setFile('/drops.bin', deterministicBytes(400_000, 113));
-    const faults = Array.from({ length: 8 }, (_, index) => ({ kind: 'close-after' as const, bytes: 30_000 + index }));
+    const faults = Array.from({ length: 8 }, (_, index) => ({
+      kind: 'close-after' as const,
+      bytes: 30_000 + index,
+    }));
     origin.script('/drops.bin', ...faults);
-    const result = await transferFile(fileRecord(served.url, { expectedSha256: served.sha256 }), harness.context({ config: { ...harness.config, syncIntervalMs: 0 } }), recorder().callbacks);
+    const result = await transferFile(
+      fileRecord(served.url, { expectedSha256: served.sha256 }),
+      harness.context({ config: { ...harness.config, syncIntervalMs: 0 } }),
+      recorder().callbacks,
+    );
     expect(result.sha256).toBe(served.sha256);
     expect(origin.requestsTo('/drops.bin').length).toBeGreaterThan(harness.config.maxAttempts);
   });
 });
 
 describe('status errors', () => {
-  const context = { url: 'https://cdn.example.com/file.bin?sig=secret', nowMs: 0, credential: null, credentialSent: false };
+  const context = {
+    url: 'https://cdn.example.com/file.bin?sig=secret',
+    nowMs: 0,
+    credential: null,
+    credentialSent: false,
+  };
 
   it.each([
     [408, 'HTTP_ERROR', true],
@@ -130,10 +158,14 @@ describe('status errors', () => {
       })(),
       dump: async () => undefined,
     });
-    expect(await readErrorDetail(response('{"error":"Bad","message":"Very bad"}', 'application/json'))).toBe('Very bad: Bad');
+    expect(
+      await readErrorDetail(response('{"error":"Bad","message":"Very bad"}', 'application/json')),
+    ).toBe('Very bad: Bad');
     expect(await readErrorDetail(response('{"other":1}', 'application/json'))).toBeNull();
     expect(await readErrorDetail(response('{broken', 'application/json'))).toBeNull();
-    expect(await readErrorDetail(response('plain\nreason ?token=abc123', 'text/plain'))).toBe('plain reason ?token=[redacted]');
+    expect(await readErrorDetail(response('plain\nreason ?token=abc123', 'text/plain'))).toBe(
+      'plain reason ?token=[redacted]',
+    );
     expect(await readErrorDetail(response('<html>x</html>', 'text/html'))).toBeNull();
     expect(await readErrorDetail(response('<p>x</p>', 'text/plain'))).toBeNull();
     expect(await readErrorDetail(response('', 'text/plain'))).toBeNull();

@@ -100,7 +100,9 @@ export interface Recorder {
   lastDurable(): DurableProgress | undefined;
 }
 
-export function recorder(options: { onBytes?: (bytes: number) => void; ignoreDurable?: () => boolean } = {}): Recorder {
+export function recorder(
+  options: { onBytes?: (bytes: number) => void; ignoreDurable?: () => boolean } = {},
+): Recorder {
   const durable: DurableProgress[] = [];
   const received: number[] = [];
   const verifying: Array<[number, number]> = [];
@@ -137,7 +139,10 @@ export interface Harness {
   dispose(): Promise<void>;
 }
 
-export async function createHarness(configOverrides: Partial<EngineConfig> = {}, fs?: FileSystem): Promise<Harness> {
+export async function createHarness(
+  configOverrides: Partial<EngineConfig> = {},
+  fs?: FileSystem,
+): Promise<Harness> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'modeldock-transfer-'));
   const config = resolveEngineConfig({ ...TEST_CONFIG, ...configOverrides });
   const http = createUndiciHttpClient(config);
@@ -173,7 +178,9 @@ export async function createHarness(configOverrides: Partial<EngineConfig> = {},
 }
 
 /** The error a promise rejects with; fails the test when it resolves. */
-export async function failureOf(promise: Promise<unknown>): Promise<Error & { code: string; details?: Record<string, unknown> }> {
+export async function failureOf(
+  promise: Promise<unknown>,
+): Promise<Error & { code: string; details?: Record<string, unknown> }> {
   try {
     await promise;
   } catch (error) {

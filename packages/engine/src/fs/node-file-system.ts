@@ -1,5 +1,15 @@
 /** The default FileSystem port over node:fs/promises. */
-import { lstat, mkdir, open, readdir, realpath, rename, stat, statfs, unlink } from 'node:fs/promises';
+import {
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  realpath,
+  rename,
+  stat,
+  statfs,
+  unlink,
+} from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import type { FileStat, FileSystem } from '../ports';
 

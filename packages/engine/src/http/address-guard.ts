@@ -89,7 +89,8 @@ export type ResolveAll = (
   callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
 ) => void;
 
-const systemResolveAll: ResolveAll = (hostname, options, callback) => dnsLookup(hostname, options, callback);
+const systemResolveAll: ResolveAll = (hostname, options, callback) =>
+  dnsLookup(hostname, options, callback);
 
 /**
  * A drop-in for dns.lookup that fails when any resolved address is forbidden. net.connect calls it
@@ -108,7 +109,11 @@ export function createGuardedLookup(resolveAll: ResolveAll = systemResolveAll) {
       }
       const forbidden = addresses.find((entry) => isForbiddenAddress(entry.address));
       if (forbidden) {
-        callback(privateAddressError(hostname, forbidden.address) as NodeJS.ErrnoException, options.all ? [] : '', 0);
+        callback(
+          privateAddressError(hostname, forbidden.address) as NodeJS.ErrnoException,
+          options.all ? [] : '',
+          0,
+        );
         return;
       }
       if (options.all) {
@@ -117,7 +122,11 @@ export function createGuardedLookup(resolveAll: ResolveAll = systemResolveAll) {
       }
       const first = addresses[0];
       if (!first) {
-        callback(Object.assign(new Error(`No address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
+        callback(
+          Object.assign(new Error(`No address for ${hostname}`), { code: 'ENOTFOUND' }),
+          '',
+          0,
+        );
         return;
       }
       callback(null, first.address, first.family);

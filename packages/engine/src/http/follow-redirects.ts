@@ -33,14 +33,18 @@ export function isRedirect(status: number): boolean {
   return REDIRECT_STATUSES.has(status);
 }
 
-export async function followRedirects(http: HttpClient, request: FollowRequest): Promise<FollowedResponse> {
+export async function followRedirects(
+  http: HttpClient,
+  request: FollowRequest,
+): Promise<FollowedResponse> {
   const original = parseHttpUrl(request.url);
   const authorizationOrigin = request.authorizationOrigin ?? original.origin;
   let current = original;
   const visited = new Set<string>([current.href]);
   for (let hops = 0; ; hops++) {
     const headers = { ...request.headers };
-    if (request.authorization && current.origin === authorizationOrigin) headers.authorization = request.authorization;
+    if (request.authorization && current.origin === authorizationOrigin)
+      headers.authorization = request.authorization;
     const response = await http.request({
       url: current.href,
       method: request.method,
@@ -57,7 +61,10 @@ export async function followRedirects(http: HttpClient, request: FollowRequest):
       next = parseHttpUrl(new URL(location, current).href);
     } catch (error) {
       if (error instanceof ModeldockError) {
-        throw new ModeldockError(error.code, `Redirect from ${describeUrl(current)} refused: ${error.message}`);
+        throw new ModeldockError(
+          error.code,
+          `Redirect from ${describeUrl(current)} refused: ${error.message}`,
+        );
       }
       throw error;
     }

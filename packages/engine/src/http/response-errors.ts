@@ -28,8 +28,13 @@ export interface StatusErrorContext {
 }
 
 function clean(text: string): string {
-  const oneLine = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
-  const short = oneLine.length > DETAIL_MAX_CHARS ? `${oneLine.slice(0, DETAIL_MAX_CHARS)}…` : oneLine;
+  // eslint-disable-next-line no-control-regex -- removing control characters is the point
+  const oneLine = text
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  const short =
+    oneLine.length > DETAIL_MAX_CHARS ? `${oneLine.slice(0, DETAIL_MAX_CHARS)}…` : oneLine;
   return redactSecrets(short);
 }
 
@@ -73,7 +78,8 @@ function withDetail(message: string, detail: string | null | undefined): string 
 }
 
 function credentialAdvice(context: StatusErrorContext): string {
-  if (!context.credential) return 'If the file needs an account, download it from a source modeldock has a key for.';
+  if (!context.credential)
+    return 'If the file needs an account, download it from a source modeldock has a key for.';
   const platform = PLATFORM_NAMES[context.credential];
   return context.credentialSent
     ? `The ${platform} API key was sent and refused: check that it is valid and has access to this file.`
@@ -109,19 +115,28 @@ export function errorForStatus(
     case status === 404:
       return new ModeldockError(
         'REMOTE_NOT_FOUND',
-        withDetail(`Nothing was found at ${where} (404): check the link; the file may have been moved or deleted.`, detail),
+        withDetail(
+          `Nothing was found at ${where} (404): check the link; the file may have been moved or deleted.`,
+          detail,
+        ),
         options,
       );
     case status === 410:
       return new ModeldockError(
         'REMOTE_NOT_FOUND',
-        withDetail(`The file at ${where} is gone (410): it was removed or archived by its owner.`, detail),
+        withDetail(
+          `The file at ${where} is gone (410): it was removed or archived by its owner.`,
+          detail,
+        ),
         options,
       );
     case status === 429:
       return new ModeldockError(
         'RATE_LIMITED',
-        withDetail(`${where} is rate limiting downloads (429); modeldock will wait and try again.`, detail),
+        withDetail(
+          `${where} is rate limiting downloads (429); modeldock will wait and try again.`,
+          detail,
+        ),
         options,
       );
     case status >= 500:
@@ -134,12 +149,20 @@ export function errorForStatus(
         options,
       );
     default:
-      return new ModeldockError('HTTP_ERROR', withDetail(`Unexpected answer ${status} from ${where}.`, detail), options);
+      return new ModeldockError(
+        'HTTP_ERROR',
+        withDetail(`Unexpected answer ${status} from ${where}.`, detail),
+        options,
+      );
   }
 }
 
 /** A signed storage URL refused twice, even freshly issued: the link the source hands out no longer works. */
-export function signedUrlExpiredError(status: number, originalUrl: string, targetUrl: string): ModeldockError {
+export function signedUrlExpiredError(
+  status: number,
+  originalUrl: string,
+  targetUrl: string,
+): ModeldockError {
   return new ModeldockError(
     'SIGNED_URL_EXPIRED',
     `The download link ${describeUrl(originalUrl)} redirects to storage at ${describeUrl(targetUrl)}, which refused it (${status}) ` +

@@ -37,7 +37,8 @@ export function retryDelayMs(
   config: RetryConfig,
   random: () => number = Math.random,
 ): number {
-  if (error.retryAfterMs !== undefined) return Math.min(Math.max(0, error.retryAfterMs), config.retryAfterCapMs);
+  if (error.retryAfterMs !== undefined)
+    return Math.min(Math.max(0, error.retryAfterMs), config.retryAfterCapMs);
   const exponent = Math.min(Math.max(failures - 1, 0), 30);
   if (error.code === 'RATE_LIMITED') {
     const ceiling = Math.min(RATE_LIMIT_MAX_DELAY_MS, RATE_LIMIT_MIN_DELAY_MS * 2 ** exponent);

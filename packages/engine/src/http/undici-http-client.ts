@@ -17,7 +17,10 @@ export interface UndiciHttpClient extends HttpClient {
   close(): Promise<void>;
 }
 
-type ClientConfig = Pick<EngineConfig, 'connectionsPerHost' | 'idleTimeoutMs' | 'allowPrivateHosts'>;
+type ClientConfig = Pick<
+  EngineConfig,
+  'connectionsPerHost' | 'idleTimeoutMs' | 'allowPrivateHosts'
+>;
 
 /** Most a dump reads before closing the connection instead: a large body is cheaper to drop than drain. */
 const DUMP_LIMIT_BYTES = 64 * 1024;
@@ -45,7 +48,10 @@ export interface UndiciHttpClientOptions {
   resolveAll?: ResolveAll;
 }
 
-export function createUndiciHttpClient(config: ClientConfig, options: UndiciHttpClientOptions = {}): UndiciHttpClient {
+export function createUndiciHttpClient(
+  config: ClientConfig,
+  options: UndiciHttpClientOptions = {},
+): UndiciHttpClient {
   const agent = new Agent({
     connections: config.connectionsPerHost,
     keepAliveTimeout: 10_000,

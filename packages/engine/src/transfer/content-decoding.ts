@@ -29,7 +29,10 @@ function hasZlibHeader(first: Uint8Array): boolean {
   return first.length >= 2 && (first[0]! & 0x0f) === 8 && ((first[0]! << 8) | first[1]!) % 31 === 0;
 }
 
-async function* prepend(first: Uint8Array, rest: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
+async function* prepend(
+  first: Uint8Array,
+  rest: AsyncIterator<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
   yield first;
   for (;;) {
     const step = await rest.next();
@@ -38,7 +41,10 @@ async function* prepend(first: Uint8Array, rest: AsyncIterator<Uint8Array>): Asy
   }
 }
 
-async function* decompress(body: AsyncIterable<Uint8Array>, encoding: Exclude<ContentEncoding, 'identity'>): AsyncGenerator<Uint8Array> {
+async function* decompress(
+  body: AsyncIterable<Uint8Array>,
+  encoding: Exclude<ContentEncoding, 'identity'>,
+): AsyncGenerator<Uint8Array> {
   const iterator = body[Symbol.asyncIterator]();
   let source: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => iterator };
   let decoder: Transform;
@@ -62,6 +68,9 @@ async function* decompress(body: AsyncIterable<Uint8Array>, encoding: Exclude<Co
   }
 }
 
-export function decodeBody(body: AsyncIterable<Uint8Array>, encoding: ContentEncoding): AsyncIterable<Uint8Array> {
+export function decodeBody(
+  body: AsyncIterable<Uint8Array>,
+  encoding: ContentEncoding,
+): AsyncIterable<Uint8Array> {
   return encoding === 'identity' ? body : decompress(body, encoding);
 }

@@ -48,7 +48,11 @@ export async function diskFullError(
 }
 
 /** Refuses to start writing `neededBytes` more when the disk cannot hold them. */
-export async function assertFreeSpace(fs: FileSystem, directory: string, neededBytes: number): Promise<void> {
+export async function assertFreeSpace(
+  fs: FileSystem,
+  directory: string,
+  neededBytes: number,
+): Promise<void> {
   if (neededBytes <= 0) return;
   const free = await freeBytesOrNull(fs, directory);
   if (free !== null && free < neededBytes) throw diskFull(neededBytes, free);

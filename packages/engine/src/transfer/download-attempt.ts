@@ -40,9 +40,14 @@ function firstRequest(session: TransferSession, plan: ResumePlan): RequestedRang
   const { config } = session.context;
   const total = session.ledger.bytesTotal;
   const mayBeSplit =
-    session.rangesUsable && config.connectionsPerFile > 1 && total !== null && total - from > config.segmentThresholdBytes;
+    session.rangesUsable &&
+    config.connectionsPerFile > 1 &&
+    total !== null &&
+    total - from > config.segmentThresholdBytes;
   if (mayBeSplit) return { ranged: true, start: from, end: firstSegmentEnd(from, total, config) };
-  return plan.kind === 'range' ? { ranged: true, start: from, end: null } : { ranged: false, start: 0, end: null };
+  return plan.kind === 'range'
+    ? { ranged: true, start: from, end: null }
+    : { ranged: false, start: 0, end: null };
 }
 
 async function firstChunk(remote: RemoteBody): Promise<Uint8Array> {
@@ -54,13 +59,19 @@ async function firstChunk(remote: RemoteBody): Promise<Uint8Array> {
   return new Uint8Array(0);
 }
 
-export async function runAttempt(session: TransferSession, signal: AbortSignal): Promise<AttemptOutcome> {
+export async function runAttempt(
+  session: TransferSession,
+  signal: AbortSignal,
+): Promise<AttemptOutcome> {
   const { context, file, ledger } = session;
   const plan = planResume(ledger.durableProgress(), await session.tempSize(), session.rangesUsable);
   if (plan.kind === 'segments') ledger.useSegments(plan.segments);
   else if (plan.kind === 'range') ledger.useSingle(plan.from);
   if (plan.kind === 'fresh' && ledger.durableBytes() > 0) {
-    context.logger.info({ fileId: file.id, reason: plan.reason }, 'restarting the file from byte 0');
+    context.logger.info(
+      { fileId: file.id, reason: plan.reason },
+      'restarting the file from byte 0',
+    );
   }
   const ifRange = plan.kind === 'fresh' ? null : plan.ifRange;
   let requested = firstRequest(session, plan);
@@ -90,7 +101,10 @@ async function useResponse(
     status,
     headers,
     requested,
-    known: plan.kind !== 'fresh' || ledger.validator ? { validator: ledger.validator, bytesTotal: ledger.bytesTotal } : null,
+    known:
+      plan.kind !== 'fresh' || ledger.validator
+        ? { validator: ledger.validator, bytesTotal: ledger.bytesTotal }
+        : null,
     pinned: session.pinned,
     encoded: encoding !== 'identity',
   });
@@ -100,21 +114,46 @@ async function useResponse(
     return { kind: 'already-complete', total: decision.total };
   }
 
-  const notAModel = unexpectedContentTypeError(headers['content-type'], file.name, new Uint8Array(0));
-  if (notAModel) throw unexpectedContentTypeError(headers['content-type'], file.name, await firstChunk(remote)) ?? notAModel;
+  const notAModel = unexpectedContentTypeError(
+    headers['content-type'],
+    file.name,
+    new Uint8Array(0),
+  );
+  if (notAModel)
+    throw (
+      unexpectedContentTypeError(headers['content-type'], file.name, await firstChunk(remote)) ??
+      notAModel
+    );
   if (encoding !== 'identity' && decision.from !== 0) {
-    throw new ModeldockError('BAD_CONTENT_RANGE', 'The server compressed a resumed body; downloading the file again', {
-      retryable: true,
-      details: { discardPartial: true, rangesUnusable: true },
-    });
+    throw new ModeldockError(
+      'BAD_CONTENT_RANGE',
+      'The server compressed a resumed body; downloading the file again',
+      {
+        retryable: true,
+        details: { discardPartial: true, rangesUnusable: true },
+      },
+    );
   }
 
-  const segmentable = isSegmentable(session, status, headers, decision, encoding === 'identity', requested);
+  const segmentable = isSegmentable(
+    session,
+    status,
+    headers,
+    decision,
+    encoding === 'identity',
+    requested,
+  );
   const boundedProbe = !ledger.isSegmented && requested.end !== null;
-  if (boundedProbe && status === 206 && !segmentable && (decision.bodyEnd ?? 0) < (decision.total ?? Infinity)) {
+  if (
+    boundedProbe &&
+    status === 206 &&
+    !segmentable &&
+    (decision.bodyEnd ?? 0) < (decision.total ?? Infinity)
+  ) {
     return ASK_FOR_THE_REST;
   }
-  if (decision.note) context.logger.info({ fileId: file.id, url: describeUrl(remote.finalUrl) }, decision.note);
+  if (decision.note)
+    context.logger.info({ fileId: file.id, url: describeUrl(remote.finalUrl) }, decision.note);
 
   // Opened only now: a request that fails leaves no empty temp file behind.
   await session.openPartial();
@@ -134,12 +173,21 @@ async function useResponse(
   const etag = ledger.validator?.etag ?? null;
   if (etag !== null && (ledger.isSegmented || segmentable)) {
     if (!ledger.isSegmented) {
-      const bodyEnd = requested.end !== null && status === 206 ? (decision.bodyEnd ?? undefined) : undefined;
+      const bodyEnd =
+        requested.end !== null && status === 206 ? (decision.bodyEnd ?? undefined) : undefined;
       ledger.useSegments(planSegments(decision.from, ledger.bytesTotal!, context.config, bodyEnd));
     }
-    const segment = ledger.segments!.find((candidate) => candidate.start + candidate.written === decision.from);
-    if (!segment) throw new ModeldockError('INTERNAL', 'The first response does not start a segment');
-    await runSegments(session, { segment, remote, bodyEnd: decision.bodyEnd ?? segment.end }, etag, signal);
+    const segment = ledger.segments!.find(
+      (candidate) => candidate.start + candidate.written === decision.from,
+    );
+    if (!segment)
+      throw new ModeldockError('INTERNAL', 'The first response does not start a segment');
+    await runSegments(
+      session,
+      { segment, remote, bodyEnd: decision.bodyEnd ?? segment.end },
+      etag,
+      signal,
+    );
   } else {
     await streamToEnd(session, remote, decision.from, decision.bodyEnd, encoding, signal);
   }
@@ -155,7 +203,8 @@ function isSegmentable(
   requested: RequestedRange,
 ): boolean {
   // A 200 to a ranged request means the server ignores ranges, whatever Accept-Ranges says.
-  const acceptsRanges = status === 206 || (!requested.ranged && /\bbytes\b/i.test(headers['accept-ranges'] ?? ''));
+  const acceptsRanges =
+    status === 206 || (!requested.ranged && /\bbytes\b/i.test(headers['accept-ranges'] ?? ''));
   const total = decision.total;
   return (
     session.rangesUsable &&

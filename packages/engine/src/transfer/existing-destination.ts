@@ -9,12 +9,15 @@ import { destinationExistsError } from './finalize-file';
 import type { TransferSession } from './transfer-session';
 import { hashCompleteFile } from './verify-and-finalize';
 
-export async function adoptOwnCompletedFile(session: TransferSession): Promise<FileTransferResult | null> {
+export async function adoptOwnCompletedFile(
+  session: TransferSession,
+): Promise<FileTransferResult | null> {
   const { file, context, callbacks } = session;
   const existing = await context.fs.lstat(session.finalPath);
   if (!existing) return null;
   // Only the byte layer records bytesDone, and only after an fsync: a full count means our own bytes.
-  const recordedComplete = file.bytesTotal !== null && file.bytesTotal > 0 && file.bytesDone >= file.bytesTotal;
+  const recordedComplete =
+    file.bytesTotal !== null && file.bytesTotal > 0 && file.bytesDone >= file.bytesTotal;
   const looksLikeOurs =
     recordedComplete &&
     existing.isFile &&
@@ -26,7 +29,10 @@ export async function adoptOwnCompletedFile(session: TransferSession): Promise<F
   const expected = file.expectedSha256?.toLowerCase() ?? null;
   if (expected && digest !== expected) throw destinationExistsError(file.relativePath);
   const format = await checkModelFormat(context.fs, session.finalPath, file.name, existing.size);
-  context.logger.info({ fileId: file.id }, 'the file was already renamed into place before a restart; verified it');
+  context.logger.info(
+    { fileId: file.id },
+    'the file was already renamed into place before a restart; verified it',
+  );
   return {
     sha256: digest,
     bytesTotal: existing.size,

@@ -56,7 +56,10 @@ export function idleTimeoutError(url: string, timeoutMs: number): ModeldockError
 }
 
 /** Yields the body's chunks, counting only the time spent waiting for the next one. */
-export async function* watchIdle(body: AsyncIterable<Uint8Array>, watchdog: IdleWatchdog): AsyncGenerator<Uint8Array> {
+export async function* watchIdle(
+  body: AsyncIterable<Uint8Array>,
+  watchdog: IdleWatchdog,
+): AsyncGenerator<Uint8Array> {
   const iterator = body[Symbol.asyncIterator]();
   let finished = false;
   try {

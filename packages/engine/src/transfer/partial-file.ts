@@ -16,7 +16,8 @@ export class PartialFile {
     try {
       return new PartialFile(path, await fs.open(path, 'r+'));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw toModeldockError(error, 'IO_ERROR');
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw toModeldockError(error, 'IO_ERROR');
     }
     try {
       return new PartialFile(path, await fs.open(path, 'w+'));
@@ -30,11 +31,20 @@ export class PartialFile {
     while (offset < data.length) {
       let written: number;
       try {
-        ({ bytesWritten: written } = await this.handle.write(data, offset, data.length - offset, position + offset));
+        ({ bytesWritten: written } = await this.handle.write(
+          data,
+          offset,
+          data.length - offset,
+          position + offset,
+        ));
       } catch (error) {
         throw toModeldockError(error, 'IO_ERROR');
       }
-      if (written <= 0) throw toModeldockError(new Error(`Write made no progress at offset ${position + offset}`), 'IO_ERROR');
+      if (written <= 0)
+        throw toModeldockError(
+          new Error(`Write made no progress at offset ${position + offset}`),
+          'IO_ERROR',
+        );
       offset += written;
     }
   }

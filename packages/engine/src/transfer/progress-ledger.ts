@@ -42,14 +42,22 @@ export class ProgressLedger {
     this.bytesTotal = bytesTotal;
   }
 
-  static single(offset: number, validator: RemoteValidator | null, bytesTotal: number | null): ProgressLedger {
+  static single(
+    offset: number,
+    validator: RemoteValidator | null,
+    bytesTotal: number | null,
+  ): ProgressLedger {
     const ledger = new ProgressLedger(validator, bytesTotal);
     ledger.written = offset;
     ledger.durable = offset;
     return ledger;
   }
 
-  static segmented(segments: Segment[], validator: RemoteValidator | null, bytesTotal: number | null): ProgressLedger {
+  static segmented(
+    segments: Segment[],
+    validator: RemoteValidator | null,
+    bytesTotal: number | null,
+  ): ProgressLedger {
     const ledger = new ProgressLedger(validator, bytesTotal);
     ledger.useSegments(segments);
     return ledger;
@@ -114,7 +122,9 @@ export class ProgressLedger {
   captureWritten(): WrittenCapture {
     return {
       single: this.written,
-      segments: this.segments ? this.segments.map((segment): [LiveSegment, number] => [segment, segment.written]) : [],
+      segments: this.segments
+        ? this.segments.map((segment): [LiveSegment, number] => [segment, segment.written])
+        : [],
     };
   }
 
@@ -139,7 +149,11 @@ export class ProgressLedger {
     return {
       bytesDone: this.durableBytes(),
       segments: this.segments
-        ? this.segments.map((segment) => ({ start: segment.start, end: segment.end, done: segment.done }))
+        ? this.segments.map((segment) => ({
+            start: segment.start,
+            end: segment.end,
+            done: segment.done,
+          }))
         : null,
       validator: this.resumable ? this.validator : null,
       bytesTotal: this.bytesTotal,

@@ -39,11 +39,14 @@ export async function openRemote(
   const { context, file } = session;
   const { config } = context;
   const { controller, release } = childController(parentSignal);
-  const watchdog = new IdleWatchdog(config.idleTimeoutMs, () => controller.abort(idleTimeoutError(file.url, config.idleTimeoutMs)));
+  const watchdog = new IdleWatchdog(config.idleTimeoutMs, () =>
+    controller.abort(idleTimeoutError(file.url, config.idleTimeoutMs)),
+  );
   const close = (): void => {
     watchdog.dispose();
     release();
-    if (!controller.signal.aborted) controller.abort(new ModeldockError('CANCELLED', 'Connection no longer needed'));
+    if (!controller.signal.aborted)
+      controller.abort(new ModeldockError('CANCELLED', 'Connection no longer needed'));
   };
   const interruption = (): ModeldockError | null => {
     if (parentSignal.aborted) return stopError(parentSignal);
@@ -57,7 +60,11 @@ export async function openRemote(
     const mapped = toModeldockError(error, 'NETWORK_ERROR');
     // Anything unrecognised on the way to a response is treated as a network failure worth retrying.
     return mapped.code === 'NETWORK_ERROR' && !mapped.retryable
-      ? new ModeldockError('NETWORK_ERROR', `Could not reach ${describeUrl(file.url)}: ${mapped.message}`, { cause: error, retryable: true })
+      ? new ModeldockError(
+          'NETWORK_ERROR',
+          `Could not reach ${describeUrl(file.url)}: ${mapped.message}`,
+          { cause: error, retryable: true },
+        )
       : mapped;
   };
 
@@ -75,7 +82,7 @@ export async function openRemote(
     // Later connections go straight to the storage link the source redirected to, sparing the
     // source's API; a refused link sends them back to the source for a fresh one.
     let url = session.resolvedUrl ?? file.url;
-    for (let refusedFreshLinks = 0; ; ) {
+    for (let refusedFreshLinks = 0; ;) {
       const followed = await followRedirects(context.http, {
         url,
         method: 'GET',

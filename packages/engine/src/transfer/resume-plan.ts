@@ -49,24 +49,41 @@ export function segmentsComplete(segments: Segment[]): boolean {
  * Decides how to ask for the bytes still missing. `tempSize` is the partial file's size on disk
  * (null when it is missing); `rangesUsable` is false once the server was seen ignoring ranges.
  */
-export function planResume(state: PartialState, tempSize: number | null, rangesUsable: boolean): ResumePlan {
+export function planResume(
+  state: PartialState,
+  tempSize: number | null,
+  rangesUsable: boolean,
+): ResumePlan {
   const ifRange = ifRangeValue(state.validator);
-  const hasBytes = state.bytesDone > 0 || (state.segments?.some((segment) => segment.done > 0) ?? false);
+  const hasBytes =
+    state.bytesDone > 0 || (state.segments?.some((segment) => segment.done > 0) ?? false);
   if (!hasBytes) return { kind: 'fresh', reason: 'nothing downloaded yet' };
   if (tempSize === null) return { kind: 'fresh', reason: 'the partial file is missing' };
   if (!rangesUsable) return { kind: 'fresh', reason: 'the server does not honour range requests' };
-  if (!ifRange) return { kind: 'fresh', reason: 'the server gave no validator, so a resumed file could mix two versions' };
+  if (!ifRange)
+    return {
+      kind: 'fresh',
+      reason: 'the server gave no validator, so a resumed file could mix two versions',
+    };
   if (state.segments && state.segments.length > 0) {
-    const written = Math.max(...state.segments.filter((segment) => segment.done > 0).map((segment) => segment.start + segment.done), 0);
-    if (tempSize < written) return { kind: 'fresh', reason: 'the partial file is shorter than recorded' };
-    if (!state.validator?.etag) return { kind: 'fresh', reason: 'segments can only resume against a strong ETag' };
+    const written = Math.max(
+      ...state.segments
+        .filter((segment) => segment.done > 0)
+        .map((segment) => segment.start + segment.done),
+      0,
+    );
+    if (tempSize < written)
+      return { kind: 'fresh', reason: 'the partial file is shorter than recorded' };
+    if (!state.validator?.etag)
+      return { kind: 'fresh', reason: 'segments can only resume against a strong ETag' };
     if (segmentsComplete(state.segments)) {
       const end = Math.max(...state.segments.map((segment) => segment.end));
       return { kind: 'range', from: end, ifRange };
     }
     return { kind: 'segments', segments: state.segments, ifRange };
   }
-  if (tempSize < state.bytesDone) return { kind: 'fresh', reason: 'the partial file is shorter than recorded' };
+  if (tempSize < state.bytesDone)
+    return { kind: 'fresh', reason: 'the partial file is shorter than recorded' };
   return { kind: 'range', from: state.bytesDone, ifRange };
 }
 
@@ -116,7 +133,10 @@ function validatorsDiffer(before: RemoteValidator | null, after: RemoteValidator
   return false;
 }
 
-export function restartError(code: 'BAD_CONTENT_RANGE' | 'UPSTREAM_CHANGED', message: string): ModeldockError {
+export function restartError(
+  code: 'BAD_CONTENT_RANGE' | 'UPSTREAM_CHANGED',
+  message: string,
+): ModeldockError {
   return new ModeldockError(code, message, { retryable: true, details: { discardPartial: true } });
 }
 
@@ -134,7 +154,9 @@ export function decideResponse(input: DecisionInput): ResponseDecision {
   const validator = validatorOf(headers);
 
   const validatorChange = (): string | null =>
-    known && validatorsDiffer(known.validator, validator) ? 'its ETag or modification date differs' : null;
+    known && validatorsDiffer(known.validator, validator)
+      ? 'its ETag or modification date differs'
+      : null;
   /** Sizes are only compared with one the server itself reported (a validator was recorded with it). */
   const sizeChange = (total: number | null): string | null =>
     known?.validator && known.bytesTotal !== null && total !== null && known.bytesTotal !== total
@@ -166,7 +188,10 @@ export function decideResponse(input: DecisionInput): ResponseDecision {
     if (!range || range.kind !== 'satisfied') {
       return {
         kind: 'reject',
-        error: restartError('BAD_CONTENT_RANGE', 'The server answered a range request with a missing or malformed Content-Range'),
+        error: restartError(
+          'BAD_CONTENT_RANGE',
+          'The server answered a range request with a missing or malformed Content-Range',
+        ),
       };
     }
     if (range.start !== requested.start) {
@@ -181,7 +206,13 @@ export function decideResponse(input: DecisionInput): ResponseDecision {
     const changed = validatorChange();
     if (changed) {
       if (pinned) return { kind: 'reject', error: upstreamChanged(changed) };
-      return { kind: 'reject', error: restartError('UPSTREAM_CHANGED', `The remote file changed (${changed}); restarting it`) };
+      return {
+        kind: 'reject',
+        error: restartError(
+          'UPSTREAM_CHANGED',
+          `The remote file changed (${changed}); restarting it`,
+        ),
+      };
     }
     const knownTotal = known?.bytesTotal ?? null;
     if (sizeChange(range.total)) {
@@ -196,7 +227,10 @@ export function decideResponse(input: DecisionInput): ResponseDecision {
     if (requested.end !== null && range.end > requested.end) {
       return {
         kind: 'reject',
-        error: restartError('BAD_CONTENT_RANGE', `The server sent more bytes than asked (${range.end} > ${requested.end})`),
+        error: restartError(
+          'BAD_CONTENT_RANGE',
+          `The server sent more bytes than asked (${range.end} > ${requested.end})`,
+        ),
       };
     }
     return {
@@ -212,7 +246,12 @@ export function decideResponse(input: DecisionInput): ResponseDecision {
 
   // 416 Range Not Satisfiable.
   const range = parseContentRange(headers['content-range']);
-  if (requested.ranged && range?.kind === 'unsatisfied' && range.total === requested.start && requested.end === null) {
+  if (
+    requested.ranged &&
+    range?.kind === 'unsatisfied' &&
+    range.total === requested.start &&
+    requested.end === null
+  ) {
     return { kind: 'complete', total: range.total };
   }
   const told = range?.kind === 'unsatisfied' ? `the file is ${range.total} bytes` : 'no size given';

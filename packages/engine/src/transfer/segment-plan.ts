@@ -12,7 +12,10 @@ type SegmentConfig = Pick<EngineConfig, 'segmentThresholdBytes' | 'connectionsPe
 const ABSOLUTE_MIN_SEGMENT_BYTES = 4096;
 
 export function minSegmentBytes(config: SegmentConfig): number {
-  return Math.max(ABSOLUTE_MIN_SEGMENT_BYTES, Math.floor(config.segmentThresholdBytes / Math.max(1, config.connectionsPerFile)));
+  return Math.max(
+    ABSOLUTE_MIN_SEGMENT_BYTES,
+    Math.floor(config.segmentThresholdBytes / Math.max(1, config.connectionsPerFile)),
+  );
 }
 
 export interface SegmentEligibility {
@@ -34,13 +37,19 @@ export function shouldSegment(config: SegmentConfig, facts: SegmentEligibility):
   );
 }
 
-function splitEvenly(start: number, end: number, maxPieces: number, config: SegmentConfig): Segment[] {
+function splitEvenly(
+  start: number,
+  end: number,
+  maxPieces: number,
+  config: SegmentConfig,
+): Segment[] {
   const length = end - start;
   if (length <= 0) return [];
   const count = Math.max(1, Math.min(maxPieces, Math.floor(length / minSegmentBytes(config))));
   const size = Math.ceil(length / count);
   const pieces: Segment[] = [];
-  for (let offset = start; offset < end; offset += size) pieces.push({ start: offset, end: Math.min(end, offset + size), done: 0 });
+  for (let offset = start; offset < end; offset += size)
+    pieces.push({ start: offset, end: Math.min(end, offset + size), done: 0 });
   return pieces;
 }
 
@@ -50,10 +59,17 @@ function splitEvenly(start: number, end: number, maxPieces: number, config: Segm
  * response already covers [done, firstEnd), that range is kept as one segment and the rest is cut
  * for the other connections.
  */
-export function planSegments(done: number, total: number, config: SegmentConfig, firstEnd?: number): Segment[] {
-  const finished: Segment[] = done > 0 ? [{ start: 0, end: Math.min(done, total), done: Math.min(done, total) }] : [];
+export function planSegments(
+  done: number,
+  total: number,
+  config: SegmentConfig,
+  firstEnd?: number,
+): Segment[] {
+  const finished: Segment[] =
+    done > 0 ? [{ start: 0, end: Math.min(done, total), done: Math.min(done, total) }] : [];
   if (done >= total) return finished.length > 0 ? finished : [{ start: 0, end: total, done: 0 }];
-  if (firstEnd === undefined || firstEnd >= total) return [...finished, ...splitEvenly(done, total, config.connectionsPerFile, config)];
+  if (firstEnd === undefined || firstEnd >= total)
+    return [...finished, ...splitEvenly(done, total, config.connectionsPerFile, config)];
   return [
     ...finished,
     { start: done, end: firstEnd, done: 0 },
@@ -68,7 +84,10 @@ export function firstSegmentEnd(done: number, total: number, config: SegmentConf
 
 /** An unfinished segment no connection is working on, lowest offset first. */
 export function nextIdleSegment(segments: readonly LiveSegment[]): LiveSegment | null {
-  return segments.find((segment) => !segment.active && segment.start + segment.written < segment.end) ?? null;
+  return (
+    segments.find((segment) => !segment.active && segment.start + segment.written < segment.end) ??
+    null
+  );
 }
 
 /**
@@ -83,7 +102,14 @@ export function splitLargestSegment(segments: LiveSegment[], minBytes: number): 
   }
   if (!largest || largest.end - largest.cursor < 2 * minBytes) return null;
   const at = largest.cursor + Math.floor((largest.end - largest.cursor) / 2);
-  const upper: LiveSegment = { start: at, end: largest.end, written: 0, done: 0, cursor: at, active: true };
+  const upper: LiveSegment = {
+    start: at,
+    end: largest.end,
+    written: 0,
+    done: 0,
+    cursor: at,
+    active: true,
+  };
   largest.end = at;
   segments.splice(segments.indexOf(largest) + 1, 0, upper);
   return upper;

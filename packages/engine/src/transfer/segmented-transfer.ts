@@ -34,7 +34,12 @@ function rangesUnusable(message: string): ModeldockError {
 }
 
 /** Opens a ranged request for the rest of `segment` and checks the answer is exactly those bytes. */
-async function openSegment(session: TransferSession, segment: LiveSegment, ifRange: string, signal: AbortSignal): Promise<OpenedSegment> {
+async function openSegment(
+  session: TransferSession,
+  segment: LiveSegment,
+  ifRange: string,
+  signal: AbortSignal,
+): Promise<OpenedSegment> {
   const start = segment.start + segment.written;
   const requested = { ranged: true, start, end: segment.end };
   const remote = await openRemote(session, requested, ifRange, signal);
@@ -52,12 +57,19 @@ async function openSegment(session: TransferSession, segment: LiveSegment, ifRan
     if (decision.kind === 'reject') throw decision.error;
     if (decision.kind === 'complete' || status !== 206) {
       if (validatorOf(headers)?.etag !== ledger.validator?.etag) {
-        throw restartError('BAD_CONTENT_RANGE', 'The remote file changed while its segments were downloading; restarting it');
+        throw restartError(
+          'BAD_CONTENT_RANGE',
+          'The remote file changed while its segments were downloading; restarting it',
+        );
       }
-      throw rangesUnusable('The server stopped honouring range requests; downloading the file again over one connection');
+      throw rangesUnusable(
+        'The server stopped honouring range requests; downloading the file again over one connection',
+      );
     }
     if (contentEncodingOf(headers) !== 'identity') {
-      throw rangesUnusable('The server compressed a range response; downloading the file again over one connection');
+      throw rangesUnusable(
+        'The server compressed a range response; downloading the file again over one connection',
+      );
     }
     return { segment, remote, bodyEnd: decision.bodyEnd ?? segment.end };
   } catch (error) {
@@ -67,7 +79,11 @@ async function openSegment(session: TransferSession, segment: LiveSegment, ifRan
 }
 
 /** Writes one response into its segment; returns when the segment is full or the response ended. */
-async function drainIntoSegment(session: TransferSession, opened: OpenedSegment, signal: AbortSignal): Promise<void> {
+async function drainIntoSegment(
+  session: TransferSession,
+  opened: OpenedSegment,
+  signal: AbortSignal,
+): Promise<void> {
   const { segment, remote, bodyEnd } = opened;
   const from = segment.start + segment.written;
   const window: WriteWindow = {
@@ -83,7 +99,13 @@ async function drainIntoSegment(session: TransferSession, opened: OpenedSegment,
   };
   let outcome;
   try {
-    outcome = await pumpBody(remote.body, session.partial, window, session.context.limiters, signal);
+    outcome = await pumpBody(
+      remote.body,
+      session.partial,
+      window,
+      session.context.limiters,
+      signal,
+    );
   } catch (error) {
     throw bodyReadError(remote, error, window.position - from, bodyEnd - from);
   } finally {
@@ -94,7 +116,12 @@ async function drainIntoSegment(session: TransferSession, opened: OpenedSegment,
   }
 }
 
-export async function runSegments(session: TransferSession, first: OpenedSegment, ifRange: string, attemptSignal: AbortSignal): Promise<void> {
+export async function runSegments(
+  session: TransferSession,
+  first: OpenedSegment,
+  ifRange: string,
+  attemptSignal: AbortSignal,
+): Promise<void> {
   const segments = session.ledger.segments;
   if (!segments) throw new Error('runSegments needs a segmented ledger');
   const { config } = session.context;
@@ -141,7 +168,9 @@ export async function runSegments(session: TransferSession, first: OpenedSegment
   const results = await Promise.allSettled(connections);
   release();
   if (attemptSignal.aborted) throw attemptSignal.reason;
-  const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  const failed = results.find(
+    (result): result is PromiseRejectedResult => result.status === 'rejected',
+  );
   // The first failure is the abort reason the others stopped with.
   if (failed) throw signal.reason ?? failed.reason;
 }

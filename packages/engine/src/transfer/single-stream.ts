@@ -28,13 +28,25 @@ export async function streamToEnd(
     },
   };
   try {
-    await pumpBody(decodeBody(remote.body, encoding), session.partial, window, session.context.limiters, signal);
+    await pumpBody(
+      decodeBody(remote.body, encoding),
+      session.partial,
+      window,
+      session.context.limiters,
+      signal,
+    );
   } catch (error) {
-    throw bodyReadError(remote, error, window.position - from, bodyEnd === null ? null : bodyEnd - from);
+    throw bodyReadError(
+      remote,
+      error,
+      window.position - from,
+      bodyEnd === null ? null : bodyEnd - from,
+    );
   } finally {
     remote.close();
   }
-  if (bodyEnd !== null && window.position < bodyEnd) throw prematureEofError(remote, window.position - from, bodyEnd - from);
+  if (bodyEnd !== null && window.position < bodyEnd)
+    throw prematureEofError(remote, window.position - from, bodyEnd - from);
   // With no announced length the end of the body is the end of the file.
   if (ledger.bytesTotal === null || encoding !== 'identity') ledger.bytesTotal = window.position;
 }

@@ -26,7 +26,8 @@ function abortReason(signal: AbortSignal): unknown {
 
 function validRate(rate: number | null): number | null {
   if (rate === null) return null;
-  if (!Number.isFinite(rate) || rate <= 0) throw new RangeError(`Bandwidth limit must be a positive number, got ${rate}`);
+  if (!Number.isFinite(rate) || rate <= 0)
+    throw new RangeError(`Bandwidth limit must be a positive number, got ${rate}`);
   return rate;
 }
 
@@ -152,7 +153,11 @@ export function createTokenBucketLimiter(
 }
 
 /** Waits on every limiter in order (global first, then the job's own). */
-export async function takeFromAll(limiters: readonly BandwidthLimiter[], bytes: number, signal: AbortSignal): Promise<void> {
+export async function takeFromAll(
+  limiters: readonly BandwidthLimiter[],
+  bytes: number,
+  signal: AbortSignal,
+): Promise<void> {
   for (const limiter of limiters) {
     if (limiter.rate !== null) await limiter.take(bytes, signal);
   }

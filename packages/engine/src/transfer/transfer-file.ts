@@ -24,11 +24,15 @@ function detailsOf(error: ModeldockError): ErrorDetails {
 }
 
 function gaveUp(error: ModeldockError, attempts: number): ModeldockError {
-  return new ModeldockError(error.code, `${error.message} (gave up after ${attempts} attempts without progress)`, {
-    cause: error.cause ?? error,
-    ...(error.httpStatus === undefined ? {} : { httpStatus: error.httpStatus }),
-    details: error.details,
-  });
+  return new ModeldockError(
+    error.code,
+    `${error.message} (gave up after ${attempts} attempts without progress)`,
+    {
+      cause: error.cause ?? error,
+      ...(error.httpStatus === undefined ? {} : { httpStatus: error.httpStatus }),
+      details: error.details,
+    },
+  );
 }
 
 async function runOnce(session: TransferSession): Promise<FileTransferResult> {
@@ -36,11 +40,14 @@ async function runOnce(session: TransferSession): Promise<FileTransferResult> {
   try {
     const outcome = await runAttempt(session, controller.signal);
     const total =
-      outcome.kind === 'already-complete' ? outcome.total : (session.ledger.bytesTotal ?? session.ledger.receivedBytes());
+      outcome.kind === 'already-complete'
+        ? outcome.total
+        : (session.ledger.bytesTotal ?? session.ledger.receivedBytes());
     return await verifyAndFinalize(session, total);
   } finally {
     release();
-    if (!controller.signal.aborted) controller.abort(new ModeldockError('CANCELLED', 'Attempt finished'));
+    if (!controller.signal.aborted)
+      controller.abort(new ModeldockError('CANCELLED', 'Attempt finished'));
   }
 }
 
@@ -62,13 +69,17 @@ async function retryLoop(session: TransferSession): Promise<FileTransferResult> 
       }
       const details = detailsOf(error);
       if (details.rangesUnusable) session.rangesUsable = false;
-      if (error.code === 'DISK_FULL' && details.neededBytes === undefined) error = await session.diskFull(error.cause ?? error);
+      if (error.code === 'DISK_FULL' && details.neededBytes === undefined)
+        error = await session.diskFull(error.cause ?? error);
 
       if (error.code === 'HASH_MISMATCH') {
         await session.deletePartial();
         if (restartedAfterHashMismatch) throw error;
         restartedAfterHashMismatch = true;
-        logger.warn({ fileId: session.file.id, code: error.code }, 'checksum mismatch; downloading the file again from zero');
+        logger.warn(
+          { fileId: session.file.id, code: error.code },
+          'checksum mismatch; downloading the file again from zero',
+        );
         continue;
       }
       if (details.discardPartial) {
@@ -79,16 +90,23 @@ async function retryLoop(session: TransferSession): Promise<FileTransferResult> 
         await session.discardPartial(null, null);
       } else {
         await session.flushDurable().catch((flushError: unknown) => {
-          logger.warn({ fileId: session.file.id, error: toModeldockError(flushError).message }, 'could not record progress');
+          logger.warn(
+            { fileId: session.file.id, error: toModeldockError(flushError).message },
+            'could not record progress',
+          );
         });
       }
       if (!error.retryable) throw error;
 
       const progressed = session.ledger.durableBytes() > durableBefore;
       failuresWithoutProgress = progressed ? 1 : failuresWithoutProgress + 1;
-      if (failuresWithoutProgress >= config.maxAttempts) throw gaveUp(error, failuresWithoutProgress);
+      if (failuresWithoutProgress >= config.maxAttempts)
+        throw gaveUp(error, failuresWithoutProgress);
       const delay = retryDelayMs(failuresWithoutProgress, error, config);
-      logger.info({ fileId: session.file.id, code: error.code, attempt, delayMs: delay }, error.message);
+      logger.info(
+        { fileId: session.file.id, code: error.code, attempt, delayMs: delay },
+        error.message,
+      );
       session.markStalled();
       callbacks.onStalled({
         reason: error.message,

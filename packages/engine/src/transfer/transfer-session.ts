@@ -83,8 +83,12 @@ export class TransferSession {
   async openPartial(): Promise<void> {
     if (this.#partial) return;
     this.#partial = await PartialFile.open(this.context.fs, this.tempPath);
-    this.#sync = new DurableSync(this.#partial, this.ledger, this.context.clock, this.context.config.syncIntervalMs, (progress) =>
-      this.callbacks.onDurable(progress),
+    this.#sync = new DurableSync(
+      this.#partial,
+      this.ledger,
+      this.context.clock,
+      this.context.config.syncIntervalMs,
+      (progress) => this.callbacks.onDurable(progress),
     );
   }
 
@@ -93,7 +97,9 @@ export class TransferSession {
     await this.#hasher?.close();
     const total = this.ledger.bytesTotal;
     this.#hasher =
-      total !== null && total <= SMALL_FILE_BYTES ? startSmallFileHasher(this.tempPath) : startPrefixHasher(this.tempPath);
+      total !== null && total <= SMALL_FILE_BYTES
+        ? startSmallFileHasher(this.tempPath)
+        : startPrefixHasher(this.tempPath);
     this.#hasher.advance(this.ledger.contiguousBytes());
   }
 
@@ -132,7 +138,10 @@ export class TransferSession {
    * Throws the partial away: records zero bytes first (the database must never claim more than the
    * disk holds), then truncates the file and restarts the hash.
    */
-  async discardPartial(validator: RemoteValidator | null, bytesTotal: number | null): Promise<void> {
+  async discardPartial(
+    validator: RemoteValidator | null,
+    bytesTotal: number | null,
+  ): Promise<void> {
     await this.#sync?.settle();
     this.ledger.reset(validator, bytesTotal);
     await this.callbacks.onDurable(this.ledger.durableProgress());

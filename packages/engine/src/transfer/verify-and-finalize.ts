@@ -12,7 +12,11 @@ import type { FileTransferCallbacks, FileTransferResult } from './file-transfer-
 import { finalizeFile } from './finalize-file';
 import type { TransferSession } from './transfer-session';
 
-export function hashMismatchError(fileName: string, expected: string, actual: string): ModeldockError {
+export function hashMismatchError(
+  fileName: string,
+  expected: string,
+  actual: string,
+): ModeldockError {
   return new ModeldockError(
     'HASH_MISMATCH',
     `"${fileName}" does not match its published SHA-256 (expected ${expected.slice(0, 12)}…, got ${actual.slice(0, 12)}…). ` +
@@ -22,7 +26,11 @@ export function hashMismatchError(fileName: string, expected: string, actual: st
 }
 
 /** Hashes a file that is already complete on disk, reporting the pass through onVerifying. */
-export async function hashCompleteFile(path: string, size: number, callbacks: FileTransferCallbacks): Promise<string> {
+export async function hashCompleteFile(
+  path: string,
+  size: number,
+  callbacks: FileTransferCallbacks,
+): Promise<string> {
   const hasher = size <= SMALL_FILE_BYTES ? startSmallFileHasher(path) : startPrefixHasher(path);
   try {
     callbacks.onVerifying(0, size);
@@ -34,7 +42,10 @@ export async function hashCompleteFile(path: string, size: number, callbacks: Fi
   }
 }
 
-export async function verifyAndFinalize(session: TransferSession, total: number): Promise<FileTransferResult> {
+export async function verifyAndFinalize(
+  session: TransferSession,
+  total: number,
+): Promise<FileTransferResult> {
   const { file, context, callbacks, ledger } = session;
   ledger.bytesTotal = total;
   await session.flushDurable();
@@ -70,7 +81,10 @@ async function checkFormatOrDiscard(fs: FileSystem, path: string, fileName: stri
   try {
     return await checkModelFormat(fs, path, fileName, size);
   } catch (error) {
-    if (error instanceof ModeldockError && (error.code === 'NOT_A_MODEL' || error.code === 'INVALID_FORMAT')) {
+    if (
+      error instanceof ModeldockError &&
+      (error.code === 'NOT_A_MODEL' || error.code === 'INVALID_FORMAT')
+    ) {
       // The bytes are what the server sent, but not a usable model: keep nothing.
       throw new ModeldockError(error.code, `${error.message}. The download was deleted.`, {
         details: { discardPartial: true },

@@ -23,7 +23,17 @@ const SAFETENSORS_EXTENSIONS = new Set(['.safetensors', '.sft']);
 const GGUF_EXTENSIONS = new Set(['.gguf']);
 const PICKLE_EXTENSIONS = new Set(['.ckpt', '.pt', '.pth', '.bin', '.pkl']);
 /** Other weight formats: checked for HTML/JSON bodies but not parsed. */
-const OTHER_MODEL_EXTENSIONS = new Set(['.pt2', '.onnx', '.h5', '.msgpack', '.tflite', '.mlmodel', '.pb', '.nemo', '.engine']);
+const OTHER_MODEL_EXTENSIONS = new Set([
+  '.pt2',
+  '.onnx',
+  '.h5',
+  '.msgpack',
+  '.tflite',
+  '.mlmodel',
+  '.pb',
+  '.nemo',
+  '.engine',
+]);
 
 const DTYPE_BYTES: Record<string, number> = {
   F64: 8,
@@ -71,8 +81,15 @@ export type UnexpectedBodyKind = 'html' | 'json' | 'xml';
 
 /** What a body's first bytes look like, or null when they look like binary data. */
 export function sniffTextBody(sample: Uint8Array): UnexpectedBodyKind | null {
-  let text = Buffer.from(sample.buffer, sample.byteOffset, Math.min(sample.length, SNIFF_BYTES)).toString('utf8');
-  text = text.replace(/^\uFEFF/, '').trimStart().toLowerCase();
+  let text = Buffer.from(
+    sample.buffer,
+    sample.byteOffset,
+    Math.min(sample.length, SNIFF_BYTES),
+  ).toString('utf8');
+  text = text
+    .replace(/^\uFEFF/, '')
+    .trimStart()
+    .toLowerCase();
   if (/^<(!doctype\s+html|html|head|body|script|meta|title|div|!--)/.test(text)) return 'html';
   if (text.startsWith('<?xml')) return /<html/.test(text) ? 'html' : 'xml';
   if (/^[{[]\s*["\]}]/.test(text)) return 'json';
@@ -93,8 +110,16 @@ function jsonMessage(text: string): string | null {
 }
 
 /** "The server sent an HTML page (looks like a login page) instead of the model file". */
-export function describeUnexpectedBody(kind: UnexpectedBodyKind, sample: Uint8Array, fileName: string): string {
-  const text = Buffer.from(sample.buffer, sample.byteOffset, Math.min(sample.length, SNIFF_BYTES)).toString('utf8');
+export function describeUnexpectedBody(
+  kind: UnexpectedBodyKind,
+  sample: Uint8Array,
+  fileName: string,
+): string {
+  const text = Buffer.from(
+    sample.buffer,
+    sample.byteOffset,
+    Math.min(sample.length, SNIFF_BYTES),
+  ).toString('utf8');
   if (kind === 'html') {
     const looksLike = /log\s?-?in|sign\s?-?in|password|returnurl|auth/i.test(text)
       ? ' (looks like a login page: the file probably needs an API key or an account)'
@@ -129,7 +154,10 @@ export function unexpectedContentTypeError(
   if (type === 'text/html' || type === 'application/xhtml+xml') kind = 'html';
   else if (type === 'application/json' || type.endsWith('+json')) kind = 'json';
   if (!kind) return null;
-  return new ModeldockError('NOT_A_MODEL', describeUnexpectedBody(sniffTextBody(sample) ?? kind, sample, fileName));
+  return new ModeldockError(
+    'NOT_A_MODEL',
+    describeUnexpectedBody(sniffTextBody(sample) ?? kind, sample, fileName),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -160,7 +188,9 @@ function checkSafetensorsHeader(header: unknown, dataBytes: number, fileName: st
       !tensor ||
       typeof tensor.dtype !== 'string' ||
       !Array.isArray(tensor.shape) ||
-      !tensor.shape.every((dimension) => Number.isSafeInteger(dimension) && (dimension as number) >= 0) ||
+      !tensor.shape.every(
+        (dimension) => Number.isSafeInteger(dimension) && (dimension as number) >= 0,
+      ) ||
       !Array.isArray(offsets) ||
       offsets.length !== 2 ||
       !offsets.every((offset) => Number.isSafeInteger(offset) && (offset as number) >= 0) ||
@@ -171,9 +201,15 @@ function checkSafetensorsHeader(header: unknown, dataBytes: number, fileName: st
     const [begin, end] = offsets as [number, number];
     const elementBytes = DTYPE_BYTES[tensor.dtype];
     if (elementBytes !== undefined) {
-      const elements = (tensor.shape as number[]).reduce((product, dimension) => product * dimension, 1);
+      const elements = (tensor.shape as number[]).reduce(
+        (product, dimension) => product * dimension,
+        1,
+      );
       if (elements * elementBytes !== end - begin) {
-        throw invalid(fileName, `safetensors file: tensor "${name.slice(0, 100)}" has the wrong byte length`);
+        throw invalid(
+          fileName,
+          `safetensors file: tensor "${name.slice(0, 100)}" has the wrong byte length`,
+        );
       }
     }
     ranges.push([begin, end, name]);
@@ -197,17 +233,29 @@ function checkSafetensorsHeader(header: unknown, dataBytes: number, fileName: st
   }
 }
 
-async function checkSafetensors(handle: WritableFile, size: number, fileName: string): Promise<void> {
+async function checkSafetensors(
+  handle: WritableFile,
+  size: number,
+  fileName: string,
+): Promise<void> {
   if (size < 8) throw invalid(fileName, 'safetensors file: it is too short');
   const lengthBytes = await readAt(handle, 0, 8);
   const headerLength = lengthBytes.readBigUInt64LE(0);
   // Checked as a bigint before any allocation: a hostile length must never size a buffer.
-  if (headerLength < 2n || headerLength > BigInt(SAFETENSORS_MAX_HEADER_BYTES) || headerLength > BigInt(size - 8)) {
-    throw invalid(fileName, `safetensors file: its header length (${headerLength}) is impossible for a ${size}-byte file`);
+  if (
+    headerLength < 2n ||
+    headerLength > BigInt(SAFETENSORS_MAX_HEADER_BYTES) ||
+    headerLength > BigInt(size - 8)
+  ) {
+    throw invalid(
+      fileName,
+      `safetensors file: its header length (${headerLength}) is impossible for a ${size}-byte file`,
+    );
   }
   const length = Number(headerLength);
   const headerBytes = await readAt(handle, 8, length);
-  if (headerBytes[0] !== 0x7b) throw invalid(fileName, 'safetensors file: its header does not start with "{"');
+  if (headerBytes[0] !== 0x7b)
+    throw invalid(fileName, 'safetensors file: its header does not start with "{"');
   let header: unknown;
   try {
     header = JSON.parse(headerBytes.toString('utf8'));
@@ -254,7 +302,9 @@ export async function checkModelFormat(
     const head = await readAt(handle, 0, Math.min(size, SNIFF_BYTES));
     const notAModel = (): ModeldockError | null => {
       const kind = isModelFileName(fileName) ? sniffTextBody(head) : null;
-      return kind ? new ModeldockError('NOT_A_MODEL', describeUnexpectedBody(kind, head, fileName)) : null;
+      return kind
+        ? new ModeldockError('NOT_A_MODEL', describeUnexpectedBody(kind, head, fileName))
+        : null;
     };
     if (SAFETENSORS_EXTENSIONS.has(extension)) {
       try {
@@ -274,7 +324,8 @@ export async function checkModelFormat(
     }
     const textBody = notAModel();
     if (textBody) throw textBody;
-    if (PICKLE_EXTENSIONS.has(extension)) return { format: 'pickle', warnings: [pickleWarning(fileName)] };
+    if (PICKLE_EXTENSIONS.has(extension))
+      return { format: 'pickle', warnings: [pickleWarning(fileName)] };
     if (isGgufMagic(head)) return { format: 'gguf', warnings: [] };
     return { format: 'other', warnings: [] };
   } finally {

@@ -90,7 +90,12 @@ export function startPrefixHasher(path: string): PrefixHasher {
   shared[1] = -1n;
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { path, chunkBytes: CHUNK_BYTES, reportEveryBytes: REPORT_EVERY_BYTES, shared: shared.buffer },
+    workerData: {
+      path,
+      chunkBytes: CHUNK_BYTES,
+      reportEveryBytes: REPORT_EVERY_BYTES,
+      shared: shared.buffer,
+    },
   });
   let advancedTo = 0;
   let hashedBytes = 0;
@@ -117,14 +122,24 @@ export function startPrefixHasher(path: string): PrefixHasher {
       pending?.resolve(message.hex);
       pending = null;
     } else {
-      rejectPending(new ModeldockError('IO_ERROR', `Could not read the downloaded file to verify it: ${message.message}`));
+      rejectPending(
+        new ModeldockError(
+          'IO_ERROR',
+          `Could not read the downloaded file to verify it: ${message.message}`,
+        ),
+      );
     }
   });
   worker.on('error', (error) => {
-    rejectPending(new ModeldockError('INTERNAL', `The hashing worker failed: ${error.message}`, { cause: error }));
+    rejectPending(
+      new ModeldockError('INTERNAL', `The hashing worker failed: ${error.message}`, {
+        cause: error,
+      }),
+    );
   });
   worker.on('exit', () => {
-    if (!closed) rejectPending(new ModeldockError('INTERNAL', 'The hashing worker stopped unexpectedly'));
+    if (!closed)
+      rejectPending(new ModeldockError('INTERNAL', 'The hashing worker stopped unexpectedly'));
   });
 
   return {

@@ -31,14 +31,26 @@ export function startSmallFileHasher(path: string): PrefixHasher {
       const hash = createHash('sha256');
       const buffer = Buffer.allocUnsafe(Math.min(READ_BYTES, Math.max(1, size)));
       const handle = await open(path, 'r').catch((error: Error) => {
-        throw new ModeldockError('IO_ERROR', `Could not read the downloaded file to verify it: ${error.message}`, { cause: error });
+        throw new ModeldockError(
+          'IO_ERROR',
+          `Could not read the downloaded file to verify it: ${error.message}`,
+          { cause: error },
+        );
       });
       try {
         hashedBytes = 0;
         while (hashedBytes < size) {
-          const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - hashedBytes), hashedBytes);
+          const { bytesRead } = await handle.read(
+            buffer,
+            0,
+            Math.min(buffer.length, size - hashedBytes),
+            hashedBytes,
+          );
           if (bytesRead === 0) {
-            throw new ModeldockError('IO_ERROR', `Could not read the downloaded file to verify it: the file ends at ${hashedBytes} bytes, before ${size}`);
+            throw new ModeldockError(
+              'IO_ERROR',
+              `Could not read the downloaded file to verify it: the file ends at ${hashedBytes} bytes, before ${size}`,
+            );
           }
           hash.update(buffer.subarray(0, bytesRead));
           hashedBytes += bytesRead;
