@@ -22,6 +22,9 @@ type ClientConfig = Pick<
   'connectionsPerHost' | 'idleTimeoutMs' | 'allowPrivateHosts'
 >;
 
+/** Not a browser: Civitai and others answer non-browser clients with JSON errors instead of login pages. */
+const USER_AGENT = 'modeldock';
+
 /** Most a dump reads before closing the connection instead: a large body is cheaper to drop than drain. */
 const DUMP_LIMIT_BYTES = 64 * 1024;
 
@@ -70,7 +73,8 @@ export function createUndiciHttpClient(
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
         method: input.method,
-        headers: { ...input.headers, 'accept-encoding': 'identity' },
+        // Identity always: a compressed body's offsets are not the file's, and ranges would address the wrong bytes.
+        headers: { 'user-agent': USER_AGENT, ...input.headers, 'accept-encoding': 'identity' },
         signal: input.signal,
       });
     } catch (error) {

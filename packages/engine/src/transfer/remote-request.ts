@@ -68,7 +68,7 @@ export async function openRemote(
       : mapped;
   };
 
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { 'accept-encoding': 'identity' };
   if (requested.ranged) headers.range = rangeHeader(requested.start, requested.end);
   if (requested.ranged && ifRange) headers['if-range'] = ifRange;
 
