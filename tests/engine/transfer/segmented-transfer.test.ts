@@ -110,6 +110,7 @@ describe('segmented transfer', () => {
   });
 
   it('splits the largest remaining segment when a connection finishes early', async () => {
+    await harness.dispose();
     harness = await createHarness({ ...SEGMENTED, connectionsPerFile: 2 });
     const size = 512 * 1024;
     const served = origin.setFile('/steal.bin', deterministicBytes(size, 63));
