@@ -6,13 +6,16 @@
  * here rather than at a user's first start.
  */
 import { build } from 'esbuild';
-import { cpSync, existsSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, renameSync, rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const serverDir = path.dirname(fileURLToPath(import.meta.url));
 const distDir = path.join(serverDir, 'dist');
+// Built beside dist/ and swapped in at the end, so a server being started meanwhile never sees half a build.
+const stagingDir = path.join(serverDir, '.dist-next');
+const retiredDir = path.join(serverDir, '.dist-old');
 const migrationsSource = path.join(serverDir, '../../packages/db/drizzle');
 
 /** Bundles our own packages, leaves every other bare import (and node: builtins) to node_modules. */
@@ -31,11 +34,18 @@ function packageNameOf(specifier) {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }
 
-rmSync(distDir, { recursive: true, force: true });
+rmSync(stagingDir, { recursive: true, force: true });
+
+/** Leaves no half build behind: the staging folder goes, dist/ stays as it was. */
+function failBuild(message) {
+  rmSync(stagingDir, { recursive: true, force: true });
+  console.error(`build: ${message}`);
+  process.exit(1);
+}
 
 const result = await build({
   entryPoints: [path.join(serverDir, 'src/main.ts')],
-  outfile: path.join(distDir, 'main.js'),
+  outfile: path.join(stagingDir, 'main.js'),
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -44,7 +54,7 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
   plugins: [externalizeThirdParty],
-});
+}).catch((error) => failBuild(error.message));
 
 /** Node's lookup for a bare import: node_modules/<name> in dist/ or any folder above it. */
 function isInstalledFor(directory, name) {
@@ -64,25 +74,25 @@ for (const output of Object.values(result.metafile.outputs)) {
     )
       continue;
     const name = packageNameOf(imported.path);
-    if (!isInstalledFor(distDir, name)) unresolved.push(name);
+    if (!isInstalledFor(stagingDir, name)) unresolved.push(name);
   }
 }
 if (unresolved.length > 0) {
-  console.error(
-    `build: ${[...new Set(unresolved)].join(', ')} cannot be found from apps/server/dist. ` +
+  failBuild(
+    `${[...new Set(unresolved)].join(', ')} cannot be found from apps/server/dist. ` +
       'Add them to apps/server/package.json dependencies (pnpm --filter @modeldock/server add <name>@catalog:).',
   );
-  process.exit(1);
 }
 
-if (existsSync(migrationsSource)) {
-  cpSync(migrationsSource, path.join(distDir, 'drizzle'), { recursive: true });
-} else {
-  console.error(
-    `build: no migrations at ${migrationsSource}; run pnpm --filter @modeldock/db generate`,
-  );
-  process.exit(1);
+if (!existsSync(migrationsSource)) {
+  failBuild(`no migrations at ${migrationsSource}; run pnpm --filter @modeldock/db generate`);
 }
+cpSync(migrationsSource, path.join(stagingDir, 'drizzle'), { recursive: true });
+
+rmSync(retiredDir, { recursive: true, force: true });
+if (existsSync(distDir)) renameSync(distDir, retiredDir);
+renameSync(stagingDir, distDir);
+rmSync(retiredDir, { recursive: true, force: true });
 
 console.log(
   `build: wrote ${path.relative(process.cwd(), path.join(distDir, 'main.js'))} and its migrations`,

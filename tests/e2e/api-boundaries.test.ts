@@ -47,11 +47,12 @@ describe('API boundaries (built server, PGlite)', () => {
   let api: Api;
 
   beforeAll(async () => {
-    folders = await createServerFolders();
+    // A truly first start: the built server creates and migrates its embedded database.
+    folders = await createServerFolders({ seedDatabase: false });
     origin = await startFileOrigin();
     server = await startServerProcess({ folders });
     api = connectHttp(server.url);
-  });
+  }, 180_000);
 
   afterAll(async () => {
     await server?.stop('SIGTERM');

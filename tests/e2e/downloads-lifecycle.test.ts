@@ -45,7 +45,7 @@ describe('downloads end to end (built server, PGlite)', () => {
     server = await startServerProcess({ folders });
     api = connectHttp(server.url);
     socket = connectWebSocket(server.url);
-  });
+  }, 180_000);
 
   afterEach(() => {
     origin.release();

@@ -143,6 +143,6 @@ describe.skipIf(!TEST_DATABASE_URL)(
       expect(await sha256OfFile(path.join(root, 'models/loras/controlled.dat'))).toBe(
         controlled.sha256,
       );
-    }, 120_000);
+    }, 180_000);
   },
 );

@@ -117,7 +117,7 @@ describe('restarts (built server, PGlite)', () => {
     );
     expect(storedIds.length).toBeGreaterThanOrEqual(4);
     expect(storedIds.filter((id) => !seenIds.has(id))).toEqual([]);
-  }, 120_000);
+  }, 180_000);
 
   it('SIGKILL: nothing unverified at the final path; on restart the job carries on from its durable offset to the right SHA-256', async () => {
     const { origin, start } = await setUp();
@@ -152,5 +152,5 @@ describe('restarts (built server, PGlite)', () => {
     const afterRestart = origin.requestsFor('restart-kill.dat').slice(requestsBeforeRestart);
     expect(afterRestart[0]?.status).toBe(206);
     expect(afterRestart[0]!.start).toBeGreaterThan(0);
-  }, 120_000);
+  }, 180_000);
 });

@@ -8,7 +8,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,15 +63,131 @@ export interface ServerProcess extends ServerFolders {
   exited: Promise<ExitResult>;
   /** SIGTERM (graceful) or SIGKILL (crash); resolves when the process is gone. */
   stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<ExitResult>;
+  /** Kills the process if it still runs, and removes the folders if this helper created them. */
+  dispose(): Promise<void>;
 }
 
-export async function createServerFolders(): Promise<ServerFolders & { remove(): Promise<void> }> {
+export interface TemporaryServerFolders extends ServerFolders {
+  remove(): Promise<void>;
+}
+
+export interface FolderOptions {
+  /**
+   * Start from a copy of an embedded database that is already created and migrated (default true).
+   * PGlite's first start costs seconds, tens of them on a busy 2-core machine; a copy costs little.
+   * Pass false to exercise a truly first start.
+   */
+  seedDatabase?: boolean;
+}
+
+export async function createServerFolders(
+  options: FolderOptions = {},
+): Promise<TemporaryServerFolders> {
   const root = await mkdtemp(path.join(tmpdir(), 'modeldock-e2e-'));
-  return {
+  const folders = {
     dataDir: path.join(root, 'data'),
     modelsDir: path.join(root, 'models'),
     remove: () => rm(root, { recursive: true, force: true }),
   };
+  if (options.seedDatabase ?? true) {
+    await cp(await seededDatabase(), path.join(folders.dataDir, 'pglite'), { recursive: true });
+  }
+  return folders;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The seeded embedded database: made once by the built server itself (start, migrate, SIGTERM),
+// kept in the temp folder under a name that changes with the migrations and the PGlite version,
+// so a stale copy is never used. Older copies are removed when a new one is made.
+// ---------------------------------------------------------------------------------------------
+
+const SEED_PREFIX = 'modeldock-e2e-pglite-seed-';
+let seedPromise: Promise<string> | null = null;
+
+async function seedKey(): Promise<string> {
+  const hash = createHash('sha256');
+  const migrations = path.join(path.dirname(SERVER_ENTRY), 'drizzle');
+  const pglitePackage = path.join(
+    REPO_ROOT,
+    'apps/server/node_modules/@electric-sql/pglite/package.json',
+  );
+  hash.update(await readFile(pglitePackage));
+  for (const entry of (await readdir(migrations, { recursive: true })).sort()) {
+    const full = path.join(migrations, entry);
+    if ((await stat(full)).isFile()) hash.update(entry).update(await readFile(full));
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+async function makeSeed(seedDir: string): Promise<void> {
+  const folders = await createServerFolders({ seedDatabase: false });
+  try {
+    const server = await startServerProcess({ folders });
+    const exit = await server.stop('SIGTERM');
+    if (exit.code !== 0)
+      throw new Error(`Seeding the embedded database failed:\n${server.output()}`);
+    const staged = `${seedDir}.${process.pid}.${Date.now()}`;
+    await rename(path.join(folders.dataDir, 'pglite'), staged);
+    // Another test process may have finished first: then its copy is used and ours discarded.
+    await rename(staged, seedDir).catch(() => rm(staged, { recursive: true, force: true }));
+  } finally {
+    await folders.remove();
+  }
+  const current = path.basename(seedDir);
+  for (const name of await readdir(tmpdir())) {
+    if (name.startsWith(SEED_PREFIX) && !name.startsWith(current)) {
+      await rm(path.join(tmpdir(), name), { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+}
+
+const SEED_LOCK_STALE_MS = 5 * 60_000;
+
+/** One process makes the seed while the others wait for it, rather than all paying for it at once. */
+async function makeSeedOnce(seedDir: string): Promise<void> {
+  const lockDir = `${seedDir}.lock`;
+  const deadline = Date.now() + SEED_LOCK_STALE_MS;
+  while (!existsSync(path.join(seedDir, 'PG_VERSION'))) {
+    try {
+      await mkdir(lockDir);
+    } catch {
+      const age =
+        Date.now() -
+        (await stat(lockDir).then(
+          (info) => info.mtimeMs,
+          () => Date.now(),
+        ));
+      // A maker that died leaves its lock behind: take over once it is clearly abandoned.
+      if (age > SEED_LOCK_STALE_MS || Date.now() > deadline)
+        await rm(lockDir, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 250));
+      continue;
+    }
+    try {
+      if (!existsSync(path.join(seedDir, 'PG_VERSION'))) await makeSeed(seedDir);
+    } finally {
+      await rm(lockDir, { recursive: true, force: true });
+    }
+  }
+}
+
+function seededDatabase(): Promise<string> {
+  seedPromise ??= (async () => {
+    requireBuiltServer();
+    const seedDir = path.join(tmpdir(), `${SEED_PREFIX}${await seedKey()}`);
+    await makeSeedOnce(seedDir);
+    return seedDir;
+  })();
+  seedPromise.catch(() => (seedPromise = null));
+  return seedPromise;
+}
+
+function requireBuiltServer(): void {
+  if (!existsSync(SERVER_ENTRY)) {
+    throw new Error(
+      `${SERVER_ENTRY} is missing: run \`pnpm build\` (the root \`pnpm test\` does) before the e2e tests`,
+    );
+  }
 }
 
 function childEnvironment(
@@ -93,11 +210,7 @@ function childEnvironment(
 }
 
 function spawnServer(folders: ServerFolders, options: ServerProcessOptions) {
-  if (!existsSync(SERVER_ENTRY)) {
-    throw new Error(
-      `${SERVER_ENTRY} is missing: run \`pnpm build\` (the root \`pnpm test\` does) before the e2e tests`,
-    );
-  }
+  requireBuiltServer();
   const child = spawn(process.execPath, [SERVER_ENTRY], {
     cwd: REPO_ROOT,
     env: childEnvironment(folders, options),
@@ -116,11 +229,13 @@ function spawnServer(folders: ServerFolders, options: ServerProcessOptions) {
 export async function startServerProcess(
   options: ServerProcessOptions = {},
 ): Promise<ServerProcess> {
-  const folders = options.folders ?? (await createServerFolders());
+  const ownFolders = options.folders ? null : await createServerFolders();
+  const folders: ServerFolders = options.folders ?? ownFolders!;
   const { child, exited, output } = spawnServer(folders, options);
-  const timeoutMs = options.startTimeoutMs ?? 30_000;
+  // Generous: on a busy 2-core machine a start can take tens of seconds, and a timeout is a failure.
+  const timeoutMs = options.startTimeoutMs ?? 90_000;
 
-  const url = await new Promise<string>((resolve, reject) => {
+  const listening = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(
@@ -145,6 +260,14 @@ export async function startServerProcess(
     });
   });
 
+  let url: string;
+  try {
+    url = await listening;
+  } catch (error) {
+    await ownFolders?.remove();
+    throw error;
+  }
+
   return {
     ...folders,
     url,
@@ -155,6 +278,11 @@ export async function startServerProcess(
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
+    },
+    async dispose() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+      await ownFolders?.remove();
     },
   };
 }
