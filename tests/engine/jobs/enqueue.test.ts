@@ -108,6 +108,7 @@ describe('enqueue: a direct link', () => {
       'INVALID_INPUT',
     );
     await expectNothingWritten(harness);
+    expect(harness.logger.find('download request refused')?.fields).toMatchObject({ code: 'INVALID_URL' });
   });
 
   it('refuses a folder that is a symlink leading out of the models folder', async () => {

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { resolveEngineConfig } from '../config';
 import type { EngineConfig } from '../config';
-import { ModeldockError } from '../errors';
+import { ModeldockError, toModeldockError } from '../errors';
 import type { Clock, CredentialProvider, FileSystem, HttpClient, JobStore, Logger } from '../ports';
 import type { SourceResolver } from '../sources/source-resolver';
 import type { TransferFile } from '../transfer/file-transfer-api';
@@ -113,7 +113,15 @@ export function createDownloadManager(options: DownloadManagerOptions): Download
       stopping ??= stop();
       return stopping;
     },
-    enqueue: (request) => enqueueJob(ctx, locks, request),
+    async enqueue(request) {
+      try {
+        return await enqueueJob(ctx, locks, request);
+      } catch (error) {
+        const refused = toModeldockError(error);
+        ctx.logger.info({ code: refused.code, message: refused.message }, 'download request refused');
+        throw refused;
+      }
+    },
     getJob: (jobId) => control.getJob(jobId),
     async listJobs(query: ListQuery) {
       const limit = query.limit ?? DEFAULT_LIST_LIMIT;
