@@ -182,6 +182,22 @@ describe('running one file: unusual endings', () => {
 });
 
 describe('running a bundle', () => {
+  it('stops the files in flight before failing the job when its bookkeeping breaks', async () => {
+    harness = await createHarness({ extra: { resolvers: [bundle(['a.bin', 'b.bin', 'c.bin'])] } });
+    const updateFile = harness.store.updateFile.bind(harness.store);
+    let runningWrites = 0;
+    harness.store.updateFile = async (fileId, patch, now) => {
+      if (patch.status === 'running' && ++runningWrites === 3) throw new Error('disk of the database is full');
+      return updateFile(fileId, patch, now);
+    };
+    const { jobId } = await harness.manager.enqueue({ url: 'bundle:x' });
+    const job = await harness.waitForStatus(jobId, 'failed');
+    expect(job.error).toMatchObject({ code: 'INTERNAL', message: 'disk of the database is full' });
+    expect(harness.transfer.calls).toHaveLength(2);
+    expect(harness.transfer.calls.every((call) => call.signal.aborted)).toBe(true);
+    expect(job.files.map((file) => file.status)).toEqual(['queued', 'queued', 'queued']);
+  });
+
   it('runs small files several at once and large ones alone', async () => {
     harness = await createHarness({
       config: { segmentThresholdBytes: 100 },

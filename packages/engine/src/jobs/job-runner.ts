@@ -168,13 +168,23 @@ class JobRunner implements JobRun {
   private async transferPendingFiles(): Promise<FileFailure[]> {
     const failures: FileFailure[] = [];
     const isBundle = this.job.files.length > 1;
+    let unexpected: { error: unknown } | null = null;
     for (const batch of planFileBatches(this.job.files, this.ctx.config.segmentThresholdBytes)) {
       if (this.mustStopStarting) break;
       await runWithConcurrency(
         batch.files,
         batch.parallel,
         async (file) => {
-          const failure = await this.transferOne(file);
+          let failure: FileFailure | null;
+          try {
+            failure = await this.transferOne(file);
+          } catch (error) {
+            // Our own bookkeeping broke: stop the sibling files before the job is failed, so none
+            // keeps writing after the run is over.
+            unexpected ??= { error };
+            this.halt.abort('halted');
+            return;
+          }
           if (!failure) return;
           failures.push(failure);
           const endsJob =
@@ -184,6 +194,7 @@ class JobRunner implements JobRun {
         () => this.mustStopStarting,
       );
     }
+    if (unexpected) throw (unexpected as { error: unknown }).error;
     return failures;
   }
 
@@ -511,6 +522,7 @@ class JobRunner implements JobRun {
     logJobError(this.ctx.logger, 'error', this.job, jobError, 'job run failed unexpectedly');
     if (this.stopped) return;
     try {
+      await this.requeueInterruptedFiles();
       const updated = await this.updateJobGuarded({
         status: 'failed',
         error: jobError,
