@@ -231,3 +231,19 @@ describe('clear finished', () => {
   });
 });
 
+describe('a transfer that ignores its abort', () => {
+  it('does not hang a pause or the shutdown for longer than a lease', async () => {
+    harness = await createHarness({ transferFile: () => new Promise(() => undefined), config: { maxConcurrentJobs: 1 } });
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/stuck.bin' });
+    await harness.waitForStatus(jobId, 'running');
+    const paused = await harness.manager.pause(jobId);
+    expect(paused.status).toBe('paused');
+    expect(harness.logger.find('job run did not settle')?.fields).toMatchObject({ jobId });
+
+    // The stuck run gave its slot back: another job can start.
+    const other = await harness.manager.enqueue({ url: 'https://cdn.example/other.bin' });
+    await harness.waitForStatus(other.jobId, 'running');
+    await harness.manager.stop();
+    expect(harness.logger.find('jobs did not stop cleanly')?.fields).toMatchObject({ code: 'SHUTDOWN' });
+  });
+});

@@ -18,7 +18,6 @@ import { enqueueJob } from './enqueue-job';
 import { validateBandwidthLimit } from './enqueue-request';
 import { JobControl } from './job-control';
 import { JobEventHub } from './job-events';
-import { describeError } from './job-log';
 import { JobScheduler } from './job-scheduler';
 import type { JobRun, ManagerContext } from './manager-context';
 import { SecretUrlVault } from './secret-url-vault';
@@ -95,13 +94,23 @@ export function createDownloadManager(options: DownloadManagerOptions): Download
     await scheduler?.stopClaiming();
     const active = [...runs.values()];
     for (const run of active) run.stop('shutdown');
-    const results = await Promise.allSettled(active.map((run) => run.settled));
-    for (const result of results) {
-      if (result.status === 'rejected') {
-        ctx.logger.error({ message: describeError(result.reason) }, 'a job did not stop cleanly');
-      }
+    // A run stuck in its byte layer must not hold the process: its job keeps our lease, which
+    // expires, and the next start (or another worker) carries it on.
+    const timer = new AbortController();
+    const allSettled = Promise.allSettled(active.map((run) => run.settled)).then(() => true);
+    const settled = await Promise.race([
+      allSettled,
+      ctx.clock.sleep(config.leaseMs, timer.signal).then(
+        () => false,
+        () => false,
+      ),
+    ]);
+    timer.abort();
+    const stuck = settled ? [] : active.filter((run) => runs.get(run.jobId) === run).map((run) => run.jobId);
+    if (stuck.length > 0) {
+      ctx.logger.error({ jobIds: stuck, code: 'SHUTDOWN', message: 'Some transfers did not stop in time' }, 'jobs did not stop cleanly');
     }
-    ctx.logger.info({ workerId: ctx.workerId, returnedToQueue: active.length }, 'download manager stopped');
+    ctx.logger.info({ workerId: ctx.workerId, returnedToQueue: active.length - stuck.length }, 'download manager stopped');
   }
 
   return {

@@ -12,7 +12,7 @@ import type { StoredEventType } from './job-events';
 import { logJobStatus } from './job-log';
 import { checkTransition } from './job-transitions';
 import type { JobAction } from './job-transitions';
-import type { ManagerContext, StopReason } from './manager-context';
+import type { JobRun, ManagerContext, StopReason } from './manager-context';
 import { discardUnfinishedFiles, removePartialFiles } from './partial-files';
 import { validateBandwidthLimit, validatePriority } from './enqueue-request';
 
@@ -137,7 +137,7 @@ export class JobControl {
     const run = this.ctx.runs.get(jobId);
     if (run && stopWith) {
       run.stop(stopWith);
-      await run.settled;
+      await this.settledOrTimedOut(run);
       job = await this.load(jobId);
       if (checkTransition(action, job.status) === 'unchanged') return this.summarise(job);
     }
@@ -162,6 +162,29 @@ export class JobControl {
     await this.publish('updated', updated);
     logJobStatus(this.ctx.logger, updated, 'job settings changed', { action, ...patch });
     return this.summarise(updated);
+  }
+
+  /**
+   * Waits for a stopped run to record its offsets, but never longer than a lease: a run stuck in
+   * its byte layer must not hang the user's click, and once the lease is released below, none of
+   * its status writes can land anyway.
+   */
+  private async settledOrTimedOut(run: JobRun): Promise<void> {
+    const timer = new AbortController();
+    const timedOut = this.ctx.clock.sleep(this.ctx.config.leaseMs, timer.signal).then(
+      () => true,
+      () => false,
+    );
+    const late = await Promise.race([run.settled.then(() => false), timedOut]);
+    timer.abort();
+    if (late) {
+      // Its slot is free again: the stuck run no longer owns the job.
+      if (this.ctx.runs.get(run.jobId) === run) this.ctx.runs.delete(run.jobId);
+      this.ctx.logger.warn(
+        { jobId: run.jobId, code: 'INTERNAL', message: 'The transfer did not stop in time; changing the job anyway' },
+        'job run did not settle',
+      );
+    }
   }
 
   /** Files a run left mid-transfer wait again in the queue (the run, if any, has already settled). */
