@@ -27,20 +27,12 @@ function runsBefore(other: JobRecord, job: JobRecord): boolean {
   return other.queueOrder < job.queueOrder;
 }
 
-/** The last check queued per manager, so the next one waits its turn. */
-const lastCheck = new WeakMap<ManagerContext, Promise<void>>();
-
 /** Runs the check for `job` after any other check of this manager; `onReserved` marks it as counted. */
 export function reserveDiskSpace(ctx: ManagerContext, job: JobRecord, onReserved: () => void): Promise<void> {
-  const check = (lastCheck.get(ctx) ?? Promise.resolve()).then(async () => {
+  return ctx.diskChecks.run(async () => {
     await assertDiskSpaceFor(ctx, job);
     onReserved();
   });
-  lastCheck.set(
-    ctx,
-    check.catch(() => undefined),
-  );
-  return check;
 }
 
 function countsAgainst(ctx: ManagerContext, other: JobRecord, job: JobRecord): boolean {

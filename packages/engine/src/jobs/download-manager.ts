@@ -21,6 +21,7 @@ import { JobEventHub } from './job-events';
 import { JobScheduler } from './job-scheduler';
 import type { JobRun, ManagerContext } from './manager-context';
 import { SecretUrlVault } from './secret-url-vault';
+import { SerialQueue } from './serial-queue';
 import { recoverAtStartup } from './startup-recovery';
 import { JOB_STATUSES } from '../job-model';
 
@@ -69,6 +70,8 @@ export function createDownloadManager(options: DownloadManagerOptions): Download
     secretUrls: new SecretUrlVault(),
     globalLimiter: createTokenBucketLimiter(validateBandwidthLimit(config.globalBandwidthLimitBps), options.clock),
     runs,
+    diskChecks: new SerialQueue(),
+    cacheLinks: new SerialQueue(),
     modelsRoot: path.resolve(options.modelsRoot),
     wakeScheduler: () => scheduler?.wake(),
     now: () => new Date(options.clock.now()),

@@ -176,7 +176,7 @@ async function linkPresentFilesIntoHfCache(ctx: ManagerContext, job: JobRecord):
   for (const file of job.files) {
     if (file.status !== 'present') continue;
     try {
-      await linkHfCacheFile(job, file, { fs: ctx.fs, modelsRoot: ctx.modelsRoot });
+      await ctx.cacheLinks.run(() => linkHfCacheFile(job, file, { fs: ctx.fs, modelsRoot: ctx.modelsRoot }));
     } catch (error) {
       ctx.logger.warn(
         { jobId: job.id, file: file.relativePath, message: describeError(error) },

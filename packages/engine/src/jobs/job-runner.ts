@@ -363,7 +363,8 @@ class JobRunner implements JobRun {
    */
   private async linkIntoHfCache(fileId: string): Promise<FileFailure | null> {
     try {
-      await linkHfCacheFile(this.job, this.fileById(fileId), { fs: this.ctx.fs, modelsRoot: this.ctx.modelsRoot });
+      const file = this.fileById(fileId);
+      await this.ctx.cacheLinks.run(() => linkHfCacheFile(this.job, file, { fs: this.ctx.fs, modelsRoot: this.ctx.modelsRoot }));
       return null;
     } catch (error) {
       return this.recordFileFailure(fileId, error);

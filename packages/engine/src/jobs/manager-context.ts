@@ -10,6 +10,7 @@ import type { BandwidthLimiter } from '../transfer/bandwidth';
 import type { TransferFile } from '../transfer/file-transfer-api';
 import type { JobEventHub } from './job-events';
 import type { SecretUrlVault } from './secret-url-vault';
+import type { SerialQueue } from './serial-queue';
 
 /** Why a running job stops before finishing; passed as the abort reason the byte layer sees. */
 export type StopReason = 'paused' | 'cancelled' | 'shutdown' | 'lease-lost';
@@ -44,6 +45,10 @@ export interface ManagerContext {
   readonly secretUrls: SecretUrlVault;
   readonly globalLimiter: BandwidthLimiter;
   readonly runs: Map<string, JobRun>;
+  /** Disk-space checks take turns, so two jobs starting together see each other's reservation. */
+  readonly diskChecks: SerialQueue;
+  /** Hugging Face cache links take turns: files of one repository share its refs. */
+  readonly cacheLinks: SerialQueue;
   /** Absolute path of the models root; its real path once the manager has started. */
   modelsRoot: string;
   /** Asks the scheduler to look for work (after enqueue, resume, retry, a finished job). */
