@@ -31,9 +31,6 @@ export function parseDirectUrl(input: string): URL {
       `Only http and https links can be downloaded (this one starts with ${url.protocol}). Paste a link such as ${EXAMPLE}`,
     );
   }
-  if (url.hostname === '') {
-    throw new ModeldockError('INVALID_URL', `The link has no host name. Paste a full URL such as ${EXAMPLE}`);
-  }
   return url;
 }
 
