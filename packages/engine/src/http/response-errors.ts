@@ -28,7 +28,6 @@ export interface StatusErrorContext {
 }
 
 function clean(text: string): string {
-  // eslint-disable-next-line no-control-regex -- removing control characters is the point
   const oneLine = text
     .replace(/[\u0000-\u001f\u007f]+/g, ' ')
     .replace(/\s+/g, ' ')
