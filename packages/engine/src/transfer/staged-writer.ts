@@ -23,6 +23,8 @@ export class StagedWriter {
   #current = 0;
   #failure: unknown = null;
   #hasFailure = false;
+  /** File offset of the earliest failed slab: bytes before it were still written. */
+  #failedAt = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly file: PartialFile,
@@ -75,8 +77,10 @@ export class StagedWriter {
         await this.file.writeAt(slab.buffer.subarray(0, slab.length), slab.position);
         // Report in file order: the previous slab's write may still be running.
         await previous;
-        if (!this.#hasFailure) this.onWritten(end);
+        // A later slab may have failed first; this one's bytes are on disk all the same.
+        if (end <= this.#failedAt) this.onWritten(end);
       } catch (error) {
+        this.#failedAt = Math.min(this.#failedAt, slab.position);
         if (!this.#hasFailure) {
           this.#hasFailure = true;
           this.#failure = error;
