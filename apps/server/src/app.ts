@@ -21,7 +21,8 @@ import { openDatabase } from '@modeldock/db';
 import type { ServerConfig } from './env';
 import { createLoggers } from './logging/create-loggers';
 import type { ServerLoggers } from './logging/create-loggers';
-import { environmentCredentials } from './credentials/environment-credentials';
+import { startCredentialServices } from './credentials/credential-services';
+import { loadSecretKey } from './secrets/secret-key-source';
 import { createJobEventHub } from './events/job-event-hub';
 import { createOriginGuard } from './http/origin-guard';
 import { createStaticFileHandler } from './http/static-files';
@@ -86,6 +87,11 @@ export async function startApp(
   };
 
   try {
+    // First: a key file others can read, or a malformed one, stops the start before anything opens.
+    const secretKey = await loadSecretKey({
+      dataDir: config.dataDir,
+      environmentKey: config.secretKey,
+    });
     const db = await openDatabase({
       dataDir: config.dataDir,
       databaseUrl: config.databaseUrl ?? undefined,
@@ -98,6 +104,16 @@ export async function startApp(
     const http = createUndiciHttpClient(engineConfig);
     cleanup.push({ name: 'close HTTP client', run: () => http.close() });
 
+    const credentials = await startCredentialServices({
+      secretKey,
+      store: db.apiKeys,
+      config,
+      http,
+      clock: createSystemClock(),
+      logger: log,
+    });
+    cleanup.push({ name: 'stop API key checks', run: () => credentials.close() });
+
     const manager = createDownloadManager({
       store: db.jobs,
       http,
@@ -108,7 +124,7 @@ export async function startApp(
       modelsRoot: realpathSync(config.modelsDir),
       workerId: workerIdForThisProcess(),
       config: engineConfig,
-      credentials: environmentCredentials(config.credentials),
+      credentials: credentials.provider,
       resolvers: createHubResolvers({
         huggingFaceEndpoint: config.huggingFaceEndpoint ?? undefined,
         civitaiEndpoint: config.civitaiEndpoint ?? undefined,
@@ -135,7 +151,13 @@ export async function startApp(
     const listener = await startListener({
       host: config.host,
       port: config.port,
-      context: { manager, events, database: db.driver, version: VERSION },
+      context: {
+        manager,
+        events,
+        database: db.driver,
+        version: VERSION,
+        apiKeys: credentials.settings,
+      },
       originGuard: createOriginGuard({
         listenHost: config.host,
         allowedOrigins: config.allowedOrigins,
@@ -165,6 +187,7 @@ export async function startApp(
             { name: 'ask clients to reconnect', run: () => listener.notifyReconnect() },
             { name: 'stop downloads', run: () => manager.stop() },
             { name: 'close event feed', run: () => events.close() },
+            { name: 'stop API key checks', run: () => credentials.close() },
             { name: 'close connections', run: () => listener.close() },
             { name: 'close HTTP client', run: () => http.close() },
             { name: 'close database', run: () => db.close() },

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_ENGINE_CONFIG, ModeldockError, redactSecrets } from '@modeldock/engine';
 import type { EngineConfig } from '@modeldock/engine';
+import { decodeSecretKeyText } from './secrets/secret-key-source';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
@@ -35,6 +36,8 @@ export interface ServerConfig {
   /** Only the tunables the operator set; the engine's defaults apply to the rest. */
   engine: Partial<EngineConfig>;
   credentials: { huggingface: string | null; civitai: string | null };
+  /** Base64 of the 32-byte key that encrypts saved API keys; null = `<dataDir>/secret.key`. */
+  secretKey: string | null;
   /** Hub endpoints (mirrors, tests); null = the public sites. */
   huggingFaceEndpoint: string | null;
   civitaiEndpoint: string | null;
@@ -173,6 +176,12 @@ export const SETTINGS = {
     description: 'Civitai API key for models that require a login.',
     secret: true,
   },
+  secretKey: {
+    env: 'MODELDOCK_SECRET_KEY',
+    description:
+      'Base64 of 32 random bytes (openssl rand -base64 32) that encrypts API keys saved in Settings; give every server sharing one PostgreSQL the same. Default: <data-dir>/secret.key, made at first start.',
+    secret: true,
+  },
 } as const satisfies Record<string, SettingSpec>;
 
 type SettingName = keyof typeof SETTINGS;
@@ -284,6 +293,14 @@ const endpointUrl = z
 
 const secretValue = z.string().trim().min(1, 'must not be empty');
 
+const secretKeyValue = z
+  .string()
+  .trim()
+  .refine(
+    (value) => decodeSecretKeyText(value) !== null,
+    'must be the base64 of 32 random bytes, e.g. the output of `openssl rand -base64 32`',
+  );
+
 const settingsSchema = z.object({
   host: hostName.default('127.0.0.1'),
   port: wholeNumber(0, 65535).default(8787),
@@ -316,6 +333,7 @@ const settingsSchema = z.object({
   civitaiEndpoint: endpointUrl.optional(),
   huggingfaceToken: secretValue.optional(),
   civitaiApiKey: secretValue.optional(),
+  secretKey: secretKeyValue.optional(),
 });
 
 const ENGINE_SETTINGS = [
@@ -471,6 +489,7 @@ export function parseServerConfig(
       huggingface: settings.huggingfaceToken ?? null,
       civitai: settings.civitaiApiKey ?? null,
     },
+    secretKey: settings.secretKey ?? null,
     huggingFaceEndpoint: settings.huggingFaceEndpoint ?? null,
     civitaiEndpoint: settings.civitaiEndpoint ?? null,
   };

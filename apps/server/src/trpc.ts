@@ -7,6 +7,7 @@ import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { isModeldockError, toModeldockError } from '@modeldock/engine';
 import type { DownloadManager, ErrorCode } from '@modeldock/engine';
 import type { JobEventSource } from './events/job-event-hub';
+import type { ApiKeySettings } from './credentials/api-key-settings';
 
 export interface AppContext {
   manager: DownloadManager;
@@ -14,6 +15,8 @@ export interface AppContext {
   events: JobEventSource;
   database: 'pglite' | 'postgres';
   version: string;
+  /** Settings → API keys; absent in tests that stand up a listener without credentials. */
+  apiKeys?: ApiKeySettings;
 }
 
 const TRPC_CODE_FOR: Partial<Record<ErrorCode, TRPC_ERROR_CODE_KEY>> = {

@@ -1,0 +1,13 @@
+/** What the API shows about a saved key: never the key, only enough to tell which one it is. */
+import type { ApiKeyPlatform } from './api-key-platforms';
+
+export interface ApiKeyView {
+  platform: ApiKeyPlatform;
+  last4: string;
+  /** ISO timestamp. */
+  createdAt: string;
+  validatedAt: string | null;
+  /** Whether the platform accepted the key when last asked; null when it could not be asked yet. */
+  valid: boolean | null;
+  message: string | null;
+}

@@ -1,0 +1,49 @@
+/**
+ * settings.apiKeys.*: saved API keys per platform. Inputs are validated here (a key is never echoed
+ * in a message); behaviour lives in credentials/api-key-settings.ts. No answer ever carries a key.
+ */
+import type { TRPCRouterRecord } from '@trpc/server';
+import { z } from 'zod';
+import { ModeldockError } from '@modeldock/engine';
+import type { ApiKeySettings } from '../credentials/api-key-settings';
+import { API_KEY_PLATFORMS } from '../credentials/api-key-platforms';
+import { call, publicProcedure } from '../trpc';
+import type { AppContext } from '../trpc';
+
+const platform = z.enum(API_KEY_PLATFORMS, {
+  error: `platform must be one of ${API_KEY_PLATFORMS.join(', ')}`,
+});
+
+const apiKey = z
+  .string({ error: 'key must be text' })
+  .trim()
+  .min(8, 'key is too short: paste the whole API key')
+  .max(4096, 'key is too long: paste only the API key')
+  .regex(/^\S+$/, 'key must be one word: paste it without spaces or line breaks');
+
+function apiKeysOf(ctx: AppContext): ApiKeySettings {
+  if (!ctx.apiKeys) {
+    throw new ModeldockError('INTERNAL', 'API key settings are not available in this server');
+  }
+  return ctx.apiKeys;
+}
+
+const apiKeysRouter = {
+  list: publicProcedure.query(({ ctx }) => call(() => apiKeysOf(ctx).list())),
+
+  set: publicProcedure
+    .input(z.object({ platform, key: apiKey }))
+    .mutation(({ ctx, input }) => call(() => apiKeysOf(ctx).set(input.platform, input.key))),
+
+  validate: publicProcedure
+    .input(z.object({ platform }))
+    .mutation(({ ctx, input }) => call(() => apiKeysOf(ctx).validate(input.platform))),
+
+  remove: publicProcedure
+    .input(z.object({ platform }))
+    .mutation(({ ctx, input }) => call(() => apiKeysOf(ctx).remove(input.platform))),
+} satisfies TRPCRouterRecord;
+
+export const settingsRouter = {
+  apiKeys: apiKeysRouter,
+} satisfies TRPCRouterRecord;
