@@ -153,7 +153,10 @@ export const settings = pgTable('settings', {
   updatedAt: timestamptz('updated_at').notNull(),
 });
 
-/** What is known about a model file on disk: where it came from, its metadata and preview, whether a newer version exists. */
+/**
+ * What is known about a model file on disk: its hash (the local file index: a file already on disk is
+ * found by SHA-256), where it came from, its metadata and preview, whether a newer version exists.
+ */
 export const modelMetadata = pgTable(
   'model_metadata',
   {
@@ -161,6 +164,9 @@ export const modelMetadata = pgTable(
     /** Relative to the models root, POSIX separators. */
     relativePath: text('relative_path').notNull(),
     sha256: text('sha256'),
+    /** Size and modification time when `sha256` was computed: either differing means hash again. */
+    sizeBytes: byteCount('size_bytes'),
+    mtimeMs: doublePrecision('mtime_ms'),
     /** 'huggingface', 'civitai' or 'direct'. */
     sourceKind: text('source_kind'),
     /** Hugging Face repo id or Civitai model id. */
