@@ -267,7 +267,11 @@ describe('saved keys and Settings, against the fake hubs', () => {
     hub.addToken(HF_KEY, 'alice');
     hub.addToken(HF_OTHER_KEY, 'bob');
     civitai.addApiKey(CIVITAI_KEY, 'carol');
-    http = createUndiciHttpClient({ allowPrivateHosts: true, idleTimeoutMs: 5_000 });
+    http = createUndiciHttpClient({
+      allowPrivateHosts: true,
+      idleTimeoutMs: 5_000,
+      connectionsPerHost: 4,
+    });
   });
 
   afterAll(async () => {
