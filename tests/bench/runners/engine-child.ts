@@ -1,0 +1,131 @@
+/**
+ * The modeldock engine alone, in a process of its own so its CPU and memory are measured without
+ * the bench: the real `createDownloadManager` with the real ports (undici HTTP client, Node file
+ * system, system clock) and the in-memory JobStore, the Hugging Face resolver pointed at the bench
+ * origin. Bundled by engine-runner.ts and started with the same Node flags as `pnpm start`.
+ *
+ * Protocol (IPC): ← run {request} · → ready · ← go · → done {measurement} · exit.
+ * The clock runs from enqueue to the job's completed event (every file verified and at its final
+ * path); CPU is the process's (all threads) over the same span; peak RSS is the process's lifetime peak.
+ */
+import {
+  createDownloadManager,
+  createHubResolvers,
+  createNodeFileSystem,
+  createSystemClock,
+  createUndiciHttpClient,
+  resolveEngineConfig,
+} from '@modeldock/engine';
+import type { EngineConfig, EnqueueRequest, JobEvent, Logger } from '@modeldock/engine';
+import { MemoryJobStore } from '../../support/memory-job-store';
+
+export interface EngineRunRequest {
+  modelsRoot: string;
+  enqueue: EnqueueRequest;
+  config: Partial<EngineConfig>;
+  huggingFaceEndpoint: string;
+}
+
+export type EngineChildMessage =
+  | { type: 'ready' }
+  | { type: 'done'; wallSeconds: number; cpuSeconds: number; peakRssBytes: number }
+  | { type: 'failed'; message: string };
+
+export type EngineParentMessage = { type: 'run'; request: EngineRunRequest } | { type: 'go' };
+
+const FINISHED = new Set(['completed', 'failed', 'cancelled']);
+
+/** Silent, but keeps the last problems so a failed run can say why. */
+function quietLogger(problems: string[]): Logger {
+  const keep = (fields: Record<string, unknown>, message: string) => {
+    problems.push(`${message} ${JSON.stringify(fields)}`);
+    if (problems.length > 10) problems.shift();
+  };
+  return { debug: () => undefined, info: () => undefined, warn: keep, error: keep };
+}
+
+function send(message: EngineChildMessage): void {
+  process.send!(message);
+}
+
+function nextGo(): Promise<void> {
+  return new Promise((resolve) => {
+    const onMessage = (message: EngineParentMessage) => {
+      if (message.type !== 'go') return;
+      process.off('message', onMessage);
+      resolve();
+    };
+    process.on('message', onMessage);
+  });
+}
+
+async function run(request: EngineRunRequest): Promise<void> {
+  const problems: string[] = [];
+  const config = resolveEngineConfig({ ...request.config, allowPrivateHosts: true });
+  const http = createUndiciHttpClient(config);
+  const manager = createDownloadManager({
+    store: new MemoryJobStore(),
+    http,
+    fs: createNodeFileSystem(),
+    clock: createSystemClock(),
+    logger: quietLogger(problems),
+    modelsRoot: request.modelsRoot,
+    workerId: `bench-engine-${process.pid}`,
+    config,
+    resolvers: createHubResolvers({ huggingFaceEndpoint: request.huggingFaceEndpoint }),
+    recoverAllLeasesAtStart: true,
+  });
+  await manager.start();
+  const go = nextGo();
+  send({ type: 'ready' });
+  await go;
+
+  let jobId: string | null = null;
+  const early: JobEvent[] = [];
+  let finish: (event: JobEvent) => void = () => undefined;
+  const finished = new Promise<JobEvent>((resolve) => (finish = resolve));
+  const isEnd = (event: JobEvent) =>
+    event.jobId === jobId && event.job !== null && FINISHED.has(event.job.status);
+  const unsubscribe = manager.subscribe((event) => {
+    if (jobId === null) early.push(event);
+    else if (isEnd(event)) finish(event);
+  });
+
+  const cpuBefore = process.cpuUsage();
+  const startedAt = performance.now();
+  const enqueued = await manager.enqueue(request.enqueue);
+  jobId = enqueued.jobId;
+  const endedEarly = early.find(isEnd);
+  const end = endedEarly ?? (await finished);
+  const wallSeconds = (performance.now() - startedAt) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  unsubscribe();
+
+  if (end.job?.status !== 'completed') {
+    const error = end.job?.error;
+    send({
+      type: 'failed',
+      message: `job ${end.job?.status}: ${error?.code ?? ''} ${error?.message ?? ''}\n${problems.join('\n')}`,
+    });
+  } else {
+    send({
+      type: 'done',
+      wallSeconds,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    });
+  }
+  await manager.stop();
+  await http.close();
+}
+
+process.once('message', (message: EngineParentMessage) => {
+  if (message.type !== 'run') return;
+  run(message.request).then(
+    () => process.disconnect(),
+    (error: unknown) => {
+      send({ type: 'failed', message: String((error as Error)?.stack ?? error) });
+      process.disconnect();
+    },
+  );
+});
