@@ -12,6 +12,7 @@ import {
   createDownloadManager,
   createHubResolvers,
   createNodeFileSystem,
+  withFileLinks,
   createSystemClock,
   createUndiciHttpClient,
   registerSecret,
@@ -117,7 +118,8 @@ export async function startApp(
     const manager = createDownloadManager({
       store: db.jobs,
       http,
-      fs: createNodeFileSystem(),
+      // Hard links let a reused file take no extra space; symbolic links build the HF cache layout.
+      fs: withFileLinks(createNodeFileSystem()),
       clock: createSystemClock(),
       logger: loggers.engine,
       // The real path: confinement compares real paths, and the root itself may be a symlink.
@@ -131,6 +133,8 @@ export async function startApp(
       }),
       // Embedded PGlite is locked to this process: any lease still held was held by a dead one.
       recoverAllLeasesAtStart: db.driver === 'pglite',
+      // Completed files are recorded, files already on disk indexed in the background and reusable.
+      fileIndex: db.fileIndex,
     });
     await manager.start();
     cleanup.push({ name: 'stop downloads', run: () => manager.stop() });

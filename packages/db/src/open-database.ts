@@ -4,7 +4,7 @@
  * stores run on both; only LISTEN/NOTIFY for `watchEvents` is PostgreSQL's own.
  */
 import { ModeldockError } from '@modeldock/engine';
-import type { JobStore, Logger, StoredJobEvent } from '@modeldock/engine';
+import type { JobStore, LocalFileIndex, Logger, StoredJobEvent } from '@modeldock/engine';
 import { createApiKeyStore } from './api-key-store';
 import type { ApiKeyStore } from './api-key-store';
 import { describeDatabaseError } from './database-errors';
@@ -20,6 +20,7 @@ import { checkMigrationsFolder, DEFAULT_MIGRATIONS_FOLDER } from './migrations-f
 import { openPgliteDatabase } from './pglite-database';
 import { describeDatabaseUrl, openPostgresDatabase } from './postgres-database';
 import { createSettingsStore } from './settings-store';
+import { createLocalFileIndexStore } from './local-file-index-store';
 import type { SettingsStore } from './settings-store';
 
 export interface OpenDatabaseOptions {
@@ -43,6 +44,8 @@ export interface ModeldockDatabase {
   jobs: JobStore;
   apiKeys: ApiKeyStore;
   settings: SettingsStore;
+  /** What is known about the files under the models root (path, size, mtime, SHA-256). */
+  fileIndex: LocalFileIndex;
   /**
    * Stored job events as they are appended, by this or any other process sharing the database,
    * each delivered once. Returns an unsubscribe.
@@ -110,6 +113,7 @@ function assemble(
     jobs,
     apiKeys: createApiKeyStore(db),
     settings: createSettingsStore(db),
+    fileIndex: createLocalFileIndexStore(db),
     watchEvents: (listener) => notifications.watch(listener),
     close() {
       closing ??= (async () => {

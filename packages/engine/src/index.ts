@@ -26,3 +26,4 @@ export { checkModelFormat, isModelFileName } from './verify/format-check';
 export { startPrefixHasher } from './verify/sha256-prefix-hasher';
 export type { PrefixHasher } from './verify/sha256-prefix-hasher';
 export * from './sources/index';
+export * from './library/index';

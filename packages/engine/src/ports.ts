@@ -202,6 +202,11 @@ export interface FileSystem {
   freeBytes(path: string): Promise<number>;
   /** Creates a symbolic link at `linkPath` holding `target` verbatim (relative targets stay relative). */
   symlink?(target: string, linkPath: string): Promise<void>;
+  /**
+   * Creates a hard link at `newPath` to the file at `existingPath` (both then name the same bytes).
+   * Fails with EXDEV across file systems; callers copy instead.
+   */
+  link?(existingPath: string, newPath: string): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -220,6 +225,36 @@ export interface Logger {
   info(fields: Record<string, unknown>, message: string): void;
   warn(fields: Record<string, unknown>, message: string): void;
   error(fields: Record<string, unknown>, message: string): void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Local file index: what is known about the files under the models root (path, size, mtime,
+// SHA-256), so a file already on disk is found by its hash. Implemented over SQL by packages/db.
+// ---------------------------------------------------------------------------------------------
+
+export interface IndexedFile {
+  /** Relative to the models root, POSIX separators. */
+  relativePath: string;
+  size: number;
+  /** Modification time when the file was hashed: a different one means the hash must be redone. */
+  mtimeMs: number;
+  /** Lowercase hex. */
+  sha256: string;
+  /** The kind of job that wrote it ('huggingface', 'civitai', 'direct', 'bundle'), or null when found on disk. */
+  sourceKind: string | null;
+  indexedAt: Date;
+}
+
+export interface LocalFileIndex {
+  /** Records what is known about a file, replacing what was known about that path. */
+  record(file: Omit<IndexedFile, 'indexedAt'>, now: Date): Promise<void>;
+  get(relativePath: string): Promise<IndexedFile | null>;
+  /** Files whose recorded SHA-256 is `sha256`, in path order. */
+  findBySha256(sha256: string): Promise<IndexedFile[]>;
+  /** Every indexed file in path order, one page after `afterPath` (exclusive). */
+  list(afterPath: string | null, limit: number): Promise<IndexedFile[]>;
+  /** Forgets these paths; returns how many were known. */
+  forget(relativePaths: string[]): Promise<number>;
 }
 
 /** Looks up the credential for a platform at request time; returns null when none is configured. */

@@ -39,6 +39,7 @@ export const enqueueInput = z.object({
     })
     .optional(),
   layout: z.enum(['comfyui', 'hf-cache']).optional(),
+  reuseExisting: z.boolean().optional(),
 });
 
 export const downloadsRouter = {
@@ -98,6 +99,11 @@ export const downloadsRouter = {
   setGlobalBandwidthLimit: publicProcedure
     .input(z.object({ bytesPerSecond }))
     .mutation(({ ctx, input }) => ctx.manager.setGlobalBandwidthLimit(input.bytesPerSecond)),
+
+  /** For a failed or cancelled multi-file job: deletes the files it completed, and says so on the job. */
+  rollback: publicProcedure
+    .input(jobId)
+    .mutation(({ ctx, input }) => call(() => ctx.manager.rollback(input.jobId))),
 
   clearFinished: publicProcedure.mutation(({ ctx }) =>
     call(async () => ({ removed: await ctx.manager.clearFinished() })),

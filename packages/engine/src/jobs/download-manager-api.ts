@@ -37,6 +37,12 @@ export interface EnqueueRequest {
    * diffusers and transformers find the files offline (HF_HOME=<models root>/huggingface).
    */
   layout?: DestinationLayout;
+  /**
+   * When a file's expected SHA-256 matches a file already under the models root (found through the
+   * local file index), place that file at the destination (hard link on the same file system, else a
+   * copy) and verify it, instead of downloading it again.
+   */
+  reuseExisting?: boolean;
 }
 
 export type DestinationLayout = 'comfyui' | 'hf-cache';
@@ -62,6 +68,68 @@ export interface EnqueueResult {
   attached: boolean;
   /** True when every file was already present (and verified when a hash was known). */
   alreadyPresent: boolean;
+  /** True when at least one file was placed from a matching file already on disk (`reuseExisting`). */
+  reused: boolean;
+}
+
+/** What `preview` takes: an enqueue request without the fields that only matter once it runs. */
+export type PreviewRequest = Omit<EnqueueRequest, 'priority' | 'bandwidthLimitBps' | 'onFileFailure' | 'reuseExisting'>;
+
+/** What is at a file's destination now. */
+export type OnDiskState =
+  /** Nothing. */
+  | 'missing'
+  /** A download's partial file beside it. */
+  | 'partial'
+  /** The expected file (same SHA-256 when known, else same size when known). */
+  | 'present'
+  /** Something else (another file, a folder): a download would be refused until it is moved. */
+  | 'conflict';
+
+/** One file of a preview. */
+export interface FilePreview {
+  name: string;
+  relativePath: string;
+  bytesTotal: number | null;
+  /** A published size that may be off by a few bytes (Civitai), when the exact one is unknown. */
+  estimatedBytes: number | null;
+  expectedSha256: string | null;
+  access: 'ok' | 'unknown';
+  credential: 'huggingface' | 'civitai' | null;
+  onDisk: OnDiskState;
+  /** Another file under the models root with the expected SHA-256, which `reuseExisting` would use. */
+  existingMatch: { relativePath: string } | null;
+}
+
+/** What a download would fetch, before anything starts (`sources.resolve`). */
+export interface DownloadPreview {
+  kind: string;
+  source: string;
+  files: FilePreview[];
+  /** Sum of exact sizes, or null when one is unknown. */
+  bytesTotal: number | null;
+  warnings: string[];
+}
+
+export type PresenceStatus = 'present' | 'partial' | 'missing';
+
+export interface PresetFileView {
+  name: string;
+  relativePath: string;
+  /** Where the file comes from, e.g. hf://org/name@main/file.gguf. */
+  source: string;
+  status: PresenceStatus;
+  /** Size of the file at its destination, else of its largest partial download, else null. */
+  bytesOnDisk: number | null;
+  bytesTotal: number | null;
+}
+
+export interface PresetView {
+  id: string;
+  name: string;
+  description: string;
+  status: PresenceStatus;
+  files: PresetFileView[];
 }
 
 /** One event for subscribers. `id` is what a client sends back as `lastEventId`. */
@@ -113,6 +181,18 @@ export interface DownloadManager {
   getBandwidthLimits(): BandwidthLimits;
   /** Removes completed, failed and cancelled jobs (never their completed files). */
   clearFinished(): Promise<number>;
+  /**
+   * For a failed or cancelled multi-file job: deletes the files that job completed (never a file it
+   * did not write, nor one changed since) and records it on the job. INVALID_STATE otherwise.
+   */
+  rollback(jobId: string): Promise<JobSummary>;
+
+  /** Resolves a request and shows what it would fetch and what is already on disk; starts and writes nothing. */
+  preview(request: PreviewRequest, options?: { signal?: AbortSignal }): Promise<DownloadPreview>;
+  /** Every preset, with which of its files are on disk (no network). */
+  presets(): Promise<PresetView[]>;
+  /** One bundle job for a preset: files already present are kept, the others downloaded. */
+  downloadPreset(presetId: string, options?: { priority?: number }): Promise<EnqueueResult>;
 
   /** Live events (status changes immediately, progress coalesced). Returns an unsubscribe. */
   subscribe(listener: JobEventListener): () => void;

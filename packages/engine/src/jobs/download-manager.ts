@@ -7,19 +7,24 @@ import path from 'node:path';
 import { resolveEngineConfig } from '../config';
 import type { EngineConfig } from '../config';
 import { ModeldockError, toModeldockError } from '../errors';
-import type { Clock, CredentialProvider, FileSystem, HttpClient, JobStore, Logger } from '../ports';
+import type { Clock, CredentialProvider, FileSystem, HttpClient, JobStore, LocalFileIndex, Logger } from '../ports';
+import { createLibraryIndexer } from '../library/library-indexer';
+import type { LibraryIndexer, LibraryIndexerSettings } from '../library/library-indexer';
 import type { SourceResolver } from '../sources/source-resolver';
 import type { TransferFile } from '../transfer/file-transfer-api';
 import { createTokenBucketLimiter } from '../transfer/token-bucket-limiter';
 import { transferFile as byteLayerTransferFile } from '../transfer/transfer-file';
 import { DestinationLocks } from './destination-locks';
-import type { BandwidthLimits, DownloadManager, ListQuery } from './download-manager-api';
+import type { BandwidthLimits, DownloadManager, EnqueueRequest, ListQuery } from './download-manager-api';
+import { previewDownload } from './download-preview';
 import { enqueueJob } from './enqueue-job';
 import { validateBandwidthLimit } from './enqueue-request';
 import { JobControl } from './job-control';
 import { JobEventHub } from './job-events';
 import { JobScheduler } from './job-scheduler';
+import { libraryContextOf } from './manager-context';
 import type { JobRun, ManagerContext } from './manager-context';
+import { presetDownloadRequest, presetViews } from './preset-downloads';
 import { SecretUrlVault } from './secret-url-vault';
 import { SerialQueue } from './serial-queue';
 import { recoverAtStartup } from './startup-recovery';
@@ -43,6 +48,13 @@ export interface DownloadManagerOptions {
   transferFile?: TransferFile;
   /** Release every running job's lease at start: true when no other process shares the store. */
   recoverAllLeasesAtStart?: boolean;
+  /**
+   * What is known about the files under the models root: completed files are recorded in it, and it
+   * finds files already on disk by SHA-256 (previews, `reuseExisting`, present-file checks).
+   */
+  fileIndex?: LocalFileIndex;
+  /** The background indexer of files already under the models root (runs when `fileIndex` is given); false turns it off. */
+  libraryIndexer?: Partial<LibraryIndexerSettings> | false;
 }
 
 const DEFAULT_LIST_LIMIT = 100;
@@ -54,6 +66,7 @@ export function createDownloadManager(options: DownloadManagerOptions): Download
   const events = new JobEventHub(options.store, options.clock, options.logger);
   const runs = new Map<string, JobRun>();
   let scheduler: JobScheduler | null = null;
+  let indexer: LibraryIndexer | null = null;
 
   const ctx: ManagerContext = {
     store: options.store,
@@ -66,6 +79,7 @@ export function createDownloadManager(options: DownloadManagerOptions): Download
     credentials: options.credentials ?? (async () => null),
     resolvers: options.resolvers ?? [],
     transferFile: options.transferFile ?? byteLayerTransferFile,
+    fileIndex: options.fileIndex ?? null,
     events,
     secretUrls: new SecretUrlVault(),
     globalLimiter: createTokenBucketLimiter(validateBandwidthLimit(config.globalBandwidthLimitBps), options.clock),
@@ -90,10 +104,16 @@ export function createDownloadManager(options: DownloadManagerOptions): Download
     if (stopping) return;
     scheduler = new JobScheduler(ctx);
     scheduler.start();
+    const library = libraryContextOf(ctx);
+    if (library && options.libraryIndexer !== false) {
+      indexer = createLibraryIndexer({ ...library, clock: ctx.clock, isBusy: () => runs.size > 0 }, options.libraryIndexer);
+      indexer.start();
+    }
   }
 
   async function stop(): Promise<void> {
     await starting?.catch(() => undefined);
+    await indexer?.stop();
     await scheduler?.stopClaiming();
     const active = [...runs.values()];
     for (const run of active) run.stop('shutdown');
@@ -116,6 +136,16 @@ export function createDownloadManager(options: DownloadManagerOptions): Download
     ctx.logger.info({ workerId: ctx.workerId, returnedToQueue: active.length - stuck.length }, 'download manager stopped');
   }
 
+  async function enqueue(request: EnqueueRequest) {
+    try {
+      return await enqueueJob(ctx, locks, request);
+    } catch (error) {
+      const refused = toModeldockError(error);
+      ctx.logger.info({ code: refused.code, message: refused.message }, 'download request refused');
+      throw refused;
+    }
+  }
+
   return {
     start() {
       starting ??= start();
@@ -125,15 +155,11 @@ export function createDownloadManager(options: DownloadManagerOptions): Download
       stopping ??= stop();
       return stopping;
     },
-    async enqueue(request) {
-      try {
-        return await enqueueJob(ctx, locks, request);
-      } catch (error) {
-        const refused = toModeldockError(error);
-        ctx.logger.info({ code: refused.code, message: refused.message }, 'download request refused');
-        throw refused;
-      }
-    },
+    enqueue,
+    downloadPreset: async (presetId, presetOptions = {}) => enqueue(presetDownloadRequest(presetId, presetOptions.priority)),
+    preview: (request, previewOptions = {}) => previewDownload(ctx, request, previewOptions.signal),
+    presets: () => presetViews(ctx),
+    rollback: (jobId) => control.rollback(jobId),
     getJob: (jobId) => control.getJob(jobId),
     async listJobs(query: ListQuery) {
       const limit = query.limit ?? DEFAULT_LIST_LIMIT;

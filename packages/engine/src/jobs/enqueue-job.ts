@@ -19,7 +19,12 @@ import type { ValidatedEnqueueRequest } from './enqueue-request';
 import { checkExistingDestination } from './existing-destination';
 import type { DestinationCheck } from './existing-destination';
 import { describeError, logJobStatus } from './job-log';
+import { libraryContextOf, resolveContextOf } from './manager-context';
 import type { ManagerContext } from './manager-context';
+import { reuseExistingFiles } from './reuse-existing-files';
+import type { ReusedFile } from './reuse-existing-files';
+import type { LibraryContext } from '../library/library-context';
+import { recordLocalFile } from '../library/record-local-file';
 import { SecretUrlVault } from './secret-url-vault';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -38,18 +43,24 @@ export async function enqueueJob(
     const attachedTo = await findJobWritingAll(ctx, destinations);
     if (attachedTo) {
       logJobStatus(ctx.logger, attachedTo, 'request attached to the job already downloading it');
-      return { jobId: attachedTo.id, attached: true, alreadyPresent: false };
+      return { jobId: attachedTo.id, attached: true, alreadyPresent: false, reused: false };
     }
 
+    const library = libraryContextOf(ctx);
     const checks: DestinationCheck[] = [];
     for (const file of files) {
       checks.push(
         file.status === 'present'
           ? { present: true, bytes: file.bytesTotal, sha256: file.expectedSha256 }
-          : await checkExistingDestination(ctx.fs, ctx.modelsRoot, file),
+          : await checkExistingDestination(ctx.fs, ctx.modelsRoot, file, library),
       );
     }
+    const reused =
+      validated.reuseExisting === true && library
+        ? await reuseExistingFiles(library, files, checks, resolved.kind)
+        : files.map(() => null);
     const allPresent = checks.every((check) => check.present);
+    const allDone = checks.every((check, index) => check.present || reused[index] !== null);
 
     let job = await ctx.store.createJob(
       {
@@ -58,13 +69,14 @@ export async function enqueueJob(
         priority: validated.priority,
         bandwidthLimitBps: validated.bandwidthLimitBps,
         onFileFailure: validated.onFileFailure,
-        status: allPresent ? 'completed' : 'queued',
-        files: files.map((file, index) => toNewFile(file, checks[index]!)),
+        status: allDone ? 'completed' : 'queued',
+        files: files.map((file, index) => toNewFile(file, checks[index]!, reused[index] ?? null)),
       },
       ctx.now(),
     );
-    job = await recordPresentFiles(ctx, job, checks, allPresent);
-    await linkPresentFilesIntoHfCache(ctx, job);
+    job = await recordFilesDoneAtEnqueue(ctx, job, checks, reused, allDone);
+    await linkDoneFilesIntoHfCache(ctx, job);
+    if (library) await recordVerifiedPresentFiles(library, files, checks);
     if (resolved.warnings && resolved.warnings.length > 0) {
       job = (await ctx.store.updateJob(job.id, { warnings: [...new Set(resolved.warnings)] }, ctx.now())) ?? job;
     }
@@ -76,33 +88,27 @@ export async function enqueueJob(
     await ctx.events.record('created', job);
     if (allPresent) {
       logJobStatus(ctx.logger, job, 'already present, nothing to download', { files: job.files.length });
+    } else if (allDone) {
+      logJobStatus(ctx.logger, job, 'completed from files already on disk', { files: job.files.length });
     } else {
       logJobStatus(ctx.logger, job, 'job queued', { files: job.files.length, priority: job.priority });
       ctx.wakeScheduler();
     }
-    return { jobId: job.id, attached: false, alreadyPresent: allPresent };
+    return { jobId: job.id, attached: false, alreadyPresent: allPresent, reused: reused.some((file) => file !== null) };
   });
 }
 
 async function resolveSource(ctx: ManagerContext, request: ValidatedEnqueueRequest): Promise<ResolvedSource> {
   const resolver = ctx.resolvers.find((candidate) => candidate.accepts(request.url)) ?? directUrlResolver;
   try {
-    return await resolver.resolve(request, {
-      http: ctx.http,
-      fs: ctx.fs,
-      clock: ctx.clock,
-      logger: ctx.logger,
-      config: ctx.config,
-      credentials: ctx.credentials,
-      modelsRoot: ctx.modelsRoot,
-    });
+    return await resolver.resolve(request, resolveContextOf(ctx));
   } catch (error) {
     throw toModeldockError(error);
   }
 }
 
 /** Re-checks what a resolver produced: names safe, destinations inside the root and distinct. */
-function checkResolvedFiles(ctx: ManagerContext, resolved: ResolvedSource): ResolvedFile[] {
+export function checkResolvedFiles<File extends ResolvedFile>(ctx: Pick<ManagerContext, 'modelsRoot'>, resolved: { source: string; files: File[] }): File[] {
   if (resolved.files.length === 0) {
     throw new ModeldockError('INVALID_INPUT', `Nothing to download at ${redactUrl(resolved.source)}: it lists no files`);
   }
@@ -136,45 +142,69 @@ async function findJobWritingAll(ctx: ManagerContext, destinations: string[]): P
   );
 }
 
-function toNewFile(file: ResolvedFile, check: DestinationCheck): NewFile {
+function toNewFile(file: ResolvedFile, check: DestinationCheck, reused: ReusedFile | null): NewFile {
+  const status = check.present ? 'present' : reused ? 'completed' : 'queued';
   return {
     url: SecretUrlVault.storable(file.url),
     name: file.name,
     relativePath: file.relativePath,
-    bytesTotal: check.present ? (check.bytes ?? file.bytesTotal) : file.bytesTotal,
+    bytesTotal: check.present ? (check.bytes ?? file.bytesTotal) : reused ? reused.bytes : file.bytesTotal,
     expectedSha256: file.expectedSha256,
     credential: file.credential,
     revision: file.revision,
-    status: check.present ? 'present' : 'queued',
+    status,
   };
 }
 
-/** A present file counts as fully done, with the hash it was checked against. */
-async function recordPresentFiles(
+/**
+ * A present file counts as fully done, with the hash it was checked against; a reused one as
+ * completed by this job (it placed it, so a rollback may remove it).
+ */
+async function recordFilesDoneAtEnqueue(
   ctx: ManagerContext,
   job: JobRecord,
   checks: DestinationCheck[],
-  allPresent: boolean,
+  reused: Array<ReusedFile | null>,
+  allDone: boolean,
 ): Promise<JobRecord> {
   let changed = false;
   for (const file of job.files) {
     const check = checks[file.index];
-    if (!check?.present) continue;
-    const bytes = check.bytes ?? file.bytesTotal ?? 0;
-    await ctx.store.updateFile(file.id, { bytesDone: bytes, bytesTotal: bytes, sha256: check.sha256, status: 'present' }, ctx.now());
-    changed = true;
+    const placement = reused[file.index];
+    if (check?.present) {
+      const bytes = check.bytes ?? file.bytesTotal ?? 0;
+      await ctx.store.updateFile(file.id, { bytesDone: bytes, bytesTotal: bytes, sha256: check.sha256, status: 'present' }, ctx.now());
+      changed = true;
+    } else if (placement) {
+      await ctx.store.updateFile(
+        file.id,
+        { bytesDone: placement.bytes, bytesTotal: placement.bytes, sha256: placement.sha256, status: 'completed' },
+        ctx.now(),
+      );
+      changed = true;
+    }
   }
-  if (allPresent) {
+  if (allDone) {
     await ctx.store.updateJob(job.id, { finishedAt: ctx.now(), status: 'completed' }, ctx.now());
   }
   if (!changed) return job;
   return (await ctx.store.getJob(job.id)) ?? job;
 }
 
+/** Present files hashed just now go into the local file index, so the next check need not read them. */
+async function recordVerifiedPresentFiles(library: LibraryContext, files: ResolvedFile[], checks: DestinationCheck[]): Promise<void> {
+  for (const [index, file] of files.entries()) {
+    const check = checks[index];
+    if (check?.present && check.hashedNow && check.sha256) {
+      await recordLocalFile(library, { relativePath: file.relativePath, sha256: check.sha256, sourceKind: null });
+    }
+  }
+}
+
 /** A blob already in the Hugging Face cache still needs its snapshot link; failing that is logged, not fatal. */
-async function linkPresentFilesIntoHfCache(ctx: ManagerContext, job: JobRecord): Promise<void> {
+async function linkDoneFilesIntoHfCache(ctx: ManagerContext, job: JobRecord): Promise<void> {
   for (const file of job.files) {
-    if (file.status !== 'present') continue;
+    if (file.status !== 'present' && file.status !== 'completed') continue;
     try {
       await ctx.cacheLinks.run(() => linkHfCacheFile(job, file, { fs: ctx.fs, modelsRoot: ctx.modelsRoot }));
     } catch (error) {

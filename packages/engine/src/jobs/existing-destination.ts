@@ -3,12 +3,15 @@
  * by hand, or another tool's. It is never overwritten silently. When it is the expected file (same
  * SHA-256 when one is known, else the same size when that is known) it is reported as present and
  * nothing is downloaded; otherwise the request fails with DESTINATION_EXISTS and says what to do.
+ * A hash the local file index holds for the file, unchanged since, saves reading it again.
  */
 import { ModeldockError } from '../errors';
 import type { FileSystem } from '../ports';
 import type { NewFile } from '../ports';
 import { absoluteDestination, assertRealPathInsideRoot } from '../paths/confine-path';
 import { sha256OfFile } from './file-sha256';
+import { currentIndexEntry } from '../library/indexed-hash';
+import type { LibraryContext } from '../library/library-context';
 import { formatBytes } from './human-bytes';
 
 export interface DestinationCheck {
@@ -17,6 +20,8 @@ export interface DestinationCheck {
   bytes: number | null;
   /** Hash computed when it was checked against an expected one. */
   sha256: string | null;
+  /** True when the file was read to compute `sha256` (not taken from the local file index). */
+  hashedNow?: boolean;
 }
 
 const WHAT_TO_DO = 'Move or delete it, or choose another folder or file name, then try again.';
@@ -25,6 +30,7 @@ export async function checkExistingDestination(
   fs: FileSystem,
   modelsRoot: string,
   file: NewFile,
+  library: LibraryContext | null = null,
 ): Promise<DestinationCheck> {
   const absolutePath = absoluteDestination(modelsRoot, file.relativePath);
   await assertRealPathInsideRoot(fs, modelsRoot, absolutePath);
@@ -40,7 +46,8 @@ export async function checkExistingDestination(
     );
   }
   if (file.expectedSha256 === null) return { present: true, bytes: stat.size, sha256: null };
-  const actual = await sha256OfFile(fs, absolutePath);
+  const indexed = library ? await currentIndexEntry(library, file.relativePath).catch(() => null) : null;
+  const actual = indexed ? indexed.sha256 : await sha256OfFile(fs, absolutePath);
   if (actual !== file.expectedSha256) {
     throw new ModeldockError(
       'DESTINATION_EXISTS',
@@ -48,5 +55,5 @@ export async function checkExistingDestination(
       { details: { expectedSha256: file.expectedSha256, actualSha256: actual } },
     );
   }
-  return { present: true, bytes: stat.size, sha256: actual };
+  return { present: true, bytes: stat.size, sha256: actual, hashedNow: indexed === null };
 }

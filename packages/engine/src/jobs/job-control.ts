@@ -15,6 +15,7 @@ import type { JobAction } from './job-transitions';
 import type { JobRun, ManagerContext, StopReason } from './manager-context';
 import { discardUnfinishedFiles, removePartialFiles } from './partial-files';
 import { validateBandwidthLimit, validatePriority } from './enqueue-request';
+import { describeRollback, removeFilesTheJobCompleted } from './job-rollback';
 
 const MAX_JOB_ID_LENGTH = 100;
 
@@ -89,6 +90,47 @@ export class JobControl {
     const summary = await this.changeSettings(jobId, 'setBandwidthLimit', async () => ({ bandwidthLimitBps: limit }));
     this.ctx.runs.get(jobId)?.setBandwidthLimit(limit);
     return summary;
+  }
+
+  /**
+   * Deletes the files a failed or cancelled bundle completed, and says so on the job (each removed
+   * file is marked cancelled, so a retry downloads it again). A job with one file has nothing to roll
+   * back that Clear finished would not remove.
+   */
+  async rollback(jobId: string): Promise<JobSummary> {
+    const job = await this.load(jobId);
+    checkTransition('rollback', job.status);
+    if (job.files.length < 2) {
+      throw new ModeldockError(
+        'INVALID_STATE',
+        'Rollback removes the files a download of several files completed; this download has a single file (use Clear finished to remove it and its partial file).',
+      );
+    }
+    const outcome = await removeFilesTheJobCompleted(this.ctx, job);
+    if (outcome.removed.length === 0 && outcome.kept.length === 0) return this.summarise(job);
+    for (const file of outcome.removed) {
+      await this.ctx.store.updateFile(
+        file.id,
+        {
+          status: 'cancelled',
+          bytesDone: 0,
+          sha256: null,
+          segments: null,
+          validator: null,
+          error: { code: 'CANCELLED', message: 'Removed by a rollback of this download', at: this.ctx.clock.now() },
+        },
+        this.ctx.now(),
+      );
+    }
+    const warnings = [...job.warnings, ...describeRollback(outcome)];
+    const updated = await this.ctx.store.updateJob(jobId, { warnings }, this.ctx.now());
+    if (!updated) throw new ModeldockError('JOB_NOT_FOUND', `No download with id ${jobId}: it was removed meanwhile`);
+    await this.publish('updated', updated);
+    logJobStatus(this.ctx.logger, updated, 'job rolled back', {
+      removed: outcome.removed.map((file) => file.relativePath),
+      kept: outcome.kept.map(({ file }) => file.relativePath),
+    });
+    return this.summarise(updated);
   }
 
   /** Removes finished jobs and the partial files of those that did not complete; completed files stay. */

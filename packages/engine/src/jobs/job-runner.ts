@@ -21,7 +21,9 @@ import { reserveDiskSpace } from './disk-reservation';
 import { planFileBatches, runWithConcurrency } from './file-run-plan';
 import { describeError, logJobError, logJobStatus } from './job-log';
 import { keepLease } from './lease-keeper';
+import { libraryContextOf } from './manager-context';
 import type { JobRun, ManagerContext, StopReason } from './manager-context';
+import { forgetLocalFiles, recordLocalFile } from '../library/record-local-file';
 import { discardUnfinishedFiles, removeCompletedFile } from './partial-files';
 import { JobProgress } from './progress-events';
 import { linkHfCacheFile } from '../sources/huggingface/hf-cache-layout';
@@ -355,6 +357,8 @@ class JobRunner implements JobRun {
       { jobId: this.jobId, file: file.relativePath, bytes: result.bytesTotal, format: result.format },
       'file completed',
     );
+    const library = libraryContextOf(this.ctx);
+    if (library) await recordLocalFile(library, { relativePath: file.relativePath, sha256: result.sha256, sourceKind: this.job.kind });
   }
 
   /**
@@ -452,9 +456,11 @@ class JobRunner implements JobRun {
   }
 
   private async rollBackCompletedFiles(cause: FileFailure): Promise<void> {
+    const library = libraryContextOf(this.ctx);
     for (const file of this.job.files) {
       if (file.status !== 'completed') continue;
       await removeCompletedFile(this.ctx.fs, this.ctx.modelsRoot, file, this.ctx.logger);
+      if (library) await forgetLocalFiles(library, [file.relativePath]);
       await this.writeFile(file.id, {
         status: 'failed',
         bytesDone: 0,

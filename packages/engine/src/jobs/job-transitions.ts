@@ -5,7 +5,7 @@
 import { ModeldockError } from '../errors';
 import type { JobStatus } from '../job-model';
 
-export type JobAction = 'pause' | 'resume' | 'cancel' | 'retry' | 'setPriority' | 'moveToTop' | 'setBandwidthLimit';
+export type JobAction = 'pause' | 'resume' | 'cancel' | 'retry' | 'setPriority' | 'moveToTop' | 'setBandwidthLimit' | 'rollback';
 
 interface ActionRule {
   /** Statuses the action changes. */
@@ -25,6 +25,7 @@ const RULES: Record<JobAction, ActionRule> = {
   setPriority: { from: ACTIVE, unchanged: [], verb: 'change the priority of' },
   moveToTop: { from: ACTIVE, unchanged: [], verb: 'move' },
   setBandwidthLimit: { from: ACTIVE, unchanged: [], verb: 'limit the bandwidth of' },
+  rollback: { from: ['failed', 'cancelled'], unchanged: [], verb: 'roll back' },
 };
 
 const WAY_OUT: Partial<Record<JobAction, Partial<Record<JobStatus, string>>>> = {
@@ -45,6 +46,13 @@ const WAY_OUT: Partial<Record<JobAction, Partial<Record<JobStatus, string>>>> = 
     verifying: 'it is already being verified',
   },
   pause: { completed: 'it has nothing left to download', failed: 'use Retry to try it again' },
+  rollback: {
+    queued: 'cancel it first',
+    running: 'cancel it first',
+    paused: 'cancel it first',
+    verifying: 'cancel it first',
+    completed: 'every file completed; delete the ones you do not want from the models folder',
+  },
 };
 
 /** 'apply' when the action changes the job, 'unchanged' when it is already done; throws otherwise. */

@@ -4,7 +4,9 @@
  */
 import type { EngineConfig } from '../config';
 import type { JobStatus, LiveProgress } from '../job-model';
-import type { Clock, CredentialProvider, FileSystem, HttpClient, JobStore, Logger } from '../ports';
+import type { Clock, CredentialProvider, FileSystem, HttpClient, JobStore, LocalFileIndex, Logger } from '../ports';
+import type { LibraryContext } from '../library/library-context';
+import type { ResolveContext } from '../sources/source-resolver';
 import type { SourceResolver } from '../sources/source-resolver';
 import type { BandwidthLimiter } from '../transfer/bandwidth';
 import type { TransferFile } from '../transfer/file-transfer-api';
@@ -41,6 +43,8 @@ export interface ManagerContext {
   readonly credentials: CredentialProvider;
   readonly resolvers: readonly SourceResolver[];
   readonly transferFile: TransferFile;
+  /** What is known about the files under the models root; null when the manager was given none. */
+  readonly fileIndex: LocalFileIndex | null;
   readonly events: JobEventHub;
   readonly secretUrls: SecretUrlVault;
   readonly globalLimiter: BandwidthLimiter;
@@ -54,4 +58,23 @@ export interface ManagerContext {
   /** Asks the scheduler to look for work (after enqueue, resume, retry, a finished job). */
   wakeScheduler(): void;
   now(): Date;
+}
+
+/** The library's view of the manager (null without a file index): same ports, same root. */
+export function libraryContextOf(ctx: ManagerContext): LibraryContext | null {
+  if (!ctx.fileIndex) return null;
+  return { fs: ctx.fs, index: ctx.fileIndex, logger: ctx.logger, modelsRoot: ctx.modelsRoot, now: () => ctx.now() };
+}
+
+/** What a resolver gets from the manager. */
+export function resolveContextOf(ctx: ManagerContext): ResolveContext {
+  return {
+    http: ctx.http,
+    fs: ctx.fs,
+    clock: ctx.clock,
+    logger: ctx.logger,
+    config: ctx.config,
+    credentials: ctx.credentials,
+    modelsRoot: ctx.modelsRoot,
+  };
 }

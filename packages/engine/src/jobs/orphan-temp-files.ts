@@ -5,13 +5,11 @@
  * just created them for a job that did not exist yet.
  */
 import path from 'node:path';
-import type { FileStat } from '../ports';
 import { fileIdOfTempName, isTempFileName } from '../paths/temp-path';
+import { walkModelsRoot } from '../library/models-root-walk';
 import { describeError } from './job-log';
 import type { ManagerContext } from './manager-context';
 
-/** Deep enough for any sane model folder layout; a symlink loop cannot make the walk endless. */
-const MAX_DEPTH = 16;
 /** Statuses whose partial files may still be resumed (a failed job resumes on retry). */
 const RESUMABLE_PAGE_SIZE = 200;
 
@@ -33,42 +31,22 @@ export async function removeOrphanTempFiles(ctx: ManagerContext): Promise<number
   const listedAt = ctx.clock.now();
   const owned = await fileIdsThatMayResume(ctx);
   let removed = 0;
-
-  const visit = async (directory: string, depth: number): Promise<void> => {
-    let names: string[];
+  const files = walkModelsRoot(ctx.fs, ctx.modelsRoot, {
+    onUnreadableFolder: (folder, error) =>
+      ctx.logger.warn({ folder: path.relative(ctx.modelsRoot, folder), message: describeError(error) }, 'could not list a folder'),
+  });
+  for await (const file of files) {
+    if (!isTempFileName(file.name)) continue;
+    const fileId = fileIdOfTempName(file.name);
+    if (fileId && owned.has(fileId)) continue;
+    if (file.stat.mtimeMs >= listedAt) continue;
     try {
-      names = await ctx.fs.readdir(directory);
+      await ctx.fs.unlink(file.absolutePath);
+      removed++;
+      ctx.logger.info({ file: file.relativePath }, 'removed an orphan temp file');
     } catch (error) {
-      ctx.logger.warn({ folder: path.relative(ctx.modelsRoot, directory), message: describeError(error) }, 'could not list a folder');
-      return;
+      ctx.logger.warn({ file: file.relativePath, message: describeError(error) }, 'could not remove an orphan temp file');
     }
-    for (const name of names) {
-      const fullPath = path.join(directory, name);
-      let stat: FileStat | null;
-      try {
-        stat = await ctx.fs.lstat(fullPath);
-      } catch {
-        continue;
-      }
-      if (!stat || stat.isSymbolicLink) continue;
-      if (stat.isDirectory) {
-        if (depth < MAX_DEPTH) await visit(fullPath, depth + 1);
-        continue;
-      }
-      if (!stat.isFile || !isTempFileName(name)) continue;
-      const fileId = fileIdOfTempName(name);
-      if (fileId && owned.has(fileId)) continue;
-      if (stat.mtimeMs >= listedAt) continue;
-      try {
-        await ctx.fs.unlink(fullPath);
-        removed++;
-        ctx.logger.info({ file: path.relative(ctx.modelsRoot, fullPath) }, 'removed an orphan temp file');
-      } catch (error) {
-        ctx.logger.warn({ file: path.relative(ctx.modelsRoot, fullPath), message: describeError(error) }, 'could not remove an orphan temp file');
-      }
-    }
-  };
-
-  await visit(ctx.modelsRoot, 0);
+  }
   return removed;
 }

@@ -33,7 +33,8 @@ export interface PresetStatus {
   files: PresetFileStatus[];
 }
 
-async function largestPartialSize(fs: FileSystem, finalPath: string): Promise<number | null> {
+/** Size of the largest partial download (temp file) of `finalPath`, or null when there is none. */
+export async function largestPartialSize(fs: FileSystem, finalPath: string): Promise<number | null> {
   const directory = path.dirname(finalPath);
   const prefix = `.${path.basename(finalPath)}.`;
   let names: string[];

@@ -1,0 +1,71 @@
+/**
+ * `preview` (the server's `sources.resolve`): what a download would fetch — files, sizes, hashes,
+ * destinations, access — and what is on disk already: the destination's state, and another file with
+ * the expected SHA-256 that `reuseExisting` would use. Resolves like enqueue, starts and writes nothing.
+ */
+import { toModeldockError } from '../errors';
+import { absoluteDestination } from '../paths/confine-path';
+import { redactUrl } from '../secrets/redact';
+import { directUrlResolver } from '../sources/direct-url';
+import { largestPartialSize } from '../sources/presets/preset-status';
+import { resolveSource } from '../sources/resolve-source';
+import type { SourcePreview } from '../sources/resolve-source';
+import type { ResolvedFile } from '../sources/source-resolver';
+import { findExistingCopy } from '../library/find-existing-copy';
+import { currentIndexEntry } from '../library/indexed-hash';
+import type { LibraryContext } from '../library/library-context';
+import type { DownloadPreview, FilePreview, OnDiskState, PreviewRequest } from './download-manager-api';
+import { checkResolvedFiles } from './enqueue-job';
+import { validateEnqueueRequest } from './enqueue-request';
+import { libraryContextOf, resolveContextOf } from './manager-context';
+import type { ManagerContext } from './manager-context';
+
+/**
+ * A file at the destination is the expected one when its size agrees and the index, if it knows the
+ * file, agrees on the hash; it is not read here (enqueue verifies before relying on it).
+ */
+async function onDiskState(ctx: ManagerContext, library: LibraryContext | null, file: ResolvedFile): Promise<OnDiskState> {
+  const absolutePath = absoluteDestination(ctx.modelsRoot, file.relativePath);
+  const stat = await ctx.fs.stat(absolutePath);
+  if (stat && !stat.isFile) return 'conflict';
+  if (stat) {
+    if (file.bytesTotal !== null && stat.size !== file.bytesTotal) return 'conflict';
+    const indexed = file.expectedSha256 && library ? await currentIndexEntry(library, file.relativePath).catch(() => null) : null;
+    return indexed && indexed.sha256 !== file.expectedSha256 ? 'conflict' : 'present';
+  }
+  return (await largestPartialSize(ctx.fs, absolutePath)) === null ? 'missing' : 'partial';
+}
+
+export async function previewDownload(ctx: ManagerContext, request: PreviewRequest, signal?: AbortSignal): Promise<DownloadPreview> {
+  const validated = validateEnqueueRequest(request);
+  let resolved: SourcePreview;
+  try {
+    resolved = await resolveSource(validated, [...ctx.resolvers, directUrlResolver], { ...resolveContextOf(ctx), signal });
+  } catch (error) {
+    throw toModeldockError(error);
+  }
+  const library = libraryContextOf(ctx);
+  const files: FilePreview[] = [];
+  for (const file of checkResolvedFiles(ctx, resolved)) {
+    const onDisk = await onDiskState(ctx, library, file);
+    const copy = onDisk !== 'present' && library ? await findExistingCopy(library, file) : null;
+    files.push({
+      name: file.name,
+      relativePath: file.relativePath,
+      bytesTotal: file.bytesTotal,
+      estimatedBytes: file.estimatedBytes ?? file.bytesTotal,
+      expectedSha256: file.expectedSha256,
+      access: file.access,
+      credential: file.credential,
+      onDisk,
+      existingMatch: copy ? { relativePath: copy.relativePath } : null,
+    });
+  }
+  return {
+    kind: resolved.kind,
+    source: redactUrl(resolved.source),
+    files,
+    bytesTotal: resolved.totalBytes,
+    warnings: [...new Set(resolved.warnings)],
+  };
+}
