@@ -4,10 +4,13 @@
  * semantics, and each test scripts how the next requests to a path go wrong: reset or close after N
  * bytes, go silent, trickle, ignore Range, send a wrong Content-Range, answer 416 / 5xx / 429, send
  * an HTML page, redirect (loops, other origins), gzip the body, throttle. Every request is recorded
- * with its headers and the body bytes actually sent.
+ * with its headers and the body bytes actually sent. `startHttp10Origin` is a plainer server in the
+ * manner of `python3 -m http.server`: HTTP/1.0, no ETag, no ranges, the connection closed after each
+ * response.
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
+import net from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
@@ -427,6 +430,118 @@ export async function startFaultOrigin(): Promise<FaultOrigin> {
       return requests
         .filter((request) => request.path === path)
         .reduce((total, request) => total + request.bytesSent, 0);
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// An HTTP/1.0 origin like `python3 -m http.server`: one response per connection, then the server
+// closes it (no keep-alive), Content-Length and Last-Modified but no ETag, and Range ignored.
+// ---------------------------------------------------------------------------------------------
+
+export type Http10Fault =
+  | { kind: 'serve' }
+  /** Headers and `bytes` body bytes, then the connection is reset (RST). */
+  | { kind: 'reset-after'; bytes: number };
+
+export interface Http10Request {
+  path: string;
+  /** The raw request head as received. */
+  head: string;
+  fault: Http10Fault['kind'];
+  /** Resolves once the whole response, and the close (FIN) or reset after it, was handed to the OS. */
+  responded: Promise<void>;
+}
+
+export interface Http10Origin {
+  url: string;
+  setFile(path: string, bytes: Buffer): { url: string; bytes: Buffer; sha256: string };
+  /** The next requests to `path` get these behaviours, in order; later ones are served normally. */
+  script(path: string, ...faults: Http10Fault[]): void;
+  requests: Http10Request[];
+  /** Resolves when the `index`-th request (from 0) has arrived. */
+  request(index: number): Promise<Http10Request>;
+  close(): Promise<void>;
+}
+
+const HTTP10_LAST_MODIFIED = new Date(Date.UTC(2024, 0, 1)).toUTCString();
+
+export async function startHttp10Origin(): Promise<Http10Origin> {
+  const files = new Map<string, Buffer>();
+  const scripts = new Map<string, Http10Fault[]>();
+  const requests: Http10Request[] = [];
+  const waiters: Array<{ index: number; resolve: (request: Http10Request) => void }> = [];
+  const sockets = new Set<Socket>();
+
+  function respond(socket: Socket, head: string): void {
+    const path = new URL(head.split(' ')[1] ?? '/', 'http://origin').pathname;
+    const fault = scripts.get(path)?.shift() ?? { kind: 'serve' };
+    let done!: () => void;
+    const record: Http10Request = {
+      path,
+      head,
+      fault: fault.kind,
+      responded: new Promise<void>((resolve) => (done = resolve)),
+    };
+    requests.push(record);
+    for (const waiter of waiters.filter((candidate) => candidate.index < requests.length)) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve(requests[waiter.index]!);
+    }
+    const bytes = files.get(path);
+    if (!bytes) {
+      socket.end('HTTP/1.0 404 File not found\r\nContent-Length: 0\r\n\r\n', done);
+      return;
+    }
+    socket.write(
+      'HTTP/1.0 200 OK\r\nServer: SimpleHTTP/0.6\r\nContent-type: application/octet-stream\r\n' +
+        `Content-Length: ${bytes.length}\r\nLast-Modified: ${HTTP10_LAST_MODIFIED}\r\n\r\n`,
+    );
+    if (fault.kind === 'reset-after') {
+      socket.write(bytes.subarray(0, fault.bytes), () => {
+        socket.resetAndDestroy();
+        done();
+      });
+      return;
+    }
+    socket.end(bytes, done);
+  }
+
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    let received = '';
+    const onData = (data: Buffer): void => {
+      received += data.toString('latin1');
+      const end = received.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      socket.off('data', onData);
+      respond(socket, received.slice(0, end));
+    };
+    socket.on('data', onData);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url,
+    requests,
+    setFile(path, bytes) {
+      files.set(path, bytes);
+      return { url: `${url}${path}`, bytes, sha256: sha256Hex(bytes) };
+    },
+    script(path, ...faults) {
+      scripts.set(path, [...(scripts.get(path) ?? []), ...faults]);
+    },
+    request(index) {
+      const existing = requests[index];
+      if (existing) return Promise.resolve(existing);
+      return new Promise((resolve) => waiters.push({ index, resolve }));
     },
     async close() {
       for (const socket of sockets) socket.destroy();

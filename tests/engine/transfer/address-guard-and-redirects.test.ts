@@ -168,6 +168,30 @@ describe('22. the address guard', () => {
         message: expect.stringContaining('Redirect from https://a.example/x refused'),
       });
     });
+
+    it('refuses a Location that is no URL with an error value, not a TypeError', async () => {
+      const hop: HttpClient = {
+        request: async () => ({
+          status: 302,
+          headers: { location: 'http://[::1' },
+          body: (async function* () {})(),
+          dump: async () => undefined,
+        }),
+      };
+      await expect(
+        followRedirects(hop, {
+          url: 'https://a.example/x',
+          method: 'GET',
+          headers: {},
+          signal: new AbortController().signal,
+          maxRedirects: 5,
+        }),
+      ).rejects.toMatchObject({
+        name: 'ModeldockError',
+        code: 'INVALID_URL',
+        message: expect.stringContaining('Redirect from https://a.example/x refused'),
+      });
+    });
   });
 });
 

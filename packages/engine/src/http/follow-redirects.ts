@@ -3,7 +3,7 @@
  * loops refused, relative Locations resolved, and `Authorization` sent only to the origin of the
  * URL the user asked for — a signed storage URL on another host never sees the API key.
  */
-import { ModeldockError } from '../errors';
+import { ModeldockError, toModeldockError } from '../errors';
 import type { HttpClient, HttpResponse } from '../ports';
 import { describeUrl, parseHttpUrl } from './http-url';
 
@@ -33,6 +33,15 @@ export function isRedirect(status: number): boolean {
   return REDIRECT_STATUSES.has(status);
 }
 
+/** The absolute form of a Location header; throws a ModeldockError when it is no URL at all. */
+function resolveLocation(location: string, base: URL): string {
+  try {
+    return new URL(location, base).href;
+  } catch {
+    throw new ModeldockError('INVALID_URL', 'the Location is not a valid URL');
+  }
+}
+
 export async function followRedirects(
   http: HttpClient,
   request: FollowRequest,
@@ -58,15 +67,13 @@ export async function followRedirects(
     await response.dump();
     let next: URL;
     try {
-      next = parseHttpUrl(new URL(location, current).href);
+      next = parseHttpUrl(resolveLocation(location, current));
     } catch (error) {
-      if (error instanceof ModeldockError) {
-        throw new ModeldockError(
-          error.code,
-          `Redirect from ${describeUrl(current)} refused: ${error.message}`,
-        );
-      }
-      throw error;
+      const reason = toModeldockError(error, 'INVALID_URL');
+      throw new ModeldockError(
+        reason.code,
+        `Redirect from ${describeUrl(current)} refused: ${reason.message}`,
+      );
     }
     if (visited.has(next.href)) {
       throw new ModeldockError(

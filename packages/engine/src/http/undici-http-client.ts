@@ -3,7 +3,7 @@
  * follows redirects (follow-redirects.ts does, hop by hop), always asks for the identity encoding,
  * and refuses private addresses after DNS on every connection unless the operator allowed them.
  */
-import { Agent } from 'undici';
+import { Agent, buildConnector } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { EngineConfig } from '../config';
 import { ModeldockError, toModeldockError } from '../errors';
@@ -11,6 +11,7 @@ import type { HttpClient, HttpRequest, HttpResponse } from '../ports';
 import { assertHostAllowed, createGuardedLookup } from './address-guard';
 import type { ResolveAll } from './address-guard';
 import { describeUrl, parseHttpUrl } from './http-url';
+import { guardPeerClose } from './peer-close-guard';
 
 export interface UndiciHttpClient extends HttpClient {
   /** Closes idle connections and refuses new requests. */
@@ -51,6 +52,21 @@ export interface UndiciHttpClientOptions {
   resolveAll?: ResolveAll;
 }
 
+/** undici's own connector (with the address guard after DNS), each connection wrapped by guardPeerClose. */
+function guardedConnector(
+  allowPrivateHosts: boolean,
+  resolveAll: ResolveAll | undefined,
+): buildConnector.connector {
+  const connect = buildConnector(
+    allowPrivateHosts ? {} : { lookup: createGuardedLookup(resolveAll) },
+  );
+  return (options, callback) =>
+    connect(options, (...args) => {
+      if (args[0] === null) callback(null, guardPeerClose(args[1]));
+      else callback(args[0], null);
+    });
+}
+
 export function createUndiciHttpClient(
   config: ClientConfig,
   options: UndiciHttpClientOptions = {},
@@ -61,7 +77,7 @@ export function createUndiciHttpClient(
     headersTimeout: config.idleTimeoutMs,
     // Not paused time: undici only counts it while the body is being read, so a throttled reader is safe.
     bodyTimeout: config.idleTimeoutMs,
-    connect: config.allowPrivateHosts ? {} : { lookup: createGuardedLookup(options.resolveAll) },
+    connect: guardedConnector(config.allowPrivateHosts, options.resolveAll),
   });
 
   async function request(input: HttpRequest): Promise<HttpResponse> {
