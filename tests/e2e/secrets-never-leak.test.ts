@@ -75,7 +75,7 @@ let closeWebSocket: () => void;
 const captured: Captured = { httpAnswers: [], webSocketMessages: [], events: [], failures: [] };
 
 /** Every answer body the HTTP client receives, before tRPC decodes it. */
-const recordingFetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+const recordingFetch = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
   const response = await fetch(input, init);
   captured.httpAnswers.push(await response.clone().text());
   return response;
