@@ -37,6 +37,8 @@ export type Fault =
   | { kind: 'wrong-content-range'; shift: number }
   /** Answers 206 with a Content-Range total that is off by `delta`. */
   | { kind: 'wrong-total'; delta: number }
+  /** Answers a bounded range with the rest of the file (right start and total, later end), as naive servers do. */
+  | { kind: 'overlong-range' }
   /** Answers 416 with `bytes * /<size>` (no space), whatever was asked. */
   | { kind: 'unsatisfiable' }
   /** Any status with optional headers and body. */
@@ -82,6 +84,8 @@ export interface RecordedRequest {
   status: number;
   /** Body bytes written to the socket for this request. */
   bytesSent: number;
+  /** Which connection carried it (1, 2, … in order of arrival): equal numbers mean a reused connection. */
+  connection: number;
 }
 
 export interface FaultOrigin {
@@ -92,6 +96,8 @@ export interface FaultOrigin {
   file(path: string): OriginFile;
   /** The next requests to `path` get these behaviours, in order; later ones are served normally. */
   script(path: string, ...faults: Fault[]): void;
+  /** Every request to `path` with a Range header gets `fault` once the script is used up (null = none). */
+  setRangedFault(path: string, fault: Fault | null): void;
   /** Throttle for every body from now on (bytes per second per connection), null = unlimited. */
   setThrottle(bytesPerSecond: number | null): void;
   requests: RecordedRequest[];
@@ -162,8 +168,10 @@ function ifRangeMatches(header: string | undefined, file: OriginFile): boolean {
 export async function startFaultOrigin(): Promise<FaultOrigin> {
   const files = new Map<string, OriginFile>();
   const scripts = new Map<string, Fault[]>();
+  const rangedFaults = new Map<string, Fault>();
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
+  const connectionIds = new WeakMap<Socket, number>();
   let throttle: number | null = null;
   let baseUrl = '';
 
@@ -232,7 +240,8 @@ export async function startFaultOrigin(): Promise<FaultOrigin> {
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = new URL(request.url ?? '/', 'http://origin').pathname;
     const script = scripts.get(path);
-    const fault: Fault = script?.shift() ?? { kind: 'serve' };
+    const fault: Fault = script?.shift() ??
+      (request.headers.range ? rangedFaults.get(path) : undefined) ?? { kind: 'serve' };
     const record: RecordedRequest = {
       path,
       method: request.method ?? 'GET',
@@ -240,6 +249,7 @@ export async function startFaultOrigin(): Promise<FaultOrigin> {
       fault: fault.kind,
       status: 0,
       bytesSent: 0,
+      connection: connectionIds.get(request.socket) ?? 0,
     };
     requests.push(record);
     const send = (
@@ -321,7 +331,7 @@ export async function startFaultOrigin(): Promise<FaultOrigin> {
       return;
     }
     let start = range?.start ?? 0;
-    const end = range?.end ?? size;
+    const end = range && fault.kind !== 'overlong-range' ? range.end : size;
     const headers: Record<string, string | number> = { ...validatorHeaders(file) };
     let status = 200;
     if (range) {
@@ -383,7 +393,9 @@ export async function startFaultOrigin(): Promise<FaultOrigin> {
       response.destroy();
     });
   });
+  let connections = 0;
   server.on('connection', (socket) => {
+    connectionIds.set(socket, ++connections);
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -419,6 +431,10 @@ export async function startFaultOrigin(): Promise<FaultOrigin> {
     },
     script(path, ...faults) {
       scripts.set(path, [...(scripts.get(path) ?? []), ...faults]);
+    },
+    setRangedFault(path, fault) {
+      if (fault) rangedFaults.set(path, fault);
+      else rangedFaults.delete(path);
     },
     setThrottle(bytesPerSecond) {
       throttle = bytesPerSecond;

@@ -203,18 +203,33 @@ describe('decideResponse', () => {
     ['a wrong total', 'bytes 100-999/1001'],
     ['no header', undefined],
     ['a malformed header', 'bytes 100-99/1000'],
-  ])('rejects a 206 with %s as BAD_CONTENT_RANGE', (_name, contentRange) => {
+  ])('rejects a 206 with %s as BAD_CONTENT_RANGE, a range fault', (_name, contentRange) => {
     const headers: Record<string, string> = { etag: '"v1"' };
     if (contentRange) headers['content-range'] = contentRange;
     expect(decideResponse(base({ headers }))).toMatchObject({
       kind: 'reject',
-      error: { code: 'BAD_CONTENT_RANGE', retryable: true, details: { discardPartial: true } },
+      error: {
+        code: 'BAD_CONTENT_RANGE',
+        retryable: true,
+        details: { discardPartial: true, rangeFault: true },
+      },
     });
   });
 
-  it('rejects a 206 longer than the bounded range asked for', () => {
+  it('accepts a 206 that starts right but runs past the bounded range asked for', () => {
     const decision = decideResponse(base({ requested: { ranged: true, start: 100, end: 200 } }));
-    expect(decision).toMatchObject({ kind: 'reject', error: { code: 'BAD_CONTENT_RANGE' } });
+    // bodyEnd is where the body really ends: the caller takes up to 200 and drops the rest.
+    expect(decision).toMatchObject({ kind: 'write', from: 100, bodyEnd: 1000, total: 1000 });
+  });
+
+  it('still rejects a later end when the start or the total is wrong', () => {
+    const asked = { ranged: true, start: 100, end: 200 };
+    for (const contentRange of ['bytes 99-999/1000', 'bytes 100-1099/1100']) {
+      const decision = decideResponse(
+        base({ requested: asked, headers: { 'content-range': contentRange, etag: '"v1"' } }),
+      );
+      expect(decision).toMatchObject({ kind: 'reject', error: { code: 'BAD_CONTENT_RANGE' } });
+    }
   });
 
   it('reads a 416 as complete only when the remote size is the local size', () => {

@@ -160,6 +160,47 @@ describe('segmented transfer', () => {
     expect(record.stalled[0]?.code).toBe('BAD_CONTENT_RANGE');
   });
 
+  it('takes only the asked bytes from a server that answers each range with the rest of the file, and drops those connections', async () => {
+    const size = 2_000_000;
+    const served = origin.setFile('/overlong.bin', deterministicBytes(size, 74));
+    origin.setRangedFault('/overlong.bin', { kind: 'overlong-range' });
+    const record = recorder();
+    const result = await transferFile(
+      fileRecord(served.url, { bytesTotal: size }),
+      harness.context(),
+      record.callbacks,
+    );
+    expect(result.sha256).toBe(served.sha256);
+    expect(record.stalled).toEqual([]);
+    const requests = origin.requestsTo('/overlong.bin');
+    expect(requests.length).toBeGreaterThanOrEqual(4);
+    for (const [index, request] of requests.entries()) {
+      expect(request.headers.range).toMatch(/^bytes=\d+-\d+$/);
+      expect(request.fault).toBe('overlong-range');
+      // Stopping mid-body means the connection is destroyed: no later request rides on it.
+      const later = requests.slice(index + 1);
+      expect(later.some((next) => next.connection === request.connection)).toBe(false);
+    }
+  });
+
+  it('falls back to one plain connection when range answers keep starting at the wrong byte', async () => {
+    const served = origin.setFile('/shifty.bin', deterministicBytes(600_000, 75));
+    origin.setRangedFault('/shifty.bin', { kind: 'wrong-content-range', shift: 4096 });
+    const record = recorder();
+    const result = await transferFile(
+      fileRecord(served.url, { bytesTotal: 600_000 }),
+      harness.context(),
+      record.callbacks,
+    );
+    expect(result.sha256).toBe(served.sha256);
+    const failures = record.stalled.filter((state) => state !== null);
+    expect(failures.map((state) => state.code)).toEqual(['BAD_CONTENT_RANGE', 'BAD_CONTENT_RANGE']);
+    expect(origin.requestsTo('/shifty.bin').at(-1)!.headers.range).toBeUndefined();
+    expect(harness.logger.lines.map((line) => line.message)).toContain(
+      'the server keeps answering range requests wrongly; downloading the whole file over one connection',
+    );
+  });
+
   it('restarts when the file changes while segments download', async () => {
     const before = origin.setFile('/changing.bin', deterministicBytes(400_000, 65));
     const after = deterministicBytes(400_000, 66);

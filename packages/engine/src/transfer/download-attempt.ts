@@ -173,9 +173,12 @@ async function useResponse(
   const etag = ledger.validator?.etag ?? null;
   if (etag !== null && (ledger.isSegmented || segmentable)) {
     if (!ledger.isSegmented) {
-      const bodyEnd =
-        requested.end !== null && status === 206 ? (decision.bodyEnd ?? undefined) : undefined;
-      ledger.useSegments(planSegments(decision.from, ledger.bytesTotal!, context.config, bodyEnd));
+      // The first segment is what was asked for, even when the server sends more.
+      const firstEnd =
+        requested.end !== null && status === 206
+          ? Math.min(requested.end, decision.bodyEnd ?? requested.end)
+          : undefined;
+      ledger.useSegments(planSegments(decision.from, ledger.bytesTotal!, context.config, firstEnd));
     }
     const segment = ledger.segments!.find(
       (candidate) => candidate.start + candidate.written === decision.from,

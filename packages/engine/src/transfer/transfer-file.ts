@@ -16,6 +16,8 @@ import { verifyAndFinalize } from './verify-and-finalize';
 interface ErrorDetails {
   discardPartial?: boolean;
   rangesUnusable?: boolean;
+  /** A wrong answer to a range request (see TransferSession.noteRangeFault). */
+  rangeFault?: boolean;
   neededBytes?: number | null;
 }
 
@@ -69,6 +71,12 @@ async function retryLoop(session: TransferSession): Promise<FileTransferResult> 
       }
       const details = detailsOf(error);
       if (details.rangesUnusable) session.rangesUsable = false;
+      if (details.rangeFault && session.noteRangeFault()) {
+        logger.warn(
+          { fileId: session.file.id, code: error.code },
+          'the server keeps answering range requests wrongly; downloading the whole file over one connection',
+        );
+      }
       if (error.code === 'DISK_FULL' && details.neededBytes === undefined)
         error = await session.diskFull(error.cause ?? error);
 

@@ -21,6 +21,9 @@ import { diskFullError } from './disk-space';
 /** Tell the hasher about new contiguous bytes at most this often (in bytes), to keep messages few. */
 const HASH_ADVANCE_STEP = 4 * 1024 * 1024;
 
+/** Wrong answers to range requests after which the file is fetched whole over one connection. */
+export const RANGE_FAULTS_BEFORE_ONE_CONNECTION = 2;
+
 export class TransferSession {
   readonly finalPath: string;
   readonly tempPath: string;
@@ -29,6 +32,7 @@ export class TransferSession {
   readonly pinned: boolean;
   /** False once the server was caught ignoring ranges: later attempts ask for the whole file. */
   rangesUsable = true;
+  #rangeFaults = 0;
   authorization: string | null = null;
   /** Where the source last redirected to (a signed storage link): kept in memory only, never logged. */
   resolvedUrl: string | null = null;
@@ -128,6 +132,17 @@ export class TransferSession {
       if (contiguous - hasher.advancedTo >= HASH_ADVANCE_STEP) hasher.advance(contiguous);
     }
     this.#sync?.maybeSync();
+  }
+
+  /**
+   * Counts a wrong answer to a range request; returns true when this one turned ranges off, so a
+   * server that keeps getting them wrong gets one plain request instead of a restart loop.
+   */
+  noteRangeFault(): boolean {
+    this.#rangeFaults++;
+    if (!this.rangesUsable || this.#rangeFaults < RANGE_FAULTS_BEFORE_ONE_CONNECTION) return false;
+    this.rangesUsable = false;
+    return true;
   }
 
   markStalled(): void {
