@@ -31,7 +31,9 @@ function checkPath(relativePath: string): void {
     relativePath.length > MAX_PATH_LENGTH ||
     relativePath.startsWith('/')
   ) {
-    throw invalid(`"${String(relativePath).slice(0, 60)}" is not a path relative to the models folder.`);
+    throw invalid(
+      `"${String(relativePath).slice(0, 60)}" is not a path relative to the models folder.`,
+    );
   }
 }
 
@@ -134,7 +136,9 @@ export function createLocalFileIndexStore(db: Database): LocalFileIndex {
     async get(relativePath) {
       return withDatabaseErrors('reading the local file index', async () => {
         checkPath(relativePath);
-        const [row] = await select().where(and(eq(modelMetadata.relativePath, relativePath), isIndexed));
+        const [row] = await select().where(
+          and(eq(modelMetadata.relativePath, relativePath), isIndexed),
+        );
         return row ? toIndexedFile(row) : null;
       });
     },
@@ -156,7 +160,11 @@ export function createLocalFileIndexStore(db: Database): LocalFileIndex {
         }
         if (afterPath !== null) checkPath(afterPath);
         const rows = await select()
-          .where(afterPath === null ? isIndexed : and(isIndexed, gt(modelMetadata.relativePath, afterPath)))
+          .where(
+            afterPath === null
+              ? isIndexed
+              : and(isIndexed, gt(modelMetadata.relativePath, afterPath)),
+          )
           .orderBy(asc(modelMetadata.relativePath))
           .limit(limit);
         return rows.map(toIndexedFile);

@@ -14,7 +14,12 @@ import type { ResolvedFile } from '../sources/source-resolver';
 import { findExistingCopy } from '../library/find-existing-copy';
 import { currentIndexEntry } from '../library/indexed-hash';
 import type { LibraryContext } from '../library/library-context';
-import type { DownloadPreview, FilePreview, OnDiskState, PreviewRequest } from './download-manager-api';
+import type {
+  DownloadPreview,
+  FilePreview,
+  OnDiskState,
+  PreviewRequest,
+} from './download-manager-api';
 import { checkResolvedFiles } from './enqueue-job';
 import { validateEnqueueRequest } from './enqueue-request';
 import { libraryContextOf, resolveContextOf } from './manager-context';
@@ -24,23 +29,37 @@ import type { ManagerContext } from './manager-context';
  * A file at the destination is the expected one when its size agrees and the index, if it knows the
  * file, agrees on the hash; it is not read here (enqueue verifies before relying on it).
  */
-async function onDiskState(ctx: ManagerContext, library: LibraryContext | null, file: ResolvedFile): Promise<OnDiskState> {
+async function onDiskState(
+  ctx: ManagerContext,
+  library: LibraryContext | null,
+  file: ResolvedFile,
+): Promise<OnDiskState> {
   const absolutePath = absoluteDestination(ctx.modelsRoot, file.relativePath);
   const stat = await ctx.fs.stat(absolutePath);
   if (stat && !stat.isFile) return 'conflict';
   if (stat) {
     if (file.bytesTotal !== null && stat.size !== file.bytesTotal) return 'conflict';
-    const indexed = file.expectedSha256 && library ? await currentIndexEntry(library, file.relativePath).catch(() => null) : null;
+    const indexed =
+      file.expectedSha256 && library
+        ? await currentIndexEntry(library, file.relativePath).catch(() => null)
+        : null;
     return indexed && indexed.sha256 !== file.expectedSha256 ? 'conflict' : 'present';
   }
   return (await largestPartialSize(ctx.fs, absolutePath)) === null ? 'missing' : 'partial';
 }
 
-export async function previewDownload(ctx: ManagerContext, request: PreviewRequest, signal?: AbortSignal): Promise<DownloadPreview> {
+export async function previewDownload(
+  ctx: ManagerContext,
+  request: PreviewRequest,
+  signal?: AbortSignal,
+): Promise<DownloadPreview> {
   const validated = validateEnqueueRequest(request);
   let resolved: SourcePreview;
   try {
-    resolved = await resolveSource(validated, [...ctx.resolvers, directUrlResolver], { ...resolveContextOf(ctx), signal });
+    resolved = await resolveSource(validated, [...ctx.resolvers, directUrlResolver], {
+      ...resolveContextOf(ctx),
+      signal,
+    });
   } catch (error) {
     throw toModeldockError(error);
   }

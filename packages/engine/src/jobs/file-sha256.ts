@@ -11,7 +11,11 @@ export interface HashOptions {
   chunkBytes?: number;
 }
 
-export async function sha256OfFile(fs: FileSystem, absolutePath: string, options: HashOptions = {}): Promise<string> {
+export async function sha256OfFile(
+  fs: FileSystem,
+  absolutePath: string,
+  options: HashOptions = {},
+): Promise<string> {
   const { signal, beforeRead, chunkBytes = CHUNK_BYTES } = options;
   const handle = await fs.open(absolutePath, 'r');
   try {

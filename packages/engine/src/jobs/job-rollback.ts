@@ -22,16 +22,27 @@ export interface RollbackOutcome {
 }
 
 /** Why the file at `file`'s destination is not the one the job wrote, or null when it is. */
-async function whyNotOurs(ctx: ManagerContext, file: FileRecord, absolutePath: string, size: number): Promise<string | null> {
-  if (file.bytesTotal !== null && size !== file.bytesTotal) return 'its size changed since this download wrote it';
+async function whyNotOurs(
+  ctx: ManagerContext,
+  file: FileRecord,
+  absolutePath: string,
+  size: number,
+): Promise<string | null> {
+  if (file.bytesTotal !== null && size !== file.bytesTotal)
+    return 'its size changed since this download wrote it';
   if (!file.sha256) return null;
   const library = libraryContextOf(ctx);
-  const indexed = library ? await currentIndexEntry(library, file.relativePath).catch(() => null) : null;
+  const indexed = library
+    ? await currentIndexEntry(library, file.relativePath).catch(() => null)
+    : null;
   const actual = indexed ? indexed.sha256 : await sha256OfFile(ctx.fs, absolutePath);
   return actual === file.sha256 ? null : 'its content changed since this download wrote it';
 }
 
-export async function removeFilesTheJobCompleted(ctx: ManagerContext, job: JobRecord): Promise<RollbackOutcome> {
+export async function removeFilesTheJobCompleted(
+  ctx: ManagerContext,
+  job: JobRecord,
+): Promise<RollbackOutcome> {
   const outcome: RollbackOutcome = { removed: [], kept: [] };
   for (const file of job.files) {
     if (file.status !== 'completed') continue;
@@ -42,7 +53,9 @@ export async function removeFilesTheJobCompleted(ctx: ManagerContext, job: JobRe
         outcome.removed.push(file);
         continue;
       }
-      const reason = stat.isFile ? await whyNotOurs(ctx, file, absolutePath, stat.size) : 'it is no longer a file';
+      const reason = stat.isFile
+        ? await whyNotOurs(ctx, file, absolutePath, stat.size)
+        : 'it is no longer a file';
       if (reason) {
         outcome.kept.push({ file, reason });
         continue;
@@ -55,7 +68,11 @@ export async function removeFilesTheJobCompleted(ctx: ManagerContext, job: JobRe
     }
   }
   const library = libraryContextOf(ctx);
-  if (library) await forgetLocalFiles(library, outcome.removed.map((file) => file.relativePath));
+  if (library)
+    await forgetLocalFiles(
+      library,
+      outcome.removed.map((file) => file.relativePath),
+    );
   return outcome;
 }
 
@@ -63,8 +80,11 @@ export async function removeFilesTheJobCompleted(ctx: ManagerContext, job: JobRe
 export function describeRollback(outcome: RollbackOutcome): string[] {
   const lines: string[] = [];
   if (outcome.removed.length > 0) {
-    lines.push(`Rolled back: removed ${outcome.removed.map((file) => file.relativePath).join(', ')}`);
+    lines.push(
+      `Rolled back: removed ${outcome.removed.map((file) => file.relativePath).join(', ')}`,
+    );
   }
-  for (const { file, reason } of outcome.kept) lines.push(`Rollback left ${file.relativePath} in place: ${reason}`);
+  for (const { file, reason } of outcome.kept)
+    lines.push(`Rollback left ${file.relativePath} in place: ${reason}`);
   return lines;
 }

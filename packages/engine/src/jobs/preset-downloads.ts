@@ -20,7 +20,9 @@ function sourceOf(file: Preset['files'][number]): string {
   });
 }
 
-export async function presetViews(ctx: Pick<ManagerContext, 'fs' | 'modelsRoot'>): Promise<PresetView[]> {
+export async function presetViews(
+  ctx: Pick<ManagerContext, 'fs' | 'modelsRoot'>,
+): Promise<PresetView[]> {
   const views: PresetView[] = [];
   for (const preset of PRESETS) {
     const status = await presetStatus(preset, ctx.fs, ctx.modelsRoot);
@@ -32,13 +34,22 @@ export async function presetViews(ctx: Pick<ManagerContext, 'fs' | 'modelsRoot'>
       bytesOnDisk: file.size,
       bytesTotal: file.expectedBytes ?? (file.state === 'present' ? file.size : null),
     }));
-    views.push({ id: preset.id, name: preset.title, description: preset.description, status: status.state, files });
+    views.push({
+      id: preset.id,
+      name: preset.title,
+      description: preset.description,
+      status: status.state,
+      files,
+    });
   }
   return views;
 }
 
 /** The enqueue request that downloads a preset; an unknown id is INVALID_INPUT naming the known ones. */
-export function presetDownloadRequest(presetId: string, priority: number | undefined): EnqueueRequest {
+export function presetDownloadRequest(
+  presetId: string,
+  priority: number | undefined,
+): EnqueueRequest {
   const preset = typeof presetId === 'string' ? findPreset(presetId) : null;
   if (!preset) {
     throw new ModeldockError(

@@ -27,15 +27,32 @@ export async function reuseExistingFiles(
   const reused: Array<ReusedFile | null> = [];
   for (const [index, file] of files.entries()) {
     const expectedSha256 = file.expectedSha256;
-    const copy = checks[index]?.present || !expectedSha256 ? null : await findExistingCopy(library, file);
+    const copy =
+      checks[index]?.present || !expectedSha256 ? null : await findExistingCopy(library, file);
     if (!copy || !expectedSha256) {
       reused.push(null);
       continue;
     }
     try {
-      const placement = await placeExistingFile(library, { from: copy.relativePath, to: file.relativePath, expectedSha256 });
-      await recordLocalFile(library, { relativePath: file.relativePath, sha256: placement.sha256, sourceKind });
-      library.logger.info({ file: file.relativePath, from: copy.relativePath, method: placement.method, bytes: placement.bytes }, 'reused a file already on disk');
+      const placement = await placeExistingFile(library, {
+        from: copy.relativePath,
+        to: file.relativePath,
+        expectedSha256,
+      });
+      await recordLocalFile(library, {
+        relativePath: file.relativePath,
+        sha256: placement.sha256,
+        sourceKind,
+      });
+      library.logger.info(
+        {
+          file: file.relativePath,
+          from: copy.relativePath,
+          method: placement.method,
+          bytes: placement.bytes,
+        },
+        'reused a file already on disk',
+      );
       reused.push({ ...placement, from: copy.relativePath });
     } catch (error) {
       library.logger.warn(

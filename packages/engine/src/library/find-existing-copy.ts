@@ -15,13 +15,19 @@ export interface WantedFile {
   bytesTotal: number | null;
 }
 
-export async function findExistingCopy(ctx: LibraryContext, wanted: WantedFile): Promise<IndexedFile | null> {
+export async function findExistingCopy(
+  ctx: LibraryContext,
+  wanted: WantedFile,
+): Promise<IndexedFile | null> {
   if (!wanted.expectedSha256) return null;
   let candidates: IndexedFile[];
   try {
     candidates = await ctx.index.findBySha256(wanted.expectedSha256);
   } catch (error) {
-    ctx.logger.warn({ file: wanted.relativePath, message: describeError(error) }, 'could not look for a copy in the local file index');
+    ctx.logger.warn(
+      { file: wanted.relativePath, message: describeError(error) },
+      'could not look for a copy in the local file index',
+    );
     return null;
   }
   for (const candidate of candidates) {

@@ -2,7 +2,11 @@
 export { scanLibrary } from './library-scan';
 export type { LibraryScanOptions, LibraryScanReport } from './library-scan';
 export { createLibraryIndexer, DEFAULT_LIBRARY_INDEXER_SETTINGS } from './library-indexer';
-export type { LibraryIndexer, LibraryIndexerContext, LibraryIndexerSettings } from './library-indexer';
+export type {
+  LibraryIndexer,
+  LibraryIndexerContext,
+  LibraryIndexerSettings,
+} from './library-indexer';
 export type { LibraryContext } from './library-context';
 export { findExistingCopy } from './find-existing-copy';
 export type { WantedFile } from './find-existing-copy';

@@ -6,12 +6,18 @@ import type { FileStat, IndexedFile } from '../ports';
 import { absoluteDestination } from '../paths/confine-path';
 import type { LibraryContext } from './library-context';
 
-export function isUnchangedSince(entry: Pick<IndexedFile, 'size' | 'mtimeMs'>, stat: Pick<FileStat, 'size' | 'mtimeMs'>): boolean {
+export function isUnchangedSince(
+  entry: Pick<IndexedFile, 'size' | 'mtimeMs'>,
+  stat: Pick<FileStat, 'size' | 'mtimeMs'>,
+): boolean {
   return entry.size === stat.size && entry.mtimeMs === stat.mtimeMs;
 }
 
 /** The index entry of `relativePath` when it still describes the file on disk (a regular file, unchanged). */
-export async function currentIndexEntry(ctx: LibraryContext, relativePath: string): Promise<IndexedFile | null> {
+export async function currentIndexEntry(
+  ctx: LibraryContext,
+  relativePath: string,
+): Promise<IndexedFile | null> {
   const entry = await ctx.index.get(relativePath);
   if (!entry) return null;
   const stat = await ctx.fs.lstat(absoluteDestination(ctx.modelsRoot, relativePath));

@@ -41,8 +41,14 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-export function createLibraryIndexer(ctx: LibraryIndexerContext, settings: Partial<LibraryIndexerSettings> = {}): LibraryIndexer {
-  const { rescanIntervalMs, busyReadBytesPerSecond } = { ...DEFAULT_LIBRARY_INDEXER_SETTINGS, ...settings };
+export function createLibraryIndexer(
+  ctx: LibraryIndexerContext,
+  settings: Partial<LibraryIndexerSettings> = {},
+): LibraryIndexer {
+  const { rescanIntervalMs, busyReadBytesPerSecond } = {
+    ...DEFAULT_LIBRARY_INDEXER_SETTINGS,
+    ...settings,
+  };
   const controller = new AbortController();
   const limiter = createTokenBucketLimiter(busyReadBytesPerSecond, ctx.clock);
   let running: Promise<void> | null = null;
@@ -60,7 +66,10 @@ export function createLibraryIndexer(ctx: LibraryIndexerContext, settings: Parti
       for (const wake of waiters.splice(0)) wake(report);
     } catch (error) {
       if (controller.signal.aborted) return;
-      ctx.logger.warn({ message: describeError(error) }, 'could not update the local file index; trying again later');
+      ctx.logger.warn(
+        { message: describeError(error) },
+        'could not update the local file index; trying again later',
+      );
     }
   }
 

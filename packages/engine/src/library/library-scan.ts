@@ -48,21 +48,33 @@ async function indexOneFile(
 ): Promise<FileOutcome> {
   if (known && isUnchangedSince(known, stat)) return 'unchanged';
   try {
-    const sha256 = await sha256OfFile(ctx.fs, absolutePath, { signal: options.signal, beforeRead: options.beforeRead });
+    const sha256 = await sha256OfFile(ctx.fs, absolutePath, {
+      signal: options.signal,
+      beforeRead: options.beforeRead,
+    });
     const after = await ctx.fs.lstat(absolutePath);
     // Written to while it was read: the hash describes no version of it; the next pass tries again.
     if (!after?.isFile || !isUnchangedSince(stat, after)) return 'failed';
     const sourceKind = known?.sha256 === sha256 ? known.sourceKind : null;
-    await ctx.index.record({ relativePath, size: stat.size, mtimeMs: stat.mtimeMs, sha256, sourceKind }, ctx.now());
+    await ctx.index.record(
+      { relativePath, size: stat.size, mtimeMs: stat.mtimeMs, sha256, sourceKind },
+      ctx.now(),
+    );
     return 'hashed';
   } catch (error) {
     options.signal?.throwIfAborted();
-    ctx.logger.warn({ file: relativePath, message: describeError(error) }, 'could not index a file');
+    ctx.logger.warn(
+      { file: relativePath, message: describeError(error) },
+      'could not index a file',
+    );
     return 'failed';
   }
 }
 
-export async function scanLibrary(ctx: LibraryContext, options: LibraryScanOptions = {}): Promise<LibraryScanReport> {
+export async function scanLibrary(
+  ctx: LibraryContext,
+  options: LibraryScanOptions = {},
+): Promise<LibraryScanReport> {
   const report: LibraryScanReport = { hashed: 0, unchanged: 0, forgotten: 0, failed: 0 };
   const visited = new Set<string>();
   const count = (outcome: FileOutcome) => void report[outcome]++;
@@ -71,7 +83,10 @@ export async function scanLibrary(ctx: LibraryContext, options: LibraryScanOptio
     skipHidden: true,
     signal: options.signal,
     onUnreadableFolder: (folder, error) =>
-      ctx.logger.warn({ folder: path.relative(ctx.modelsRoot, folder), message: describeError(error) }, 'could not list a folder'),
+      ctx.logger.warn(
+        { folder: path.relative(ctx.modelsRoot, folder), message: describeError(error) },
+        'could not list a folder',
+      ),
   });
   for await (const file of files) {
     if (!isModelFileName(file.name)) continue;
@@ -100,7 +115,10 @@ export async function scanLibrary(ctx: LibraryContext, options: LibraryScanOptio
       try {
         stat = await ctx.fs.lstat(absolutePath);
       } catch (error) {
-        ctx.logger.warn({ file: entry.relativePath, message: describeError(error) }, 'could not check an indexed file');
+        ctx.logger.warn(
+          { file: entry.relativePath, message: describeError(error) },
+          'could not check an indexed file',
+        );
         report.failed++;
         continue;
       }

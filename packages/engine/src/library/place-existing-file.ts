@@ -39,7 +39,12 @@ function codeOf(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-async function copyBytes(fs: FileSystem, fromPath: string, toPath: string, signal?: AbortSignal): Promise<number> {
+async function copyBytes(
+  fs: FileSystem,
+  fromPath: string,
+  toPath: string,
+  signal?: AbortSignal,
+): Promise<number> {
   const source = await fs.open(fromPath, 'r');
   let target: WritableFile | null = null;
   try {
@@ -52,7 +57,12 @@ async function copyBytes(fs: FileSystem, fromPath: string, toPath: string, signa
       if (bytesRead === 0) break;
       let written = 0;
       while (written < bytesRead) {
-        const { bytesWritten } = await target.write(buffer, written, bytesRead - written, position + written);
+        const { bytesWritten } = await target.write(
+          buffer,
+          written,
+          bytesRead - written,
+          position + written,
+        );
         written += bytesWritten;
       }
       position += bytesRead;
@@ -66,7 +76,12 @@ async function copyBytes(fs: FileSystem, fromPath: string, toPath: string, signa
 }
 
 /** Hard link when the file system allows it, else a durable copy; returns how it was done. */
-async function linkOrCopy(fs: FileSystem, fromPath: string, toPath: string, signal?: AbortSignal): Promise<Placement['method']> {
+async function linkOrCopy(
+  fs: FileSystem,
+  fromPath: string,
+  toPath: string,
+  signal?: AbortSignal,
+): Promise<Placement['method']> {
   if (fs.link) {
     try {
       await fs.link(fromPath, toPath);
@@ -79,7 +94,10 @@ async function linkOrCopy(fs: FileSystem, fromPath: string, toPath: string, sign
   return 'copy';
 }
 
-export async function placeExistingFile(ctx: LibraryContext, request: PlacementRequest): Promise<Placement> {
+export async function placeExistingFile(
+  ctx: LibraryContext,
+  request: PlacementRequest,
+): Promise<Placement> {
   const { fs, modelsRoot } = ctx;
   const fromPath = absoluteDestination(modelsRoot, request.from);
   const toPath = absoluteDestination(modelsRoot, request.to);

@@ -14,24 +14,42 @@ export interface CompletedLocalFile {
   sourceKind: string | null;
 }
 
-export async function recordLocalFile(ctx: LibraryContext, file: CompletedLocalFile): Promise<void> {
+export async function recordLocalFile(
+  ctx: LibraryContext,
+  file: CompletedLocalFile,
+): Promise<void> {
   try {
     const stat = await ctx.fs.lstat(absoluteDestination(ctx.modelsRoot, file.relativePath));
     if (!stat?.isFile) return;
     await ctx.index.record(
-      { relativePath: file.relativePath, size: stat.size, mtimeMs: stat.mtimeMs, sha256: file.sha256, sourceKind: file.sourceKind },
+      {
+        relativePath: file.relativePath,
+        size: stat.size,
+        mtimeMs: stat.mtimeMs,
+        sha256: file.sha256,
+        sourceKind: file.sourceKind,
+      },
       ctx.now(),
     );
   } catch (error) {
-    ctx.logger.warn({ file: file.relativePath, message: describeError(error) }, 'could not record a file in the local file index');
+    ctx.logger.warn(
+      { file: file.relativePath, message: describeError(error) },
+      'could not record a file in the local file index',
+    );
   }
 }
 
-export async function forgetLocalFiles(ctx: LibraryContext, relativePaths: string[]): Promise<void> {
+export async function forgetLocalFiles(
+  ctx: LibraryContext,
+  relativePaths: string[],
+): Promise<void> {
   if (relativePaths.length === 0) return;
   try {
     await ctx.index.forget(relativePaths);
   } catch (error) {
-    ctx.logger.warn({ files: relativePaths, message: describeError(error) }, 'could not remove files from the local file index');
+    ctx.logger.warn(
+      { files: relativePaths, message: describeError(error) },
+      'could not remove files from the local file index',
+    );
   }
 }
