@@ -1,27 +1,26 @@
 /**
- * What the page asks the server to do. Each call returns the server's error as a value to show,
- * and hands any job the server returns to the store at once, ahead of its event.
+ * What the page asks the server to do with jobs. Each call returns the server's error as a value to
+ * show, and hands any job the server returns to the store at once, ahead of its event.
  */
 import { api } from './trpc-client';
-import { describeApiError } from './api-error';
-import type { ApiErrorView } from './api-error';
+import { attempt } from './outcome';
+import type { Outcome } from './outcome';
 import type { BandwidthLimits, EnqueueInput, EnqueueResult, Job } from './types';
 import { jobs } from '$lib/stores/jobs.svelte';
 
-export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ApiErrorView };
-
-async function attempt<T>(work: () => Promise<T>): Promise<Outcome<T>> {
-  try {
-    return { ok: true, value: await work() };
-  } catch (error) {
-    return { ok: false, error: describeApiError(error) };
-  }
-}
+export type { Outcome } from './outcome';
 
 async function jobCall(work: () => Promise<Job>): Promise<Outcome<Job>> {
   const outcome = await attempt(work);
   if (outcome.ok) jobs.upsert(outcome.value);
   return outcome;
+}
+
+/** The "created" event normally brings a new job; fetching it covers a socket that is down. */
+export function fetchJobIntoList(jobId: string): void {
+  void attempt(() => api.downloads.get.query({ jobId })).then((fetched) => {
+    if (fetched.ok) jobs.upsert(fetched.value);
+  });
 }
 
 export type JobCommand = 'pause' | 'resume' | 'cancel' | 'retry' | 'moveToTop';
@@ -34,14 +33,22 @@ export function setPriority(jobId: string, priority: number): Promise<Outcome<Jo
   return jobCall(() => api.downloads.setPriority.mutate({ jobId, priority }));
 }
 
+/** A per-job cap in bytes per second; null removes it. */
+export function setJobBandwidthLimit(
+  jobId: string,
+  bytesPerSecond: number | null,
+): Promise<Outcome<Job>> {
+  return jobCall(() => api.downloads.setBandwidthLimit.mutate({ jobId, bytesPerSecond }));
+}
+
+/** Deletes the files a failed or cancelled multi-file job completed; the job says so afterwards. */
+export function rollbackJob(jobId: string): Promise<Outcome<Job>> {
+  return jobCall(() => api.downloads.rollback.mutate({ jobId }));
+}
+
 export async function enqueue(input: EnqueueInput): Promise<Outcome<EnqueueResult>> {
   const outcome = await attempt(() => api.downloads.enqueue.mutate(input));
-  if (outcome.ok) {
-    // The "created" event normally brings the job; fetching it covers a socket that is down.
-    void attempt(() => api.downloads.get.query({ jobId: outcome.value.jobId })).then((fetched) => {
-      if (fetched.ok) jobs.upsert(fetched.value);
-    });
-  }
+  if (outcome.ok) fetchJobIntoList(outcome.value.jobId);
   return outcome;
 }
 

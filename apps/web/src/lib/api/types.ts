@@ -13,6 +13,20 @@ export type EnqueueInput = RouterInputs['downloads']['enqueue'];
 export type EnqueueResult = RouterOutputs['downloads']['enqueue'];
 export type BandwidthLimits = RouterOutputs['downloads']['limits'];
 
+/** What a preview is asked for: the enqueue input without the queueing choices. */
+export type ResolveInput = RouterInputs['sources']['resolve'];
+export type SourcePreview = RouterOutputs['sources']['resolve'];
+export type FilePreview = SourcePreview['files'][number];
+export type CivitaiFileChoice = NonNullable<ResolveInput['civitaiFile']>;
+export type DestinationLayout = NonNullable<ResolveInput['layout']>;
+
+export type PresetView = RouterOutputs['sources']['presets']['items'][number];
+export type PresetFileView = PresetView['files'][number];
+export type DownloadPresetResult = RouterOutputs['sources']['downloadPreset'];
+
+export type ApiKeyView = RouterOutputs['settings']['apiKeys']['list']['items'][number];
+export type ApiKeyPlatform = ApiKeyView['platform'];
+
 /** What `downloads.events` delivers: `{ id, data }`, where `id` is what a resubscription sends back as `lastEventId`. */
 export type TrackedJobEvent =
   RouterOutputs['downloads']['events'] extends AsyncIterable<infer Event, unknown, unknown>

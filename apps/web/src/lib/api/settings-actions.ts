@@ -1,0 +1,26 @@
+/**
+ * API keys for the hubs. A key goes to the server once, in the body of `set`; nothing the server
+ * returns holds it, and the page keeps none of it afterwards.
+ */
+import { api } from './trpc-client';
+import { attempt } from './outcome';
+import type { Outcome } from './outcome';
+import type { ApiKeyPlatform, ApiKeyView } from './types';
+
+export async function listApiKeys(): Promise<Outcome<ApiKeyView[]>> {
+  const outcome = await attempt(() => api.settings.apiKeys.list.query());
+  return outcome.ok ? { ok: true, value: outcome.value.items } : outcome;
+}
+
+/** Validates the key with the platform and stores it; a key the platform refuses is not stored. */
+export function saveApiKey(platform: ApiKeyPlatform, key: string): Promise<Outcome<ApiKeyView>> {
+  return attempt(() => api.settings.apiKeys.set.mutate({ platform, key }));
+}
+
+export function checkApiKey(platform: ApiKeyPlatform): Promise<Outcome<ApiKeyView>> {
+  return attempt(() => api.settings.apiKeys.validate.mutate({ platform }));
+}
+
+export function removeApiKey(platform: ApiKeyPlatform): Promise<Outcome<{ removed: boolean }>> {
+  return attempt(() => api.settings.apiKeys.remove.mutate({ platform }));
+}
