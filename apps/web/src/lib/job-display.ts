@@ -1,5 +1,5 @@
 /** How a job is named and labelled on the page. */
-import type { Job } from '$lib/api/types';
+import type { Job } from './api/types';
 
 /** A single file's name, or what was asked for when a job fetches several files. */
 export function jobTitle(job: Job): string {
@@ -37,3 +37,19 @@ export const STATUS_LABELS: Record<StatusKey, string> = {
   failed: 'Failed',
   cancelled: 'Cancelled',
 };
+
+/** Files this job downloaded itself: a rollback deletes these and never the ones already present. */
+export function completedFilesOf(job: Job): Job['files'] {
+  return job.files.filter((file) => file.status === 'completed');
+}
+
+/** Pickle checkpoints can run code when loaded: the page flags them wherever they appear. */
+export function isPickle(file: Job['files'][number]): boolean {
+  return file.format === 'pickle';
+}
+
+/** "file 2 of 3" while a bundle moves, or null for single files and idle bundles. */
+export function bundlePosition(job: Job): string | null {
+  if (job.files.length < 2 || job.currentFileIndex === null) return null;
+  return `file ${job.currentFileIndex + 1} of ${job.files.length}`;
+}

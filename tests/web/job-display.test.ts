@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import type { Job, JobFile } from '../../apps/web/src/lib/api/types';
+import { bundlePosition, completedFilesOf, isPickle } from '../../apps/web/src/lib/job-display';
+
+function file(name: string, overrides: Partial<JobFile> = {}): JobFile {
+  return {
+    name,
+    relativePath: `checkpoints/${name}`,
+    bytesDone: 10,
+    bytesTotal: 10,
+    sha256: null,
+    expectedSha256: null,
+    status: 'completed',
+    format: 'safetensors',
+    error: null,
+    ...overrides,
+  };
+}
+
+function job(files: JobFile[], overrides: Partial<Job> = {}): Job {
+  return {
+    id: 'job',
+    status: 'running',
+    source: 'preset:p',
+    kind: 'bundle',
+    priority: 0,
+    queueOrder: 1,
+    files,
+    bytesDone: 0,
+    bytesTotal: null,
+    speedBps: 0,
+    etaSeconds: null,
+    error: null,
+    stalled: null,
+    bandwidthLimitBps: null,
+    warnings: [],
+    currentFileIndex: null,
+    createdAt: '2025-01-01T00:00:00.000Z',
+    updatedAt: '2025-01-01T00:00:00.000Z',
+    finishedAt: null,
+    ...overrides,
+  };
+}
+
+describe('job display helpers', () => {
+  it('counts only the files the job downloaded itself as completed', () => {
+    const files = [
+      file('a'),
+      file('b', { status: 'present' }),
+      file('c', { status: 'failed' }),
+      file('d'),
+    ];
+    expect(completedFilesOf(job(files)).map((f) => f.name)).toEqual(['a', 'd']);
+  });
+
+  it('says which file of a bundle is moving, and nothing for single files or idle bundles', () => {
+    const files = [file('a'), file('b', { status: 'running' }), file('c', { status: 'queued' })];
+    expect(bundlePosition(job(files, { currentFileIndex: 1 }))).toBe('file 2 of 3');
+    expect(bundlePosition(job(files, { currentFileIndex: null }))).toBeNull();
+    expect(bundlePosition(job([file('a')], { currentFileIndex: 0 }))).toBeNull();
+  });
+
+  it('flags pickle files', () => {
+    expect(isPickle(file('x.ckpt', { format: 'pickle' }))).toBe(true);
+    expect(isPickle(file('x.safetensors'))).toBe(false);
+    expect(isPickle(file('x.bin', { format: null }))).toBe(false);
+  });
+});
