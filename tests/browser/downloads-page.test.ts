@@ -3,111 +3,43 @@
  * throttled file origin: add a download, watch it finish, refresh mid-download, cancel, bad input,
  * and a server restart while the page stays open.
  */
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { chromium } from 'playwright-core';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { createTRPCClient, httpBatchLink } from '@trpc/client';
-import type { AppRouter } from '@modeldock/server';
-import { REPO_ROOT, createServerFolders, startServerProcess } from '../support/server-process';
+import type { Browser, BrowserContext, Locator } from 'playwright-core';
+import { createServerFolders, startServerProcess } from '../support/server-process';
 import type { ServerProcess } from '../support/server-process';
 import { startFileOrigin } from '../support/file-origin';
 import type { FileOrigin, OriginFile } from '../support/file-origin';
-import { CHROMIUM_ARGS, findChromium } from './find-chromium';
 import { safetensorsBytes } from './safetensors-bytes';
+import {
+  addDownload,
+  addDownloadForm,
+  apiFor,
+  chromiumLookup,
+  connectionStatus,
+  filesUnder,
+  jobBySource,
+  jobCard,
+  launchBrowser,
+  openPage,
+  previewDownload,
+  progressBar,
+  progressValue,
+  requireWebBuild,
+  screenshot,
+  sha256OfFile,
+  statusOf,
+} from './page-helpers';
+import type { Api } from './page-helpers';
 
-const chromiumLookup = findChromium();
 if (!chromiumLookup.found) console.log(`Skipping the browser tests: ${chromiumLookup.reason}.`);
 
-const WEB_BUILD_INDEX = path.join(REPO_ROOT, 'apps/web/build/index.html');
-/** Set to a folder to keep screenshots of each step while working on the page's design. */
-const SCREENSHOT_DIR = process.env.MODELDOCK_SCREENSHOT_DIR;
 const TEMP_SUFFIX = '.modeldock-part';
 const KIB = 1024;
 
-type Api = ReturnType<typeof createTRPCClient<AppRouter>>;
-
-function apiFor(server: ServerProcess): Api {
-  return createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${server.url}/trpc` })] });
-}
-
-async function launchBrowser(): Promise<Browser> {
-  if (!chromiumLookup.found) throw new Error(chromiumLookup.reason);
-  // Playwright gives every launch a fresh, temporary user-data dir and removes it on close.
-  return chromium.launch({
-    executablePath: chromiumLookup.executablePath,
-    headless: true,
-    args: CHROMIUM_ARGS,
-  });
-}
-
-async function openPage(
-  browser: Browser,
-  server: ServerProcess,
-): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-  const page = await context.newPage();
-  await page.goto(server.url);
-  await expect.poll(() => connectionStatus(page), { timeout: 15_000 }).toBe('connected');
-  return { context, page };
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  if (SCREENSHOT_DIR)
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
-}
-
-/** What the header's connection indicator says: connecting, connected, reconnecting or offline. */
-function connectionStatus(page: Page): Promise<string | null> {
-  return page.locator('[data-connection]').getAttribute('data-connection');
-}
-
-function jobCard(page: Page, title: string): Locator {
-  return page.getByRole('article', { name: title, exact: true });
-}
-
-function progressBar(page: Page, title: string): Locator {
-  return page.getByRole('progressbar', { name: `Download progress: ${title}`, exact: true });
-}
-
-/** The bar's aria-valuenow, or null while it is absent or indeterminate. */
-async function progressValue(bar: Locator): Promise<number | null> {
-  if ((await bar.count()) === 0) return null;
-  const value = await bar.getAttribute('aria-valuenow', { timeout: 1_000 }).catch(() => null);
-  return value === null ? null : Number(value);
-}
-
-async function addDownload(page: Page, url: string): Promise<void> {
-  await page.getByLabel('URL', { exact: true }).fill(url);
-  await page.getByRole('button', { name: 'Download', exact: true }).click();
-}
-
-async function sha256OfFile(filePath: string): Promise<string> {
-  return createHash('sha256')
-    .update(await readFile(filePath))
-    .digest('hex');
-}
-
-async function filesUnder(root: string): Promise<string[]> {
-  if (!existsSync(root)) return [];
-  const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((entry) => entry.isFile())
-    .map((entry) => path.join(entry.parentPath, entry.name));
-}
-
 async function partialFilesUnder(root: string): Promise<string[]> {
   return (await filesUnder(root)).filter((file) => file.endsWith(TEMP_SUFFIX));
-}
-
-async function jobBySource(api: Api, source: string) {
-  const { items } = await api.downloads.list.query({ limit: 500 });
-  const job = items.find((item) => item.source === source);
-  if (!job) throw new Error(`No job for ${source} on the server`);
-  return job;
 }
 
 /** Polls the bar until `done()` says stop, returning every value it showed on the way. */
@@ -129,11 +61,6 @@ async function watchProgress(
   );
 }
 
-async function statusOf(page: Page, title: string): Promise<string | null> {
-  const badge = jobCard(page, title).locator('[data-status]');
-  return (await badge.count()) === 0 ? null : badge.getAttribute('data-status');
-}
-
 describe.skipIf(!chromiumLookup.found)('downloads page in Chromium', () => {
   let browser: Browser;
   let origin: FileOrigin;
@@ -143,11 +70,7 @@ describe.skipIf(!chromiumLookup.found)('downloads page in Chromium', () => {
   let context: BrowserContext | null = null;
 
   beforeAll(async () => {
-    if (!existsSync(WEB_BUILD_INDEX)) {
-      throw new Error(
-        `${WEB_BUILD_INDEX} is missing: run \`pnpm --filter @modeldock/web build\` (the root \`pnpm test\` does)`,
-      );
-    }
+    requireWebBuild();
     const folders = await createServerFolders();
     removeFolders = folders.remove;
     [origin, server, browser] = await Promise.all([
@@ -318,20 +241,24 @@ describe.skipIf(!chromiumLookup.found)('downloads page in Chromium', () => {
     const before = (await api.downloads.list.query({ limit: 500 })).items.length;
 
     const badInput = 'ftp://example.org/model.safetensors';
-    const serverMessage = await api.downloads.enqueue.mutate({ url: badInput }).then(
+    const serverMessage = await api.sources.resolve.query({ url: badInput }).then(
       () => null,
       (error: Error) => error.message,
     );
     expect(serverMessage, 'the server must refuse an ftp:// URL').not.toBeNull();
 
-    await addDownload(page, badInput);
-    const alert = page.getByRole('form', { name: 'Add a download' }).getByRole('alert');
+    await previewDownload(page, badInput);
+    const alert = addDownloadForm(page).getByRole('alert');
     await alert.waitFor({ timeout: 10_000 });
     await screenshot(page, '6-bad-input');
     expect(await alert.innerText()).toContain(serverMessage!.trim());
+    // Nothing that failed its preview can be downloaded: there is no Download button to press.
+    expect(
+      await addDownloadForm(page).getByRole('button', { name: 'Download', exact: true }).count(),
+    ).toBe(0);
     expect((await api.downloads.list.query({ limit: 500 })).items.length).toBe(before);
   });
-  it('sets priority, retries a cancelled download, limits bandwidth and clears finished jobs', async () => {
+  it('sets priority and a speed limit, retries a cancelled download, limits bandwidth and clears finished jobs', async () => {
     const size = 2 * KIB * KIB;
     const file = origin.addFile('controls.safetensors', { bytes: safetensorsBytes(size, 6) });
     origin.holdAfter(size / 2);
@@ -348,6 +275,19 @@ describe.skipIf(!chromiumLookup.found)('downloads page in Chromium', () => {
     await priority.fill('7');
     await priority.press('Enter');
     await expect.poll(async () => (await jobBySource(api, file.url)).priority).toBe(7);
+
+    await card.getByRole('button', { name: `Speed limit for ${file.name}` }).click();
+    const limitForm = card.getByRole('form', { name: `Speed limit for ${file.name}` });
+    await limitForm.getByLabel('Speed limit value').fill('1.5');
+    await limitForm.getByLabel('Speed limit unit').selectOption('MB/s');
+    await limitForm.getByRole('button', { name: 'Set', exact: true }).click();
+    await expect
+      .poll(async () => (await jobBySource(api, file.url)).bandwidthLimitBps)
+      .toBe(1_500_000);
+    await card.getByText('limited to 1.50 MB/s').waitFor({ timeout: 10_000 });
+    await card.getByRole('button', { name: `Speed limit for ${file.name}` }).click();
+    await limitForm.getByRole('button', { name: 'No limit', exact: true }).click();
+    await expect.poll(async () => (await jobBySource(api, file.url)).bandwidthLimitBps).toBeNull();
 
     await card.getByRole('button', { name: `Cancel ${file.name}` }).click();
     await card.getByRole('button', { name: 'Yes, cancel download' }).click();
@@ -389,9 +329,7 @@ describe.skipIf(!chromiumLookup.found)('downloads page across a server restart',
   const servers: ServerProcess[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(WEB_BUILD_INDEX)) {
-      throw new Error(`${WEB_BUILD_INDEX} is missing: run \`pnpm --filter @modeldock/web build\``);
-    }
+    requireWebBuild();
     folders = await createServerFolders();
     [origin, browser, first] = await Promise.all([
       startFileOrigin(),
