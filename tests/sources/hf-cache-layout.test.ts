@@ -5,7 +5,7 @@ import { createHuggingFaceResolver, linkHfCacheFile, linkHfCacheSnapshot } from 
 import type { FileSystem, HuggingFaceResolver, ResolvedSource } from '@modeldock/engine';
 import { startFakeHuggingFace } from '../support/fake-huggingface';
 import type { FakeHuggingFace } from '../support/fake-huggingface';
-import { nodeFileSystemForTests } from '../support/node-fs-for-tests';
+import { nodeFileSystemForTests, withoutSymlinks } from '../support/node-fs-for-tests';
 import { createResolveContext, rejectionOf } from './helpers/resolve-context';
 import type { TestResolveContext } from './helpers/resolve-context';
 import { bytesFor, seedHub } from './helpers/hf-fixtures';
@@ -124,7 +124,7 @@ describe('the Hugging Face cache layout', () => {
     const blob = path.join(context.modelsRoot, 'huggingface/hub/models--org--name/blobs', entry.blob);
     await mkdir(path.dirname(blob), { recursive: true });
     await writeFile(blob, 'x');
-    const noLinks = await rejectionOf(linkHfCacheSnapshot(nodeFileSystemForTests(), context.modelsRoot, entry));
+    const noLinks = await rejectionOf(linkHfCacheSnapshot(withoutSymlinks(nodeFileSystemForTests()), context.modelsRoot, entry));
     expect(noLinks.code).toBe('IO_ERROR');
     expect(noLinks.message).toContain('symbolic links');
     expect((await rejectionOf(linkHfCacheSnapshot(fsWithLinks, context.modelsRoot, { ...entry, path: '../escape' }))).code).toBe('INVALID_INPUT');

@@ -1,5 +1,16 @@
 /** A plain node:fs implementation of the engine's FileSystem port, for tests that need real files. */
-import { open, stat, lstat, rename, unlink, mkdir, readdir, realpath, statfs } from 'node:fs/promises';
+import {
+  open,
+  stat,
+  lstat,
+  rename,
+  unlink,
+  mkdir,
+  readdir,
+  realpath,
+  statfs,
+  symlink,
+} from 'node:fs/promises';
 import type { FileStat, FileSystem } from '@modeldock/engine';
 
 function toStat(s: Awaited<ReturnType<typeof stat>>): FileStat {
@@ -51,5 +62,12 @@ export function nodeFileSystemForTests(): FileSystem {
       const s = await statfs(path);
       return s.bavail * s.bsize;
     },
+    symlink: (target, linkPath) => symlink(target, linkPath),
   };
+}
+
+/** The same file system unable to create symbolic links (as on some network shares and Windows). */
+export function withoutSymlinks(fs: FileSystem): FileSystem {
+  const { symlink: _cannot, ...rest } = fs;
+  return rest;
 }

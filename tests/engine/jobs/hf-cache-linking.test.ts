@@ -2,7 +2,7 @@ import { mkdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FileSystem, ResolvedSource, SourceResolver } from '@modeldock/engine';
-import { nodeFileSystemForTests } from '../../support/node-fs-for-tests';
+import { nodeFileSystemForTests, withoutSymlinks } from '../../support/node-fs-for-tests';
 import { createHarness } from './helpers/harness';
 import type { Harness } from './helpers/harness';
 
@@ -56,7 +56,7 @@ describe('the Hugging Face cache layout', () => {
   });
 
   it('fails the file with the reason when the link cannot be made, keeping the bytes recorded', async () => {
-    harness = await createHarness({ extra: { resolvers: [hfCacheResolver] } });
+    harness = await createHarness({ fs: withoutSymlinks(nodeFileSystemForTests()), extra: { resolvers: [hfCacheResolver] } });
     const { jobId } = await harness.manager.enqueue({ url: 'hf:org/name' });
     await (await harness.transfer.call(0)).complete('weights');
     const job = await harness.waitForStatus(jobId, 'failed');
@@ -76,7 +76,7 @@ describe('the Hugging Face cache layout', () => {
   });
 
   it('only logs when a present blob cannot be linked', async () => {
-    harness = await createHarness({ extra: { resolvers: [hfCacheResolver] } });
+    harness = await createHarness({ fs: withoutSymlinks(nodeFileSystemForTests()), extra: { resolvers: [hfCacheResolver] } });
     await mkdir(path.join(harness.modelsRoot, REPO, 'blobs'), { recursive: true });
     await writeFile(path.join(harness.modelsRoot, REPO, 'blobs', BLOB), 'weights');
     const result = await harness.manager.enqueue({ url: 'hf:org/name' });

@@ -8,6 +8,7 @@ import {
   rename,
   stat,
   statfs,
+  symlink,
   unlink,
 } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
@@ -62,5 +63,7 @@ export function createNodeFileSystem(): FileSystem {
       const stats = await statfs(path);
       return stats.bavail * stats.bsize;
     },
+    // The target is stored verbatim: the Hugging Face cache links are relative (../../blobs/<etag>).
+    symlink: (target, linkPath) => symlink(target, linkPath),
   };
 }
