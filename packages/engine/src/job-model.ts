@@ -190,7 +190,8 @@ export function toJobSummary(job: JobRecord, live?: LiveProgress): JobSummary {
   const bytesTotal = files.every((file) => file.bytesTotal !== null)
     ? files.reduce((total, file) => total + (file.bytesTotal ?? 0), 0)
     : null;
-  const isMoving = job.status === 'running' || job.status === 'verifying';
+  // A stalled job waits to retry: no byte moves, whatever the last few seconds' average says.
+  const isMoving = (job.status === 'running' && job.stalled === null) || job.status === 'verifying';
   const speedBps = isMoving ? Math.max(0, Math.round(live?.speedBps ?? job.speedBps)) : 0;
   const etaSeconds =
     isMoving && bytesTotal !== null && speedBps > 0
