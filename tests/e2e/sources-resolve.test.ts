@@ -1,0 +1,255 @@
+/**
+ * sources.resolve on the built server, pointed at the fake Hugging Face hub, Civitai and CDN: what a
+ * Hugging Face file link, a repository with patterns and a Civitai model page would download; typed
+ * refusals a person can act on; nothing written by any of it. Then the local file index: a file that
+ * was on disk before the server started is found by its SHA-256 (`existingMatch`) and reused
+ * (`reuseExisting`) instead of downloaded, and a file the server downloads is found the same way.
+ */
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeCdn } from '../support/fake-cdn';
+import type { FakeCdn } from '../support/fake-cdn';
+import { startFakeCivitai } from '../support/fake-civitai';
+import type { FakeCivitai } from '../support/fake-civitai';
+import { startFakeHuggingFace } from '../support/fake-huggingface';
+import type { FakeHuggingFace } from '../support/fake-huggingface';
+import { createServerFolders, startServerProcess } from '../support/server-process';
+import type { ServerProcess, TemporaryServerFolders } from '../support/server-process';
+import { seedCivitai } from '../sources/helpers/civitai-fixtures';
+import { seedHub } from '../sources/helpers/hf-fixtures';
+import { connectHttp, failureOf, listFiles, waitFor, waitForStatus } from './api-client';
+import type { Api } from './api-client';
+
+const PLACED_BY_HAND = 'checkpoints/my-copy-of-schnell.safetensors';
+
+let cdn: FakeCdn;
+let hub: FakeHuggingFace;
+let civitai: FakeCivitai;
+let folders: TemporaryServerFolders;
+let server: ServerProcess;
+let api: Api;
+
+const schnell = () =>
+  hub.repo('black-forest-labs/FLUX.1-schnell').file('flux1-schnell.safetensors');
+const schnellLink = () =>
+  `${hub.url}/black-forest-labs/FLUX.1-schnell/blob/main/flux1-schnell.safetensors`;
+
+beforeAll(async () => {
+  cdn = await startFakeCdn();
+  hub = await startFakeHuggingFace({ cdn });
+  civitai = await startFakeCivitai({ storage: cdn });
+  seedHub(hub);
+  seedCivitai(civitai);
+  folders = await createServerFolders();
+  // On disk before the server starts, under another name: only the background indexer can know it.
+  const placed = path.join(folders.modelsDir, ...PLACED_BY_HAND.split('/'));
+  await mkdir(path.dirname(placed), { recursive: true });
+  await writeFile(placed, schnell().bytes);
+  server = await startServerProcess({
+    folders,
+    env: { MODELDOCK_HF_ENDPOINT: hub.url, MODELDOCK_CIVITAI_ENDPOINT: civitai.url },
+  });
+  api = connectHttp(server.url);
+}, 180_000);
+
+afterAll(async () => {
+  const exit = await server?.stop('SIGTERM');
+  await hub?.close();
+  await civitai?.close();
+  await cdn?.close();
+  await folders?.remove();
+  expect(exit?.code, server?.output()).toBe(0);
+});
+
+async function expectNothingStarted(filesBefore: string[]): Promise<void> {
+  expect((await api.downloads.list.query()).items).toEqual([]);
+  expect(await listFiles(server.modelsDir)).toEqual(filesBefore);
+}
+
+describe('sources.resolve: previews', () => {
+  it('a Hugging Face file link: its destination, size, hash and credential; nothing started or written', async () => {
+    const before = await listFiles(server.modelsDir);
+    const file = hub.repo('black-forest-labs/FLUX.1-schnell').file('ae.safetensors');
+    const preview = await api.sources.resolve.query({
+      url: `${hub.url}/black-forest-labs/FLUX.1-schnell/blob/main/ae.safetensors`,
+    });
+    expect(preview).toEqual({
+      kind: 'huggingface',
+      source: 'hf://black-forest-labs/FLUX.1-schnell@main/ae.safetensors',
+      bytesTotal: file.size,
+      warnings: [],
+      files: [
+        {
+          name: 'ae.safetensors',
+          relativePath: 'vae/ae.safetensors',
+          bytesTotal: file.size,
+          estimatedBytes: file.size,
+          expectedSha256: file.sha256,
+          access: 'ok',
+          credential: 'huggingface',
+          onDisk: 'missing',
+          existingMatch: null,
+        },
+      ],
+    });
+    await expectNothingStarted(before);
+  });
+
+  it('a Hugging Face repository with include and exclude patterns', async () => {
+    const before = await listFiles(server.modelsDir);
+    const quant = await api.sources.resolve.query({
+      url: 'unsloth/Qwen3-4B-Instruct-2507-GGUF',
+      include: ['*Q8_0.gguf'],
+    });
+    expect(quant.files.map((file) => [file.relativePath, file.expectedSha256])).toEqual([
+      [
+        'text_encoders/Qwen3-4B-Instruct-2507-Q8_0.gguf',
+        hub.repo('unsloth/Qwen3-4B-Instruct-2507-GGUF').file('Qwen3-4B-Instruct-2507-Q8_0.gguf')
+          .sha256,
+      ],
+    ]);
+
+    const repo = hub.repo('black-forest-labs/FLUX.1-schnell');
+    const parts = await api.sources.resolve.query({
+      url: 'black-forest-labs/FLUX.1-schnell',
+      include: ['vae/*', 'text_encoder/*'],
+      exclude: ['*.json'],
+      folder: 'flux-parts',
+    });
+    expect(parts.kind).toBe('huggingface');
+    expect(parts.files.map((file) => file.relativePath).sort()).toEqual([
+      'flux-parts/diffusion_pytorch_model.safetensors',
+      'flux-parts/model.safetensors',
+    ]);
+    expect(parts.bytesTotal).toBe(
+      repo.file('vae/diffusion_pytorch_model.safetensors').size +
+        repo.file('text_encoder/model.safetensors').size,
+    );
+    for (const file of parts.files)
+      expect(file).toMatchObject({ access: 'ok', credential: 'huggingface', onDisk: 'missing' });
+    await expectNothingStarted(before);
+  });
+
+  it('a Civitai model page: the chosen version’s primary file, its hash and estimated size', async () => {
+    const before = await listFiles(server.modelsDir);
+    const preview = await api.sources.resolve.query({
+      url: `${civitai.url}/models/827184?modelVersionId=2514310`,
+    });
+    expect(preview.kind).toBe('civitai');
+    expect(preview.files).toEqual([
+      {
+        name: 'waiIllustriousSDXL_v160.safetensors',
+        relativePath: 'checkpoints/waiIllustriousSDXL_v160.safetensors',
+        bytesTotal: 3072,
+        estimatedBytes: 3072,
+        expectedSha256: civitai.fileSha256(2402203),
+        access: 'ok',
+        credential: 'civitai',
+        onDisk: 'missing',
+        existingMatch: null,
+      },
+    ]);
+    await expectNothingStarted(before);
+  });
+
+  it('refusals are typed and say what to do: gated repository, Civitai login, bad input; nothing written', async () => {
+    const before = await listFiles(server.modelsDir);
+
+    const gated = await failureOf(
+      api.sources.resolve.query({
+        url: `${hub.url}/black-forest-labs/FLUX.1-dev/blob/main/flux1-dev.safetensors`,
+      }),
+    );
+    expect(gated).toMatchObject({
+      modeldockCode: 'GATED_REPO',
+      code: 'FORBIDDEN',
+      httpStatus: 403,
+    });
+    expect(gated.message).toContain(`${hub.url}/black-forest-labs/FLUX.1-dev`);
+    expect(gated.message).toMatch(/request access/);
+
+    const login = await failureOf(api.sources.resolve.query({ url: `${civitai.url}/models/100` }));
+    expect(login).toMatchObject({
+      modeldockCode: 'AUTH_REQUIRED',
+      code: 'UNAUTHORIZED',
+      httpStatus: 401,
+    });
+    expect(login.message).toContain('add one in Settings');
+
+    expect(
+      await failureOf(api.sources.resolve.query({ url: schnellLink(), folder: '../outside' })),
+    ).toMatchObject({
+      modeldockCode: 'PATH_OUTSIDE_ROOT',
+      code: 'BAD_REQUEST',
+    });
+    expect(
+      (await failureOf(api.sources.resolve.query({ url: 'just some words' }))).modeldockCode,
+    ).toBe('UNRECOGNISED_INPUT');
+    expect(
+      (await failureOf(api.sources.resolve.query({ url: schnellLink(), sha256: 'abc' })))
+        .modeldockCode,
+    ).toBe('INVALID_INPUT');
+    await expectNothingStarted(before);
+  });
+});
+
+describe('files already on disk', () => {
+  it('names a file placed by hand before the start (found by the background indexer) and reuses it instead of downloading', async () => {
+    const preview = await waitFor(
+      async () => {
+        const result = await api.sources.resolve.query({ url: schnellLink() });
+        return result.files[0]!.existingMatch ? result : null;
+      },
+      'the background indexer to find the file placed by hand',
+      60_000,
+      250,
+    );
+    expect(preview.files[0]).toMatchObject({
+      relativePath: 'checkpoints/flux1-schnell.safetensors',
+      onDisk: 'missing',
+      existingMatch: { relativePath: PLACED_BY_HAND },
+    });
+
+    const cdnRequestsBefore = cdn.requests.length;
+    const result = await api.downloads.enqueue.mutate({ url: schnellLink(), reuseExisting: true });
+    expect(result).toEqual({
+      jobId: result.jobId,
+      attached: false,
+      alreadyPresent: false,
+      reused: true,
+    });
+    const job = await api.downloads.get.query({ jobId: result.jobId });
+    expect(job.status).toBe('completed');
+    expect(job.files).toEqual([
+      expect.objectContaining({
+        relativePath: 'checkpoints/flux1-schnell.safetensors',
+        status: 'completed',
+        sha256: schnell().sha256,
+        expectedSha256: schnell().sha256,
+      }),
+    ]);
+    expect(cdn.requests.length).toBe(cdnRequestsBefore);
+    const placedPath = path.join(server.modelsDir, 'checkpoints/flux1-schnell.safetensors');
+    expect(await readFile(placedPath)).toEqual(schnell().bytes);
+    // Same file system: a hard link, so the reused file takes no extra space.
+    expect((await stat(placedPath)).ino).toBe(
+      (await stat(path.join(server.modelsDir, PLACED_BY_HAND))).ino,
+    );
+
+    const after = await api.sources.resolve.query({ url: schnellLink() });
+    expect(after.files[0]).toMatchObject({ onDisk: 'present', existingMatch: null });
+  });
+
+  it('finds a file it downloaded itself when the same bytes are wanted elsewhere', async () => {
+    const link = `${hub.url}/leejet/Z-Image-Turbo-GGUF/blob/main/z_image_turbo-Q4_K_M.gguf`;
+    const { jobId } = await api.downloads.enqueue.mutate({ url: link });
+    await waitForStatus(api, jobId, 'completed');
+    const preview = await api.sources.resolve.query({ url: link, folder: 'unet' });
+    expect(preview.files[0]).toMatchObject({
+      relativePath: 'unet/z_image_turbo-Q4_K_M.gguf',
+      onDisk: 'missing',
+      existingMatch: { relativePath: 'diffusion_models/z_image_turbo-Q4_K_M.gguf' },
+    });
+  });
+});
