@@ -348,16 +348,18 @@ describe('segment plan', () => {
     expect(shouldSegment({ ...config, connectionsPerFile: 1 }, facts)).toBe(false);
   });
 
-  it('covers the file exactly, keeping what is done as one finished segment', () => {
+  it('covers the file exactly: what is done as one finished segment, a first piece, the rest unclaimed', () => {
     const segments = planSegments(100, 100_000, config);
-    expect(segments[0]).toEqual({ start: 0, end: 100, done: 100 });
-    expect(segments).toHaveLength(5);
-    expect(segments.at(-1)!.end).toBe(100_000);
-    for (let index = 1; index < segments.length; index++)
-      expect(segments[index]!.start).toBe(segments[index - 1]!.end);
+    expect(segments).toEqual([
+      { start: 0, end: 100, done: 100 },
+      { start: 100, end: 100 + minSegmentBytes(config), done: 0 },
+      { start: 100 + minSegmentBytes(config), end: 100_000, done: 0 },
+    ]);
     const afterProbe = planSegments(0, 100_000, config, 25_000);
-    expect(afterProbe[0]).toEqual({ start: 0, end: 25_000, done: 0 });
-    expect(afterProbe).toHaveLength(4);
+    expect(afterProbe).toEqual([
+      { start: 0, end: 25_000, done: 0 },
+      { start: 25_000, end: 100_000, done: 0 },
+    ]);
   });
 
   it('splits the largest active segment past its cursor, never below it', () => {

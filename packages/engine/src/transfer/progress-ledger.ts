@@ -87,6 +87,31 @@ export class ProgressLedger {
     return this.segments !== null;
   }
 
+  /**
+   * Merges neighbouring segments that are finished and durable into one, so a file fetched in
+   * hundreds of pieces keeps a short segment list (in memory and in every progress record).
+   */
+  mergeFinishedSegments(): void {
+    const segments = this.segments;
+    if (!segments || segments.length < 2) return;
+    const isSettled = (segment: LiveSegment) =>
+      !segment.active && segment.done === segment.end - segment.start;
+    let kept = 0;
+    for (let index = 0; index < segments.length; index++) {
+      const segment = segments[index]!;
+      const previous = kept > 0 ? segments[kept - 1]! : null;
+      if (previous && isSettled(previous) && isSettled(segment) && previous.end === segment.start) {
+        previous.end = segment.end;
+        previous.written = previous.end - previous.start;
+        previous.done = previous.written;
+        previous.cursor = previous.end;
+      } else {
+        segments[kept++] = segment;
+      }
+    }
+    segments.length = kept;
+  }
+
   /** Bytes received into the file so far (for live progress). */
   receivedBytes(): number {
     if (!this.segments) return this.written;

@@ -1,6 +1,8 @@
 /**
- * How a large file is cut into byte ranges fetched over several connections, and how the largest
- * remaining range is split when a connection runs out of work (so all finish together).
+ * How a large file is cut into byte ranges fetched over several connections: connections take
+ * pieces off the front of the unclaimed bytes, lowest offset first (piece-sizer.ts says how big),
+ * so the written prefix grows steadily and the hash follows the download; when nothing is left to
+ * claim, the largest remaining range is split (so all connections finish together).
  */
 import type { EngineConfig } from '../config';
 import type { Segment } from '../job-model';
@@ -37,27 +39,10 @@ export function shouldSegment(config: SegmentConfig, facts: SegmentEligibility):
   );
 }
 
-function splitEvenly(
-  start: number,
-  end: number,
-  maxPieces: number,
-  config: SegmentConfig,
-): Segment[] {
-  const length = end - start;
-  if (length <= 0) return [];
-  const count = Math.max(1, Math.min(maxPieces, Math.floor(length / minSegmentBytes(config))));
-  const size = Math.ceil(length / count);
-  const pieces: Segment[] = [];
-  for (let offset = start; offset < end; offset += size)
-    pieces.push({ start: offset, end: Math.min(end, offset + size), done: 0 });
-  return pieces;
-}
-
 /**
  * Segments covering [0, total): [0, done) as one finished segment when something is already there,
- * then the rest cut into up to `connectionsPerFile` pieces no smaller than the minimum. When a first
- * response already covers [done, firstEnd), that range is kept as one segment and the rest is cut
- * for the other connections.
+ * then a first piece of the minimum segment size (or the range a first response already covers,
+ * [done, firstEnd)), then the rest as one unclaimed segment that connections take pieces of.
  */
 export function planSegments(
   done: number,
@@ -68,13 +53,10 @@ export function planSegments(
   const finished: Segment[] =
     done > 0 ? [{ start: 0, end: Math.min(done, total), done: Math.min(done, total) }] : [];
   if (done >= total) return finished.length > 0 ? finished : [{ start: 0, end: total, done: 0 }];
-  if (firstEnd === undefined || firstEnd >= total)
-    return [...finished, ...splitEvenly(done, total, config.connectionsPerFile, config)];
-  return [
-    ...finished,
-    { start: done, end: firstEnd, done: 0 },
-    ...splitEvenly(firstEnd, total, Math.max(1, config.connectionsPerFile - 1), config),
-  ];
+  const firstPieceEnd = Math.min(total, firstEnd ?? done + minSegmentBytes(config));
+  const rest: Segment[] =
+    firstPieceEnd < total ? [{ start: firstPieceEnd, end: total, done: 0 }] : [];
+  return [...finished, { start: done, end: firstPieceEnd, done: 0 }, ...rest];
 }
 
 /** Where the first request should stop when the file will be segmented: the end of its own segment. */
@@ -88,6 +70,45 @@ export function nextIdleSegment(segments: readonly LiveSegment[]): LiveSegment |
     segments.find((segment) => !segment.active && segment.start + segment.written < segment.end) ??
     null
   );
+}
+
+/**
+ * The lowest unclaimed bytes, about `pieceBytes` of them past what is already written there, but
+ * no more than a fair share of what is left unclaimed (so one connection does not take what the
+ * others would then have to split off): cut off the front of the first idle segment (the rest
+ * stays idle, right after it), or the whole segment when little is left. Marks the piece active and
+ * returns it, or null when every unfinished segment has a connection.
+ */
+export function claimNextPiece(
+  segments: LiveSegment[],
+  pieceBytes: number,
+  connections: number,
+  floorBytes: number,
+): LiveSegment | null {
+  const idle = nextIdleSegment(segments);
+  if (!idle) return null;
+  idle.active = true;
+  let unclaimed = 0;
+  for (const segment of segments) {
+    if (!segment.active || segment === idle)
+      unclaimed += segment.end - segment.start - segment.written;
+  }
+  const fairShare = Math.ceil(unclaimed / Math.max(1, connections));
+  const size = Math.max(floorBytes, Math.min(pieceBytes, fairShare));
+  const from = idle.start + idle.written;
+  // Leave no sliver behind: a remainder under half a piece goes with this one.
+  if (idle.end - from <= size + Math.floor(size / 2)) return idle;
+  const cut = from + size;
+  segments.splice(segments.indexOf(idle) + 1, 0, {
+    start: cut,
+    end: idle.end,
+    written: 0,
+    done: 0,
+    cursor: cut,
+    active: false,
+  });
+  idle.end = cut;
+  return idle;
 }
 
 /**

@@ -15,7 +15,8 @@ import type { LiveSegment } from './progress-ledger';
 import { openRemote } from './remote-request';
 import type { RemoteBody } from './remote-request';
 import { decideResponse, restartError, validatorOf } from './resume-plan';
-import { minSegmentBytes, nextIdleSegment, splitLargestSegment } from './segment-plan';
+import { PieceSizer } from './piece-sizer';
+import { claimNextPiece, minSegmentBytes, splitLargestSegment } from './segment-plan';
 import type { TransferSession } from './transfer-session';
 
 export interface OpenedSegment {
@@ -124,18 +125,18 @@ export async function runSegments(
 ): Promise<void> {
   const segments = session.ledger.segments;
   if (!segments) throw new Error('runSegments needs a segmented ledger');
-  const { config } = session.context;
+  const { config, clock } = session.context;
   const minBytes = minSegmentBytes(config);
+  const sizer = new PieceSizer(minBytes, minBytes);
   const { controller, release } = childController(attemptSignal);
   const signal = controller.signal;
 
   const claim = (): LiveSegment | null => {
-    const idle = nextIdleSegment(segments);
-    if (idle) {
-      idle.active = true;
-      return idle;
-    }
-    return splitLargestSegment(segments, minBytes);
+    session.ledger.mergeFinishedSegments();
+    return (
+      claimNextPiece(segments, sizer.pieceBytes(), config.connectionsPerFile, minBytes) ??
+      splitLargestSegment(segments, sizer.minSplitBytes())
+    );
   };
 
   const connection = async (initial: OpenedSegment | null): Promise<void> => {
@@ -144,9 +145,17 @@ export async function runSegments(
     while (segment) {
       try {
         while (segment.start + segment.written < segment.end) {
-          const opened = pending ?? (await openSegment(session, segment, ifRange, signal));
+          let opened = pending;
           pending = null;
+          if (!opened) {
+            const sentAt = clock.now();
+            opened = await openSegment(session, segment, ifRange, signal);
+            sizer.noteTimeToFirstByte(clock.now() - sentAt);
+          }
+          const bodyStartedAt = clock.now();
+          const writtenBefore = segment.written;
           await drainIntoSegment(session, opened, signal);
+          sizer.noteBody(segment.written - writtenBefore, clock.now() - bodyStartedAt);
         }
       } finally {
         segment.active = false;
