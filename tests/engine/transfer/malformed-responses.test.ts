@@ -57,12 +57,15 @@ const REPLIES: Array<[string, Reply]> = [
 
 let harness: Harness;
 let server: net.Server;
+const sockets = new Set<Socket>();
 let url = '';
 let reply: Reply = (socket) => socket.end();
 
 beforeEach(async () => {
   harness = await createHarness({ maxAttempts: 2 });
   server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
     socket.once('data', () => reply(socket));
   });
@@ -71,7 +74,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await harness.dispose();
-  server.closeAllConnections?.();
+  for (const socket of sockets) socket.destroy();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
