@@ -9,13 +9,16 @@ export interface BenchOptions {
   rounds: number;
   scenarios: ScenarioId[];
   tools: ToolName[];
+  /** Write a V8 CPU profile of every engine child run to .bench/profiles/. */
+  cpuProfile: boolean;
 }
 
 export const USAGE = `Usage: pnpm bench [--quick] [--rounds N] [--scenario ${SCENARIO_IDS.join(',')}] [--tool ${TOOL_NAMES.join(',')}]
   --quick      one round, smaller files (256 MiB instead of 1 GiB, 200 small files), no 4 GiB memory run
   --rounds N   rounds per scenario (default 3; the median is reported)
   --scenario   only these scenarios (comma-separated)
-  --tool       only these tools (comma-separated)`;
+  --tool       only these tools (comma-separated)
+  --cpu-prof   write a V8 CPU profile of each engine run to .bench/profiles/ (slows it down a little)`;
 
 function listOf<T extends string>(
   value: string | undefined,
@@ -37,6 +40,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | 'help
   let rounds: number | null = null;
   let scenarios: ScenarioId[] | null = null;
   let tools: ToolName[] = [...TOOL_NAMES];
+  let cpuProfile = false;
   for (let index = 0; index < argv.length; index++) {
     const [flag, inline] = argv[index]!.split(/=(.*)/s, 2) as [string, string | undefined];
     const value = () => inline ?? argv[++index];
@@ -62,6 +66,9 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | 'help
       case '--tool':
         tools = listOf(value(), TOOL_NAMES, '--tool');
         break;
+      case '--cpu-prof':
+        cpuProfile = true;
+        break;
       default:
         throw new Error(`Unknown option "${flag}"\n${USAGE}`);
     }
@@ -74,5 +81,6 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | 'help
     rounds: rounds ?? (quick ? 1 : 3),
     scenarios: scenarios ?? defaultScenarios,
     tools,
+    cpuProfile,
   };
 }

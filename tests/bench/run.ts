@@ -72,7 +72,15 @@ function timeoutFor(scenario: Scenario): number {
 function describeRun(record: RunRecord, totalBytes: number): string {
   if (!record.ok) return `FAILED: ${record.problems.join('; ').slice(0, 400)}`;
   const mbps = totalBytes / MB / record.wallSeconds!;
-  return `${record.wallSeconds!.toFixed(2)} s, ${mbps.toFixed(0)} MB/s, CPU ${record.cpuSeconds!.toFixed(2)} s, peak RSS ${((record.peakRssBytes ?? 0) / MIB).toFixed(0)} MiB, origin CPU ${(record.originCpuSeconds ?? 0).toFixed(2)} s`;
+  const threads = record.threads
+    ? ` (threads: ${record.threads
+        .slice(0, 4)
+        .map((thread) => `${thread.name} ${thread.cpuSeconds.toFixed(2)}`)
+        .join(', ')})`
+    : '';
+  const verifying =
+    record.verifyingSeconds == null ? '' : ` (verifying ${record.verifyingSeconds.toFixed(2)} s)`;
+  return `${record.wallSeconds!.toFixed(2)} s${verifying}, ${mbps.toFixed(0)} MB/s, CPU ${record.cpuSeconds!.toFixed(2)} s${threads}, peak RSS ${((record.peakRssBytes ?? 0) / MIB).toFixed(0)} MiB, origin CPU ${(record.originCpuSeconds ?? 0).toFixed(2)} s`;
 }
 
 async function measureRun(
@@ -121,6 +129,8 @@ async function measureRun(
       cpuSeconds: measured.cpuSeconds,
       peakRssBytes: measured.peakRssBytes,
       method: measured.method,
+      threads: measured.threads,
+      verifyingSeconds: measured.verifyingSeconds,
       originCpuSeconds:
         originCpuBefore === null || originCpuAfter === null
           ? null
@@ -198,14 +208,15 @@ async function runScenario(
   return { scenario, commands, runs, summaries };
 }
 
-function createRunners(tools: readonly ToolName[]): {
+function createRunners(options: BenchOptions): {
   runners: ToolRunner[];
   versions: Record<string, string | null>;
 } {
   const runners: ToolRunner[] = [];
   const versions: Record<string, string | null> = { node: process.version };
-  for (const tool of tools) {
-    if (tool === 'modeldock-engine') runners.push(createEngineRunner());
+  const cpuProfileDir = options.cpuProfile ? path.join(REPO_ROOT, '.bench', 'profiles') : null;
+  for (const tool of options.tools) {
+    if (tool === 'modeldock-engine') runners.push(createEngineRunner({ cpuProfileDir }));
     if (tool === 'modeldock-server') runners.push(createServerRunner());
     if (tool === 'curl') {
       const curl = createCurlRunner();
@@ -243,7 +254,8 @@ async function main(): Promise<number> {
     log(
       'note: /usr/bin/time is missing: CPU and memory of curl and aria2c are sampled from /proc every 20 ms',
     );
-  const { runners, versions } = createRunners(options.tools);
+  const { runners, versions } = createRunners(options);
+  if (options.cpuProfile) log('engine CPU profiles: .bench/profiles/');
   log('starting the origin (computing file hashes)…');
   const origin = await startOriginProcess(originCatalogFor(scenarios));
   const workRoot = await mkdtemp(path.join(os.tmpdir(), 'modeldock-bench-'));

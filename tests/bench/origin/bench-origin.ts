@@ -18,7 +18,11 @@ import { answerRange } from './range-request';
 const PLAIN_WRITE_BYTES = 1024 * 1024;
 /** Small enough that a paced connection sends smoothly, large enough to keep timers few. */
 const PACED_WRITE_BYTES = 64 * 1024;
-const PACE_BURST_BYTES = 128 * 1024;
+/**
+ * What a connection may save up, in seconds of its rate: enough that a timer firing late on a busy
+ * machine does not lower the rate, small enough that no connection runs noticeably ahead of it.
+ */
+const PACE_BURST_SECONDS = 0.05;
 const LAST_MODIFIED = new Date(Date.UTC(2025, 0, 1)).toUTCString();
 
 interface ServedFile {
@@ -191,7 +195,10 @@ export async function startBenchOrigin(
           const socket = request.socket;
           pace =
             paces.get(socket) ??
-            new ConnectionPace(catalog.throttleBytesPerSecond, PACE_BURST_BYTES);
+            new ConnectionPace(
+              catalog.throttleBytesPerSecond,
+              Math.max(PACED_WRITE_BYTES, catalog.throttleBytesPerSecond * PACE_BURST_SECONDS),
+            );
           paces.set(socket, pace);
         }
         serveFile(request, response, file, pace);

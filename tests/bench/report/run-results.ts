@@ -18,6 +18,10 @@ export interface RunRecord {
   originRequests: number | null;
   originBodyBytes: number | null;
   method: string | null;
+  /** CPU seconds per thread (busiest first), when the tool reports them. */
+  threads?: Array<{ name: string; cpuSeconds: number }>;
+  /** Seconds spent verifying and finalising after the last byte, when the tool reports it. */
+  verifyingSeconds?: number | null;
 }
 
 export interface ToolSummary {

@@ -18,6 +18,8 @@ import {
 } from '@modeldock/engine';
 import type { EngineConfig, EnqueueRequest, JobEvent, Logger } from '@modeldock/engine';
 import { MemoryJobStore } from '../../support/memory-job-store';
+import { threadCpuSince, threadCpuSnapshot } from '../measure/thread-cpu';
+import type { ThreadCpu } from '../measure/thread-cpu';
 
 export interface EngineRunRequest {
   modelsRoot: string;
@@ -28,7 +30,15 @@ export interface EngineRunRequest {
 
 export type EngineChildMessage =
   | { type: 'ready' }
-  | { type: 'done'; wallSeconds: number; cpuSeconds: number; peakRssBytes: number }
+  | {
+      type: 'done';
+      wallSeconds: number;
+      cpuSeconds: number;
+      peakRssBytes: number;
+      threads: ThreadCpu[];
+      /** From the job's first 'verifying' event to completed: the work left after the last byte arrived. */
+      verifyingSeconds: number | null;
+    }
   | { type: 'failed'; message: string };
 
 export type EngineParentMessage = { type: 'run'; request: EngineRunRequest } | { type: 'go' };
@@ -84,21 +94,33 @@ async function run(request: EngineRunRequest): Promise<void> {
   const early: JobEvent[] = [];
   let finish: (event: JobEvent) => void = () => undefined;
   const finished = new Promise<JobEvent>((resolve) => (finish = resolve));
+  let verifyingAt: number | null = null;
+  const noteVerifying = (event: JobEvent) => {
+    if (verifyingAt === null && event.jobId === jobId && event.job?.status === 'verifying')
+      verifyingAt = performance.now();
+  };
   const isEnd = (event: JobEvent) =>
     event.jobId === jobId && event.job !== null && FINISHED.has(event.job.status);
   const unsubscribe = manager.subscribe((event) => {
     if (jobId === null) early.push(event);
-    else if (isEnd(event)) finish(event);
+    else {
+      noteVerifying(event);
+      if (isEnd(event)) finish(event);
+    }
   });
 
+  const threadsBefore = threadCpuSnapshot();
   const cpuBefore = process.cpuUsage();
   const startedAt = performance.now();
   const enqueued = await manager.enqueue(request.enqueue);
   jobId = enqueued.jobId;
+  early.forEach(noteVerifying);
   const endedEarly = early.find(isEnd);
   const end = endedEarly ?? (await finished);
-  const wallSeconds = (performance.now() - startedAt) / 1000;
+  const endedAt = performance.now();
+  const wallSeconds = (endedAt - startedAt) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
+  const threads = threadCpuSince(threadsBefore);
   unsubscribe();
 
   if (end.job?.status !== 'completed') {
@@ -113,6 +135,8 @@ async function run(request: EngineRunRequest): Promise<void> {
       wallSeconds,
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      threads,
+      verifyingSeconds: verifyingAt === null ? null : (endedAt - verifyingAt) / 1000,
     });
   }
   await manager.stop();

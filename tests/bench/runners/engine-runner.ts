@@ -88,9 +88,17 @@ function nextMessage(child: ChildProcess): Promise<EngineChildMessage> {
   });
 }
 
-export function createEngineRunner(): ToolRunner {
+export interface EngineRunnerOptions {
+  /** Folder for a V8 CPU profile of each run (`--cpu-prof`), or null. */
+  cpuProfileDir: string | null;
+}
+
+export function createEngineRunner(options: EngineRunnerOptions): ToolRunner {
   let bundle: Promise<string> | null = null;
   const nodeFlags = startScriptNodeFlags();
+  const childFlags = options.cpuProfileDir
+    ? [...nodeFlags, '--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`]
+    : nodeFlags;
   return {
     name: 'modeldock-engine',
     describe(scenario) {
@@ -112,7 +120,7 @@ export function createEngineRunner(): ToolRunner {
         huggingFaceEndpoint: context.origin.hubUrl,
       };
       const child = fork(script, [], {
-        execArgv: nodeFlags,
+        execArgv: childFlags,
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         cwd: context.scratchDir,
       });
@@ -138,6 +146,8 @@ export function createEngineRunner(): ToolRunner {
           peakRssBytes: result.peakRssBytes,
           outputRoot: context.outputDir,
           method: 'in-process (cpuUsage, resourceUsage)',
+          threads: result.threads,
+          verifyingSeconds: result.verifyingSeconds,
         };
       } finally {
         clearTimeout(timer);

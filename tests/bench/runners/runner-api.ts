@@ -30,6 +30,10 @@ export interface ToolMeasurement {
   outputRoot: string;
   /** How CPU and memory were measured, for the report's footnotes. */
   method: string;
+  /** Where the CPU went, thread by thread, when the tool can tell (the engine child). */
+  threads?: Array<{ name: string; cpuSeconds: number }>;
+  /** Seconds from the job entering 'verifying' to completed, when the tool reports it. */
+  verifyingSeconds?: number | null;
 }
 
 export interface ToolRunner {
