@@ -7,52 +7,20 @@
  */
 import { and, asc, eq, gt, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
-import { ModeldockError } from '@modeldock/engine';
+import {
+  checkIndexEntry,
+  checkIndexPageLimit,
+  checkIndexPath,
+  checkIndexSha256,
+} from '@modeldock/engine';
 import type { IndexedFile, LocalFileIndex } from '@modeldock/engine';
 import type { Database } from './database';
 import { withDatabaseErrors } from './database-errors';
 import { modelMetadata } from './schema';
 import { createTimeOrderedId } from './time-ordered-id';
 
-const SHA256_HEX = /^[0-9a-f]{64}$/;
-const MAX_PATH_LENGTH = 1024;
 /** Keeps `IN (…)` lists far below PostgreSQL's 65 535 bind parameters. */
 const PATH_CHUNK = 1000;
-const MAX_PAGE = 1000;
-
-function invalid(message: string): ModeldockError {
-  return new ModeldockError('INVALID_INPUT', message);
-}
-
-function checkPath(relativePath: string): void {
-  if (
-    typeof relativePath !== 'string' ||
-    relativePath === '' ||
-    relativePath.length > MAX_PATH_LENGTH ||
-    relativePath.startsWith('/')
-  ) {
-    throw invalid(
-      `"${String(relativePath).slice(0, 60)}" is not a path relative to the models folder.`,
-    );
-  }
-}
-
-function checkSha256(sha256: string): void {
-  if (typeof sha256 !== 'string' || !SHA256_HEX.test(sha256)) {
-    throw invalid('A SHA-256 must be 64 lowercase hexadecimal characters.');
-  }
-}
-
-function checkEntry(file: Omit<IndexedFile, 'indexedAt'>): void {
-  checkPath(file.relativePath);
-  checkSha256(file.sha256);
-  if (!Number.isSafeInteger(file.size) || file.size < 0) {
-    throw invalid(`A file size must be a whole number of bytes (got ${file.size}).`);
-  }
-  if (!Number.isFinite(file.mtimeMs)) {
-    throw invalid(`A modification time must be a number of milliseconds (got ${file.mtimeMs}).`);
-  }
-}
 
 const indexedColumns = {
   relativePath: modelMetadata.relativePath,
@@ -100,7 +68,7 @@ export function createLocalFileIndexStore(db: Database): LocalFileIndex {
   return {
     async record(file, now) {
       return withDatabaseErrors('recording a file in the local file index', async () => {
-        checkEntry(file);
+        checkIndexEntry(file);
         await db
           .insert(modelMetadata)
           .values({
@@ -135,7 +103,7 @@ export function createLocalFileIndexStore(db: Database): LocalFileIndex {
 
     async get(relativePath) {
       return withDatabaseErrors('reading the local file index', async () => {
-        checkPath(relativePath);
+        checkIndexPath(relativePath);
         const [row] = await select().where(
           and(eq(modelMetadata.relativePath, relativePath), isIndexed),
         );
@@ -145,7 +113,7 @@ export function createLocalFileIndexStore(db: Database): LocalFileIndex {
 
     async findBySha256(sha256) {
       return withDatabaseErrors('looking for a file in the local file index', async () => {
-        checkSha256(sha256);
+        checkIndexSha256(sha256);
         const rows = await select()
           .where(and(eq(modelMetadata.sha256, sha256), isIndexed))
           .orderBy(asc(modelMetadata.relativePath));
@@ -155,10 +123,8 @@ export function createLocalFileIndexStore(db: Database): LocalFileIndex {
 
     async list(afterPath, limit) {
       return withDatabaseErrors('listing the local file index', async () => {
-        if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE) {
-          throw invalid(`limit must be a whole number from 1 to ${MAX_PAGE} (got ${limit}).`);
-        }
-        if (afterPath !== null) checkPath(afterPath);
+        checkIndexPageLimit(limit);
+        if (afterPath !== null) checkIndexPath(afterPath);
         const rows = await select()
           .where(
             afterPath === null
@@ -173,7 +139,7 @@ export function createLocalFileIndexStore(db: Database): LocalFileIndex {
 
     async forget(relativePaths) {
       return withDatabaseErrors('removing files from the local file index', async () => {
-        relativePaths.forEach(checkPath);
+        relativePaths.forEach(checkIndexPath);
         let removed = 0;
         for (let start = 0; start < relativePaths.length; start += PATH_CHUNK) {
           const chunk = relativePaths.slice(start, start + PATH_CHUNK);

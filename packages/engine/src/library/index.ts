@@ -18,3 +18,10 @@ export type { CompletedLocalFile } from './record-local-file';
 export { walkModelsRoot } from './models-root-walk';
 export type { ModelsRootWalkOptions, WalkedFile } from './models-root-walk';
 export { withFileLinks } from './file-links';
+export {
+  checkIndexEntry,
+  checkIndexPageLimit,
+  checkIndexPath,
+  checkIndexSha256,
+  MAX_INDEX_PAGE,
+} from './index-entry-checks';
