@@ -9,7 +9,7 @@ export interface BenchOptions {
   rounds: number;
   scenarios: ScenarioId[];
   tools: ToolName[];
-  /** Write a V8 CPU profile of every engine child run to .bench/profiles/. */
+  /** Write V8 CPU profiles of every engine child and server to .bench/profiles/. */
   cpuProfile: boolean;
 }
 
@@ -18,7 +18,7 @@ export const USAGE = `Usage: pnpm bench [--quick] [--rounds N] [--scenario ${SCE
   --rounds N   rounds per scenario (default 3; the median is reported)
   --scenario   only these scenarios (comma-separated)
   --tool       only these tools (comma-separated)
-  --cpu-prof   write a V8 CPU profile of each engine run to .bench/profiles/ (slows it down a little)`;
+  --cpu-prof   write V8 CPU profiles of engine runs and servers to .bench/profiles/ (slows them a little)`;
 
 function listOf<T extends string>(
   value: string | undefined,

@@ -217,7 +217,7 @@ function createRunners(options: BenchOptions): {
   const cpuProfileDir = options.cpuProfile ? path.join(REPO_ROOT, '.bench', 'profiles') : null;
   for (const tool of options.tools) {
     if (tool === 'modeldock-engine') runners.push(createEngineRunner({ cpuProfileDir }));
-    if (tool === 'modeldock-server') runners.push(createServerRunner());
+    if (tool === 'modeldock-server') runners.push(createServerRunner({ cpuProfileDir }));
     if (tool === 'curl') {
       const curl = createCurlRunner();
       versions.curl = curl.version;
@@ -255,7 +255,7 @@ async function main(): Promise<number> {
       'note: /usr/bin/time is missing: CPU and memory of curl and aria2c are sampled from /proc every 20 ms',
     );
   const { runners, versions } = createRunners(options);
-  if (options.cpuProfile) log('engine CPU profiles: .bench/profiles/');
+  if (options.cpuProfile) log('CPU profiles of the engine children and servers: .bench/profiles/');
   log('starting the origin (computing file hashes)…');
   const origin = await startOriginProcess(originCatalogFor(scenarios));
   const workRoot = await mkdtemp(path.join(os.tmpdir(), 'modeldock-bench-'));

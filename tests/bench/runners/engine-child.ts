@@ -38,6 +38,8 @@ export type EngineChildMessage =
       threads: ThreadCpu[];
       /** From the job's first 'verifying' event to completed: the work left after the last byte arrived. */
       verifyingSeconds: number | null;
+      /** process.memoryUsage() at completion: where the resident memory is. */
+      memory: NodeJS.MemoryUsage;
     }
   | { type: 'failed'; message: string };
 
@@ -137,6 +139,7 @@ async function run(request: EngineRunRequest): Promise<void> {
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       threads,
       verifyingSeconds: verifyingAt === null ? null : (endedAt - verifyingAt) / 1000,
+      memory: process.memoryUsage(),
     });
   }
   await manager.stop();

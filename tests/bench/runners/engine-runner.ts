@@ -24,7 +24,7 @@ interface Bundler {
   build(options: Record<string, unknown>): Promise<unknown>;
 }
 
-async function bundleEngineChild(): Promise<string> {
+export async function bundleEngineChild(): Promise<string> {
   // The server's build tool; the tests package has no esbuild of its own.
   const requireFromServer = createRequire(path.join(REPO_ROOT, 'apps/server/package.json'));
   const esbuild = (await import(requireFromServer.resolve('esbuild'))) as Bundler;

@@ -160,8 +160,16 @@ function watchForEnd(server: RunningServer) {
   };
 }
 
-export function createServerRunner(): ToolRunner {
-  const nodeFlags = startScriptNodeFlags();
+export interface ServerRunnerOptions {
+  /** Folder for a V8 CPU profile of each server (written when it stops), or null. */
+  cpuProfileDir: string | null;
+}
+
+export function createServerRunner(options: ServerRunnerOptions): ToolRunner {
+  const startFlags = startScriptNodeFlags();
+  const nodeFlags = options.cpuProfileDir
+    ? [...startFlags, '--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`]
+    : startFlags;
   let server: RunningServer | null = null;
   return {
     name: 'modeldock-server',
@@ -170,7 +178,7 @@ export function createServerRunner(): ToolRunner {
         scenario.connections === null
           ? ''
           : `, MODELDOCK_CONNECTIONS_PER_FILE=${scenario.connections}`;
-      return `built server (node ${[...nodeFlags, ''].join(' ')}apps/server/dist/main.js), embedded database, enqueue over tRPC, completion by event${connections}`;
+      return `built server (node ${[...startFlags, ''].join(' ')}apps/server/dist/main.js), embedded database, enqueue over tRPC, completion by event${connections}`;
     },
     skipReason: () => null,
     async prepareScenario(scenario, origin) {
