@@ -30,14 +30,32 @@ export interface Scenario {
   fileCount: number;
   /** Connections per file for the tools that split files (modeldock, aria2c); null = the tool's default. */
   connections: number | null;
+  /**
+   * A small download of the same kind that modeldock makes before it is measured: a running service
+   * is warm (code loaded and compiled), and the bench measures downloads, not process start-up.
+   */
+  warmup: ScenarioShape;
 }
-
-const SMALL_FILES_REPO_ID = 'bench/many-small-files';
-const SMALL_FILES_COMMIT = 'b3c1d2e4f5a60718293a4b5c6d7e8f9011223344';
 
 function singleFile(path: string, size: number, seed: number): ScenarioShape {
   return { kind: 'file', file: { path, size, seed } };
 }
+
+const SMALL_FILES_REPO_ID = 'bench/many-small-files';
+const SMALL_FILES_COMMIT = 'b3c1d2e4f5a60718293a4b5c6d7e8f9011223344';
+const WARMUP_FILE = singleFile('warmup.safetensors', 2 * MIB, 9);
+const WARMUP_REPO: ScenarioShape = {
+  kind: 'repository',
+  repo: {
+    id: 'bench/warmup',
+    commit: 'c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00',
+    files: Array.from({ length: 4 }, (_, index) => ({
+      path: `warmup-${index + 1}.safetensors`,
+      size: 256 * 1024,
+      seed: 90 + index,
+    })),
+  },
+};
 
 function smallFilesRepo(count: number, size: number): ScenarioShape {
   const files = Array.from({ length: count }, (_, index) => ({
@@ -65,6 +83,7 @@ function describe(id: ScenarioId, quick: boolean): Scenario {
         totalBytes: largeBytes,
         fileCount: 1,
         connections: null,
+        warmup: WARMUP_FILE,
       };
     case 'throttled-16':
       return {
@@ -75,6 +94,7 @@ function describe(id: ScenarioId, quick: boolean): Scenario {
         totalBytes: largeBytes,
         fileCount: 1,
         connections: THROTTLED_CONNECTIONS,
+        warmup: WARMUP_FILE,
       };
     case 'small-files':
       return {
@@ -85,6 +105,7 @@ function describe(id: ScenarioId, quick: boolean): Scenario {
         totalBytes: smallCount * MIB,
         fileCount: smallCount,
         connections: null,
+        warmup: WARMUP_REPO,
       };
     case 'file-4g-memory':
       return {
@@ -95,6 +116,7 @@ function describe(id: ScenarioId, quick: boolean): Scenario {
         totalBytes: 4 * GIB,
         fileCount: 1,
         connections: null,
+        warmup: WARMUP_FILE,
       };
   }
 }
@@ -110,9 +132,13 @@ export function originCatalogFor(scenarios: readonly Scenario[]): OriginCatalog 
     repos: [],
     throttleBytesPerSecond: THROTTLE_BYTES_PER_SECOND,
   };
-  for (const scenario of scenarios) {
-    if (scenario.shape.kind === 'file') catalog.files.push(scenario.shape.file);
-    else catalog.repos.push(scenario.shape.repo);
+  const added = new Set<string>();
+  for (const shape of scenarios.flatMap((scenario) => [scenario.shape, scenario.warmup])) {
+    const key = shape.kind === 'file' ? `file:${shape.file.path}` : `repo:${shape.repo.id}`;
+    if (added.has(key)) continue;
+    added.add(key);
+    if (shape.kind === 'file') catalog.files.push(shape.file);
+    else catalog.repos.push(shape.repo);
   }
   return catalog;
 }

@@ -4,7 +4,7 @@
  * system, system clock) and the in-memory JobStore, the Hugging Face resolver pointed at the bench
  * origin. Bundled by engine-runner.ts and started with the same Node flags as `pnpm start`.
  *
- * Protocol (IPC): ← run {request} · → ready · ← go · → done {measurement} · exit.
+ * Protocol (IPC): ← run {request} · (warm-up download) → ready · ← go · → done {measurement} · exit.
  * The clock runs from enqueue to the job's completed event (every file verified and at its final
  * path); CPU is the process's (all threads) over the same span; peak RSS is the process's lifetime peak.
  */
@@ -16,7 +16,15 @@ import {
   createUndiciHttpClient,
   resolveEngineConfig,
 } from '@modeldock/engine';
-import type { EngineConfig, EnqueueRequest, JobEvent, Logger } from '@modeldock/engine';
+import type {
+  DownloadManager,
+  EngineConfig,
+  EnqueueRequest,
+  JobEvent,
+  Logger,
+} from '@modeldock/engine';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { MemoryJobStore } from '../../support/memory-job-store';
 import { threadCpuSince, threadCpuSnapshot } from '../measure/thread-cpu';
 import type { ThreadCpu } from '../measure/thread-cpu';
@@ -24,6 +32,8 @@ import type { ThreadCpu } from '../measure/thread-cpu';
 export interface EngineRunRequest {
   modelsRoot: string;
   enqueue: EnqueueRequest;
+  /** Downloaded (and its files deleted) before `ready`, so the measured run finds the code warm. */
+  warmup: EnqueueRequest;
   config: Partial<EngineConfig>;
   huggingFaceEndpoint: string;
 }
@@ -71,6 +81,34 @@ function nextGo(): Promise<void> {
   });
 }
 
+/** Downloads once and waits for the job to finish; throws when it does not complete. */
+async function downloadOnce(manager: DownloadManager, request: EnqueueRequest): Promise<void> {
+  let jobId: string | null = null;
+  const seen: JobEvent[] = [];
+  let wake: () => void = () => undefined;
+  const unsubscribe = manager.subscribe((event) => {
+    seen.push(event);
+    wake();
+  });
+  try {
+    jobId = (await manager.enqueue(request)).jobId;
+    for (;;) {
+      const end = seen.find(
+        (event) => event.jobId === jobId && event.job !== null && FINISHED.has(event.job.status),
+      );
+      if (end) {
+        if (end.job?.status !== 'completed')
+          throw new Error(`warm-up job ${end.job?.status}: ${end.job?.error?.message ?? ''}`);
+        return;
+      }
+      seen.length = 0;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    unsubscribe();
+  }
+}
+
 async function run(request: EngineRunRequest): Promise<void> {
   const problems: string[] = [];
   const config = resolveEngineConfig({ ...request.config, allowPrivateHosts: true });
@@ -88,6 +126,12 @@ async function run(request: EngineRunRequest): Promise<void> {
     recoverAllLeasesAtStart: true,
   });
   await manager.start();
+  await downloadOnce(manager, request.warmup);
+  await manager.clearFinished();
+  await rm(path.join(request.modelsRoot, request.warmup.folder ?? ''), {
+    recursive: true,
+    force: true,
+  });
   const go = nextGo();
   send({ type: 'ready' });
   await go;

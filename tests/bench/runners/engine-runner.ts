@@ -9,11 +9,11 @@ import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { EnqueueRequest } from '@modeldock/engine';
 import type { Scenario } from '../scenarios';
 import { ToolRunError } from './runner-api';
 import type { RunContext, ToolMeasurement, ToolRunner } from './runner-api';
 import type { EngineChildMessage, EngineParentMessage, EngineRunRequest } from './engine-child';
+import { BENCH_FOLDER, scenarioRequests } from './modeldock-requests';
 import { REPO_ROOT, startScriptNodeFlags } from './start-command';
 
 const CHILD_SOURCE = fileURLToPath(new URL('./engine-child.ts', import.meta.url));
@@ -39,19 +39,6 @@ export async function bundleEngineChild(): Promise<string> {
     logLevel: 'warning',
   });
   return BUNDLE_PATH;
-}
-
-/** The request a user would make for the scenario: a direct link with its SHA-256, or the repository. */
-export function enqueueRequestFor(
-  scenario: Scenario,
-  originUrl: string,
-  sha256ByName: Map<string, string>,
-): EnqueueRequest {
-  if (scenario.shape.kind === 'file') {
-    const { path: name } = scenario.shape.file;
-    return { url: `${originUrl}/files/${name}`, folder: 'bench', sha256: sha256ByName.get(name)! };
-  }
-  return { url: `hf://${scenario.shape.repo.id}`, folder: 'bench' };
 }
 
 /** Engine settings for a scenario: the product's defaults, with the scenario's connection count. */
@@ -112,10 +99,11 @@ export function createEngineRunner(options: EngineRunnerOptions): ToolRunner {
     async run(context: RunContext): Promise<ToolMeasurement> {
       bundle ??= bundleEngineChild();
       const script = await bundle;
-      const sha256ByName = new Map(context.expected.map((file) => [file.name, file.sha256]));
+      const requests = scenarioRequests(context.scenario, context.originUrl, context.origin);
       const request: EngineRunRequest = {
         modelsRoot: context.outputDir,
-        enqueue: enqueueRequestFor(context.scenario, context.originUrl, sha256ByName),
+        enqueue: requests.measured,
+        warmup: requests.warmup,
         config: engineConfigFor(context.scenario),
         huggingFaceEndpoint: context.origin.hubUrl,
       };
@@ -144,8 +132,8 @@ export function createEngineRunner(options: EngineRunnerOptions): ToolRunner {
           wallSeconds: result.wallSeconds,
           cpuSeconds: result.cpuSeconds,
           peakRssBytes: result.peakRssBytes,
-          outputRoot: context.outputDir,
-          method: 'in-process (cpuUsage, resourceUsage)',
+          outputRoot: path.join(context.outputDir, BENCH_FOLDER),
+          method: 'in-process (cpuUsage, resourceUsage), warm',
           threads: result.threads,
           verifyingSeconds: result.verifyingSeconds,
         };

@@ -17,8 +17,8 @@ import type { TemporaryServerFolders } from '../../support/server-process';
 import { cpuSecondsOf, peakRssOf, resetPeakRss } from '../measure/proc-stats';
 import type { OriginProcess } from '../origin/origin-client';
 import type { Scenario } from '../scenarios';
-import { enqueueRequestFor } from './engine-runner';
-import { ToolRunError } from './runner-api';
+import { BENCH_FOLDER, scenarioRequests, WARMUP_FOLDER } from './modeldock-requests';
+import { originUrlFor, ToolRunError } from './runner-api';
 import type { RunContext, ToolMeasurement, ToolRunner } from './runner-api';
 import { REPO_ROOT, SERVER_ENTRY, startScriptNodeFlags } from './start-command';
 
@@ -160,6 +160,30 @@ function watchForEnd(server: RunningServer) {
   };
 }
 
+/** A running server has served downloads before: one small download of the same kind, then a clean slate. */
+async function warmUp(
+  server: RunningServer,
+  scenario: Scenario,
+  origin: OriginProcess,
+): Promise<void> {
+  const warmup = scenarioRequests(scenario, originUrlFor(scenario, origin), origin).warmup;
+  const watcher = watchForEnd(server);
+  try {
+    const { jobId } = await server.client.api.downloads.enqueue.mutate(warmup);
+    const end = await watcher.finalEventOf(jobId, 120_000);
+    if (end.job?.status !== 'completed') {
+      throw new ToolRunError(
+        'modeldock-server',
+        `the warm-up download ended ${end.job?.status}: ${end.job?.error?.message ?? ''}`,
+      );
+    }
+  } finally {
+    watcher.stop();
+  }
+  await server.client.api.downloads.clearFinished.mutate();
+  await rm(path.join(server.folders.modelsDir, WARMUP_FOLDER), { recursive: true, force: true });
+}
+
 export interface ServerRunnerOptions {
   /** Folder for a V8 CPU profile of each server (written when it stops), or null. */
   cpuProfileDir: string | null;
@@ -182,14 +206,24 @@ export function createServerRunner(options: ServerRunnerOptions): ToolRunner {
     },
     skipReason: () => null,
     async prepareScenario(scenario, origin) {
-      server = await startServer(scenario, origin, nodeFlags);
+      const started = await startServer(scenario, origin, nodeFlags);
+      try {
+        await warmUp(started, scenario, origin);
+      } catch (error) {
+        await stopServer(started);
+        throw error;
+      }
+      server = started;
     },
     async run(context: RunContext): Promise<ToolMeasurement> {
       if (!server) throw new ToolRunError('modeldock-server', 'the server is not running');
       const running = server;
       const pid = running.child.pid!;
-      const sha256ByName = new Map(context.expected.map((file) => [file.name, file.sha256]));
-      const request = enqueueRequestFor(context.scenario, context.originUrl, sha256ByName);
+      const request = scenarioRequests(
+        context.scenario,
+        context.originUrl,
+        context.origin,
+      ).measured;
       const watcher = watchForEnd(running);
       try {
         // Let the subscription reach the server before the clock starts.
@@ -212,7 +246,7 @@ export function createServerRunner(options: ServerRunnerOptions): ToolRunner {
           wallSeconds,
           cpuSeconds,
           peakRssBytes,
-          outputRoot: path.join(running.folders.modelsDir, 'bench'),
+          outputRoot: path.join(running.folders.modelsDir, BENCH_FOLDER),
           method: peakReset
             ? '/proc (stat, VmHWM reset per run)'
             : '/proc (stat, VmHWM since start)',
@@ -224,7 +258,7 @@ export function createServerRunner(options: ServerRunnerOptions): ToolRunner {
     async cleanUpRun() {
       if (!server) return;
       await server.client.api.downloads.clearFinished.mutate().catch(() => undefined);
-      await rm(path.join(server.folders.modelsDir, 'bench'), { recursive: true, force: true });
+      await rm(path.join(server.folders.modelsDir, BENCH_FOLDER), { recursive: true, force: true });
     },
     async finishScenario() {
       if (server) await stopServer(server);
