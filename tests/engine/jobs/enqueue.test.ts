@@ -241,6 +241,17 @@ describe('enqueue: a file already at the destination', () => {
     await expectCode(harness.manager.enqueue({ url: 'https://cdn.example/model.bin' }), 'DESTINATION_EXISTS');
   });
 
+  it('in a large bundle, names the first file in order whose destination is taken, whatever finishes checking first', async () => {
+    const names = Array.from({ length: 40 }, (_, index) => `part-${String(index).padStart(2, '0')}.bin`);
+    const resolver = bundleResolver(names.map((name) => ({ name, bytesTotal: 5 })));
+    harness = await createHarness({ start: false, extra: { resolvers: [resolver] } });
+    await writeFile(path.join(harness.modelsRoot, 'part-31.bin'), 'wrong size');
+    await writeFile(path.join(harness.modelsRoot, 'part-07.bin'), 'wrong size too');
+    const error = await expectCode(harness.manager.enqueue({ url: 'hf:org/repo' }), 'DESTINATION_EXISTS');
+    expect(error.message).toContain('part-07.bin');
+    await expectNothingWritten(harness);
+  });
+
   it('in a bundle, marks only the present files and downloads the rest', async () => {
     const resolver = bundleResolver([
       { name: 'a.safetensors', sha256: sha256('A') },

@@ -77,7 +77,7 @@ describe('prefix hasher', () => {
 });
 
 describe('small-file hasher', () => {
-  it('hashes the finished file in one pass on the main thread', async () => {
+  it('hashes the finished file in one pass on the shared hashing workers', async () => {
     const { startSmallFileHasher } =
       await import('../../../packages/engine/src/verify/small-file-hasher');
     const bytes = deterministicBytes(3_000_000, 93);

@@ -18,6 +18,7 @@ import { validateEnqueueRequest } from './enqueue-request';
 import type { ValidatedEnqueueRequest } from './enqueue-request';
 import { checkExistingDestination } from './existing-destination';
 import type { DestinationCheck } from './existing-destination';
+import { runWithConcurrency } from './file-run-plan';
 import { describeError, logJobStatus } from './job-log';
 import { libraryContextOf, resolveContextOf } from './manager-context';
 import type { ManagerContext } from './manager-context';
@@ -28,6 +29,31 @@ import { recordLocalFile } from '../library/record-local-file';
 import { SecretUrlVault } from './secret-url-vault';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
+/** Destinations checked at once: a bundle of a thousand files must not wait for each in turn. */
+const DESTINATION_CHECKS_AT_ONCE = 8;
+
+/** Every file's destination checked, a few at a time; the first file (in order) that fails decides the error. */
+async function checkDestinations(ctx: ManagerContext, files: readonly ResolvedFile[], library: LibraryContext | null): Promise<DestinationCheck[]> {
+  const checks: DestinationCheck[] = new Array(files.length);
+  const failures: Array<{ index: number; error: unknown }> = [];
+  await runWithConcurrency(
+    files.map((file, index) => ({ file, index })),
+    DESTINATION_CHECKS_AT_ONCE,
+    async ({ file, index }) => {
+      try {
+        checks[index] =
+          file.status === 'present'
+            ? { present: true, bytes: file.bytesTotal, sha256: file.expectedSha256 }
+            : await checkExistingDestination(ctx.fs, ctx.modelsRoot, file, library);
+      } catch (error) {
+        failures.push({ index, error });
+      }
+    },
+    () => failures.length > 0,
+  );
+  if (failures.length > 0) throw failures.sort((a, b) => a.index - b.index)[0]!.error;
+  return checks;
+}
 
 export async function enqueueJob(
   ctx: ManagerContext,
@@ -47,14 +73,7 @@ export async function enqueueJob(
     }
 
     const library = libraryContextOf(ctx);
-    const checks: DestinationCheck[] = [];
-    for (const file of files) {
-      checks.push(
-        file.status === 'present'
-          ? { present: true, bytes: file.bytesTotal, sha256: file.expectedSha256 }
-          : await checkExistingDestination(ctx.fs, ctx.modelsRoot, file, library),
-      );
-    }
+    const checks = await checkDestinations(ctx, files, library);
     const reused =
       validated.reuseExisting === true && library
         ? await reuseExistingFiles(library, files, checks, resolved.kind)

@@ -1,10 +1,12 @@
 /**
  * The only way a file reaches its final path: fsync the temp file, rename it beside itself, fsync
- * the directory. A file the engine did not write is never replaced silently.
+ * the directory (one fsync shared by the files renamed there together). A file the engine did not
+ * write is never replaced silently.
  */
 import path from 'node:path';
 import { ModeldockError, toModeldockError } from '../errors';
 import type { FileSystem } from '../ports';
+import { syncDirectoryShared } from './directory-sync';
 import type { PartialFile } from './partial-file';
 
 export function destinationExistsError(relativePath: string): ModeldockError {
@@ -30,7 +32,7 @@ export async function finalizeFile(
   if (await fs.lstat(finalPath)) throw destinationExistsError(relativePath);
   try {
     await fs.rename(partial.path, finalPath);
-    await fs.syncDirectory(path.dirname(finalPath));
+    await syncDirectoryShared(fs, path.dirname(finalPath));
   } catch (error) {
     throw toModeldockError(error, 'IO_ERROR');
   }

@@ -6,27 +6,55 @@ import { toModeldockError } from '../errors';
 import type { FileSystem, WritableFile } from '../ports';
 
 export class PartialFile {
+  /** True while the file is known to hold no byte (created empty, or truncated to 0, and not written). */
+  #knownEmpty: boolean;
+
   private constructor(
     readonly path: string,
     private readonly handle: WritableFile,
-  ) {}
+    knownEmpty: boolean,
+  ) {
+    this.#knownEmpty = knownEmpty;
+  }
 
-  /** Opens the temp file for reading and writing, creating it when missing. */
-  static async open(fs: FileSystem, path: string): Promise<PartialFile> {
+  /**
+   * Opens the temp file for reading and writing, creating it when missing. `mayExist: false` says
+   * the caller just saw no file there: then it is created exclusively first, which spares the
+   * failing open (and the error it costs) for each of a bundle's many new files.
+   */
+  static async open(fs: FileSystem, path: string, mayExist = true): Promise<PartialFile> {
+    if (!mayExist) {
+      try {
+        return new PartialFile(path, await fs.open(path, 'wx+'), true);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+          throw toModeldockError(error, 'IO_ERROR');
+      }
+    }
     try {
-      return new PartialFile(path, await fs.open(path, 'r+'));
+      return new PartialFile(path, await fs.open(path, 'r+'), false);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
         throw toModeldockError(error, 'IO_ERROR');
     }
     try {
-      return new PartialFile(path, await fs.open(path, 'w+'));
+      return new PartialFile(path, await fs.open(path, 'w+'), true);
     } catch (error) {
       throw toModeldockError(error, 'IO_ERROR');
     }
   }
 
+  get knownEmpty(): boolean {
+    return this.#knownEmpty;
+  }
+
+  /** The open handle, for reading the file back (the format check) without opening it again. */
+  get handleForReading(): WritableFile {
+    return this.handle;
+  }
+
   async writeAt(data: Uint8Array, position: number): Promise<void> {
+    if (data.length > 0) this.#knownEmpty = false;
     let offset = 0;
     while (offset < data.length) {
       let written: number;
@@ -63,6 +91,7 @@ export class PartialFile {
     } catch (error) {
       throw toModeldockError(error, 'IO_ERROR');
     }
+    this.#knownEmpty = length === 0;
   }
 
   async size(): Promise<number> {

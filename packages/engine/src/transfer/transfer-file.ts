@@ -37,6 +37,9 @@ function gaveUp(error: ModeldockError, attempts: number): ModeldockError {
   );
 }
 
+/** The reason an attempt's own signal ends with; made once, because an error's stack costs per file. */
+const ATTEMPT_FINISHED = new ModeldockError('CANCELLED', 'Attempt finished');
+
 async function runOnce(session: TransferSession): Promise<FileTransferResult> {
   const { controller, release } = childController(session.context.signal);
   try {
@@ -48,8 +51,7 @@ async function runOnce(session: TransferSession): Promise<FileTransferResult> {
     return await verifyAndFinalize(session, total);
   } finally {
     release();
-    if (!controller.signal.aborted)
-      controller.abort(new ModeldockError('CANCELLED', 'Attempt finished'));
+    if (!controller.signal.aborted) controller.abort(ATTEMPT_FINISHED);
   }
 }
 

@@ -12,7 +12,11 @@ import { SMALL_FILE_BYTES, startSmallFileHasher } from '../verify/small-file-has
 import type { PrefixHasher } from '../verify/sha256-prefix-hasher';
 import { toModeldockError } from '../errors';
 import type { ModeldockError } from '../errors';
-import type { FileTransferCallbacks, FileTransferContext } from './file-transfer-api';
+import type {
+  DurableProgress,
+  FileTransferCallbacks,
+  FileTransferContext,
+} from './file-transfer-api';
 import { DurableSync } from './durable-sync';
 import { PartialFile } from './partial-file';
 import { ProgressLedger } from './progress-ledger';
@@ -41,6 +45,15 @@ export class TransferSession {
   #hasher: PrefixHasher | null = null;
   #sync: DurableSync | null = null;
   #stalled = false;
+  /** Whether the temp file existed when last looked at (null: not looked at yet). */
+  #tempExisted: boolean | null = null;
+  /** What the job layer last recorded for this file (from the file record, then every onDurable). */
+  #recorded: {
+    bytesDone: number;
+    segmented: boolean;
+    validator: boolean;
+    bytesTotal: number | null;
+  };
 
   constructor(
     readonly file: FileRecord,
@@ -51,6 +64,12 @@ export class TransferSession {
     this.tempPath = tempPathFor(this.finalPath, file.id);
     this.directory = path.dirname(this.finalPath);
     this.pinned = file.revision !== null || file.expectedSha256 !== null;
+    this.#recorded = {
+      bytesDone: file.bytesDone,
+      segmented: (file.segments?.length ?? 0) > 0,
+      validator: file.validator !== null,
+      bytesTotal: file.bytesTotal,
+    };
     this.ledger =
       file.segments && file.segments.length > 0
         ? ProgressLedger.segmented(file.segments, file.validator, file.bytesTotal)
@@ -81,18 +100,46 @@ export class TransferSession {
 
   async tempSize(): Promise<number | null> {
     const stat = await this.context.fs.stat(this.tempPath);
+    this.#tempExisted = stat !== null;
     return stat?.isFile ? stat.size : null;
   }
 
   async openPartial(): Promise<void> {
     if (this.#partial) return;
-    this.#partial = await PartialFile.open(this.context.fs, this.tempPath);
+    this.#partial = await PartialFile.open(
+      this.context.fs,
+      this.tempPath,
+      this.#tempExisted !== false,
+    );
     this.#sync = new DurableSync(
       this.#partial,
       this.ledger,
       this.context.clock,
       this.context.config.syncIntervalMs,
-      (progress) => this.callbacks.onDurable(progress),
+      (progress) => this.#record(progress),
+    );
+  }
+
+  /** Hands durable progress to the job layer and remembers what it now holds. */
+  async #record(progress: DurableProgress): Promise<void> {
+    await this.callbacks.onDurable(progress);
+    this.#recorded = {
+      bytesDone: progress.bytesDone,
+      segmented: (progress.segments?.length ?? 0) > 0,
+      validator: progress.validator !== null,
+      bytesTotal: progress.bytesTotal,
+    };
+  }
+
+  /** True when the job layer's record already says what a reset to zero bytes would say. */
+  #recordedAsEmpty(progress: DurableProgress): boolean {
+    const recorded = this.#recorded;
+    return (
+      progress.bytesDone === 0 &&
+      recorded.bytesDone === 0 &&
+      !recorded.segmented &&
+      !recorded.validator &&
+      recorded.bytesTotal === progress.bytesTotal
     );
   }
 
@@ -159,8 +206,10 @@ export class TransferSession {
   ): Promise<void> {
     await this.#sync?.settle();
     this.ledger.reset(validator, bytesTotal);
-    await this.callbacks.onDurable(this.ledger.durableProgress());
-    if (this.#partial) await this.#partial.truncate(0);
+    // A new file of a bundle has nothing to take back: no record to write, no byte to cut.
+    const progress = this.ledger.durableProgress();
+    if (!this.#recordedAsEmpty(progress)) await this.#record(progress);
+    if (this.#partial && !this.#partial.knownEmpty) await this.#partial.truncate(0);
     await this.restartHasher();
   }
 
@@ -170,7 +219,7 @@ export class TransferSession {
     this.ledger.reset(null, this.ledger.bytesTotal);
     await this.#hasher?.close();
     this.#hasher = null;
-    await this.callbacks.onDurable(this.ledger.durableProgress());
+    await this.#record(this.ledger.durableProgress());
     await this.#partial?.close().catch(() => undefined);
     this.#partial = null;
     this.#sync = null;

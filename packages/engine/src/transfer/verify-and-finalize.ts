@@ -7,7 +7,7 @@ import { ModeldockError } from '../errors';
 import { checkModelFormat } from '../verify/format-check';
 import { startPrefixHasher } from '../verify/sha256-prefix-hasher';
 import { SMALL_FILE_BYTES, startSmallFileHasher } from '../verify/small-file-hasher';
-import type { FileSystem } from '../ports';
+import type { FileSystem, WritableFile } from '../ports';
 import type { FileTransferCallbacks, FileTransferResult } from './file-transfer-api';
 import { finalizeFile } from './finalize-file';
 import type { TransferSession } from './transfer-session';
@@ -66,7 +66,13 @@ export async function verifyAndFinalize(
   const expected = file.expectedSha256?.toLowerCase() ?? null;
   if (expected && digest !== expected) throw hashMismatchError(file.name, expected, digest);
 
-  const format = await checkFormatOrDiscard(context.fs, session.tempPath, file.name, total);
+  const format = await checkFormatOrDiscard(
+    context.fs,
+    session.tempPath,
+    file.name,
+    total,
+    session.partial.handleForReading,
+  );
   await finalizeFile(context.fs, session.releasePartial(), session.finalPath, file.relativePath);
   return {
     sha256: digest,
@@ -77,9 +83,15 @@ export async function verifyAndFinalize(
   };
 }
 
-async function checkFormatOrDiscard(fs: FileSystem, path: string, fileName: string, size: number) {
+async function checkFormatOrDiscard(
+  fs: FileSystem,
+  path: string,
+  fileName: string,
+  size: number,
+  openFile: WritableFile,
+) {
   try {
-    return await checkModelFormat(fs, path, fileName, size);
+    return await checkModelFormat(fs, path, fileName, size, openFile);
   } catch (error) {
     if (
       error instanceof ModeldockError &&

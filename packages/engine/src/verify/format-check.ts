@@ -233,13 +233,25 @@ function checkSafetensorsHeader(header: unknown, dataBytes: number, fileName: st
   }
 }
 
+/** Bytes [position, position + length) of the file, from the already read head when it holds them. */
+async function readFromHeadOrFile(
+  handle: WritableFile,
+  head: Buffer,
+  position: number,
+  length: number,
+): Promise<Buffer> {
+  if (position + length <= head.length) return head.subarray(position, position + length);
+  return readAt(handle, position, length);
+}
+
 async function checkSafetensors(
   handle: WritableFile,
+  head: Buffer,
   size: number,
   fileName: string,
 ): Promise<void> {
   if (size < 8) throw invalid(fileName, 'safetensors file: it is too short');
-  const lengthBytes = await readAt(handle, 0, 8);
+  const lengthBytes = await readFromHeadOrFile(handle, head, 0, 8);
   const headerLength = lengthBytes.readBigUInt64LE(0);
   // Checked as a bigint before any allocation: a hostile length must never size a buffer.
   if (
@@ -253,7 +265,7 @@ async function checkSafetensors(
     );
   }
   const length = Number(headerLength);
-  const headerBytes = await readAt(handle, 8, length);
+  const headerBytes = await readFromHeadOrFile(handle, head, 8, length);
   if (headerBytes[0] !== 0x7b)
     throw invalid(fileName, 'safetensors file: its header does not start with "{"');
   let header: unknown;
@@ -284,17 +296,21 @@ function pickleWarning(fileName: string): string {
   );
 }
 
-/** Checks the file at `filePath` (already complete, `size` bytes) and names its format. */
+/**
+ * Checks the file at `filePath` (already complete, `size` bytes) and names its format. `openFile`
+ * reads through a handle the caller already holds (and keeps open) instead of opening the file.
+ */
 export async function checkModelFormat(
   fs: FileSystem,
   filePath: string,
   fileName: string,
   size: number,
+  openFile?: WritableFile,
 ): Promise<FormatCheckResult> {
   const extension = extensionOf(fileName);
   let handle: WritableFile;
   try {
-    handle = await fs.open(filePath, 'r');
+    handle = openFile ?? (await fs.open(filePath, 'r'));
   } catch (error) {
     throw toModeldockError(error, 'IO_ERROR');
   }
@@ -308,7 +324,7 @@ export async function checkModelFormat(
     };
     if (SAFETENSORS_EXTENSIONS.has(extension)) {
       try {
-        await checkSafetensors(handle, size, fileName);
+        await checkSafetensors(handle, head, size, fileName);
       } catch (error) {
         throw notAModel() ?? error;
       }
@@ -329,6 +345,6 @@ export async function checkModelFormat(
     if (isGgufMagic(head)) return { format: 'gguf', warnings: [] };
     return { format: 'other', warnings: [] };
   } finally {
-    await handle.close().catch(() => undefined);
+    if (!openFile) await handle.close().catch(() => undefined);
   }
 }
