@@ -3,7 +3,7 @@
  * where linking is not possible, and in every case a temp file verified against the expected
  * SHA-256 before the rename — never a partial or wrong file at the final path, never an overwrite.
  */
-import { mkdir, readFile, readdir, stat, symlink } from 'node:fs/promises';
+import { link, mkdir, readFile, readdir, readlink, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ModeldockError, placeExistingFile, withFileLinks } from '@modeldock/engine';
@@ -170,5 +170,27 @@ describe('placing a file already on disk', () => {
     );
     expect(code).toBe('IO_ERROR');
     expect(await entries(f.absolute('vae'))).toEqual([]);
+  });
+
+  it('gives a file system hard and symbolic links, keeping the ones it already has', async () => {
+    const f = await setUp(withFileLinks(nodeFileSystemForTests()));
+    await f.fs.symlink!('checkpoints/original.safetensors', f.absolute('pointer'));
+    expect(await readlink(f.absolute('pointer'))).toBe('checkpoints/original.safetensors');
+
+    const used: string[] = [];
+    const own = withFileLinks({
+      ...nodeFileSystemForTests(),
+      link: async (from, to) => {
+        used.push('link');
+        await link(from, to);
+      },
+      symlink: async (target, at) => {
+        used.push('symlink');
+        await symlink(target, at);
+      },
+    });
+    await own.link!(f.absolute('checkpoints/original.safetensors'), f.absolute('second-name'));
+    await own.symlink!('second-name', f.absolute('second-pointer'));
+    expect(used).toEqual(['link', 'symlink']);
   });
 });
