@@ -4,7 +4,9 @@
  * disk, typed refusals — all without writing anything; then a preset shown missing → partial →
  * present around a real `downloadPreset` through the byte layer.
  */
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createHubResolvers,
@@ -220,6 +222,17 @@ describe('preview', () => {
         .code,
     ).toBe('PATH_OUTSIDE_ROOT');
     expect((await codeAndMessage(f.harness.manager.preview({ url: '' }))).code).toBe('INVALID_URL');
+    const outside = await mkdtemp(path.join(tmpdir(), 'modeldock-outside-'));
+    try {
+      await symlink(outside, f.absolute('escape'));
+      expect(
+        (await codeAndMessage(f.harness.manager.preview({ url: AE_LINK(), folder: 'escape' })))
+          .code,
+      ).toBe('PATH_OUTSIDE_ROOT');
+      await rm(f.absolute('escape'));
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
     await expectNothingWritten(f);
     expect(await readdir(f.modelsRoot)).toEqual([]);
   });

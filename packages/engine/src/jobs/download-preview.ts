@@ -4,7 +4,7 @@
  * the expected SHA-256 that `reuseExisting` would use. Resolves like enqueue, starts and writes nothing.
  */
 import { toModeldockError } from '../errors';
-import { absoluteDestination } from '../paths/confine-path';
+import { absoluteDestination, assertRealPathInsideRoot } from '../paths/confine-path';
 import { redactUrl } from '../secrets/redact';
 import { directUrlResolver } from '../sources/direct-url';
 import { largestPartialSize } from '../sources/presets/preset-status';
@@ -35,6 +35,8 @@ async function onDiskState(
   file: ResolvedFile,
 ): Promise<OnDiskState> {
   const absolutePath = absoluteDestination(ctx.modelsRoot, file.relativePath);
+  // Refused here as enqueue would refuse it: a folder that is a link leading out of the models folder.
+  await assertRealPathInsideRoot(ctx.fs, ctx.modelsRoot, absolutePath);
   const stat = await ctx.fs.stat(absolutePath);
   if (stat && !stat.isFile) return 'conflict';
   if (stat) {
