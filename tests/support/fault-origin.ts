@@ -86,6 +86,8 @@ export interface RecordedRequest {
   bytesSent: number;
   /** Which connection carried it (1, 2, … in order of arrival): equal numbers mean a reused connection. */
   connection: number;
+  /** Resolves once the origin is done with it: the whole fault played (a close or reset included). */
+  finished: Promise<void>;
 }
 
 export interface FaultOrigin {
@@ -237,7 +239,11 @@ export async function startFaultOrigin(): Promise<FaultOrigin> {
       : 'complete';
   }
 
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async function handle(
+    request: IncomingMessage,
+    response: ServerResponse,
+    finished: Promise<void>,
+  ): Promise<void> {
     const path = new URL(request.url ?? '/', 'http://origin').pathname;
     const script = scripts.get(path);
     const fault: Fault = script?.shift() ??
@@ -250,6 +256,7 @@ export async function startFaultOrigin(): Promise<FaultOrigin> {
       status: 0,
       bytesSent: 0,
       connection: connectionIds.get(request.socket) ?? 0,
+      finished,
     };
     requests.push(record);
     const send = (
@@ -389,9 +396,13 @@ export async function startFaultOrigin(): Promise<FaultOrigin> {
   }
 
   const server = http.createServer((request, response) => {
-    handle(request, response).catch(() => {
-      response.destroy();
-    });
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    handle(request, response, finished)
+      .catch(() => {
+        response.destroy();
+      })
+      .finally(finish);
   });
   let connections = 0;
   server.on('connection', (socket) => {

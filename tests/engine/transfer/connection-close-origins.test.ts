@@ -3,7 +3,8 @@
  * or `Connection: close`). undici 7 asserted its parser was not paused when such a connection ended
  * or was reset, so a body read slower than it arrived crashed the whole process from a socket event.
  * Each test holds the body unread (a closed bandwidth gate) until the server has closed or reset
- * the connection — the moment that crashed — and then expects a verified file.
+ * the connection — the moment that crashed — and then expects a verified file. A reader that busy
+ * must also keep the bytes that arrived before an early close, not lose them with the connection.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -13,8 +14,13 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { transferFile } from '../../../packages/engine/src/transfer/transfer-file';
 import type { BandwidthLimiter } from '../../../packages/engine/src/transfer/bandwidth';
-import { deterministicBytes, sha256Hex, startHttp10Origin } from '../../support/fault-origin';
-import type { Http10Origin } from '../../support/fault-origin';
+import {
+  deterministicBytes,
+  sha256Hex,
+  startFaultOrigin,
+  startHttp10Origin,
+} from '../../support/fault-origin';
+import type { FaultOrigin, Http10Origin } from '../../support/fault-origin';
 import { createHarness, fileRecord, recorder } from './transfer-harness';
 import type { Harness } from './transfer-harness';
 
@@ -128,6 +134,35 @@ describe('an HTTP/1.0 origin that closes the connection after each response', ()
     const result = await transferFile(fileRecord(served.url), harness.context(), record.callbacks);
     expect(result.sha256).toBe(served.sha256);
     expect(origin.requests).toHaveLength(2);
+  });
+});
+
+describe('a keep-alive server that closes mid-body while the reader is busy', () => {
+  let origin: FaultOrigin;
+  beforeEach(async () => {
+    origin = await startFaultOrigin();
+  });
+  afterEach(async () => {
+    await origin.close();
+  });
+
+  it('keeps every byte that arrived before the close: the resume starts after all of them', async () => {
+    const served = origin.setFile('/early.bin', deterministicBytes(400_000, 21));
+    origin.script('/early.bin', { kind: 'close-after', bytes: 200_000 });
+    const gate = closedGate();
+    const transfer = transferFile(
+      fileRecord(served.url),
+      harness.context({ limiters: [gate.limiter] }),
+      recorder().callbacks,
+    );
+    await gate.asked;
+    await origin.requestsTo('/early.bin')[0]!.finished;
+    await settle();
+    gate.open();
+    expect((await transfer).sha256).toBe(served.sha256);
+    const [first, resumed] = origin.requestsTo('/early.bin');
+    expect(first!.bytesSent).toBe(200_000);
+    expect(resumed!.headers.range).toBe('bytes=200000-');
   });
 });
 

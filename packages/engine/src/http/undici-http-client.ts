@@ -12,6 +12,7 @@ import { assertHostAllowed, createGuardedLookup } from './address-guard';
 import type { ResolveAll } from './address-guard';
 import { describeUrl, parseHttpUrl } from './http-url';
 import { guardPeerClose } from './peer-close-guard';
+import { readAhead } from './read-ahead-body';
 
 export interface UndiciHttpClient extends HttpClient {
   /** Closes idle connections and refuses new requests. */
@@ -28,6 +29,9 @@ const USER_AGENT = 'modeldock';
 
 /** Most a dump reads before closing the connection instead: a large body is cheaper to drop than drain. */
 const DUMP_LIMIT_BYTES = 64 * 1024;
+
+/** Bytes of a body taken off each connection ahead of its reader (see read-ahead-body.ts). */
+const READ_AHEAD_BYTES = 512 * 1024;
 
 function joinHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -103,14 +107,16 @@ export function createUndiciHttpClient(
         retryable: mapped.code === 'NETWORK_ERROR' || mapped.retryable,
       });
     }
-    const body = response.body;
+    const stream = response.body;
+    const body = readAhead(stream, READ_AHEAD_BYTES);
     return {
       status: response.statusCode,
       headers: joinHeaders(response.headers),
       body,
       dump: async () => {
+        body.detach();
         try {
-          await body.dump({ limit: DUMP_LIMIT_BYTES });
+          await stream.dump({ limit: DUMP_LIMIT_BYTES });
         } catch {
           // The connection is gone either way; nothing to keep.
         }
