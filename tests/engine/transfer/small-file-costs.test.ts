@@ -4,7 +4,7 @@
  * exclusive create instead of a failing open, the format read from the open temp file, and renames
  * close together in one folder sharing a directory fsync that started after each of them.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createNodeFileSystem } from '@modeldock/engine';
@@ -12,6 +12,8 @@ import type { FileSystem, WritableFile } from '@modeldock/engine';
 import { transferFile } from '../../../packages/engine/src/transfer/transfer-file';
 import { syncDirectoryShared } from '../../../packages/engine/src/transfer/directory-sync';
 import { PartialFile } from '../../../packages/engine/src/transfer/partial-file';
+import { ConfinedDirectories } from '../../../packages/engine/src/transfer/confined-directories';
+import { returnSlab, takeSlab } from '../../../packages/engine/src/transfer/slab-pool';
 import { tempPathFor } from '../../../packages/engine/src/paths/temp-path';
 import { checkModelFormat } from '../../../packages/engine/src/verify/format-check';
 import { deterministicBytes, startFaultOrigin } from '../../support/fault-origin';
@@ -43,6 +45,7 @@ function countingFileSystem(): Counted {
       return wrapFile(await real.open(filePath, flags));
     },
     syncDirectory: (directory) => (calls.push('syncDirectory'), real.syncDirectory(directory)),
+    realpath: (target) => (calls.push('realpath'), real.realpath(target)),
   };
   return { fs, calls };
 }
@@ -114,6 +117,88 @@ describe('a new small file', () => {
   });
 });
 
+describe('a bundle of files in one folder', () => {
+  it('checks the folder once while the check is fresh, and again after', async () => {
+    let now = 0;
+    const confined = new ConfinedDirectories({ now: () => now, sleep: async () => undefined });
+    const run = async (name: string, seed: number) => {
+      const bytes = deterministicBytes(3000, seed);
+      const served = origin.setFile(`/${name}`, bytes);
+      const file = fileRecord(served.url, {
+        relativePath: `bundle/${name}`,
+        bytesTotal: bytes.length,
+      });
+      await transferFile(
+        file,
+        harness.context({ confinedDirectories: confined }),
+        recorder().callbacks,
+      );
+    };
+    const realpaths = () => counted.calls.filter((call) => call === 'realpath').length;
+    await run('a.bin', 1);
+    const afterFirst = realpaths();
+    expect(afterFirst).toBeGreaterThan(0);
+    await run('b.bin', 2);
+    expect(realpaths()).toBe(afterFirst);
+    now += 1_000;
+    await run('c.bin', 3);
+    expect(realpaths()).toBeGreaterThan(afterFirst);
+  });
+
+  it('still refuses a temp path that is a link leading outside the root', async () => {
+    const confined = new ConfinedDirectories({ now: () => 0, sleep: async () => undefined });
+    const bytes = deterministicBytes(3000, 4);
+    const served = origin.setFile('/first.bin', bytes);
+    await transferFile(
+      fileRecord(served.url, { relativePath: 'linked/first.bin', bytesTotal: 3000 }),
+      harness.context({ confinedDirectories: confined }),
+      recorder().callbacks,
+    );
+    const file = fileRecord(origin.setFile('/second.bin', bytes).url, {
+      relativePath: 'linked/second.bin',
+      bytesTotal: 3000,
+    });
+    const outside = path.join(path.dirname(harness.root), `outside-${file.id}`);
+    await symlink(outside, tempPathFor(path.join(harness.root, file.relativePath), file.id));
+    await expect(
+      transferFile(file, harness.context({ confinedDirectories: confined }), recorder().callbacks),
+    ).rejects.toMatchObject({ code: 'PATH_OUTSIDE_ROOT' });
+  });
+
+  it('writes a small single stream in few large writes and fsyncs it once', async () => {
+    // No periodic fsync in between: only the one before verification (the one at the rename is skipped).
+    const quiet = await createHarness({ syncIntervalMs: 60_000 }, counted.fs);
+    try {
+      const bytes = safetensors(1024 * 1024, 8);
+      const served = origin.setFile('/one-mib.safetensors', bytes);
+      const file = fileRecord(served.url, {
+        name: 'one-mib.safetensors',
+        relativePath: 'one-mib.safetensors',
+        bytesTotal: bytes.length,
+      });
+      await transferFile(file, quiet.context(), recorder().callbacks);
+      expect(counted.calls.filter((call) => call === 'write')).toHaveLength(2);
+      expect(counted.calls.filter((call) => call === 'sync')).toHaveLength(1);
+    } finally {
+      await quiet.dispose();
+    }
+  });
+});
+
+describe('staging slabs', () => {
+  it('come in power-of-two sizes and are handed out again once returned', () => {
+    const slab = takeSlab(300_000);
+    expect(slab.length).toBe(512 * 1024);
+    returnSlab(slab);
+    expect(takeSlab(400_000)).toBe(slab);
+    expect(takeSlab(400_000)).not.toBe(slab);
+    // A buffer of another size is not kept.
+    const odd = Buffer.alloc(1000);
+    returnSlab(odd);
+    expect(takeSlab(1000)).not.toBe(odd);
+  });
+});
+
 describe('the partial file', () => {
   it('keeps the bytes of a temp file that appeared after it was seen missing', async () => {
     const temp = path.join(harness.root, 'race.part');
@@ -127,6 +212,13 @@ describe('the partial file', () => {
     expect(partial.knownEmpty).toBe(true);
     await partial.writeAt(Buffer.from('x'), 0);
     expect(partial.knownEmpty).toBe(false);
+    counted.calls.length = 0;
+    await partial.sync();
+    await partial.sync();
+    expect(counted.calls).toEqual(['sync']);
+    await partial.writeAt(Buffer.from('y'), 1);
+    await partial.sync();
+    expect(counted.calls).toEqual(['sync', 'write', 'sync']);
     await partial.close();
   });
 });

@@ -28,6 +28,7 @@ import { discardUnfinishedFiles, removeCompletedFile } from './partial-files';
 import { JobProgress } from './progress-events';
 import { linkHfCacheFile } from '../sources/huggingface/hf-cache-layout';
 import { createTokenBucketLimiter } from '../transfer/token-bucket-limiter';
+import { ConfinedDirectories } from '../transfer/confined-directories';
 
 interface FileFailure {
   file: FileRecord;
@@ -70,6 +71,8 @@ class JobRunner implements JobRun {
   private readonly progress: JobProgress;
   private readonly warnings: Set<string>;
   private readonly verifyingFileIds = new Set<string>();
+  /** Folders of this run's files already checked inside the models root. */
+  private readonly confinedDirectories: ConfinedDirectories;
   /** Writes started from synchronous callbacks, chained so they land in order. */
   private background: Promise<void> = Promise.resolve();
   private lastHeartbeatAt: number;
@@ -84,6 +87,7 @@ class JobRunner implements JobRun {
     this.progress = new JobProgress(() => this.job, ctx.events, ctx.clock, ctx.config.progressIntervalMs);
     this.warnings = new Set(claimed.warnings);
     this.lastHeartbeatAt = ctx.clock.now();
+    this.confinedDirectories = new ConfinedDirectories(ctx.clock);
     this.settled = this.run();
   }
 
@@ -244,6 +248,7 @@ class JobRunner implements JobRun {
       modelsRoot: this.ctx.modelsRoot,
       limiters: [this.ctx.globalLimiter, this.jobLimiter],
       signal,
+      confinedDirectories: this.confinedDirectories,
     };
     try {
       const result = await this.ctx.transferFile({ ...file, url }, context, this.callbacksFor(file.id));

@@ -18,16 +18,31 @@ export interface WriteWindow {
   reserve(end: number): void;
   /** Every byte before `end` is now written to the file (reported in order). */
   written(end: number): void;
+  /** Where the body is expected to end when that is not a limit (a single stream's Content-Length). */
+  expectedEnd?: number | null;
 }
 
 export type PumpOutcome = 'body-ended' | 'window-full';
 
 const MIN_SLAB_BYTES = 16 * 1024;
+/**
+ * A single stream stages in larger slabs (fewer writes for the one connection, and a 1 MiB file of
+ * a bundle costs two); still small enough that progress moves, and a pause keeps, every half MiB.
+ */
+const SINGLE_STREAM_SLAB_BYTES = 512 * 1024;
 
-/** Slabs small against a short range, so little is staged (and lost in a crash) per connection. */
+/**
+ * Slabs small against a short range, so little is staged (and lost in a crash) per connection; a
+ * single stream's slabs no larger than its body.
+ */
 function slabBytesFor(window: WriteWindow): number {
   const limit = window.limit();
-  if (limit === null) return SLAB_BYTES;
+  if (limit === null) {
+    const remaining = window.expectedEnd == null ? null : window.expectedEnd - window.position;
+    return remaining !== null && remaining > 0
+      ? Math.max(MIN_SLAB_BYTES, Math.min(SINGLE_STREAM_SLAB_BYTES, remaining))
+      : SINGLE_STREAM_SLAB_BYTES;
+  }
   return Math.max(MIN_SLAB_BYTES, Math.min(SLAB_BYTES, Math.ceil((limit - window.position) / 8)));
 }
 
@@ -69,8 +84,14 @@ export async function pumpBody(
   } catch (error) {
     // Bytes that arrived before the failure are good: write them so a resume starts after them.
     await writer.drain().catch(() => undefined);
+    writer.release();
     throw error;
   }
-  await writer.drain();
+  try {
+    await writer.drain();
+  } finally {
+    await writer.settle();
+    writer.release();
+  }
   return outcome;
 }

@@ -7,6 +7,7 @@ import type { CredentialProvider, Clock, FileSystem, HttpClient, Logger } from '
 import type { FileFormat, FileRecord, RemoteValidator, Segment, StalledState } from '../job-model';
 import type { EngineConfig } from '../config';
 import type { BandwidthLimiter } from './bandwidth';
+import type { ConfinedDirectories } from './confined-directories';
 
 export interface FileTransferContext {
   http: HttpClient;
@@ -21,6 +22,8 @@ export interface FileTransferContext {
   limiters: BandwidthLimiter[];
   /** Aborted on pause, cancel, shutdown or lost lease; the reason says which. */
   signal: AbortSignal;
+  /** Folders this job run already checked inside the models root (shared by its files). */
+  confinedDirectories?: ConfinedDirectories;
 }
 
 /** What became durable: written, fsynced, safe to record. */

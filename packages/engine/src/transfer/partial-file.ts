@@ -8,6 +8,10 @@ import type { FileSystem, WritableFile } from '../ports';
 export class PartialFile {
   /** True while the file is known to hold no byte (created empty, or truncated to 0, and not written). */
   #knownEmpty: boolean;
+  /** Something was written or cut since the last successful fsync. */
+  #dirty = false;
+  /** An fsync of this handle succeeded: the file existed on disk as of then. */
+  #syncedOnce = false;
 
   private constructor(
     readonly path: string,
@@ -55,6 +59,7 @@ export class PartialFile {
 
   async writeAt(data: Uint8Array, position: number): Promise<void> {
     if (data.length > 0) this.#knownEmpty = false;
+    this.#dirty = true;
     let offset = 0;
     while (offset < data.length) {
       let written: number;
@@ -68,6 +73,8 @@ export class PartialFile {
       } catch (error) {
         throw toModeldockError(error, 'IO_ERROR');
       }
+      // Also after the write: an fsync that started while it ran may not cover it.
+      this.#dirty = true;
       if (written <= 0)
         throw toModeldockError(
           new Error(`Write made no progress at offset ${position + offset}`),
@@ -77,12 +84,17 @@ export class PartialFile {
     }
   }
 
+  /** fsync; skipped when nothing changed since the last one succeeded (finalising right after a flush). */
   async sync(): Promise<void> {
+    if (!this.#dirty && this.#syncedOnce) return;
+    this.#dirty = false;
     try {
       await this.handle.sync();
     } catch (error) {
+      this.#dirty = true;
       throw toModeldockError(error, 'IO_ERROR');
     }
+    this.#syncedOnce = true;
   }
 
   async truncate(length: number): Promise<void> {
@@ -92,6 +104,7 @@ export class PartialFile {
       throw toModeldockError(error, 'IO_ERROR');
     }
     this.#knownEmpty = length === 0;
+    this.#dirty = true;
   }
 
   async size(): Promise<number> {

@@ -21,6 +21,7 @@ export async function streamToEnd(
   const window: WriteWindow = {
     position: from,
     limit: () => null,
+    expectedEnd: bodyEnd,
     reserve: () => undefined,
     written: (end) => {
       ledger.written = end;

@@ -5,12 +5,14 @@
  * file system thread pool than one write per 64 KB chunk, and no allocation per chunk.
  */
 import type { PartialFile } from './partial-file';
+import { returnSlab, takeSlab } from './slab-pool';
 
 export const SLAB_BYTES = 256 * 1024;
 const SLAB_COUNT = 2;
 
 interface Slab {
-  buffer: Buffer;
+  /** Taken from the slab pool when first needed (a small body may never need the second slab). */
+  buffer: Buffer | null;
   /** File offset of the slab's first byte. */
   position: number;
   length: number;
@@ -25,6 +27,7 @@ export class StagedWriter {
   #hasFailure = false;
   /** File offset of the earliest failed slab: bytes before it were still written. */
   #failedAt = Number.POSITIVE_INFINITY;
+  readonly #slabBytes: number;
 
   constructor(
     private readonly file: PartialFile,
@@ -32,8 +35,9 @@ export class StagedWriter {
     private readonly onWritten: (end: number) => void,
     slabBytes = SLAB_BYTES,
   ) {
+    this.#slabBytes = slabBytes;
     this.#slabs = Array.from({ length: SLAB_COUNT }, () => ({
-      buffer: Buffer.allocUnsafeSlow(slabBytes),
+      buffer: null,
       position: 0,
       length: 0,
       writing: null,
@@ -59,11 +63,12 @@ export class StagedWriter {
         this.#rethrow();
       }
       if (slab.length === 0) slab.position = position + offset;
-      const copied = Math.min(data.length - offset, slab.buffer.length - slab.length);
+      slab.buffer ??= takeSlab(this.#slabBytes);
+      const copied = Math.min(data.length - offset, this.#slabBytes - slab.length);
       slab.buffer.set(data.subarray(offset, offset + copied), slab.length);
       slab.length += copied;
       offset += copied;
-      if (slab.length === slab.buffer.length) this.#flush(slab);
+      if (slab.length === this.#slabBytes) this.#flush(slab);
     }
   }
 
@@ -74,7 +79,7 @@ export class StagedWriter {
     const previous = this.#slabs[(this.#current + SLAB_COUNT - 1) % SLAB_COUNT]!.writing;
     slab.writing = (async () => {
       try {
-        await this.file.writeAt(slab.buffer.subarray(0, slab.length), slab.position);
+        await this.file.writeAt(slab.buffer!.subarray(0, slab.length), slab.position);
         // Report in file order: the previous slab's write may still be running.
         await previous;
         // A later slab may have failed first; this one's bytes are on disk all the same.
@@ -103,5 +108,14 @@ export class StagedWriter {
   /** Waits for writes in flight without raising their failure (error paths). */
   async settle(): Promise<void> {
     for (const slab of this.#slabs) await slab.writing;
+  }
+
+  /** Gives the slabs back to the pool; only once every write has finished (after drain or settle). */
+  release(): void {
+    for (const slab of this.#slabs) {
+      if (slab.writing || !slab.buffer) continue;
+      returnSlab(slab.buffer);
+      slab.buffer = null;
+    }
   }
 }

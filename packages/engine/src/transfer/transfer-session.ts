@@ -86,9 +86,18 @@ export class TransferSession {
     return this.#hasher;
   }
 
-  /** Makes sure the folder exists inside the models root (checked before and after creating it). */
+  /**
+   * Makes sure the folder exists inside the models root (checked before and after creating it, or
+   * checked moments ago for another file of the same job run).
+   */
   async prepareDirectory(): Promise<void> {
-    const { fs, modelsRoot } = this.context;
+    const { fs, modelsRoot, confinedDirectories } = this.context;
+    if (confinedDirectories?.isFresh(this.directory)) {
+      // Only the temp path itself is new: a link there must lead inside the root.
+      if ((await fs.lstat(this.tempPath))?.isSymbolicLink)
+        await assertRealPathInsideRoot(fs, modelsRoot, this.tempPath);
+      return;
+    }
     await assertRealPathInsideRoot(fs, modelsRoot, this.finalPath);
     try {
       await fs.mkdir(this.directory);
@@ -96,6 +105,7 @@ export class TransferSession {
       throw toModeldockError(error, 'IO_ERROR');
     }
     await assertRealPathInsideRoot(fs, modelsRoot, this.tempPath);
+    confinedDirectories?.remember(this.directory);
   }
 
   async tempSize(): Promise<number | null> {
