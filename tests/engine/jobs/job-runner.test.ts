@@ -185,16 +185,18 @@ describe('running a bundle', () => {
   it('stops the files in flight before failing the job when its bookkeeping breaks', async () => {
     harness = await createHarness({ extra: { resolvers: [bundle(['a.bin', 'b.bin', 'c.bin'])] } });
     const updateFile = harness.store.updateFile.bind(harness.store);
-    let runningWrites = 0;
     harness.store.updateFile = async (fileId, patch, now) => {
-      if (patch.status === 'running' && ++runningWrites === 3) throw new Error('disk of the database is full');
+      if (patch.status === 'completed' || patch.status === 'failed') throw new Error('disk of the database is full');
       return updateFile(fileId, patch, now);
     };
     const { jobId } = await harness.manager.enqueue({ url: 'bundle:x' });
+    const [first, second, third] = await Promise.all([0, 1, 2].map((n) => harness.transfer.call(n)));
+    // The first file's bytes are done, but neither its completion nor its failure can be recorded.
+    await first!.complete('a');
     const job = await harness.waitForStatus(jobId, 'failed');
     expect(job.error).toMatchObject({ code: 'INTERNAL', message: 'disk of the database is full' });
-    expect(harness.transfer.calls).toHaveLength(2);
-    expect(harness.transfer.calls.every((call) => call.signal.aborted)).toBe(true);
+    expect(harness.transfer.calls).toHaveLength(3);
+    expect([second!, third!].every((call) => call.signal.aborted)).toBe(true);
     expect(job.files.map((file) => file.status)).toEqual(['queued', 'queued', 'queued']);
   });
 
@@ -212,6 +214,32 @@ describe('running a bundle', () => {
     const job = await harness.waitForStatus(jobId, 'completed');
     expect(job.files.every((file) => file.status === 'completed')).toBe(true);
     expect(job.warnings).toEqual(['resolver says hello']);
+  });
+
+  it('writes each small file of a bundle once, when it is done, but a large file as it starts too', async () => {
+    harness = await createHarness({ config: { segmentThresholdBytes: 100 }, extra: { resolvers: [bundle(['one.json', 'two.json'], 10)] } });
+    const statuses: string[] = [];
+    const updateFile = harness.store.updateFile.bind(harness.store);
+    harness.store.updateFile = async (fileId, patch, now) => {
+      if (patch.status) statuses.push(patch.status);
+      return updateFile(fileId, patch, now);
+    };
+    const { jobId } = await harness.manager.enqueue({ url: 'bundle:x' });
+    const first = await harness.transfer.call(0);
+    await harness.transfer.call(1);
+    // The run's own copy (what events and the byte layer see) says running.
+    expect(first.file.status).toBe('running');
+    for (const call of harness.transfer.calls) await call.complete('0123456789');
+    await harness.waitForStatus(jobId, 'completed');
+    expect(statuses).toEqual(['completed', 'completed']);
+
+    statuses.length = 0;
+    // A file of unknown size runs alone, and its start is recorded.
+    const large = await harness.manager.enqueue({ url: 'https://cdn.example/large.safetensors' });
+    const call = await harness.transfer.call(2);
+    await call.complete('x'.repeat(200));
+    await harness.waitForStatus(large.jobId, 'completed');
+    expect(statuses).toEqual(['running', 'completed']);
   });
 
   it('runs large files one at a time', async () => {
