@@ -71,7 +71,7 @@ class JobRunner implements JobRun {
   private readonly progress: JobProgress;
   private readonly warnings: Set<string>;
   private readonly verifyingFileIds = new Set<string>();
-  private fileIndex = new Map<string, number>();
+  private fileSlotById = new Map<string, number>();
   /** Folders of this run's files already checked inside the models root. */
   private readonly confinedDirectories: ConfinedDirectories;
   /** Writes started from synchronous callbacks, chained so they land in order. */
@@ -208,10 +208,10 @@ class JobRunner implements JobRun {
   /** Where each file sits in the mirror's file list: a bundle of thousands is not searched per write. */
   private indexOfFile(fileId: string): number {
     const files = this.job.files;
-    const known = this.fileIndex.get(fileId);
+    const known = this.fileSlotById.get(fileId);
     if (known !== undefined && files[known]?.id === fileId) return known;
-    this.fileIndex = new Map(files.map((file, index) => [file.id, index]));
-    const index = this.fileIndex.get(fileId);
+    this.fileSlotById = new Map(files.map((file, index) => [file.id, index]));
+    const index = this.fileSlotById.get(fileId);
     if (index === undefined) throw new ModeldockError('INTERNAL', `File ${fileId} is not part of job ${this.jobId}`);
     return index;
   }
