@@ -473,7 +473,9 @@ export async function startFaultOrigin(): Promise<FaultOrigin> {
 export type Http10Fault =
   | { kind: 'serve' }
   /** Headers and `bytes` body bytes, then the connection is reset (RST). */
-  | { kind: 'reset-after'; bytes: number };
+  | { kind: 'reset-after'; bytes: number }
+  /** No Content-Length: the body ends where the connection does (close-delimited). */
+  | { kind: 'no-length' };
 
 export interface Http10Request {
   path: string;
@@ -524,9 +526,10 @@ export async function startHttp10Origin(): Promise<Http10Origin> {
       socket.end('HTTP/1.0 404 File not found\r\nContent-Length: 0\r\n\r\n', done);
       return;
     }
+    const length = fault.kind === 'no-length' ? '' : `Content-Length: ${bytes.length}\r\n`;
     socket.write(
       'HTTP/1.0 200 OK\r\nServer: SimpleHTTP/0.6\r\nContent-type: application/octet-stream\r\n' +
-        `Content-Length: ${bytes.length}\r\nLast-Modified: ${HTTP10_LAST_MODIFIED}\r\n\r\n`,
+        `${length}Last-Modified: ${HTTP10_LAST_MODIFIED}\r\n\r\n`,
     );
     if (fault.kind === 'reset-after') {
       socket.write(bytes.subarray(0, fault.bytes), () => {

@@ -5,6 +5,8 @@
  * Each test holds the body unread (a closed bandwidth gate) until the server has closed or reset
  * the connection — the moment that crashed — and then expects a verified file. A reader that busy
  * must also keep the bytes that arrived before an early close, not lose them with the connection.
+ * (The read-ahead queue now absorbs bodies this small; peer-close-guard.test.ts holds undici's own
+ * body, which still pauses its parser once that queue is full.)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
