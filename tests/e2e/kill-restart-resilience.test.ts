@@ -111,8 +111,9 @@ describe('SIGKILL during a segmented download, again and again (built server, PG
 
     // Each kill throws away what arrived since the last durable record: at most the connections ×
     // throttle × (sync interval + the fsync and database write that make it durable), here
-    // 4 × 2 MiB/s × (0.1 s + up to ~0.4 s on a busy disk) ≈ 4 MiB, plus a socket buffer and a
-    // staging slab per connection. Five kills: under 24 MiB, a quarter of the 96 MiB (about 8 % was
+    // 4 × 2 MiB/s × (0.1 s + up to ~0.4 s on a busy disk) ≈ 4 MiB, plus what each connection holds
+    // in its socket buffer, read-ahead queue and staging slab, nearly nothing while the throttle and
+    // not the disk sets the pace. Five kills: under 24 MiB, a quarter of the 96 MiB (about 8 % was
     // measured on an idle machine).
     const served = origin.bytesSentFor(NAME);
     expect(served).toBeGreaterThanOrEqual(SIZE);
