@@ -247,8 +247,10 @@ describe.skipIf(!chromiumLookup.found)('preview, settings and catalog pages in C
       `${hub.url}/acme/gated-model/blob/main/weights.safetensors`,
     );
     const granted = preview.getByRole('listitem', { name: 'weights.safetensors', exact: true });
-    await granted.waitFor({ timeout: 15_000 });
-    expect(await granted.innerText()).toContain('Reachable with your Hugging Face token');
+    // The saved-key list arrives on its own request: wait for the text, not just the row.
+    await granted
+      .filter({ hasText: 'Reachable with your Hugging Face token' })
+      .waitFor({ timeout: 15_000 });
     expect(await addDownloadForm(page).getByRole('alert').count()).toBe(0);
 
     await page
