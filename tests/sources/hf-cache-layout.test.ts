@@ -89,9 +89,31 @@ describe('the Hugging Face cache layout', () => {
     expect(await readFile(path.join(context.modelsRoot, 'cache/models--black-forest-labs--FLUX.1-schnell/refs/v1.0'), 'utf8')).toBe(commit);
   });
 
-  it('stores identical content once and refuses a chosen file name', async () => {
-    const result = await resolver.resolve({ url: 'dupes/same-bytes', layout: 'hf-cache' }, context);
-    expect(result.files).toHaveLength(1);
+  it('stores identical content in one blob, and still gives every repository path its snapshot entry', async () => {
+    const repoId = 'dupes/same-bytes';
+    const result = await resolver.resolve({ url: repoId, layout: 'hf-cache' }, context);
+    const repoDir = path.join(context.modelsRoot, 'huggingface/hub/models--dupes--same-bytes');
+    const blobs = result.files.filter((file) => file.relativePath.includes('/blobs/'));
+    expect(blobs).toHaveLength(1);
+
+    // Every file lands where the byte layer would put it; blobs then get their snapshot links.
+    for (const file of result.files) {
+      const repoPath = decodeURIComponent(file.url.split(`/resolve/${file.revision}/`)[1]!);
+      const target = path.join(context.modelsRoot, file.relativePath);
+      await mkdir(path.dirname(target), { recursive: true });
+      await writeFile(target, hub.repo(repoId).file(repoPath, file.revision!).bytes);
+      await linkHfCacheFile({ source: result.source }, file, { fs: fsWithLinks, modelsRoot: context.modelsRoot });
+    }
+
+    // diffusers and transformers look a file up by its path in the snapshot: both paths must be there.
+    const commit = hub.repo(repoId).head();
+    const same = bytesFor('same');
+    expect(await readFile(path.join(repoDir, 'snapshots', commit, 'a/model.safetensors'))).toEqual(same);
+    expect(await readFile(path.join(repoDir, 'snapshots', commit, 'b/model.safetensors'))).toEqual(same);
+    expect(new Set(result.files.map((file) => file.relativePath)).size).toBe(result.files.length);
+  });
+
+  it('refuses a chosen file name', async () => {
     const error = await rejectionOf(resolver.resolve({ url: 'dupes/same-bytes/a/model.safetensors', layout: 'hf-cache', filename: 'x.safetensors' }, context));
     expect(error.code).toBe('INVALID_INPUT');
   });

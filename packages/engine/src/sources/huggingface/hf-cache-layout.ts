@@ -53,6 +53,25 @@ export function hfCacheBlobRelativePath(cacheFolder: string, repoType: HfRepoTyp
   return `${folder === '' ? '' : `${folder}/`}${hfCacheRepoFolder(repoType, repoId)}/blobs/${blob}`;
 }
 
+/**
+ * `<cache>/models--org--name/snapshots/<commit>/<path>`: where diffusers and transformers look a file
+ * up. Normally a link to its blob; a real file when the blob already serves another path of the job.
+ */
+export function hfCacheSnapshotRelativePath(
+  cacheFolder: string,
+  repoType: HfRepoType,
+  repoId: string,
+  commit: string,
+  repoPath: string,
+): string {
+  if (!/^[0-9a-f]{40}$/.test(commit)) {
+    throw new ModeldockError('INVALID_INPUT', `"${commit.slice(0, 60)}" is not a commit id`);
+  }
+  validateRepoPath(repoPath);
+  const folder = normaliseFolder(cacheFolder);
+  return `${folder === '' ? '' : `${folder}/`}${hfCacheRepoFolder(repoType, repoId)}/snapshots/${commit}/${repoPath}`;
+}
+
 const BLOB_PATH = /^(?:(.*)\/)?(models|datasets|spaces)--([^/]+?)--([^/]+)\/blobs\/([^/]+)$/;
 
 /** Reads a completed file back into a cache entry; null when the file is not an HF cache blob. */

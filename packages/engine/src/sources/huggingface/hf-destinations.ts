@@ -9,7 +9,9 @@
  *   folder defaulting to diffusers/ for a diffusers repository (model_index.json), else the folder
  *   of its largest weight file.
  * 'hf-cache': `<folder, default huggingface/hub>/models--org--name/blobs/<etag>`; the snapshot links
- * are made after completion by hf-cache-layout.ts.
+ * are made after completion by hf-cache-layout.ts. A blob is downloaded once: another path with the
+ * same content is downloaded straight to its own `snapshots/<commit>/<path>`, because the link step
+ * only knows the path of the file that wrote the blob.
  */
 import path from 'node:path';
 import type { DestinationLayout } from '../../jobs/download-manager-api';
@@ -17,7 +19,7 @@ import { ModeldockError } from '../../errors';
 import { relativeDestination } from '../../paths/confine-path';
 import { sanitizeFileName } from '../../paths/sanitize-file-name';
 import { chosenFolder, guessComfyFolderForPath, isWeightFile } from '../comfyui-folders';
-import { DEFAULT_HF_CACHE_FOLDER, hfCacheBlobRelativePath } from './hf-cache-layout';
+import { DEFAULT_HF_CACHE_FOLDER, hfCacheBlobRelativePath, hfCacheSnapshotRelativePath } from './hf-cache-layout';
 import type { HfRepoType } from './hf-input';
 
 export interface HfSelectedFile {
@@ -35,6 +37,8 @@ export interface HfDestinationOptions {
   kind: HfSelectionKind;
   repoType: HfRepoType;
   repoId: string;
+  /** The commit the files are pinned to (names the snapshot folder of the hf-cache layout). */
+  commit: string;
   folder?: string;
   filename?: string;
 }
@@ -117,8 +121,13 @@ function placeForHfCache(files: HfSelectedFile[], options: HfDestinationOptions)
     if (!file.blob) {
       throw new ModeldockError('HTTP_ERROR', `Hugging Face gave no ETag for "${file.path}", which the cache layout needs to name its blob`);
     }
-    // Identical content is stored once in the cache; the job downloads each blob once.
-    if (blobs.has(file.blob)) continue;
+    if (blobs.has(file.blob)) {
+      placed.push({
+        ...file,
+        relativePath: hfCacheSnapshotRelativePath(cacheFolder, options.repoType, options.repoId, options.commit, file.path),
+      });
+      continue;
+    }
     blobs.add(file.blob);
     placed.push({ ...file, relativePath: hfCacheBlobRelativePath(cacheFolder, options.repoType, options.repoId, file.blob) });
   }

@@ -252,6 +252,7 @@ export function createHuggingFaceResolver(options: HuggingFaceResolverOptions = 
       kind,
       repoType: target.repoType,
       repoId: target.repoId,
+      commit,
       folder: request.folder,
       filename: request.filename,
     });
