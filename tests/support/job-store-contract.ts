@@ -627,6 +627,16 @@ export function describeJobStoreContract(
         expect(await store.deleteJobs([])).toBe(0);
       });
 
+      test('deleteJobs with statuses removes only the jobs still in one of them', async () => {
+        const failed = await create();
+        const retried = await create();
+        await store.updateJob(failed.id, { status: 'failed' }, at(1));
+        await store.updateJob(retried.id, { status: 'queued' }, at(1));
+        expect(await store.deleteJobs([failed.id, retried.id], ['completed', 'failed', 'cancelled'])).toBe(1);
+        expect(await store.getJob(failed.id)).toBeNull();
+        expect((await store.getJob(retried.id))?.status).toBe('queued');
+      });
+
       test('listFinishedJobIds lists completed, failed and cancelled jobs, optionally finished before a time', async () => {
         const completed = await create();
         const failed = await create();

@@ -13,6 +13,7 @@ import type {
   JobPage,
   JobPatch,
   JobRecord,
+  JobStatus,
   JobStore,
   JobSummary,
   LeaseOutcome,
@@ -181,11 +182,12 @@ export class MemoryJobStore implements JobStore {
     void now;
   }
 
-  async deleteJobs(jobIds: string[]): Promise<number> {
+  async deleteJobs(jobIds: string[], onlyStatuses?: readonly JobStatus[]): Promise<number> {
     let removed = 0;
     for (const jobId of jobIds) {
       const stored = this.jobs.get(jobId);
       if (!stored) continue;
+      if (onlyStatuses && !onlyStatuses.includes(stored.record.status)) continue;
       for (const file of stored.record.files) this.fileOwners.delete(file.id);
       this.jobs.delete(jobId);
       removed++;

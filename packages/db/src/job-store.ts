@@ -270,14 +270,19 @@ export class SqlJobStore implements JobStore {
     });
   }
 
-  async deleteJobs(jobIds: string[]): Promise<number> {
+  async deleteJobs(jobIds: string[], onlyStatuses?: readonly JobStatus[]): Promise<number> {
     return withDatabaseErrors('removing downloads', async () => {
       let removed = 0;
       // Files go with their job (ON DELETE CASCADE); events stay, so a 'removed' event can be replayed.
       for (const ids of chunks([...new Set(jobIds)])) {
         const rows = await this.db
           .delete(jobs)
-          .where(inArray(jobs.id, ids))
+          .where(
+            and(
+              inArray(jobs.id, ids),
+              onlyStatuses === undefined ? undefined : inArray(jobs.status, [...onlyStatuses]),
+            ),
+          )
           .returning({ id: jobs.id });
         removed += rows.length;
       }

@@ -125,8 +125,11 @@ export interface JobStore {
    */
   updateJob(jobId: string, patch: JobPatch, now: Date, ownerId?: string): Promise<JobRecord | null>;
   updateFile(fileId: string, patch: FilePatch, now: Date): Promise<void>;
-  /** Jobs removed; files on disk are the caller's business. */
-  deleteJobs(jobIds: string[]): Promise<number>;
+  /**
+   * Jobs removed; files on disk are the caller's business. With `onlyStatuses`, a job is removed
+   * only while it is in one of them (checked and removed at once), so a job retried meanwhile stays.
+   */
+  deleteJobs(jobIds: string[], onlyStatuses?: readonly JobStatus[]): Promise<number>;
   /** Finished (completed, failed, cancelled) jobs finished before `before` (all when omitted). */
   listFinishedJobIds(before?: Date): Promise<string[]>;
   /** Every job in an active status; used for disk reservations, orphan cleanup and recovery. */

@@ -229,6 +229,29 @@ describe('clear finished', () => {
     expect(removals.every((event) => event.job === null && /^\d+$/.test(event.id))).toBe(true);
     expect(await harness.manager.clearFinished()).toBe(0);
   });
+
+  it('keeps a job retried while the clearing runs, with its partial file, and does not announce it removed', async () => {
+    harness = await createHarness();
+    const failed = await startOne(harness, 'retried.bin');
+    const temp = await writePartial(harness, failed.call, 100);
+    failed.call.fail(new ModeldockError('CONNECTION_REFUSED', 'Connection refused', { retryable: true }));
+    await harness.waitForStatus(failed.jobId, 'failed');
+
+    // The user clicks Retry on the job right after Clear finished listed it as finished.
+    const listFinished = harness.store.listFinishedJobIds.bind(harness.store);
+    harness.store.listFinishedJobIds = async (before) => {
+      const ids = await listFinished(before);
+      await harness.manager.retry(failed.jobId);
+      return ids;
+    };
+    expect(await harness.manager.clearFinished()).toBe(0);
+
+    expect((await harness.manager.getJob(failed.jobId)).status).not.toBe('failed');
+    expect(await exists(temp)).toBe(true);
+    expect(harness.events.some((event) => event.type === 'removed' && event.jobId === failed.jobId)).toBe(false);
+    const resumed = await harness.transfer.call(1);
+    expect(resumed.file).toMatchObject({ id: failed.call.file.id, bytesDone: 100 });
+  });
 });
 
 describe('a transfer that ignores its abort', () => {

@@ -5,7 +5,7 @@
  * elsewhere is changed in the store, and its worker notices at the next lease renewal.
  */
 import { ModeldockError } from '../errors';
-import { toJobSummary } from '../job-model';
+import { FINISHED_STATUSES, toJobSummary } from '../job-model';
 import type { JobRecord, JobSummary } from '../job-model';
 import type { JobPatch } from '../ports';
 import type { StoredEventType } from './job-events';
@@ -133,21 +133,24 @@ export class JobControl {
     return this.summarise(updated);
   }
 
-  /** Removes finished jobs and the partial files of those that did not complete; completed files stay. */
+  /**
+   * Removes finished jobs and the partial files of those that did not complete; completed files stay.
+   * Each job is removed only if it is still finished (a Retry may land meanwhile), and its partial
+   * files only once it is gone: a crash in between leaves orphans, which the next start collects.
+   */
   async clearFinished(): Promise<number> {
     const jobIds = await this.ctx.store.listFinishedJobIds();
-    if (jobIds.length === 0) return 0;
-    const removedFileIds: string[] = [];
+    let removed = 0;
     for (const jobId of jobIds) {
       const job = await this.ctx.store.getJob(jobId);
-      if (!job) continue;
+      if (!job || !FINISHED_STATUSES.includes(job.status)) continue;
+      if ((await this.ctx.store.deleteJobs([jobId], FINISHED_STATUSES)) === 0) continue;
+      removed++;
       if (job.status !== 'completed') await removePartialFiles(this.ctx.fs, this.ctx.modelsRoot, job.files, this.ctx.logger);
-      removedFileIds.push(...job.files.map((file) => file.id));
+      this.ctx.secretUrls.forget(job.files.map((file) => file.id));
+      await this.ctx.events.recordRemoved(jobId);
     }
-    const removed = await this.ctx.store.deleteJobs(jobIds);
-    this.ctx.secretUrls.forget(removedFileIds);
-    for (const jobId of jobIds) await this.ctx.events.recordRemoved(jobId);
-    this.ctx.logger.info({ removed }, 'finished jobs cleared');
+    if (jobIds.length > 0) this.ctx.logger.info({ removed }, 'finished jobs cleared');
     return removed;
   }
 
