@@ -172,6 +172,25 @@ describe('enqueue: the same destination twice', () => {
     expect((await harness.store.listJobs({ limit: 10 })).items).toHaveLength(1);
   });
 
+  it('refuses, rather than attaches, a request whose SHA-256 says it is another file than the one being written', async () => {
+    harness = await createHarness({ start: false });
+    const first = await harness.manager.enqueue({ url: 'https://a.example/model.safetensors', folder: 'checkpoints', sha256: sha256('A') });
+    const error = await expectCode(
+      harness.manager.enqueue({ url: 'https://b.example/model.safetensors', folder: 'checkpoints', sha256: sha256('B') }),
+      'DESTINATION_EXISTS',
+    );
+    expect(error.message).toContain('checkpoints/model.safetensors');
+    expect(error.message).toContain(first.jobId);
+    // The same file (same hash, or no hash to tell them apart) still attaches.
+    const same = await harness.manager.enqueue({ url: 'https://mirror.example/model.safetensors', folder: 'checkpoints', sha256: sha256('A') });
+    const unknown = await harness.manager.enqueue({ url: 'https://mirror.example/model.safetensors', folder: 'checkpoints' });
+    expect([same, unknown].map((result) => [result.jobId, result.attached])).toEqual([
+      [first.jobId, true],
+      [first.jobId, true],
+    ]);
+    expect((await harness.store.listJobs({ limit: 10 })).items).toHaveLength(1);
+  });
+
   it('refuses a bundle that overlaps an active job only in part', async () => {
     const resolver = bundleResolver([{ name: 'a.safetensors' }, { name: 'b.safetensors' }]);
     harness = await createHarness({ start: false, extra: { resolvers: [resolver] } });

@@ -66,7 +66,7 @@ export async function enqueueJob(
   const destinations = files.map((file) => file.relativePath);
 
   return locks.withLocks(destinations, async () => {
-    const attachedTo = await findJobWritingAll(ctx, destinations);
+    const attachedTo = await findJobWritingAll(ctx, files);
     if (attachedTo) {
       logJobStatus(ctx.logger, attachedTo, 'request attached to the job already downloading it');
       return { jobId: attachedTo.id, attached: true, alreadyPresent: false, reused: false };
@@ -148,17 +148,33 @@ export function checkResolvedFiles<File extends ResolvedFile>(ctx: Pick<ManagerC
   });
 }
 
-/** The active job writing every one of these destinations; a partial overlap is a conflict. */
-async function findJobWritingAll(ctx: ManagerContext, destinations: string[]): Promise<JobRecord | null> {
+/**
+ * The active job writing every one of these files; a partial overlap is a conflict, and so is a file
+ * whose SHA-256 differs from the one being written there (another file under the same name).
+ */
+async function findJobWritingAll(ctx: ManagerContext, files: readonly ResolvedFile[]): Promise<JobRecord | null> {
+  const destinations = files.map((file) => file.relativePath);
   const active = await ctx.store.findActiveJobByDestination(destinations);
   if (!active) return null;
-  const itsDestinations = new Set(active.files.map((file) => file.relativePath));
-  const shared = destinations.filter((destination) => itsDestinations.has(destination));
-  if (shared.length === destinations.length) return active;
-  throw new ModeldockError(
-    'DESTINATION_EXISTS',
-    `"${shared[0] ?? destinations[0]}" is already being downloaded by another download (${active.id}). Wait for it to finish, or choose another folder.`,
-  );
+  const itsFiles = new Map(active.files.map((file) => [file.relativePath, file]));
+  const shared = destinations.filter((destination) => itsFiles.has(destination));
+  if (shared.length !== destinations.length) {
+    throw new ModeldockError(
+      'DESTINATION_EXISTS',
+      `"${shared[0] ?? destinations[0]}" is already being downloaded by another download (${active.id}). Wait for it to finish, or choose another folder.`,
+    );
+  }
+  const different = files.find((file) => {
+    const expected = itsFiles.get(file.relativePath)?.expectedSha256 ?? null;
+    return file.expectedSha256 !== null && expected !== null && file.expectedSha256 !== expected;
+  });
+  if (different) {
+    throw new ModeldockError(
+      'DESTINATION_EXISTS',
+      `"${different.relativePath}" is already being downloaded by another download (${active.id}), and its SHA-256 says it is a different file. Wait for it to finish, or choose another folder or file name.`,
+    );
+  }
+  return active;
 }
 
 function toNewFile(file: ResolvedFile, check: DestinationCheck, reused: ReusedFile | null): NewFile {
