@@ -252,6 +252,25 @@ describe('stale jobs', () => {
     expect(failed.error).toMatchObject({ code: 'STALE' });
     expect(failed.error!.message).toMatch(/Use Retry/);
     expect(harness.transfer.calls).toHaveLength(0);
+    // Nothing moves any more: no file of the failed job may still say it is downloading.
+    expect(failed.files[0]).toMatchObject({ status: 'queued', bytesDone: 300 });
+    expect(failed.currentFileIndex).toBeNull();
+  });
+
+  it('requeued as stale, its interrupted files wait in the queue too, in the store and in the event', async () => {
+    const store = new MemoryJobStore();
+    const longAgo = new Date(Date.now() - 120_000);
+    const job = await leftRunningBy(store, 'hung-worker', new Date(Date.now() + 3_600_000), longAgo);
+    harness = await createHarness({ store, config: { staleAfterMs: 60_000 }, start: false });
+    // Nothing claims it here: what stale detection itself recorded is what is looked at.
+    harness.store.claimNextJob = async () => null;
+    await harness.manager.start();
+    const requeued = await harness.manager.getJob(job.id);
+    expect(requeued.status).toBe('queued');
+    expect(requeued.files[0]).toMatchObject({ status: 'queued', bytesDone: 300 });
+    expect(requeued.currentFileIndex).toBeNull();
+    const event = harness.events.find((candidate) => candidate.jobId === job.id && candidate.type === 'status');
+    expect(event?.job?.files[0]?.status).toBe('queued');
   });
 
   it('is detected on the slow timer for a job of this process that stopped making progress', async () => {

@@ -2,6 +2,7 @@
  * A job that says 'running' but has recorded nothing (no progress, no retry notice, no heartbeat)
  * for `staleAfterMs` is stale: its worker hangs or is gone. It goes back to the queue to be retried
  * (its worker, if alive, sees the lease lost and stops writing); after `maxAttempts` it fails.
+ * Either way its interrupted files wait in the queue again: none of them is moving any more.
  */
 import { toJobError, ModeldockError } from '../errors';
 import type { JobRecord } from '../job-model';
@@ -38,6 +39,12 @@ async function markStale(ctx: ManagerContext, job: JobRecord): Promise<boolean> 
       : stale,
     ctx.clock.now(),
   );
+  // Files first: once the job is queued, a worker may claim it and mark them running again.
+  for (const file of job.files) {
+    if (file.status === 'running' || file.status === 'verifying') {
+      await ctx.store.updateFile(file.id, { status: 'queued' }, ctx.now());
+    }
+  }
   const updated = await ctx.store.updateJob(
     job.id,
     outOfAttempts
