@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ModeldockError, absoluteDestination, tempPathFor } from '@modeldock/engine';
 
+import { MemoryJobStore } from '../../support/memory-job-store';
 import { createHarness, waitUntil } from './helpers/harness';
 import type { Harness } from './helpers/harness';
 import type { TransferCall } from './helpers/fake-transfer';
@@ -129,6 +130,49 @@ describe('cancel', () => {
     expect(retried).toMatchObject({ status: 'queued', error: null, finishedAt: null });
     const again = await harness.transfer.call(1);
     expect(again.file).toMatchObject({ bytesDone: 0, status: 'running' });
+  });
+});
+
+describe('a job another process runs, finishing while it is paused or cancelled here', () => {
+  /** This process's view of a shared store, where a test can act right after the job is read. */
+  function storeSeenHere(shared: MemoryJobStore, afterRead: { next: (() => Promise<void>) | null }): MemoryJobStore {
+    return new Proxy(shared, {
+      get(target, property) {
+        if (property === 'getJob') {
+          return async (jobId: string) => {
+            const job = await target.getJob(jobId);
+            const act = afterRead.next;
+            afterRead.next = null;
+            await act?.();
+            return job;
+          };
+        }
+        const value = Reflect.get(target, property, target) as unknown;
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  }
+
+  it.each(['cancel', 'pause'] as const)('%s: the completion stands, and the action is refused as for a completed job', async (action) => {
+    const shared = new MemoryJobStore();
+    const afterRead: { next: (() => Promise<void>) | null } = { next: null };
+    harness = await createHarness({ store: storeSeenHere(shared, afterRead), start: false });
+    const elsewhere = await harness.another({ store: shared });
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/model.safetensors', folder: 'checkpoints' });
+    const call = await elsewhere.transfer.call(0);
+    await call.progress(400, 1000);
+
+    // The click arrives here just as the worker elsewhere finishes the file and the job.
+    afterRead.next = async () => {
+      await call.complete(Buffer.alloc(1000, 7));
+      await elsewhere.waitForStatus(jobId, 'completed');
+    };
+    await expect(harness.manager[action](jobId)).rejects.toMatchObject({ code: 'INVALID_STATE' });
+
+    const stored = (await shared.getJob(jobId))!;
+    expect(stored.status).toBe('completed');
+    expect(stored.files[0]).toMatchObject({ status: 'completed', bytesDone: 1000 });
+    expect(await readFile(path.join(harness.modelsRoot, 'checkpoints', 'model.safetensors'))).toEqual(Buffer.alloc(1000, 7));
   });
 });
 

@@ -6,7 +6,7 @@
  */
 import { ModeldockError } from '../errors';
 import { FINISHED_STATUSES, toJobSummary } from '../job-model';
-import type { JobRecord, JobSummary } from '../job-model';
+import type { FileRecord, JobRecord, JobSummary } from '../job-model';
 import type { JobPatch } from '../ports';
 import type { StoredEventType } from './job-events';
 import { logJobStatus } from './job-log';
@@ -18,6 +18,8 @@ import { validateBandwidthLimit, validatePriority } from './enqueue-request';
 import { describeRollback, removeFilesTheJobCompleted } from './job-rollback';
 
 const MAX_JOB_ID_LENGTH = 100;
+/** A job whose lease holder keeps changing under a status change is retried this often, then refused. */
+const MAX_STATUS_CHANGE_ATTEMPTS = 3;
 
 export class JobControl {
   constructor(private readonly ctx: ManagerContext) {}
@@ -31,10 +33,13 @@ export class JobControl {
   }
 
   async pause(jobId: string): Promise<JobSummary> {
-    return this.changeStatus(jobId, 'pause', 'paused', async (job) => {
-      await this.requeueInterruptedFiles(job);
-      return { status: 'paused', stalled: null, speedBps: 0, releaseLease: true };
-    });
+    return this.changeStatus(
+      jobId,
+      'pause',
+      'paused',
+      async () => ({ status: 'paused', stalled: null, speedBps: 0, releaseLease: true }),
+      async (paused) => ({ ...paused, files: await this.requeueInterruptedFiles(paused.files) }),
+    );
   }
 
   async resume(jobId: string): Promise<JobSummary> {
@@ -49,12 +54,15 @@ export class JobControl {
   }
 
   async cancel(jobId: string): Promise<JobSummary> {
-    return this.changeStatus(jobId, 'cancel', 'cancelled', async (job) => {
+    return this.changeStatus(
+      jobId,
+      'cancel',
+      'cancelled',
+      async () => ({ status: 'cancelled', finishedAt: this.ctx.now(), stalled: null, speedBps: 0, releaseLease: true }),
       // Stopped (or never run here): remove what it wrote so far. A worker elsewhere that has not yet
       // noticed removes its own temp files once it sees the job cancelled.
-      await discardUnfinishedFiles(this.ctx, job.files);
-      return { status: 'cancelled', finishedAt: this.ctx.now(), stalled: null, speedBps: 0, releaseLease: true };
-    });
+      async (cancelled) => ({ ...cancelled, files: await discardUnfinishedFiles(this.ctx, cancelled.files) }),
+    );
   }
 
   async retry(jobId: string): Promise<JobSummary> {
@@ -169,29 +177,43 @@ export class JobControl {
 
   /**
    * Checks the transition, stops a local run when `stopWith` says so and waits for it, re-checks
-   * (the run may have finished meanwhile), then writes the new status and publishes it.
+   * (the run may have finished meanwhile), then writes the new status, applies `afterChange` to the
+   * files and publishes the result.
+   *
+   * The status is written only while the job's lease holder, if any, still holds it: a worker
+   * elsewhere that completes or fails the job meanwhile releases its lease, and the action is then
+   * decided again against what the job became (a completion stands). Side effects on files come
+   * after that write, so they never touch a job that turned out to be finished.
    */
   private async changeStatus(
     jobId: string,
     action: JobAction,
     stopWith: StopReason | null,
     buildPatch: (job: JobRecord) => Promise<JobPatch>,
+    afterChange: (changed: JobRecord) => Promise<JobRecord> = async (changed) => changed,
   ): Promise<JobSummary> {
-    let job = await this.load(jobId);
-    if (checkTransition(action, job.status) === 'unchanged') return this.summarise(job);
-    const run = this.ctx.runs.get(jobId);
-    if (run && stopWith) {
-      run.stop(stopWith);
-      await this.settledOrTimedOut(run);
-      job = await this.load(jobId);
+    for (let attempt = 1; ; attempt++) {
+      let job = await this.load(jobId);
       if (checkTransition(action, job.status) === 'unchanged') return this.summarise(job);
+      const run = this.ctx.runs.get(jobId);
+      if (run && stopWith) {
+        run.stop(stopWith);
+        await this.settledOrTimedOut(run);
+        job = await this.load(jobId);
+        if (checkTransition(action, job.status) === 'unchanged') return this.summarise(job);
+      }
+      const previous = job.status;
+      const holder = job.leaseOwner ?? undefined;
+      const written = await this.ctx.store.updateJob(jobId, await buildPatch(job), this.ctx.now(), holder);
+      if (!written) {
+        if (attempt < MAX_STATUS_CHANGE_ATTEMPTS) continue;
+        throw new ModeldockError('INVALID_STATE', `Download ${jobId} kept changing while it was being changed; try again.`);
+      }
+      const updated = await afterChange(written);
+      await this.publish('status', updated);
+      logJobStatus(this.ctx.logger, updated, `job ${updated.status}`, { previousStatus: previous, action });
+      return this.summarise(updated);
     }
-    const previous = job.status;
-    const updated = await this.ctx.store.updateJob(jobId, await buildPatch(job), this.ctx.now());
-    if (!updated) throw new ModeldockError('JOB_NOT_FOUND', `No download with id ${jobId}: it was removed meanwhile`);
-    await this.publish('status', updated);
-    logJobStatus(this.ctx.logger, updated, `job ${updated.status}`, { previousStatus: previous, action });
-    return this.summarise(updated);
   }
 
   private async changeSettings(
@@ -233,12 +255,17 @@ export class JobControl {
   }
 
   /** Files a run left mid-transfer wait again in the queue (the run, if any, has already settled). */
-  private async requeueInterruptedFiles(job: JobRecord): Promise<void> {
-    for (const file of job.files) {
+  private async requeueInterruptedFiles(files: readonly FileRecord[]): Promise<FileRecord[]> {
+    const result: FileRecord[] = [];
+    for (const file of files) {
       if (file.status === 'running' || file.status === 'verifying') {
         await this.ctx.store.updateFile(file.id, { status: 'queued' }, this.ctx.now());
+        result.push({ ...file, status: 'queued' });
+      } else {
+        result.push(file);
       }
     }
+    return result;
   }
 
   private async publish(type: StoredEventType, job: JobRecord): Promise<void> {
