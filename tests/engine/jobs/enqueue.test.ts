@@ -148,6 +148,25 @@ describe('enqueue: secrets in links', () => {
     expect(JSON.stringify(harness.store.storedEvents())).not.toContain('supersecret123');
   });
 
+  it('keeps the signature of a Google Cloud Storage signed link out of the store, logs and events too', async () => {
+    harness = await createHarness();
+    const signature = '5e1f0c3a9b7d2e4f6a8c0b1d3e5f7a9c';
+    const url =
+      'https://storage.googleapis.com/bucket/model.safetensors?X-Goog-Algorithm=GOOG4-RSA-SHA256' +
+      '&X-Goog-Credential=loader%40project.iam.gserviceaccount.com%2F20250101%2Fauto%2Fstorage%2Fgoog4_request' +
+      `&X-Goog-Date=20250101T000000Z&X-Goog-Expires=900&X-Goog-SignedHeaders=host&X-Goog-Signature=${signature}`;
+    const { jobId } = await harness.manager.enqueue({ url });
+    const call = await harness.transfer.call(0);
+    expect(call.file.url).toBe(url);
+    const stored = await harness.store.getJob(jobId);
+    expect(JSON.stringify(stored)).not.toContain(signature);
+    expect(JSON.stringify(stored)).not.toContain('loader%40project');
+    await call.complete('bytes');
+    await harness.waitForStatus(jobId, 'completed');
+    expect(harness.logger.text()).not.toContain(signature);
+    expect(JSON.stringify(harness.store.storedEvents())).not.toContain(signature);
+  });
+
   it('after a restart, asks for the link again instead of fetching a redacted one', async () => {
     harness = await createHarness({ start: false });
     const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/m.bin?signature=abcdef123456' });

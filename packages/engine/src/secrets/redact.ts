@@ -14,8 +14,9 @@ export function forgetSecret(value: string): void {
   registeredSecrets.delete(value);
 }
 
+// Signed-URL parameters of S3 (x-amz-*), Google Cloud Storage (x-goog-*), Azure (sig) and CDNs.
 const SECRET_QUERY_PARAMS =
-  /([?&](?:token|access_token|api_key|apikey|key|signature|sig|x-amz-signature|x-amz-credential|x-amz-security-token|policy|expires|credential)=)[^&#\s"']*/gi;
+  /([?&](?:token|access_token|api_key|apikey|key|signature|sig|x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential|policy|expires|credential)=)[^&#\s"']*/gi;
 const BEARER = /(bearer\s+)[A-Za-z0-9._~+/=-]+/gi;
 const AUTH_HEADER = /((?:authorization|cookie|x-api-key)["']?\s*[:=]\s*["']?)[^"',\s}]+/gi;
 const HF_TOKEN = /\bhf_[A-Za-z0-9]{8,}\b/g;
