@@ -177,7 +177,11 @@ describe('a bundle of files in one folder', () => {
         bytesTotal: bytes.length,
       });
       await transferFile(file, quiet.context(), recorder().callbacks);
-      expect(counted.calls.filter((call) => call === 'write')).toHaveLength(2);
+      // Two slabs when the body arrives in one burst; a loaded machine may split it once or twice
+      // more. Without staging it would be one write per 64 KiB network chunk (16 here).
+      const writes = counted.calls.filter((call) => call === 'write').length;
+      expect(writes).toBeGreaterThanOrEqual(2);
+      expect(writes).toBeLessThanOrEqual(4);
       expect(counted.calls.filter((call) => call === 'sync')).toHaveLength(1);
     } finally {
       await quiet.dispose();
