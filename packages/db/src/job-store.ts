@@ -7,6 +7,7 @@ import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, max, min, or, sql } f
 import { ACTIVE_STATUSES, FINISHED_STATUSES, ModeldockError } from '@modeldock/engine';
 import type {
   FilePatch,
+  FileUpdate,
   JobEventType,
   JobPage,
   JobPatch,
@@ -19,6 +20,7 @@ import type {
   NewJob,
   StoredJobEvent,
 } from '@modeldock/engine';
+import { applyFileUpdates } from './batched-file-updates';
 import type { Database } from './database';
 import { withDatabaseErrors } from './database-errors';
 import { decodeJobCursor, encodeJobCursor } from './job-cursor';
@@ -248,16 +250,22 @@ export class SqlJobStore implements JobStore {
     ownerId?: string,
   ): Promise<JobRecord | null> {
     return withDatabaseErrors('updating a download', async () => {
-      const where =
-        ownerId === undefined
-          ? eq(jobs.id, jobId)
-          : and(eq(jobs.id, jobId), eq(jobs.leaseOwner, ownerId));
-      const [row] = await this.db
-        .update(jobs)
-        .set(jobPatchColumns(patch, now))
-        .where(where)
-        .returning();
+      const row = await this.updateJobRow(jobId, patch, now, ownerId);
       return row ? toJobRecord(row, await this.filesOf([row.id])) : null;
+    });
+  }
+
+  async updateJobWithoutFiles(
+    jobId: string,
+    patch: JobPatch,
+    now: Date,
+    ownerId?: string,
+  ): Promise<Omit<JobRecord, 'files'> | null> {
+    return withDatabaseErrors('updating a download', async () => {
+      const row = await this.updateJobRow(jobId, patch, now, ownerId);
+      if (!row) return null;
+      const { files: _notRead, ...job } = toJobRecord(row, []);
+      return job;
     });
   }
 
@@ -267,6 +275,13 @@ export class SqlJobStore implements JobStore {
         .update(jobFiles)
         .set(filePatchColumns(patch, now))
         .where(eq(jobFiles.id, fileId));
+    });
+  }
+
+  async updateFiles(updates: FileUpdate[], now: Date): Promise<void> {
+    if (updates.length === 0) return;
+    return withDatabaseErrors('recording the progress of files', async () => {
+      await applyFileUpdates(this.db, updates, now);
     });
   }
 
@@ -382,6 +397,21 @@ export class SqlJobStore implements JobStore {
         .where(eq(jobEvents.id, parseEventId(eventId, 'The event id')));
       return row ? toStoredJobEvent(row) : null;
     });
+  }
+
+  /** The guarded update both updateJob variants share; the row when it matched. */
+  private async updateJobRow(
+    jobId: string,
+    patch: JobPatch,
+    now: Date,
+    ownerId: string | undefined,
+  ): Promise<JobRow | undefined> {
+    const where =
+      ownerId === undefined
+        ? eq(jobs.id, jobId)
+        : and(eq(jobs.id, jobId), eq(jobs.leaseOwner, ownerId));
+    const [row] = await this.db.update(jobs).set(jobPatchColumns(patch, now)).where(where).returning();
+    return row;
   }
 
   private async filesOf(jobIds: string[]): Promise<JobFileRow[]> {

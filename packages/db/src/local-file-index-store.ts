@@ -62,6 +62,46 @@ function keptForSameContent(column: SQL, otherwise: SQL = sql`null`): SQL {
   return sql`case when ${modelMetadata.sha256} is not distinct from excluded.sha256 then ${column} else ${otherwise} end`;
 }
 
+/** Inserts or replaces what is known about each path (paths must be distinct). */
+async function upsertIndexed(
+  db: Database,
+  files: readonly Omit<IndexedFile, 'indexedAt'>[],
+  now: Date,
+): Promise<void> {
+  if (files.length === 0) return;
+  await db
+    .insert(modelMetadata)
+    .values(
+      files.map((file) => ({
+        id: createTimeOrderedId(now.getTime()),
+        relativePath: file.relativePath,
+        sha256: file.sha256,
+        sizeBytes: file.size,
+        mtimeMs: file.mtimeMs,
+        sourceKind: file.sourceKind,
+        createdAt: now,
+        updatedAt: now,
+      })),
+    )
+    .onConflictDoUpdate({
+      target: modelMetadata.relativePath,
+      set: {
+        sizeBytes: sql`excluded.size_bytes`,
+        mtimeMs: sql`excluded.mtime_ms`,
+        sourceKind: sql`excluded.source_kind`,
+        sourceModelId: keptForSameContent(sql`${modelMetadata.sourceModelId}`),
+        sourceVersionId: keptForSameContent(sql`${modelMetadata.sourceVersionId}`),
+        metadata: keptForSameContent(sql`${modelMetadata.metadata}`),
+        previewPath: keptForSameContent(sql`${modelMetadata.previewPath}`),
+        latestVersionId: keptForSameContent(sql`${modelMetadata.latestVersionId}`),
+        checkedAt: keptForSameContent(sql`${modelMetadata.checkedAt}`),
+        updateStatus: keptForSameContent(sql`${modelMetadata.updateStatus}`, sql`'unknown'`),
+        sha256: sql`excluded.sha256`,
+        updatedAt: now,
+      },
+    });
+}
+
 export function createLocalFileIndexStore(db: Database): LocalFileIndex {
   const select = () => db.select(indexedColumns).from(modelMetadata);
 
@@ -69,35 +109,18 @@ export function createLocalFileIndexStore(db: Database): LocalFileIndex {
     async record(file, now) {
       return withDatabaseErrors('recording a file in the local file index', async () => {
         checkIndexEntry(file);
-        await db
-          .insert(modelMetadata)
-          .values({
-            id: createTimeOrderedId(now.getTime()),
-            relativePath: file.relativePath,
-            sha256: file.sha256,
-            sizeBytes: file.size,
-            mtimeMs: file.mtimeMs,
-            sourceKind: file.sourceKind,
-            createdAt: now,
-            updatedAt: now,
-          })
-          .onConflictDoUpdate({
-            target: modelMetadata.relativePath,
-            set: {
-              sizeBytes: file.size,
-              mtimeMs: file.mtimeMs,
-              sourceKind: file.sourceKind,
-              sourceModelId: keptForSameContent(sql`${modelMetadata.sourceModelId}`),
-              sourceVersionId: keptForSameContent(sql`${modelMetadata.sourceVersionId}`),
-              metadata: keptForSameContent(sql`${modelMetadata.metadata}`),
-              previewPath: keptForSameContent(sql`${modelMetadata.previewPath}`),
-              latestVersionId: keptForSameContent(sql`${modelMetadata.latestVersionId}`),
-              checkedAt: keptForSameContent(sql`${modelMetadata.checkedAt}`),
-              updateStatus: keptForSameContent(sql`${modelMetadata.updateStatus}`, sql`'unknown'`),
-              sha256: file.sha256,
-              updatedAt: now,
-            },
-          });
+        await upsertIndexed(db, [file], now);
+      });
+    },
+
+    async recordMany(files, now) {
+      return withDatabaseErrors('recording files in the local file index', async () => {
+        files.forEach(checkIndexEntry);
+        // One statement cannot touch a row twice (ON CONFLICT): the last entry of a path wins.
+        const byPath = new Map(files.map((file) => [file.relativePath, file]));
+        const unique = [...byPath.values()];
+        for (let start = 0; start < unique.length; start += PATH_CHUNK)
+          await upsertIndexed(db, unique.slice(start, start + PATH_CHUNK), now);
       });
     },
 

@@ -75,6 +75,12 @@ export interface FilePatch {
   revision?: string | null;
 }
 
+/** One patch of `JobStore.updateFiles`. */
+export interface FileUpdate {
+  fileId: string;
+  patch: FilePatch;
+}
+
 export interface ListJobsQuery {
   statuses?: JobStatus[];
   limit: number;
@@ -125,6 +131,23 @@ export interface JobStore {
    */
   updateJob(jobId: string, patch: JobPatch, now: Date, ownerId?: string): Promise<JobRecord | null>;
   updateFile(fileId: string, patch: FilePatch, now: Date): Promise<void>;
+  /**
+   * Several file patches at once, as if `updateFile` were called for each in turn, in one write
+   * where the store can (a bundle of a thousand small files then costs a few writes, not a
+   * thousand). Optional: without it callers call updateFile for each.
+   */
+  updateFiles?(updates: FileUpdate[], now: Date): Promise<void>;
+  /**
+   * `updateJob` for a caller that keeps its own copy of the job's files (the worker running it):
+   * the same guarded update, without reading a thousand file rows back. Optional: without it
+   * callers use updateJob.
+   */
+  updateJobWithoutFiles?(
+    jobId: string,
+    patch: JobPatch,
+    now: Date,
+    ownerId?: string,
+  ): Promise<Omit<JobRecord, 'files'> | null>;
   /**
    * Jobs removed; files on disk are the caller's business. With `onlyStatuses`, a job is removed
    * only while it is in one of them (checked and removed at once), so a job retried meanwhile stays.
@@ -251,6 +274,8 @@ export interface IndexedFile {
 export interface LocalFileIndex {
   /** Records what is known about a file, replacing what was known about that path. */
   record(file: Omit<IndexedFile, 'indexedAt'>, now: Date): Promise<void>;
+  /** `record` for several files in one write (a path given twice keeps the last). Optional. */
+  recordMany?(files: Omit<IndexedFile, 'indexedAt'>[], now: Date): Promise<void>;
   get(relativePath: string): Promise<IndexedFile | null>;
   /** Files whose recorded SHA-256 is `sha256`, in path order. */
   findBySha256(sha256: string): Promise<IndexedFile[]>;

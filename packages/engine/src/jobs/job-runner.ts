@@ -18,12 +18,15 @@ import type {
   FileTransferResult,
 } from '../transfer/file-transfer-api';
 import { reserveDiskSpace } from './disk-reservation';
+import { FileRecordWriter } from './file-record-writer';
 import { planFileBatches, runWithConcurrency } from './file-run-plan';
 import { describeError, logJobError, logJobStatus } from './job-log';
 import { keepLease } from './lease-keeper';
 import { libraryContextOf } from './manager-context';
 import type { JobRun, ManagerContext, StopReason } from './manager-context';
 import { forgetLocalFiles, recordLocalFile } from '../library/record-local-file';
+import type { CompletedLocalFile } from '../library/record-local-file';
+import { recordLocalFiles } from './local-index-batch';
 import { discardUnfinishedFiles, removeCompletedFile } from './partial-files';
 import { JobProgress } from './progress-events';
 import { linkHfCacheFile } from '../sources/huggingface/hf-cache-layout';
@@ -76,7 +79,15 @@ class JobRunner implements JobRun {
   private readonly confinedDirectories: ConfinedDirectories;
   /** Writes started from synchronous callbacks, chained so they land in order. */
   private background: Promise<void> = Promise.resolve();
+  /** File records, stored in batches (a bundle's completions without waiting). */
+  private readonly fileRecords: FileRecordWriter;
+  /** Completed small files of a bundle not yet in the local file index (recorded a batch at a time). */
+  private unindexedFiles: CompletedLocalFile[] = [];
+  /** The index batch being recorded, off the files' path (never rejects). */
+  private indexing: Promise<void> = Promise.resolve();
   private lastHeartbeatAt: number;
+  /** The first record that could not be stored; the job fails with it. */
+  private bookkeepingFailure: { error: unknown } | null = null;
 
   constructor(
     private readonly ctx: ManagerContext,
@@ -89,6 +100,15 @@ class JobRunner implements JobRun {
     this.warnings = new Set(claimed.warnings);
     this.lastHeartbeatAt = ctx.clock.now();
     this.confinedDirectories = new ConfinedDirectories(ctx.clock);
+    this.fileRecords = new FileRecordWriter({
+      store: ctx.store,
+      clock: ctx.clock,
+      now: () => ctx.now(),
+      deferMs: ctx.config.progressIntervalMs,
+      // Completed files enter the local file index once their records are stored.
+      onDeferredStored: () => this.indexCompletedFiles(),
+      onDeferredFailed: (error) => this.haltOnBookkeepingFailure(error),
+    });
     this.settled = this.run();
   }
 
@@ -130,6 +150,10 @@ class JobRunner implements JobRun {
       lease.stop();
       this.progress.close();
       await this.background;
+      await this.storeDeferredRecords().catch((error: unknown) => {
+        this.ctx.logger.warn({ jobId: this.jobId, message: describeError(error) }, 'could not record completed files');
+      });
+      this.fileRecords.close();
     }
   }
 
@@ -175,7 +199,6 @@ class JobRunner implements JobRun {
   private async transferPendingFiles(): Promise<FileFailure[]> {
     const failures: FileFailure[] = [];
     const isBundle = this.job.files.length > 1;
-    let unexpected: { error: unknown } | null = null;
     for (const batch of planFileBatches(this.job.files, this.ctx.config.segmentThresholdBytes)) {
       if (this.mustStopStarting) break;
       await runWithConcurrency(
@@ -186,10 +209,7 @@ class JobRunner implements JobRun {
           try {
             failure = await this.transferOne(file, batch.parallel === 1);
           } catch (error) {
-            // Our own bookkeeping broke: stop the sibling files before the job is failed, so none
-            // keeps writing after the run is over.
-            unexpected ??= { error };
-            this.halt.abort('halted');
+            this.haltOnBookkeepingFailure(error);
             return;
           }
           if (!failure) return;
@@ -201,8 +221,17 @@ class JobRunner implements JobRun {
         () => this.mustStopStarting,
       );
     }
-    if (unexpected) throw (unexpected as { error: unknown }).error;
+    if (this.bookkeepingFailure) throw this.bookkeepingFailure.error;
     return failures;
+  }
+
+  /**
+   * Our own bookkeeping broke (a record could not be stored): stop the sibling files before the job
+   * is failed, so none keeps writing after the run is over.
+   */
+  private haltOnBookkeepingFailure(error: unknown): void {
+    this.bookkeepingFailure ??= { error };
+    this.halt.abort('halted');
   }
 
   /** Where each file sits in the mirror's file list: a bundle of thousands is not searched per write. */
@@ -227,16 +256,35 @@ class JobRunner implements JobRun {
   }
 
   private async writeFile(fileId: string, patch: FilePatch): Promise<void> {
-    await this.ctx.store.updateFile(fileId, patch, this.ctx.now());
+    await this.fileRecords.write(fileId, patch);
     this.patchFileMirror(fileId, patch as Partial<FileRecord>);
+  }
+
+  /** Everything deferred (completed files' records, their index entries) stored now. */
+  private async storeDeferredRecords(): Promise<void> {
+    await this.fileRecords.flush();
+    this.indexCompletedFiles();
+    await this.indexing;
+  }
+
+  /** Starts recording the completed files not yet in the local file index, after those before them. */
+  private indexCompletedFiles(): void {
+    const files = this.unindexedFiles;
+    this.unindexedFiles = [];
+    const library = libraryContextOf(this.ctx);
+    if (!library || files.length === 0) return;
+    // recordLocalFiles logs its own failures.
+    this.indexing = this.indexing.then(() => recordLocalFiles(library, files));
   }
 
   /**
    * Returns the failure, or null when the file completed or the job was told to stop.
    * `persistPassingStates` false (the small files of a bundle, over in milliseconds): 'running' and
-   * 'verifying' are kept in our copy, which events and summaries show, but not written, so a
-   * thousand files cost a thousand writes rather than three thousand. A file the process dies on
-   * is 'queued' in the store, which is what recovery would make it anyway.
+   * 'verifying' are kept in our copy, which events and summaries show, but not written, and the
+   * completion is written with the next batch of records instead of one write each, so a thousand
+   * files cost a few hundred writes rather than three thousand. A file the process dies on is
+   * 'queued' in the store, which is what recovery would make it anyway (a renamed one is adopted:
+   * its last durable write recorded every byte).
    */
   private async transferOne(planned: FileRecord, persistPassingStates = true): Promise<FileFailure | null> {
     const signal = AbortSignal.any([this.controller.signal, this.halt.signal]);
@@ -267,7 +315,7 @@ class JobRunner implements JobRun {
     };
     try {
       const result = await this.ctx.transferFile({ ...file, url }, context, this.callbacksFor(file.id, persistPassingStates));
-      await this.recordFileCompleted(file.id, result);
+      await this.recordFileCompleted(file.id, result, persistPassingStates);
       return await this.linkIntoHfCache(file.id);
     } catch (error) {
       // Aborted on purpose (pause, cancel, shutdown, lost lease, a sibling's failure): not a failure.
@@ -359,9 +407,9 @@ class JobRunner implements JobRun {
     if (!updated) await this.noteLostLease();
   }
 
-  private async recordFileCompleted(fileId: string, result: FileTransferResult): Promise<void> {
+  private async recordFileCompleted(fileId: string, result: FileTransferResult, waitForRecord: boolean): Promise<void> {
     await this.background;
-    await this.writeFile(fileId, {
+    const completed: FilePatch = {
       status: 'completed',
       bytesDone: result.bytesTotal,
       bytesTotal: result.bytesTotal,
@@ -370,7 +418,13 @@ class JobRunner implements JobRun {
       validator: result.validator,
       segments: null,
       error: null,
-    });
+    };
+    if (waitForRecord) {
+      await this.writeFile(fileId, completed);
+    } else {
+      this.fileRecords.defer(fileId, completed);
+      this.patchFileMirror(fileId, completed as Partial<FileRecord>);
+    }
     this.progress.forgetFile(fileId);
     for (const warning of result.warnings) this.warnings.add(warning);
     this.progress.changed();
@@ -379,8 +433,13 @@ class JobRunner implements JobRun {
       { jobId: this.jobId, file: file.relativePath, bytes: result.bytesTotal, format: result.format },
       'file completed',
     );
-    const library = libraryContextOf(this.ctx);
-    if (library) await recordLocalFile(library, { relativePath: file.relativePath, sha256: result.sha256, sourceKind: this.job.kind });
+    const indexed: CompletedLocalFile = { relativePath: file.relativePath, sha256: result.sha256, sourceKind: this.job.kind };
+    if (waitForRecord) {
+      const library = libraryContextOf(this.ctx);
+      if (library) await recordLocalFile(library, indexed);
+    } else {
+      this.unindexedFiles.push(indexed);
+    }
   }
 
   /**
@@ -411,9 +470,9 @@ class JobRunner implements JobRun {
 
   /** Files interrupted mid-transfer never failed: they wait in the queue with their durable offset. */
   private async requeueInterruptedFiles(): Promise<void> {
-    for (const file of this.job.files) {
-      if (file.status === 'running' || file.status === 'verifying') await this.writeFile(file.id, { status: 'queued' });
-    }
+    const interrupted = this.job.files.filter((file) => file.status === 'running' || file.status === 'verifying');
+    // One batch for them all.
+    await Promise.all(interrupted.map((file) => this.writeFile(file.id, { status: 'queued' })));
     this.verifyingFileIds.clear();
   }
 
@@ -424,6 +483,7 @@ class JobRunner implements JobRun {
   private async finishCompleted(): Promise<void> {
     await this.background;
     this.progress.close();
+    await this.storeDeferredRecords();
     const updated = await this.updateJobGuarded({
       status: 'completed',
       finishedAt: this.ctx.now(),
@@ -446,6 +506,7 @@ class JobRunner implements JobRun {
   private async finishFailed(failures: FileFailure[], jobLevelError?: unknown): Promise<void> {
     await this.background;
     this.progress.close();
+    await this.storeDeferredRecords();
     await this.requeueInterruptedFiles();
     const first = failures[0];
     if (first && this.job.files.length > 1 && this.job.onFileFailure === 'rollback') {
@@ -505,6 +566,8 @@ class JobRunner implements JobRun {
   private async finishStopped(): Promise<void> {
     await this.background;
     this.progress.close();
+    // File records are true whoever owns the job now: what completed stays recorded.
+    await this.storeDeferredRecords();
     switch (this.stopReason) {
       case 'shutdown': {
         await this.requeueInterruptedFiles();
@@ -549,6 +612,8 @@ class JobRunner implements JobRun {
   private async failUnexpectedly(error: unknown): Promise<void> {
     const jobError = toJobError(error, this.ctx.clock.now());
     logJobError(this.ctx.logger, 'error', this.job, jobError, 'job run failed unexpectedly');
+    // What can still be stored is; a deferred record's failure is the one being reported.
+    await this.fileRecords.flush().catch(() => undefined);
     if (this.stopped) return;
     try {
       await this.requeueInterruptedFiles();
@@ -571,11 +636,17 @@ class JobRunner implements JobRun {
   // Lease and settings
   // ---------------------------------------------------------------------------------------------
 
-  private async updateJobGuarded(patch: JobPatch): Promise<JobRecord | null> {
-    const updated = await this.ctx.store.updateJob(this.jobId, patch, this.ctx.now(), this.ctx.workerId);
-    // File progress is tracked here ahead of the returned copy; keep ours.
+  /** Applies the patch while this worker holds the lease; false when it no longer does. */
+  private async updateJobGuarded(patch: JobPatch): Promise<boolean> {
+    const { store } = this.ctx;
+    const now = this.ctx.now();
+    const workerId = this.ctx.workerId;
+    // Our copy of the files is ahead of the store's: no need to read them back.
+    const updated = store.updateJobWithoutFiles
+      ? await store.updateJobWithoutFiles(this.jobId, patch, now, workerId)
+      : await store.updateJob(this.jobId, patch, now, workerId);
     if (updated) this.job = { ...updated, files: this.job.files };
-    return updated;
+    return updated !== null;
   }
 
   private loseLease(status: JobStatus | null): void {
