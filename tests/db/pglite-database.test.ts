@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MIGRATIONS_FOLDER, openDatabase } from '@modeldock/db';
 import type { ModeldockDatabase } from '@modeldock/db';
-import { appliedMigrationCount, LOCK_FILE_NAME } from '@modeldock/db/testing';
+import { appliedMigrationCount, LOCK_FILE_NAME, serverSetting } from '@modeldock/db/testing';
 import type { StoredJobEvent } from '@modeldock/engine';
 import { deadPid } from './helpers/child-process';
 import { describeApiKeyAndSettingsStores } from './helpers/key-and-settings-suite';
@@ -72,6 +72,10 @@ describe('openDatabase on PGlite', () => {
     });
     expect(await database.jobs.getJob(job.id)).toMatchObject({ id: job.id });
     expect((await createJob(database, 'b.gguf')).status).toBe('queued');
+  });
+
+  it('runs the embedded server with small shared buffers (its default 128 MB is a third of the server\'s memory)', async () => {
+    expect(await serverSetting(database, 'shared_buffers')).toBe('16MB');
   });
 
   it('releases the directory on close; reopening finds the data and applies no migration twice', async () => {

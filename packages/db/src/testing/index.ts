@@ -4,7 +4,7 @@
  */
 export { createScratchPostgresDatabase } from './scratch-postgres';
 export type { ScratchPostgresDatabase } from './scratch-postgres';
-export { appliedMigrationCount, clearAllTables } from './table-reset';
+export { appliedMigrationCount, clearAllTables, serverSetting } from './table-reset';
 export { dumpAllTables } from './table-dump';
 export { acquirePgliteLock, processStartTime, LOCK_FILE_NAME } from '../pglite-lock';
 export type { LockOwner } from '../pglite-lock';

@@ -22,3 +22,12 @@ export async function appliedMigrationCount(database: ModeldockDatabase): Promis
   const [row] = await handleOf(database).select({ value: count() }).from(migrationsTable);
   return row?.value ?? 0;
 }
+
+/** A setting of the PostgreSQL server behind the database, as `SHOW` prints it. */
+export async function serverSetting(database: ModeldockDatabase, name: string): Promise<string> {
+  const result = await handleOf(database).execute(sql`select current_setting(${name}) as value`);
+  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as {
+    value: string;
+  }[];
+  return rows[0]!.value;
+}
