@@ -1,6 +1,6 @@
 /**
- * The JobStore contract, API keys and settings on PostgreSQL, in a scratch database created for
- * this file and dropped after it.
+ * The JobStore contract, its batched writes, API keys and settings on PostgreSQL, in a scratch
+ * database created for this file and dropped after it.
  */
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll } from 'vitest';
@@ -9,6 +9,7 @@ import type { ModeldockDatabase } from '@modeldock/db';
 import { clearAllTables, createScratchPostgresDatabase } from '@modeldock/db/testing';
 import type { ScratchPostgresDatabase } from '@modeldock/db/testing';
 import { describeJobStoreContract } from '../support/job-store-contract';
+import { describeBatchedWrites } from './helpers/batched-writes-suite';
 import { describeApiKeyAndSettingsStores } from './helpers/key-and-settings-suite';
 import { describeWithPostgres } from './helpers/postgres-tier';
 
@@ -32,5 +33,6 @@ describeWithPostgres('SQL store on PostgreSQL', (adminUrl) => {
     return { store: database!.jobs, close: async () => undefined };
   });
 
+  describeBatchedWrites(() => database!);
   describeApiKeyAndSettingsStores(() => database!);
 });

@@ -10,3 +10,5 @@ export { acquirePgliteLock, processStartTime, LOCK_FILE_NAME } from '../pglite-l
 export type { LockOwner } from '../pglite-lock';
 export { appendEventWithoutNotification, cutListenConnections } from './event-faults';
 export { createTimeOrderedId } from '../time-ordered-id';
+export { indexedFileDetails, setIndexedFileDetails, storedFileColumns } from './stored-columns';
+export type { IndexedFileDetails } from './stored-columns';
