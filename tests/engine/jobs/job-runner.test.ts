@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ModeldockError, relativeDestination } from '@modeldock/engine';
 import type { FileSystem, ResolvedSource, SourceResolver } from '@modeldock/engine';
+import { SMALL_FILE_PARALLELISM } from '../../../packages/engine/src/jobs/file-run-plan';
 import { nodeFileSystemForTests } from '../../support/node-fs-for-tests';
 import { createHarness, waitUntil } from './helpers/harness';
 import type { Harness } from './helpers/harness';
@@ -203,12 +204,14 @@ describe('running a bundle', () => {
   it('runs small files several at once and large ones alone', async () => {
     harness = await createHarness({
       config: { segmentThresholdBytes: 100 },
-      extra: { resolvers: [bundle(Array.from({ length: 12 }, (_, index) => `small-${index}.json`), 10)] },
+      extra: {
+        resolvers: [bundle(Array.from({ length: SMALL_FILE_PARALLELISM + 4 }, (_, index) => `small-${index}.json`), 10)],
+      },
     });
     const { jobId } = await harness.manager.enqueue({ url: 'bundle:x', folder: 'unit' });
-    await waitUntil(() => harness.transfer.pending().length === 8, 'eight small files in flight');
+    await waitUntil(() => harness.transfer.pending().length === SMALL_FILE_PARALLELISM, 'a batch of small files in flight');
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(harness.transfer.pending()).toHaveLength(8);
+    expect(harness.transfer.pending()).toHaveLength(SMALL_FILE_PARALLELISM);
     harness.transfer.autoComplete = (call) => call.complete('0123456789');
     for (const call of harness.transfer.pending()) await call.complete('0123456789');
     const job = await harness.waitForStatus(jobId, 'completed');

@@ -46,6 +46,7 @@ function countingFileSystem(): Counted {
     },
     syncDirectory: (directory) => (calls.push('syncDirectory'), real.syncDirectory(directory)),
     realpath: (target) => (calls.push('realpath'), real.realpath(target)),
+    stat: (target) => (calls.push(`stat ${path.basename(target)}`), real.stat(target)),
   };
   return { fs, calls };
 }
@@ -143,6 +144,23 @@ describe('a bundle of files in one folder', () => {
     now += 1_000;
     await run('c.bin', 3);
     expect(realpaths()).toBeGreaterThan(afterFirst);
+  });
+
+  it('looks at a new file’s temp path once when its folder was checked moments ago', async () => {
+    const confined = new ConfinedDirectories({ now: () => 0, sleep: async () => undefined });
+    const run = async (name: string, seed: number) => {
+      const bytes = deterministicBytes(3000, seed);
+      const served = origin.setFile(`/${name}`, bytes);
+      const file = fileRecord(served.url, { relativePath: `fresh/${name}`, bytesTotal: 3000 });
+      await transferFile(file, harness.context({ confinedDirectories: confined }), recorder().callbacks);
+      expect((await readFile(path.join(harness.root, file.relativePath))).equals(bytes)).toBe(true);
+    };
+    await run('first.bin', 11);
+    counted.calls.length = 0;
+    await run('second.bin', 12);
+    // The folder check's lstat already said the temp file is missing: no stat before the request.
+    expect(counted.calls.filter((call) => call.startsWith('stat .second.bin'))).toEqual([]);
+    expect(counted.calls.filter((call) => call.startsWith('open '))).toEqual([expect.stringMatching(/^open wx\+ /)]);
   });
 
   it('still refuses a temp path that is a link leading outside the root', async () => {

@@ -18,6 +18,8 @@ export interface WriteWindow {
   reserve(end: number): void;
   /** Every byte before `end` is now written to the file (reported in order). */
   written(end: number): void;
+  /** `data` was staged to be written at `position` (the single stream hashes it in line). */
+  staged?(data: Uint8Array, position: number): void;
   /** Where the body is expected to end when that is not a limit (a single stream's Content-Length). */
   expectedEnd?: number | null;
 }
@@ -74,6 +76,7 @@ export async function pumpBody(
       window.reserve(window.position + data.length);
       if (anyLimited(limiters)) await takeFromAll(limiters, data.length, signal);
       await writer.append(data, window.position);
+      window.staged?.(data, window.position);
       window.position += data.length;
       const after = window.limit();
       if (after !== null && window.position >= after) {

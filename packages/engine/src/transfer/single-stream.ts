@@ -27,6 +27,7 @@ export async function streamToEnd(
       ledger.written = end;
       session.noteWritten();
     },
+    staged: (data, position) => session.noteStaged(data, position),
   };
   try {
     await pumpBody(

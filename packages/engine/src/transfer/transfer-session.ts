@@ -7,8 +7,10 @@ import type { FileRecord, RemoteValidator } from '../job-model';
 import { absoluteDestination, assertRealPathInsideRoot } from '../paths/confine-path';
 import { tempPathFor } from '../paths/temp-path';
 import { registerSecret } from '../secrets/redact';
+import { startInlineHasher } from '../verify/inline-sha256';
+import type { InlineHasher } from '../verify/inline-sha256';
 import { startPrefixHasher } from '../verify/sha256-prefix-hasher';
-import { SMALL_FILE_BYTES, startSmallFileHasher } from '../verify/small-file-hasher';
+import { SMALL_FILE_BYTES } from '../verify/small-file-hasher';
 import type { PrefixHasher } from '../verify/sha256-prefix-hasher';
 import { toModeldockError } from '../errors';
 import type { ModeldockError } from '../errors';
@@ -43,10 +45,14 @@ export class TransferSession {
   ledger: ProgressLedger;
   #partial: PartialFile | null = null;
   #hasher: PrefixHasher | null = null;
+  /** The same hasher when it hashes the staged bytes in line (a small file). */
+  #inlineHasher: InlineHasher | null = null;
   #sync: DurableSync | null = null;
   #stalled = false;
   /** Whether the temp file existed when last looked at (null: not looked at yet). */
   #tempExisted: boolean | null = null;
+  /** The temp file as prepareDirectory just saw it (null: missing), for the first tempSize only. */
+  #tempLookedAt: { size: number; isFile: boolean } | null | undefined = undefined;
   /** What the job layer last recorded for this file (from the file record, then every onDurable). */
   #recorded: {
     bytesDone: number;
@@ -94,8 +100,10 @@ export class TransferSession {
     const { fs, modelsRoot, confinedDirectories } = this.context;
     if (confinedDirectories?.isFresh(this.directory)) {
       // Only the temp path itself is new: a link there must lead inside the root.
-      if ((await fs.lstat(this.tempPath))?.isSymbolicLink)
-        await assertRealPathInsideRoot(fs, modelsRoot, this.tempPath);
+      const temp = await fs.lstat(this.tempPath);
+      if (temp?.isSymbolicLink) await assertRealPathInsideRoot(fs, modelsRoot, this.tempPath);
+      // Not a link: what the first attempt's stat would say, moments before it would ask.
+      else this.#tempLookedAt = temp === null ? null : { size: temp.size, isFile: temp.isFile };
       return;
     }
     await assertRealPathInsideRoot(fs, modelsRoot, this.finalPath);
@@ -109,7 +117,9 @@ export class TransferSession {
   }
 
   async tempSize(): Promise<number | null> {
-    const stat = await this.context.fs.stat(this.tempPath);
+    const looked = this.#tempLookedAt;
+    this.#tempLookedAt = undefined;
+    const stat = looked !== undefined ? looked : await this.context.fs.stat(this.tempPath);
     this.#tempExisted = stat !== null;
     return stat?.isFile ? stat.size : null;
   }
@@ -153,14 +163,17 @@ export class TransferSession {
     );
   }
 
-  /** Starts hashing from byte 0 again; the bytes already written are read back first. */
+  /**
+   * Starts hashing from byte 0 again: a small file from the bytes as they are staged (read back
+   * once finished if they do not arrive in order from byte 0), a large one by a worker that reads
+   * the written prefix back.
+   */
   async restartHasher(): Promise<void> {
     await this.#hasher?.close();
     const total = this.ledger.bytesTotal;
-    this.#hasher =
-      total !== null && total <= SMALL_FILE_BYTES
-        ? startSmallFileHasher(this.tempPath)
-        : startPrefixHasher(this.tempPath);
+    this.#inlineHasher =
+      total !== null && total <= SMALL_FILE_BYTES ? startInlineHasher(this.tempPath) : null;
+    this.#hasher = this.#inlineHasher ?? startPrefixHasher(this.tempPath);
     this.#hasher.advance(this.ledger.contiguousBytes());
   }
 
@@ -174,6 +187,11 @@ export class TransferSession {
     const key = await this.context.credentials(kind);
     registerSecret(key);
     this.authorization = key ? `Bearer ${key}` : null;
+  }
+
+  /** Bytes a single stream staged at `position`: a small file's hash takes them in line. */
+  noteStaged(data: Uint8Array, position: number): void {
+    this.#inlineHasher?.staged(data, position);
   }
 
   /** Bookkeeping after every write: live progress, the hasher, the periodic fsync. */
@@ -229,6 +247,7 @@ export class TransferSession {
     this.ledger.reset(null, this.ledger.bytesTotal);
     await this.#hasher?.close();
     this.#hasher = null;
+    this.#inlineHasher = null;
     await this.#record(this.ledger.durableProgress());
     await this.#partial?.close().catch(() => undefined);
     this.#partial = null;
@@ -252,6 +271,7 @@ export class TransferSession {
     await this.#sync?.settle();
     await this.#hasher?.close();
     this.#hasher = null;
+    this.#inlineHasher = null;
     await this.#partial?.close().catch(() => undefined);
     this.#partial = null;
     this.#sync = null;
