@@ -58,6 +58,34 @@ describe('segmented transfer', () => {
     expect(record.durable.some((progress) => (progress.segments?.length ?? 0) >= 4)).toBe(true);
   });
 
+  it('runs 16 connections on one stop signal without Node warning of an abort-listener leak', async () => {
+    const wide = await createHarness({ ...SEGMENTED, connectionsPerFile: 16 });
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(`${warning.name}: ${warning.message}`);
+    };
+    process.on('warning', onWarning);
+    try {
+      const served = origin.setFile('/wide.bin', deterministicBytes(2_000_000, 64));
+      origin.setThrottle(2_000_000);
+      const file = fileRecord(served.url, { expectedSha256: served.sha256 });
+      const stop = new AbortController();
+      const result = await transferFile(
+        file,
+        wide.context({ signal: stop.signal }),
+        recorder().callbacks,
+      );
+      expect(result.sha256).toBe(served.sha256);
+      expect(origin.requestsTo('/wide.bin').length).toBeGreaterThanOrEqual(16);
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((text) => text.startsWith('MaxListenersExceededWarning'))).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+      await wide.dispose();
+    }
+  });
+
   it('resumes every segment after a simulated crash, re-fetching little more than the missing bytes', async () => {
     const size = 1_000_000;
     const served = origin.setFile('/crash.bin', deterministicBytes(size, 62));

@@ -5,6 +5,7 @@
  * Every segment's durable `done` is recorded, so after a crash each resumes where it stopped. One
  * connection failing stops the others; the retry loop then resumes every segment.
  */
+import { setMaxListeners } from 'node:events';
 import { ModeldockError } from '../errors';
 import type { WriteWindow } from './body-pump';
 import { pumpBody } from './body-pump';
@@ -18,6 +19,9 @@ import { decideResponse, restartError, validatorOf } from './resume-plan';
 import { PieceSizer } from './piece-sizer';
 import { claimNextPiece, minSegmentBytes, splitLargestSegment } from './segment-plan';
 import type { TransferSession } from './transfer-session';
+
+/** Abort listeners one connection may hold on the shared signal at once, with room to spare. */
+const LISTENERS_PER_CONNECTION = 4;
 
 export interface OpenedSegment {
   segment: LiveSegment;
@@ -130,6 +134,9 @@ export async function runSegments(
   const sizer = new PieceSizer(minBytes, minBytes);
   const { controller, release } = childController(attemptSignal);
   const signal = controller.signal;
+  // Every connection listens on this signal (its request, its idle watchdog, a bandwidth wait):
+  // with 16 connections Node's leak warning (at 10) would fire for listeners that are released.
+  setMaxListeners(LISTENERS_PER_CONNECTION * config.connectionsPerFile, signal);
 
   const claim = (): LiveSegment | null => {
     session.ledger.mergeFinishedSegments();
