@@ -10,6 +10,7 @@ export default defineConfig({
   server: {
     proxy: {
       '/trpc': { target: apiTarget, ws: true, changeOrigin: false },
+      '/auth': { target: apiTarget, changeOrigin: false },
     },
   },
 });

@@ -10,6 +10,7 @@ import type { DownloadManager } from '@modeldock/engine';
 import { startListener } from '../../apps/server/src/http/listener';
 import type { Listener } from '../../apps/server/src/http/listener';
 import { createOriginGuard } from '../../apps/server/src/http/origin-guard';
+import { createAccessGate } from '../../apps/server/src/http/access-gate';
 import { createJobEventHub } from '../../apps/server/src/events/job-event-hub';
 import { connectHttp } from './api-client';
 
@@ -29,6 +30,7 @@ function start(port = 0): Promise<Listener> {
     port,
     context: { manager, events: createJobEventHub(manager), database: 'pglite', version: 'test' },
     originGuard: createOriginGuard({ listenHost: '127.0.0.1', allowedOrigins: [] }),
+    accessGate: createAccessGate({ token: null }),
     serveStaticFile: async (_request, response) => {
       response.writeHead(200, { 'content-type': 'text/plain' }).end('static');
     },

@@ -42,6 +42,7 @@ describe('server configuration', () => {
       databaseUrl: null,
       webDir: null,
       allowedOrigins: [],
+      accessToken: null,
       logLevel: 'info',
       engine: {},
       credentials: { huggingface: null, civitai: null },
@@ -153,6 +154,23 @@ describe('server configuration', () => {
     ).toBe('primary');
   });
 
+  it('takes the access token from the environment only, and refuses a short one without echoing it', () => {
+    expect(parse([]).accessToken).toBeNull();
+    expect(parse([], { MODELDOCK_ACCESS_TOKEN: ' 0123456789abcdef0123 ' }).accessToken).toBe(
+      '0123456789abcdef0123',
+    );
+    const short = problemOf([], { MODELDOCK_ACCESS_TOKEN: 'tooShort9secret' });
+    expect(short).toMatch(/MODELDOCK_ACCESS_TOKEN must be at least 16 characters/);
+    expect(short).toMatch(/openssl rand -hex 24/);
+    expect(short).not.toContain('tooShort9secret');
+    const spaced = problemOf([], { MODELDOCK_ACCESS_TOKEN: 'has a space inside it ok' });
+    expect(spaced).toMatch(/MODELDOCK_ACCESS_TOKEN must be printable ASCII/);
+    expect(spaced).not.toContain('has a space');
+    const asFlag = problemOf(['--access-token=0123456789abcdef0123']);
+    expect(asFlag).toMatch(/Unknown option --access-token/);
+    expect(asFlag).not.toContain('0123456789abcdef0123');
+  });
+
   it('prints help generated from the settings table', () => {
     expect(parseServerConfig(['--help'], {}, CWD)).toBe(HELP_REQUESTED);
     const help = helpText();
@@ -162,6 +180,7 @@ describe('server configuration', () => {
       'DATABASE_URL',
       'MODELDOCK_ALLOW_PRIVATE_HOSTS',
       'HF_TOKEN',
+      'MODELDOCK_ACCESS_TOKEN',
     ]) {
       expect(help).toContain(name);
     }

@@ -24,4 +24,13 @@ describe('errors are values', () => {
     expect(text).not.toContain('hf_abcdefghijklmnop');
     expect(redactSecrets('https://u:pw@host/x')).toBe('https://[redacted]@host/x');
   });
+
+  it('masks the server’s session cookie wherever it appears, not only after a Cookie header', () => {
+    expect(redactSecrets('sent modeldock_session=AbC-123_xyz; theme=dark')).toBe(
+      'sent modeldock_session=[redacted]; theme=dark',
+    );
+    expect(redactSecrets('{"set-cookie":"modeldock_session=AbC-123_xyz; Path=/"}')).not.toContain(
+      'AbC-123_xyz',
+    );
+  });
 });

@@ -26,6 +26,7 @@ import { startCredentialServices } from './credentials/credential-services';
 import { loadSecretKey } from './secrets/secret-key-source';
 import { createJobEventHub } from './events/job-event-hub';
 import { createOriginGuard } from './http/origin-guard';
+import { createAccessGate, unprotectedListenWarning } from './http/access-gate';
 import { createStaticFileHandler } from './http/static-files';
 import { startListener } from './http/listener';
 import { runShutdownSteps } from './shutdown';
@@ -41,6 +42,8 @@ export interface AppHandle {
   port: number;
   database: 'pglite' | 'postgres';
   loggers: ServerLoggers;
+  /** The start-up line to print when others can reach this server and use it without a token. */
+  warning: string | null;
   /** Graceful stop; safe to call more than once. */
   close(): Promise<void>;
 }
@@ -81,6 +84,10 @@ export async function startApp(
   });
   const log = loggers.server;
   registerDatabasePassword(config.databaseUrl);
+  const accessGate = createAccessGate({ token: config.accessToken });
+  // Neither the token nor the cookie made from it may appear in a log line, an error or an event.
+  registerSecret(config.accessToken);
+  registerSecret(accessGate.sessionValue);
   const cleanup: ShutdownStep[] = [];
   const undo = async () => {
     await runShutdownSteps([...cleanup].reverse(), log);
@@ -166,6 +173,7 @@ export async function startApp(
         listenHost: config.host,
         allowedOrigins: config.allowedOrigins,
       }),
+      accessGate,
       serveStaticFile: createStaticFileHandler({ rootDir: config.webDir ?? defaultWebDir() }),
       logger: log,
     });
@@ -178,6 +186,7 @@ export async function startApp(
         dataDir: config.dataDir,
         modelsDir: config.modelsDir,
         downloadsLog: loggers.downloadsLogFile,
+        accessTokenRequired: accessGate.required,
       },
       'modeldock started',
     );
@@ -204,7 +213,14 @@ export async function startApp(
       return closing;
     };
 
-    return { url: listener.url, port: listener.port, database: db.driver, loggers, close };
+    return {
+      url: listener.url,
+      port: listener.port,
+      database: db.driver,
+      loggers,
+      warning: unprotectedListenWarning(config.host, listener.port, config.accessToken),
+      close,
+    };
   } catch (error) {
     await undo();
     throw error;

@@ -30,6 +30,8 @@ export interface ServerConfig {
   webDir: string | null;
   /** Extra origins (besides the server's own) allowed to call mutations and open WebSockets. */
   allowedOrigins: string[];
+  /** Required of every API call and WebSocket when set; null = anyone who reaches the port. */
+  accessToken: string | null;
   logLevel: LogLevel;
   /** Longest a graceful stop may take before the process exits anyway. */
   shutdownTimeoutMs: number;
@@ -88,6 +90,12 @@ export const SETTINGS = {
     env: 'MODELDOCK_ALLOWED_ORIGINS',
     description:
       'Comma-separated extra origins allowed to change things, e.g. http://localhost:5173 for the web dev server.',
+  },
+  accessToken: {
+    env: 'MODELDOCK_ACCESS_TOKEN',
+    description:
+      'Token every API call and WebSocket must carry (Authorization: Bearer <token>; the web app asks for it once and keeps a cookie). At least 16 characters, e.g. openssl rand -hex 24. Default: none, anyone who can reach the port can use the server.',
+    secret: true,
   },
   logLevel: {
     env: 'MODELDOCK_LOG_LEVEL',
@@ -293,6 +301,19 @@ const endpointUrl = z
 
 const secretValue = z.string().trim().min(1, 'must not be empty');
 
+export const ACCESS_TOKEN_MIN_LENGTH = 16;
+
+const accessTokenValue = z
+  .string()
+  .trim()
+  .min(
+    ACCESS_TOKEN_MIN_LENGTH,
+    `must be at least ${ACCESS_TOKEN_MIN_LENGTH} characters; make one with \`openssl rand -hex 24\``,
+  )
+  .max(1024, 'must be at most 1024 characters')
+  // Printable ASCII only: it travels in an HTTP header, where anything else is mangled or refused.
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+
 const secretKeyValue = z
   .string()
   .trim()
@@ -309,6 +330,7 @@ const settingsSchema = z.object({
   databaseUrl: databaseUrl.optional(),
   webDir: nonEmptyPath.optional(),
   allowedOrigins: originList.default([]),
+  accessToken: accessTokenValue.optional(),
   logLevel: z
     .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], {
       error: 'must be one of trace, debug, info, warn, error, fatal, silent',
@@ -482,6 +504,7 @@ export function parseServerConfig(
     databaseUrl: settings.databaseUrl ?? null,
     webDir: settings.webDir ? path.resolve(cwd, settings.webDir) : null,
     allowedOrigins: settings.allowedOrigins,
+    accessToken: settings.accessToken ?? null,
     logLevel: settings.logLevel,
     shutdownTimeoutMs: settings.shutdownTimeoutMs,
     engine,

@@ -51,6 +51,7 @@ async function main(): Promise<void> {
   }
 
   process.stdout.write(`modeldock listening on ${app.url}\n`);
+  if (app.warning) process.stderr.write(`modeldock: ${app.warning}\n`);
 
   const { stopAndExit } = exitGracefullyOnSignals({
     close: () => app.close(),

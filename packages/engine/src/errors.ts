@@ -59,6 +59,9 @@ export const ERROR_CODES = [
   'DATABASE_LOCKED',
   /** The database cannot be reached, failed an operation, or cannot bring its schema up to date. */
   'DATABASE_UNAVAILABLE',
+  // The modeldock server itself (apps/server).
+  /** The server has an access token (MODELDOCK_ACCESS_TOKEN) and the request did not carry it. */
+  'ACCESS_TOKEN_REQUIRED',
   'INTERNAL',
 ] as const;
 

@@ -1,6 +1,7 @@
 /**
  * One port for everything: tRPC over HTTP at `/trpc`, tRPC over WebSocket (upgrade at `/trpc`,
- * with keep-alive pings so dead connections are noticed), and the web app for every other path.
+ * with keep-alive pings so dead connections are noticed), the browser sign-in at `/auth/session`,
+ * and the web app for every other path (public: it holds no data).
  */
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -15,18 +16,25 @@ import { appRouter } from '../root';
 import { toTRPCError } from '../trpc';
 import type { AppContext } from '../trpc';
 import type { OriginGuard } from './origin-guard';
+import { accessTokenError } from './access-gate';
+import type { AccessGate } from './access-gate';
+import { jsonError } from './json-error';
+import { createSessionEndpoint, isSessionPath } from './session-endpoint';
 
 export const API_PATH = '/trpc';
 const MAX_BODY_BYTES = 1024 * 1024;
 const WS_PING_MS = 30_000;
 const WS_PONG_WAIT_MS = 10_000;
 const WS_CLOSE_GRACE_MS = 1_000;
+/** Answers only "is it up, which version": kept open for health checks that hold no token. */
+const PUBLIC_PROCEDURES: ReadonlySet<string> = new Set(['health']);
 
 export interface ListenerOptions {
   host: string;
   port: number;
   context: AppContext;
   originGuard: OriginGuard;
+  accessGate: AccessGate;
   serveStaticFile: (request: IncomingMessage, response: ServerResponse) => Promise<void>;
   logger: pino.Logger;
 }
@@ -57,11 +65,16 @@ function formatUrl(host: string, port: number): string {
   return `http://${shownHost}:${port}`;
 }
 
-function rejectUpgrade(socket: Duplex, status: number, reason: string): void {
+function rejectUpgrade(
+  socket: Duplex,
+  status: number,
+  reason: string,
+  contentType = 'text/plain; charset=utf-8',
+): void {
   const statusText = http.STATUS_CODES[status] ?? 'Error';
-  const body = `${reason}\n`;
+  const body = contentType.startsWith('text/') ? `${reason}\n` : reason;
   socket.end(
-    `HTTP/1.1 ${status} ${statusText}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+    `HTTP/1.1 ${status} ${statusText}\r\nContent-Type: ${contentType}\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
@@ -80,11 +93,18 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number): 
 }
 
 export async function startListener(options: ListenerOptions): Promise<Listener> {
-  const { context, originGuard, serveStaticFile, logger } = options;
+  const { context, originGuard, accessGate, serveStaticFile, logger } = options;
   let accepting = true;
+  const handleSession = createSessionEndpoint({ accessGate, originGuard });
 
   /** Runs per HTTP request; a refusal here becomes a normal tRPC error for every call in a batch. */
-  function createHttpContext({ req }: { req: IncomingMessage }): AppContext {
+  function createHttpContext({
+    req,
+    info,
+  }: {
+    req: IncomingMessage;
+    info: { calls: { path: string }[] };
+  }): AppContext {
     if (!accepting)
       throw toTRPCError(
         new ModeldockError('SHUTDOWN', 'modeldock is shutting down; try again in a moment'),
@@ -93,6 +113,11 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
       ? originGuard.checkOrigin(req.headers)
       : originGuard.checkHost(req.headers);
     if (!verdict.allowed) throw toTRPCError(new ModeldockError('FORBIDDEN', verdict.reason));
+    const onlyPublic =
+      info.calls.length > 0 && info.calls.every((call) => PUBLIC_PROCEDURES.has(call.path));
+    const access = accessGate.check(req.headers);
+    if ((access === 'missing' || access === 'wrong') && !onlyPublic)
+      throw toTRPCError(accessTokenError(access));
     return context;
   }
 
@@ -113,6 +138,14 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   const server = http.createServer((request, response) => {
     if (isApiPath(request.url)) {
       handleApi(request, response);
+      return;
+    }
+    if (isSessionPath(request.url)) {
+      handleSession(request, response).catch((error: unknown) => {
+        logger.error({ err: error }, 'Signing a browser in failed');
+        if (!response.headersSent) response.writeHead(500);
+        response.end();
+      });
       return;
     }
     serveStaticFile(request, response).catch((error: unknown) => {
@@ -149,6 +182,13 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
         'WebSocket from a foreign origin refused',
       );
       return rejectUpgrade(socket, 403, verdict.reason);
+    }
+    // Refused before the upgrade: without the token no frame is ever exchanged.
+    const access = accessGate.check(request.headers);
+    if (access === 'missing' || access === 'wrong') {
+      logger.debug({ access }, 'WebSocket without the access token refused');
+      const refusal = jsonError('UNAUTHORIZED', accessTokenError(access));
+      return rejectUpgrade(socket, refusal.status, refusal.body, 'application/json');
     }
     wss.handleUpgrade(request, socket, head, (client) => wss.emit('connection', client, request));
   });

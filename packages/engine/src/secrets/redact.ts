@@ -20,6 +20,8 @@ const SECRET_QUERY_PARAMS =
 const BEARER = /(bearer\s+)[A-Za-z0-9._~+/=-]+/gi;
 const AUTH_HEADER = /((?:authorization|cookie|x-api-key)["']?\s*[:=]\s*["']?)[^"',\s}]+/gi;
 const HF_TOKEN = /\bhf_[A-Za-z0-9]{8,}\b/g;
+// The server's browser session cookie, wherever a header dump or a message might carry it.
+const SESSION_COOKIE = /(modeldock_session=)[^;,\s"']+/gi;
 const USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s:]+(?::[^/@\s]*)?@/gi;
 
 export function redactSecrets(text: string): string {
@@ -28,6 +30,7 @@ export function redactSecrets(text: string): string {
     .replace(BEARER, '$1[redacted]')
     .replace(AUTH_HEADER, '$1[redacted]')
     .replace(HF_TOKEN, '[redacted]')
+    .replace(SESSION_COOKIE, '$1[redacted]')
     .replace(USERINFO, '$1[redacted]@');
   for (const secret of registeredSecrets) {
     if (result.includes(secret)) result = result.split(secret).join('[redacted]');

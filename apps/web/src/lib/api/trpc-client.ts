@@ -6,6 +6,7 @@
 import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink } from '@trpc/client';
 import type { AppRouter } from '@modeldock/server';
 import { connection } from './connection-state.svelte';
+import { accessTokenLink } from './access-gate.svelte';
 
 const API_PATH = '/trpc';
 
@@ -51,6 +52,7 @@ addEventListener('online', () => {
 
 export const api = createTRPCClient<AppRouter>({
   links: [
+    accessTokenLink,
     splitLink({
       condition: (operation) => operation.type === 'subscription',
       true: wsLink({ client: wsClient }),
