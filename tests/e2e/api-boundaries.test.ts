@@ -80,16 +80,21 @@ describe('API boundaries (built server, PGlite)', () => {
 
     it('unknown job id → NOT_FOUND with JOB_NOT_FOUND, for reads and for every control', async () => {
       const unknown = { jobId: 'no-such-job' };
-      for (const call of [
-        api.downloads.get.query(unknown),
-        api.downloads.cancel.mutate(unknown),
-        api.downloads.pause.mutate(unknown),
-        api.downloads.resume.mutate(unknown),
-        api.downloads.retry.mutate(unknown),
-        api.downloads.moveToTop.mutate(unknown),
-        api.downloads.setPriority.mutate({ ...unknown, priority: 3 }),
-      ]) {
-        expect(await failureOf(call)).toMatchObject({
+      // Handlers attached at once: the calls go out batched and one batch may fail before another is awaited.
+      const failures = await Promise.all(
+        [
+          api.downloads.get.query(unknown),
+          api.downloads.cancel.mutate(unknown),
+          api.downloads.pause.mutate(unknown),
+          api.downloads.resume.mutate(unknown),
+          api.downloads.retry.mutate(unknown),
+          api.downloads.moveToTop.mutate(unknown),
+          api.downloads.setPriority.mutate({ ...unknown, priority: 3 }),
+        ].map(failureOf),
+      );
+      expect(failures).toHaveLength(7);
+      for (const failure of failures) {
+        expect(failure).toMatchObject({
           code: 'NOT_FOUND',
           httpStatus: 404,
           modeldockCode: 'JOB_NOT_FOUND',
