@@ -264,6 +264,44 @@ describe.skipIf(!chromiumLookup.found)('preview, settings and catalog pages in C
     expect((await api.settings.apiKeys.list.query()).items).toEqual([]);
   });
 
+  it("shows the server's environment token in Settings and uses it for previews", async () => {
+    const envToken = 'hf_environmentToken0000ENVT';
+    hub.addToken(envToken, 'bob');
+    hub.grantAccess('acme/gated-model', 'bob');
+    const folders = await createServerFolders();
+    const withToken = await startServerProcess({
+      folders,
+      env: { MODELDOCK_HF_ENDPOINT: hub.url, MODELDOCK_HF_TOKEN: envToken },
+    });
+    const opened = await openPage(browser, withToken, '/settings');
+    context = opened.context;
+    const page = opened.page;
+    try {
+      const line = page.getByTestId('environment-key-huggingface');
+      await line.waitFor({ timeout: 15_000 });
+      expect(await line.innerText()).toMatch(
+        /From the server's environment \(MODELDOCK_HF_TOKEN or HF_TOKEN\):\s*•••• ENVT — used while no key is saved here\./,
+      );
+      await expectKeyNowhereInPage(page, envToken);
+
+      await page
+        .getByRole('navigation', { name: 'Main' })
+        .getByRole('link', { name: 'Downloads' })
+        .click();
+      const preview = await previewDownload(
+        page,
+        `${hub.url}/acme/gated-model/blob/main/weights.safetensors`,
+      );
+      await preview
+        .getByRole('listitem', { name: 'weights.safetensors', exact: true })
+        .filter({ hasText: 'Reachable with your Hugging Face token' })
+        .waitFor({ timeout: 15_000 });
+    } finally {
+      await withToken.stop();
+      await folders.remove();
+    }
+  });
+
   it("downloads a preset's missing files as one bundle, and the catalog then shows it present", async () => {
     // One file is already where the preset wants it: only the other two are fetched.
     const before = await api.sources.presets.query();

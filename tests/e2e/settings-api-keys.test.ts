@@ -106,7 +106,7 @@ describe('settings.apiKeys on the built server (embedded database)', () => {
       valid: true,
       message: 'Token works for Hugging Face account alice',
     });
-    expect(await api.settings.apiKeys.list.query()).toEqual({ items: [view] });
+    expect(await api.settings.apiKeys.list.query()).toEqual({ items: [view], environment: [] });
 
     // The check was a real call to the configured endpoint, with the key in its header only.
     const whoami = hubs.hub.requests.filter((request) => request.url === '/api/whoami-v2');
@@ -261,6 +261,42 @@ describe('settings.apiKeys on the built server (embedded database)', () => {
     expect(refusedStart.code).toBe(1);
     expect(refusedStart.output).toContain(`chmod 600 ${keyFile}`);
     expect(refusedStart.output).not.toContain((await readFile(keyFile, 'utf8')).trim());
+  });
+});
+
+describe('a token given in the environment (MODELDOCK_HF_TOKEN)', () => {
+  it('is listed by its last four characters, used until a key is saved, and used again once it is removed', async () => {
+    const folders = await createServerFolders();
+    cleanups.push(() => folders.remove());
+    const server = await startOn(folders, { MODELDOCK_HF_TOKEN: HF_KEY });
+    const api = connectHttp(server.url);
+
+    const listed = await api.settings.apiKeys.list.query();
+    expect(listed).toEqual({
+      items: [],
+      environment: [
+        {
+          platform: 'huggingface',
+          last4: HF_KEY.slice(-4),
+          variable: 'MODELDOCK_HF_TOKEN or HF_TOKEN',
+          inUse: true,
+        },
+      ],
+    });
+    expect(findSecrets(JSON.stringify(listed), KEYS, 'the list')).toEqual([]);
+    // Listed as in use because downloads do use it.
+    const job = await downloadGated(api, 'checkpoints');
+    expect(job.status).toBe('completed');
+
+    await api.settings.apiKeys.set.mutate({ platform: 'huggingface', key: HF_KEY });
+    expect((await api.settings.apiKeys.list.query()).environment).toMatchObject([
+      { platform: 'huggingface', inUse: false },
+    ]);
+    await api.settings.apiKeys.remove.mutate({ platform: 'huggingface' });
+    expect((await api.settings.apiKeys.list.query()).environment).toMatchObject([
+      { platform: 'huggingface', inUse: true },
+    ]);
+    await server.stop('SIGTERM');
   });
 });
 

@@ -3,6 +3,7 @@ import type { ApiKeyView } from '../../apps/web/src/lib/api/types';
 import {
   keyHealth,
   maskedKey,
+  platformsWithKey,
   withKey,
   withoutKey,
 } from '../../apps/web/src/lib/settings/api-key-display';
@@ -37,5 +38,17 @@ describe('API keys on the settings page', () => {
     const replaced = withKey(list, view({ last4: '3333' }));
     expect(replaced.map((item) => item.last4)).toEqual(['3333', '1111']);
     expect(withoutKey(replaced, 'huggingface').map((item) => item.platform)).toEqual(['civitai']);
+  });
+
+  it('counts a platform as keyed when a key is saved or the environment token is in use', () => {
+    const environment = [
+      { platform: 'huggingface' as const, inUse: true },
+      { platform: 'civitai' as const, inUse: false },
+    ];
+    expect([...platformsWithKey({ keys: [], environment })]).toEqual(['huggingface']);
+    expect([
+      ...platformsWithKey({ keys: [view({ platform: 'civitai' })], environment: [] }),
+    ]).toEqual(['civitai']);
+    expect(platformsWithKey({ keys: [], environment: [] }).size).toBe(0);
   });
 });

@@ -9,14 +9,15 @@ import { ModeldockError, registerSecret } from '@modeldock/engine';
 import type { Logger } from '@modeldock/engine';
 import { PLATFORM_NAMES } from './api-key-platforms';
 import type { ApiKeyPlatform } from './api-key-platforms';
-import type { ApiKeyView } from './api-key-view';
+import type { ApiKeyView, EnvironmentKeyView } from './api-key-view';
 import { createKeyRecheckSchedule } from './key-recheck-schedule';
 import type { RecheckDelays } from './key-recheck-schedule';
 import type { KeyCheckResult, PlatformKeyCheck } from './platform-key-check';
 import type { StoredApiKeys, StoredKeyReading } from './stored-api-keys';
 
 export interface ApiKeySettings {
-  list(): Promise<{ items: ApiKeyView[] }>;
+  /** Saved keys, and the environment's tokens (used only where no readable key is saved). */
+  list(): Promise<{ items: ApiKeyView[]; environment: EnvironmentKeyView[] }>;
   set(platform: ApiKeyPlatform, key: string): Promise<ApiKeyView>;
   validate(platform: ApiKeyPlatform): Promise<ApiKeyView>;
   remove(platform: ApiKeyPlatform): Promise<{ removed: boolean }>;
@@ -32,7 +33,15 @@ export interface ApiKeySettingsOptions {
   logger: Logger;
   recheckDelays?: Partial<RecheckDelays>;
   now?: () => Date;
+  /** Tokens from the server's environment, per platform (null: none). */
+  environment?: Partial<Record<ApiKeyPlatform, string | null>>;
 }
+
+/** Where each platform's environment token is read from (see SETTINGS in env.ts). */
+export const ENVIRONMENT_VARIABLES: Record<ApiKeyPlatform, string> = {
+  huggingface: 'MODELDOCK_HF_TOKEN or HF_TOKEN',
+  civitai: 'MODELDOCK_CIVITAI_API_KEY or CIVITAI_API_KEY',
+};
 
 /** One change at a time per platform, so a slow check cannot mark a key that was replaced meanwhile. */
 function createPlatformLocks() {
@@ -141,7 +150,25 @@ export function createApiKeySettings(options: ApiKeySettingsOptions): ApiKeySett
   return {
     async list() {
       const readings = await keys.list();
-      return { items: readings.map(toView) };
+      const readableSaved = new Set(
+        readings
+          .filter((reading) => reading.key !== null)
+          .map((reading) => reading.summary.platform),
+      );
+      const environment: EnvironmentKeyView[] = [];
+      for (const [platform, token] of Object.entries(options.environment ?? {}) as [
+        ApiKeyPlatform,
+        string | null,
+      ][]) {
+        if (!token) continue;
+        environment.push({
+          platform,
+          last4: token.slice(-4),
+          variable: ENVIRONMENT_VARIABLES[platform],
+          inUse: !readableSaved.has(platform),
+        });
+      }
+      return { items: readings.map(toView), environment };
     },
 
     async set(platform, key) {

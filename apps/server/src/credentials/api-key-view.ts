@@ -11,3 +11,13 @@ export interface ApiKeyView {
   valid: boolean | null;
   message: string | null;
 }
+
+/** A token the operator gave in the server's environment: shown so Settings tells the whole story. */
+export interface EnvironmentKeyView {
+  platform: ApiKeyPlatform;
+  last4: string;
+  /** The variables it can come from, e.g. "MODELDOCK_HF_TOKEN or HF_TOKEN". */
+  variable: string;
+  /** False while a key saved in Settings takes precedence over it. */
+  inUse: boolean;
+}

@@ -51,6 +51,7 @@ export async function startCredentialServices(
       endpoints: { huggingface: config.huggingFaceEndpoint, civitai: config.civitaiEndpoint },
     }),
     logger,
+    environment: config.credentials,
   });
   await settings.start();
   return {

@@ -5,11 +5,20 @@
 import { api } from './trpc-client';
 import { attempt } from './outcome';
 import type { Outcome } from './outcome';
-import type { ApiKeyPlatform, ApiKeyView } from './types';
+import type { ApiKeyPlatform, ApiKeyView, EnvironmentKeyView } from './types';
 
-export async function listApiKeys(): Promise<Outcome<ApiKeyView[]>> {
+export interface KeyListing {
+  /** Keys saved in Settings. */
+  keys: ApiKeyView[];
+  /** Tokens from the server's environment (used where no key is saved). */
+  environment: EnvironmentKeyView[];
+}
+
+export async function listApiKeys(): Promise<Outcome<KeyListing>> {
   const outcome = await attempt(() => api.settings.apiKeys.list.query());
-  return outcome.ok ? { ok: true, value: outcome.value.items } : outcome;
+  return outcome.ok
+    ? { ok: true, value: { keys: outcome.value.items, environment: outcome.value.environment } }
+    : outcome;
 }
 
 /** Validates the key with the platform and stores it; a key the platform refuses is not stored. */

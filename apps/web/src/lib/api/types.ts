@@ -26,6 +26,8 @@ export type DownloadPresetResult = RouterOutputs['sources']['downloadPreset'];
 
 export type ApiKeyView = RouterOutputs['settings']['apiKeys']['list']['items'][number];
 export type ApiKeyPlatform = ApiKeyView['platform'];
+export type EnvironmentKeyView =
+  RouterOutputs['settings']['apiKeys']['list']['environment'][number];
 
 /** What `downloads.events` delivers: `{ id, data }`, where `id` is what a resubscription sends back as `lastEventId`. */
 export type TrackedJobEvent =

@@ -1,5 +1,5 @@
 /** How a stored API key reads on the settings page: which platform, whether it works, since when. */
-import type { ApiKeyPlatform, ApiKeyView } from '../api/types';
+import type { ApiKeyPlatform, ApiKeyView, EnvironmentKeyView } from '../api/types';
 
 export const PLATFORMS: readonly ApiKeyPlatform[] = ['huggingface', 'civitai'];
 
@@ -40,4 +40,15 @@ export function withKey(list: readonly ApiKeyView[], changed: ApiKeyView): ApiKe
 
 export function withoutKey(list: readonly ApiKeyView[], platform: ApiKeyPlatform): ApiKeyView[] {
   return list.filter((view) => view.platform !== platform);
+}
+
+/** The platforms downloads will send a key to: a saved one, or the environment's. */
+export function platformsWithKey(listing: {
+  keys: readonly Pick<ApiKeyView, 'platform'>[];
+  environment: readonly Pick<EnvironmentKeyView, 'platform' | 'inUse'>[];
+}): Set<string> {
+  return new Set([
+    ...listing.keys.map((view) => view.platform),
+    ...listing.environment.filter((view) => view.inUse).map((view) => view.platform),
+  ]);
 }
