@@ -1,16 +1,22 @@
 /**
- * Periodic fsync while bytes flow. The written offsets are captured *before* the fsync starts and
- * only those are reported after it finishes, so the database never gets ahead of the disk. The
- * fsync runs in the background: the stream keeps writing meanwhile, and a failure (or a failing
- * `onDurable`) surfaces at the next chunk.
+ * Periodic fsync while bytes flow, and also after every SYNC_AFTER_BYTES written, so the fsync after
+ * the last byte finds little unwritten data (at 320 MB/s a 1 s interval left 60–90 ms of it). The
+ * written offsets are captured *before* the fsync starts and only those are reported after it
+ * finishes, so the database never gets ahead of the disk. The fsync runs in the background: the
+ * stream keeps writing meanwhile, and a failure (or a failing `onDurable`) surfaces at the next chunk.
  */
 import type { Clock } from '../ports';
 import type { DurableProgress } from './file-transfer-api';
 import type { PartialFile } from './partial-file';
 import type { ProgressLedger } from './progress-ledger';
 
+/** Bytes written since the last fsync started that start the next one, whatever the interval. */
+export const SYNC_AFTER_BYTES = 64 * 1024 * 1024;
+
 export class DurableSync {
   #lastSyncAt: number;
+  /** Null until the first write, so a resumed file does not sync on its first chunk. */
+  #receivedAtLastSync: number | null = null;
   #inFlight: Promise<void> | null = null;
   #failure: unknown = null;
 
@@ -24,13 +30,21 @@ export class DurableSync {
     this.#lastSyncAt = clock.now();
   }
 
-  /** Called after each write: starts a background fsync when one is due; rethrows an earlier failure. */
-  maybeSync(): void {
+  /**
+   * Called after each write with the bytes received so far: starts a background fsync when one is
+   * due; rethrows an earlier failure.
+   */
+  maybeSync(receivedBytes: number): void {
     if (this.#failure !== null) throw this.#failure;
     if (this.#inFlight) return;
+    // A discarded partial starts counting again from where it is now.
+    if (this.#receivedAtLastSync === null || receivedBytes < this.#receivedAtLastSync)
+      this.#receivedAtLastSync = receivedBytes;
     const now = this.clock.now();
-    if (now - this.#lastSyncAt < this.intervalMs) return;
+    const dueByTime = now - this.#lastSyncAt >= this.intervalMs;
+    if (!dueByTime && receivedBytes - this.#receivedAtLastSync < SYNC_AFTER_BYTES) return;
     this.#lastSyncAt = now;
+    this.#receivedAtLastSync = receivedBytes;
     this.#inFlight = this.#syncOnce()
       .catch((error: unknown) => {
         this.#failure ??= error;

@@ -196,7 +196,8 @@ export class TransferSession {
 
   /** Bookkeeping after every write: live progress, the hasher, the periodic fsync. */
   noteWritten(): void {
-    this.callbacks.onBytesReceived(this.ledger.receivedBytes());
+    const received = this.ledger.receivedBytes();
+    this.callbacks.onBytesReceived(received);
     if (this.#stalled) {
       this.#stalled = false;
       this.callbacks.onStalled(null);
@@ -206,7 +207,7 @@ export class TransferSession {
       const contiguous = this.ledger.contiguousBytes();
       if (contiguous - hasher.advancedTo >= HASH_ADVANCE_STEP) hasher.advance(contiguous);
     }
-    this.#sync?.maybeSync();
+    this.#sync?.maybeSync(received);
   }
 
   /**
