@@ -44,10 +44,10 @@ import { startFakeCivitai } from '../support/fake-civitai';
 import type { FakeCivitai } from '../support/fake-civitai';
 import { waitFor } from './api-client';
 
-const HF_KEY = 'hf_FAKEinprocessTOKENfor0modeldock0tests';
-const HF_OTHER_KEY = 'hf_FAKEsecondTOKENfor0modeldock0tests0';
+const HF_KEY = 'hf_FAKEinprocessTOKEN0tests';
+const HF_OTHER_KEY = 'hf_FAKEsecondTOKEN0tests00';
 const CIVITAI_KEY = 'civitai-FAKE-inprocess-key-0modeldock0tests-42';
-const ENV_TOKEN = 'hf_FAKEenvironmentTOKEN0modeldock0tests';
+const ENV_TOKEN = 'hf_FAKEenvironmentTOKEN0tests';
 
 /** The db package's ApiKeyStore contract, in memory: the server code under test cannot tell. */
 class MemoryApiKeyStore implements ApiKeyStore {
@@ -382,7 +382,7 @@ describe('saved keys and Settings, against the fake hubs', () => {
 
   it('a key saved unchecked that the platform rejects when checked again is marked invalid', async () => {
     const patient = newSettings(saved, check, 50);
-    const unknown = 'hf_FAKEunknownTOKENrejected0later0tests';
+    const unknown = 'hf_FAKEunknownTOKEN0later0tests';
     hub.rateLimitNext(1);
     expect((await patient.set('huggingface', unknown)).valid).toBeNull();
     const checked = await waitFor(

@@ -13,7 +13,7 @@ import { waitForJob } from './api-client';
 import type { Api } from './api-client';
 
 /** Distinctive enough that finding one anywhere can only mean a leak. */
-export const HF_KEY = 'hf_FAKEtestTOKENfor0modeldock0tests';
+export const HF_KEY = 'hf_FAKEtestTOKEN0modeldock';
 export const CIVITAI_KEY = 'civitai-FAKE-key-0modeldock0tests-0123456789';
 
 export const GATED_REPO = 'acme/gated-model';

@@ -46,9 +46,9 @@ import type { ApiKeyHubs } from './api-key-hubs';
 import { findSecrets } from './secret-forms';
 
 /** A Hugging Face account that exists but was never granted the gated repository. */
-const NOT_APPROVED_HF_KEY = 'hf_FAKEnotApprovedTOKEN0modeldock0tests';
+const NOT_APPROVED_HF_KEY = 'hf_FAKEnotApprovedTOKEN0tests';
 /** Keys the platforms do not know: saved while the platform was limiting requests. */
-const UNKNOWN_HF_KEY = 'hf_FAKErevokedTOKENunknown0modeldock0tests';
+const UNKNOWN_HF_KEY = 'hf_FAKErevokedTOKEN0unknown';
 const UNKNOWN_CIVITAI_KEY = 'civitai-FAKE-unknown-key-0modeldock0tests-000';
 /** The secret inside a direct link a user pasted. */
 const PASTED_SECRET = 'pastedFAKEsecret0modeldock0tests0PASTED';

@@ -34,7 +34,7 @@ import {
 import type { ApiKeyHubs } from './api-key-hubs';
 import { findSecrets } from './secret-forms';
 
-const UNKNOWN_HF_KEY = 'hf_FAKEunknownTOKENrefused0modeldock0tests';
+const UNKNOWN_HF_KEY = 'hf_FAKEunknownTOKEN0refused';
 const KEYS = [HF_KEY, CIVITAI_KEY, UNKNOWN_HF_KEY];
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 

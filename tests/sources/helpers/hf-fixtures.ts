@@ -2,10 +2,10 @@
 import { createHash } from 'node:crypto';
 import type { FakeHuggingFace } from '../../support/fake-huggingface';
 
-export const APPROVED_TOKEN = 'hf_FAKEtestTOKENfor0modeldock0tests';
-export const PLAIN_TOKEN = 'hf_FAKEplainTOKENnotApproved0tests';
-export const OWNER_TOKEN = 'hf_FAKEownerTOKENprivateRepo0tests';
-export const UNKNOWN_TOKEN = 'hf_FAKErevokedTOKENunknown000tests';
+export const APPROVED_TOKEN = 'hf_FAKEtestTOKEN0modeldock';
+export const PLAIN_TOKEN = 'hf_FAKEplainTOKEN0notApproved';
+export const OWNER_TOKEN = 'hf_FAKEownerTOKEN0privateRepo';
+export const UNKNOWN_TOKEN = 'hf_FAKErevokedTOKEN0unknown0';
 
 /** Distinct deterministic bytes per label. */
 export function bytesFor(label: string, size = 2048): Buffer {
