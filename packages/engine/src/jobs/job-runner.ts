@@ -263,6 +263,8 @@ class JobRunner implements JobRun {
   /** Everything deferred (completed files' records, their index entries) stored now. */
   private async storeDeferredRecords(): Promise<void> {
     await this.fileRecords.flush();
+    // Usually a no-op (onDeferredStored ran before flush returned); it picks up files whose deferred
+    // records failed to be stored, at a later flush: they are on disk all the same.
     this.indexCompletedFiles();
     await this.indexing;
   }

@@ -3,30 +3,14 @@
  * for many files where the index has `recordMany`, else `recordLocalFile` for each. Like a single
  * record, a failure is logged and never fails a download: the index is a help, not the truth.
  */
-import { absoluteDestination } from '../paths/confine-path';
 import type { IndexedFile } from '../ports';
 import type { LibraryContext } from '../library/library-context';
-import { recordLocalFile } from '../library/record-local-file';
+import { localIndexEntry, recordLocalFile } from '../library/record-local-file';
 import type { CompletedLocalFile } from '../library/record-local-file';
 import { describeError } from './job-log';
 
 /** Files looked at (lstat) at once. */
 const STATS_AT_ONCE = 16;
-
-async function indexedEntry(
-  ctx: LibraryContext,
-  file: CompletedLocalFile,
-): Promise<Omit<IndexedFile, 'indexedAt'> | null> {
-  const stat = await ctx.fs.lstat(absoluteDestination(ctx.modelsRoot, file.relativePath));
-  if (!stat?.isFile) return null;
-  return {
-    relativePath: file.relativePath,
-    size: stat.size,
-    mtimeMs: stat.mtimeMs,
-    sha256: file.sha256,
-    sourceKind: file.sourceKind,
-  };
-}
 
 export async function recordLocalFiles(
   ctx: LibraryContext,
@@ -41,7 +25,7 @@ export async function recordLocalFiles(
     const entries: Omit<IndexedFile, 'indexedAt'>[] = [];
     for (let start = 0; start < files.length; start += STATS_AT_ONCE) {
       const found = await Promise.all(
-        files.slice(start, start + STATS_AT_ONCE).map((file) => indexedEntry(ctx, file)),
+        files.slice(start, start + STATS_AT_ONCE).map((file) => localIndexEntry(ctx, file)),
       );
       for (const entry of found) if (entry) entries.push(entry);
     }

@@ -5,6 +5,7 @@
  */
 import { absoluteDestination } from '../paths/confine-path';
 import { describeError } from '../jobs/job-log';
+import type { IndexedFile } from '../ports';
 import type { LibraryContext } from './library-context';
 
 export interface CompletedLocalFile {
@@ -14,23 +15,29 @@ export interface CompletedLocalFile {
   sourceKind: string | null;
 }
 
+/** The index entry for a file as it is on disk now, or null when it is not a regular file there. */
+export async function localIndexEntry(
+  ctx: LibraryContext,
+  file: CompletedLocalFile,
+): Promise<Omit<IndexedFile, 'indexedAt'> | null> {
+  const stat = await ctx.fs.lstat(absoluteDestination(ctx.modelsRoot, file.relativePath));
+  if (!stat?.isFile) return null;
+  return {
+    relativePath: file.relativePath,
+    size: stat.size,
+    mtimeMs: stat.mtimeMs,
+    sha256: file.sha256,
+    sourceKind: file.sourceKind,
+  };
+}
+
 export async function recordLocalFile(
   ctx: LibraryContext,
   file: CompletedLocalFile,
 ): Promise<void> {
   try {
-    const stat = await ctx.fs.lstat(absoluteDestination(ctx.modelsRoot, file.relativePath));
-    if (!stat?.isFile) return;
-    await ctx.index.record(
-      {
-        relativePath: file.relativePath,
-        size: stat.size,
-        mtimeMs: stat.mtimeMs,
-        sha256: file.sha256,
-        sourceKind: file.sourceKind,
-      },
-      ctx.now(),
-    );
+    const entry = await localIndexEntry(ctx, file);
+    if (entry) await ctx.index.record(entry, ctx.now());
   } catch (error) {
     ctx.logger.warn(
       { file: file.relativePath, message: describeError(error) },
