@@ -265,9 +265,28 @@ describe('settings.apiKeys on the built server (embedded database)', () => {
 });
 
 describe('a token given in the environment (MODELDOCK_HF_TOKEN)', () => {
+  /** Another token of the same account, so which one a download sends can be told apart. */
+  const SAVED_HF_KEY = 'hf_FAKEsavedTOKEN0modeldock';
+
+  /** Downloads the gated file into `folder` and returns the one bearer the hub saw for it. */
+  async function gatedDownloadBearer(api: Api, folder: string): Promise<string> {
+    const seen = hubs.hub.requests.length;
+    const job = await downloadGated(api, folder);
+    expect(job.status).toBe('completed');
+    const bearers = new Set(
+      hubs.hub.requests
+        .slice(seen)
+        .filter((request) => request.url.includes('gated.safetensors'))
+        .map((request) => request.headers.authorization),
+    );
+    expect(bearers.size).toBe(1);
+    return [...bearers][0]!;
+  }
+
   it('is listed by its last four characters, used until a key is saved, and used again once it is removed', async () => {
     const folders = await createServerFolders();
     cleanups.push(() => folders.remove());
+    hubs.hub.addToken(SAVED_HF_KEY, 'alice');
     const server = await startOn(folders, { MODELDOCK_HF_TOKEN: HF_KEY });
     const api = connectHttp(server.url);
 
@@ -283,19 +302,22 @@ describe('a token given in the environment (MODELDOCK_HF_TOKEN)', () => {
         },
       ],
     });
-    expect(findSecrets(JSON.stringify(listed), KEYS, 'the list')).toEqual([]);
+    expect(findSecrets(JSON.stringify(listed), [...KEYS, SAVED_HF_KEY], 'the list')).toEqual([]);
     // Listed as in use because downloads do use it.
-    const job = await downloadGated(api, 'checkpoints');
-    expect(job.status).toBe('completed');
+    expect(await gatedDownloadBearer(api, 'from-environment')).toBe(`Bearer ${HF_KEY}`);
 
-    await api.settings.apiKeys.set.mutate({ platform: 'huggingface', key: HF_KEY });
+    // A key saved in Settings comes first: the environment token is listed, not used.
+    await api.settings.apiKeys.set.mutate({ platform: 'huggingface', key: SAVED_HF_KEY });
     expect((await api.settings.apiKeys.list.query()).environment).toMatchObject([
       { platform: 'huggingface', inUse: false },
     ]);
+    expect(await gatedDownloadBearer(api, 'from-settings')).toBe(`Bearer ${SAVED_HF_KEY}`);
+
     await api.settings.apiKeys.remove.mutate({ platform: 'huggingface' });
     expect((await api.settings.apiKeys.list.query()).environment).toMatchObject([
       { platform: 'huggingface', inUse: true },
     ]);
+    expect(await gatedDownloadBearer(api, 'from-environment-again')).toBe(`Bearer ${HF_KEY}`);
     await server.stop('SIGTERM');
   });
 });
