@@ -6,6 +6,7 @@ import {
   formatProgress,
   formatSpeed,
   formatTimeUntil,
+  parseLimit,
   parseRate,
   percentDone,
   splitRate,
@@ -145,5 +146,13 @@ describe('splitRate', () => {
   it('round-trips through parseRate', () => {
     const { value, unit } = splitRate(12_345_000);
     expect(parseRate(value, unit)).toEqual({ bytesPerSecond: 12_345_000 });
+  });
+});
+
+describe('parseLimit', () => {
+  it('reads a blank field as unlimited and anything else as parseRate does', () => {
+    expect(parseLimit('  ', 'MB/s')).toEqual({ bytesPerSecond: null });
+    expect(parseLimit('10', 'MB/s')).toEqual({ bytesPerSecond: 10_000_000 });
+    expect(parseLimit('fast', 'MB/s')).toEqual({ error: '"fast" is not a number.' });
   });
 });

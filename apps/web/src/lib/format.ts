@@ -99,6 +99,14 @@ export function parseRate(
   return { bytesPerSecond };
 }
 
+/** A limit field as typed: blank means unlimited (null); anything else is read by `parseRate`. */
+export function parseLimit(
+  text: string,
+  unit: RateUnit,
+): { bytesPerSecond: number | null } | { error: string } {
+  return text.trim() === '' ? { bytesPerSecond: null } : parseRate(text, unit);
+}
+
 /** The largest unit that shows a limit as a number people would type: 2 000 000 → "2" MB/s. */
 export function splitRate(bytesPerSecond: number): { value: string; unit: RateUnit } {
   const units = Object.entries(RATE_UNITS) as [RateUnit, number][];

@@ -10,20 +10,12 @@ import { observable } from '@trpc/server/observable';
 import type { AppRouter } from '@modeldock/server';
 
 /** The server's code for a call without its token; UNAUTHORIZED alone also means a refused hub key. */
-export const ACCESS_TOKEN_REQUIRED = 'ACCESS_TOKEN_REQUIRED';
+const ACCESS_TOKEN_REQUIRED = 'ACCESS_TOKEN_REQUIRED';
 
-class AccessGateState {
-  /** True once the server refused a call for want of the access token. */
-  required = $state(false);
+/** `required` turns true once the server refused a call for want of the access token. */
+export const accessGate = $state({ required: false });
 
-  markRequired(): void {
-    this.required = true;
-  }
-}
-
-export const accessGate = new AccessGateState();
-
-export function isAccessTokenRefusal(error: unknown): boolean {
+function isAccessTokenRefusal(error: unknown): boolean {
   if (!(error instanceof TRPCClientError)) return false;
   const data = (error as TRPCClientError<never>).data as { modeldockCode?: unknown } | undefined;
   return data?.modeldockCode === ACCESS_TOKEN_REQUIRED;
@@ -37,7 +29,7 @@ export const accessTokenLink: TRPCLink<AppRouter> =
       next(op).subscribe({
         next: (value) => observer.next(value),
         error: (error) => {
-          if (isAccessTokenRefusal(error)) accessGate.markRequired();
+          if (isAccessTokenRefusal(error)) accessGate.required = true;
           observer.error(error);
         },
         complete: () => observer.complete(),
