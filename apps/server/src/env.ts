@@ -192,8 +192,14 @@ export const SETTINGS = {
   },
 } as const satisfies Record<string, SettingSpec>;
 
-type SettingName = keyof typeof SETTINGS;
+export type SettingName = keyof typeof SETTINGS;
 type RawSettings = Partial<Record<SettingName, string>>;
+
+/** The environment variables a setting is read from, in the order they are tried. */
+export function environmentVariablesOf(name: SettingName): string[] {
+  const spec: SettingSpec = SETTINGS[name];
+  return [spec.env, ...(spec.aliases ?? [])];
+}
 
 // ---------------------------------------------------------------------------------------------
 // Value parsers: each error message says what is expected, never echoes a secret.
@@ -440,8 +446,7 @@ function exampleFor(setting: SettingName): string {
 function readEnvironment(env: Readonly<Record<string, string | undefined>>): RawSettings {
   const raw: RawSettings = {};
   for (const name of Object.keys(SETTINGS) as SettingName[]) {
-    const spec: SettingSpec = SETTINGS[name];
-    for (const variable of [spec.env, ...(spec.aliases ?? [])]) {
+    for (const variable of environmentVariablesOf(name)) {
       const value = env[variable];
       // An empty variable means "not set": shells and compose files often export VAR= by accident.
       if (value !== undefined && value.trim() !== '') {
@@ -546,7 +551,7 @@ export function loadServerConfig(): ServerConfig | typeof HELP_REQUESTED {
 export function helpText(): string {
   const rows = (Object.keys(SETTINGS) as SettingName[]).map((name) => {
     const spec: SettingSpec = SETTINGS[name];
-    const names = [spec.flag, spec.env, ...(spec.aliases ?? [])].filter(Boolean).join(', ');
+    const names = [spec.flag, ...environmentVariablesOf(name)].filter(Boolean).join(', ');
     return `  ${names}\n      ${spec.description}`;
   });
   return `Usage: node apps/server/dist/main.js [--host H] [--port P] [--data-dir DIR] [--models-dir DIR]\n\nSettings (flag, environment variable):\n${rows.join('\n')}\n`;

@@ -38,7 +38,8 @@ export function mergeFileUpdates(updates: readonly FileUpdate[]): Map<string, Fi
   for (const { fileId, patch } of updates) {
     const into = (merged.get(fileId) ?? {}) as Record<string, unknown>;
     // `undefined` leaves a field alone, so it never overrides an earlier value.
-    for (const [field, value] of Object.entries(patch)) if (value !== undefined) into[field] = value;
+    for (const [field, value] of Object.entries(patch))
+      if (value !== undefined) into[field] = value;
     merged.set(fileId, into as FilePatch);
   }
   return merged;
@@ -46,12 +47,14 @@ export function mergeFileUpdates(updates: readonly FileUpdate[]): Map<string, Fi
 
 function fieldsOf(patch: FilePatch): PatchField[] {
   return (Object.keys(patch) as PatchField[])
-    .filter((field) => patch[field] !== undefined && field in PATCHABLE)
+    .filter((field) => patch[field] !== undefined && Object.hasOwn(PATCHABLE, field))
     .sort();
 }
 
 /** Files grouped by the exact set of fields their merged patch sets. */
-function groupByFields(merged: Map<string, FilePatch>): Map<string, { fields: PatchField[]; files: [string, FilePatch][] }> {
+function groupByFields(
+  merged: Map<string, FilePatch>,
+): Map<string, { fields: PatchField[]; files: [string, FilePatch][] }> {
   const groups = new Map<string, { fields: PatchField[]; files: [string, FilePatch][] }>();
   for (const entry of merged) {
     const fields = fieldsOf(entry[1]);
@@ -63,19 +66,17 @@ function groupByFields(merged: Map<string, FilePatch>): Map<string, { fields: Pa
   return groups;
 }
 
-function updateGroup(
-  db: Database,
-  fields: PatchField[],
-  files: [string, FilePatch][],
-  now: Date,
-) {
+function updateGroup(db: Database, fields: PatchField[], files: [string, FilePatch][], now: Date) {
   const rows = files.map(([fileId, patch]) => {
     const row: Record<string, unknown> = { id: fileId };
     for (const field of fields) row[PATCHABLE[field].column] = patch[field];
     return row;
   });
   const recordType = sql.raw(
-    ['id text', ...fields.map((field) => `${PATCHABLE[field].column} ${PATCHABLE[field].type}`)].join(', '),
+    [
+      'id text',
+      ...fields.map((field) => `${PATCHABLE[field].column} ${PATCHABLE[field].type}`),
+    ].join(', '),
   );
   const set: Record<string, SQL | Date> = { updatedAt: now };
   for (const field of fields) set[field] = sql.raw(`v.${PATCHABLE[field].column}`);

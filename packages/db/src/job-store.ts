@@ -410,7 +410,11 @@ export class SqlJobStore implements JobStore {
       ownerId === undefined
         ? eq(jobs.id, jobId)
         : and(eq(jobs.id, jobId), eq(jobs.leaseOwner, ownerId));
-    const [row] = await this.db.update(jobs).set(jobPatchColumns(patch, now)).where(where).returning();
+    const [row] = await this.db
+      .update(jobs)
+      .set(jobPatchColumns(patch, now))
+      .where(where)
+      .returning();
     return row;
   }
 

@@ -7,6 +7,7 @@
  */
 import { ModeldockError, registerSecret } from '@modeldock/engine';
 import type { Logger } from '@modeldock/engine';
+import { environmentVariablesOf } from '../env';
 import { PLATFORM_NAMES } from './api-key-platforms';
 import type { ApiKeyPlatform } from './api-key-platforms';
 import type { ApiKeyView, EnvironmentKeyView } from './api-key-view';
@@ -37,10 +38,10 @@ export interface ApiKeySettingsOptions {
   environment?: Partial<Record<ApiKeyPlatform, string | null>>;
 }
 
-/** Where each platform's environment token is read from (see SETTINGS in env.ts). */
-export const ENVIRONMENT_VARIABLES: Record<ApiKeyPlatform, string> = {
-  huggingface: 'MODELDOCK_HF_TOKEN or HF_TOKEN',
-  civitai: 'MODELDOCK_CIVITAI_API_KEY or CIVITAI_API_KEY',
+/** Where each platform's environment token is read from, as env.ts reads it. */
+const ENVIRONMENT_VARIABLES: Record<ApiKeyPlatform, string> = {
+  huggingface: environmentVariablesOf('huggingfaceToken').join(' or '),
+  civitai: environmentVariablesOf('civitaiApiKey').join(' or '),
 };
 
 /** One change at a time per platform, so a slow check cannot mark a key that was replaced meanwhile. */

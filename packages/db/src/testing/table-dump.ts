@@ -4,7 +4,7 @@ import { handleOf } from '../database-handles';
 import type { ModeldockDatabase } from '../open-database';
 
 /** `execute` answers with an array on postgres.js and with `{ rows }` on PGlite. */
-function rowsOf<T>(result: unknown): T[] {
+export function rowsOf<T>(result: unknown): T[] {
   return Array.isArray(result) ? (result as T[]) : ((result as { rows: T[] }).rows ?? []);
 }
 

@@ -3,6 +3,7 @@ import { count, sql } from 'drizzle-orm';
 import { integer, pgSchema, text } from 'drizzle-orm/pg-core';
 import { handleOf } from '../database-handles';
 import type { ModeldockDatabase } from '../open-database';
+import { rowsOf } from './table-dump';
 
 /** drizzle-kit's own bookkeeping table, as its migrator creates it. */
 const migrationsTable = pgSchema('drizzle').table('__drizzle_migrations', {
@@ -26,8 +27,5 @@ export async function appliedMigrationCount(database: ModeldockDatabase): Promis
 /** A setting of the PostgreSQL server behind the database, as `SHOW` prints it. */
 export async function serverSetting(database: ModeldockDatabase, name: string): Promise<string> {
   const result = await handleOf(database).execute(sql`select current_setting(${name}) as value`);
-  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as {
-    value: string;
-  }[];
-  return rows[0]!.value;
+  return rowsOf<{ value: string }>(result)[0]!.value;
 }
