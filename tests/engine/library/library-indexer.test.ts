@@ -4,8 +4,8 @@
  * Time is a fake clock: the throttle and the interval are checked by what waits on it, not by speed.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLibraryIndexer } from '@modeldock/engine';
-import type { LibraryIndexer, LibraryScanReport } from '@modeldock/engine';
+import { createLibraryIndexTask, createTaskRunner } from '@modeldock/engine';
+import type { LibraryIndexTask, LibraryScanReport, TaskRunner } from '@modeldock/engine';
 import { FakeClock, settle } from '../jobs/helpers/fake-clock';
 import { waitUntil } from '../jobs/helpers/harness';
 import { createLibraryFixture, sha256Of } from './helpers/library-fixture';
@@ -14,26 +14,30 @@ import type { LibraryFixture } from './helpers/library-fixture';
 let fixture: LibraryFixture;
 let clock: FakeClock;
 let busy: boolean;
-let indexer: LibraryIndexer | null;
+let indexer: LibraryIndexTask | null;
+let tasks: TaskRunner | null;
 
 beforeEach(async () => {
   fixture = await createLibraryFixture();
   clock = new FakeClock();
   busy = false;
   indexer = null;
+  tasks = null;
 });
 
 afterEach(async () => {
-  await indexer?.stop();
+  await tasks?.stop();
   await fixture.cleanup();
 });
 
-function start(settings: Parameters<typeof createLibraryIndexer>[1]): {
+function start(settings: Parameters<typeof createLibraryIndexTask>[1]): {
   firstPass: Promise<LibraryScanReport>;
 } {
-  indexer = createLibraryIndexer({ ...fixture.ctx, clock, isBusy: () => busy }, settings);
+  indexer = createLibraryIndexTask({ ...fixture.ctx, clock, isBusy: () => busy }, settings);
+  tasks = createTaskRunner({ clock, logger: fixture.logger });
+  tasks.register(indexer);
   const firstPass = indexer.nextPass();
-  indexer.start();
+  tasks.start();
   return { firstPass };
 }
 
@@ -106,7 +110,7 @@ describe('the background indexer', () => {
     busy = true;
     const { firstPass } = start({ rescanIntervalMs: 1_000, busyReadBytesPerSecond: 1 });
     await waitUntil(() => clock.pendingTimers() > 0, 'the hash to wait for read allowance');
-    await indexer!.stop();
+    await tasks!.stop();
     expect(await isSettled(firstPass)).toBe(false);
     expect(fixture.index.all()).toEqual([]);
     expect(clock.pendingTimers()).toBe(0);

@@ -8,8 +8,9 @@ import { resolveEngineConfig } from '../config';
 import type { EngineConfig } from '../config';
 import { ModeldockError, toModeldockError } from '../errors';
 import type { Clock, CredentialProvider, FileSystem, HttpClient, JobStore, LocalFileIndex, Logger } from '../ports';
-import { createLibraryIndexer } from '../library/library-indexer';
-import type { LibraryIndexer, LibraryIndexerSettings } from '../library/library-indexer';
+import { createLibraryIndexTask } from '../library/library-indexer';
+import type { LibraryIndexerSettings } from '../library/library-indexer';
+import { createTaskRunner } from '../tasks/task-runner';
 import type { SourceResolver } from '../sources/source-resolver';
 import type { TransferFile } from '../transfer/file-transfer-api';
 import { createTokenBucketLimiter } from '../transfer/token-bucket-limiter';
@@ -66,7 +67,8 @@ export function createDownloadManager(options: DownloadManagerOptions): Download
   const events = new JobEventHub(options.store, options.clock, options.logger);
   const runs = new Map<string, JobRun>();
   let scheduler: JobScheduler | null = null;
-  let indexer: LibraryIndexer | null = null;
+  // The manager's background work (claim polling, stale sweep, file indexing): one start, one stop.
+  const tasks = createTaskRunner({ clock: options.clock, logger: options.logger });
 
   const ctx: ManagerContext = {
     store: options.store,
@@ -102,18 +104,18 @@ export function createDownloadManager(options: DownloadManagerOptions): Download
     const report = await recoverAtStartup(ctx, { recoverAllLeases: options.recoverAllLeasesAtStart ?? false });
     ctx.logger.info({ workerId: ctx.workerId, ...report }, 'download manager started');
     if (stopping) return;
-    scheduler = new JobScheduler(ctx);
+    scheduler = new JobScheduler(ctx, tasks);
     scheduler.start();
     const library = libraryContextOf(ctx);
     if (library && options.libraryIndexer !== false) {
-      indexer = createLibraryIndexer({ ...library, clock: ctx.clock, isBusy: () => runs.size > 0 }, options.libraryIndexer);
-      indexer.start();
+      tasks.register(createLibraryIndexTask({ ...library, clock: ctx.clock, isBusy: () => runs.size > 0 }, options.libraryIndexer));
     }
+    tasks.start();
   }
 
   async function stop(): Promise<void> {
     await starting?.catch(() => undefined);
-    await indexer?.stop();
+    await tasks.stop();
     await scheduler?.stopClaiming();
     const active = [...runs.values()];
     for (const run of active) run.stop('shutdown');

@@ -11,7 +11,7 @@ import { placeExistingFile } from '../library/place-existing-file';
 import type { Placement } from '../library/place-existing-file';
 import { recordLocalFile } from '../library/record-local-file';
 import type { DestinationCheck } from './existing-destination';
-import { describeError } from './job-log';
+import { describeError } from '../errors';
 
 export interface ReusedFile extends Placement {
   /** The file it was placed from. */

@@ -1,9 +1,13 @@
 /** The local file index's public face: the background scan, reuse of files on disk, link support. */
 export { scanLibrary } from './library-scan';
 export type { LibraryScanOptions, LibraryScanReport } from './library-scan';
-export { createLibraryIndexer, DEFAULT_LIBRARY_INDEXER_SETTINGS } from './library-indexer';
+export {
+  createLibraryIndexTask,
+  DEFAULT_LIBRARY_INDEXER_SETTINGS,
+  LIBRARY_INDEX_TASK,
+} from './library-indexer';
 export type {
-  LibraryIndexer,
+  LibraryIndexTask,
   LibraryIndexerContext,
   LibraryIndexerSettings,
 } from './library-indexer';

@@ -1,11 +1,12 @@
 /**
- * The background indexer: a pass of `scanLibrary` when the download manager starts, then one every
- * `rescanIntervalMs`. It stays out of the way of downloads: one file at a time, yielding to the event
- * loop between chunks, and reading at most `busyReadBytesPerSecond` while any job transfers.
+ * The background indexer, a task on the engine's TaskRunner: a pass of `scanLibrary` when the
+ * download manager starts, then one every `rescanIntervalMs`. It stays out of the way of
+ * downloads: one file at a time, yielding to the event loop between chunks, and reading at most
+ * `busyReadBytesPerSecond` while any job transfers.
  */
 import type { Clock } from '../ports';
 import { createTokenBucketLimiter } from '../transfer/token-bucket-limiter';
-import { describeError } from '../jobs/job-log';
+import type { TaskDefinition } from '../tasks/task';
 import type { LibraryContext } from './library-context';
 import { scanLibrary } from './library-scan';
 import type { LibraryScanReport } from './library-scan';
@@ -28,71 +29,42 @@ export interface LibraryIndexerContext extends LibraryContext {
   isBusy(): boolean;
 }
 
-export interface LibraryIndexer {
-  /** Starts the passes in the background; the first begins at once. */
-  start(): void;
-  /** Aborts the pass in progress and waits for it to stop. */
-  stop(): Promise<void>;
+/** The indexer as a background task (register it on a TaskRunner), plus a way to await a pass. */
+export interface LibraryIndexTask extends TaskDefinition {
   /** Resolves with the report of the next pass to finish (for tests and diagnostics). */
   nextPass(): Promise<LibraryScanReport>;
 }
+
+export const LIBRARY_INDEX_TASK = 'library-index';
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-export function createLibraryIndexer(
+export function createLibraryIndexTask(
   ctx: LibraryIndexerContext,
   settings: Partial<LibraryIndexerSettings> = {},
-): LibraryIndexer {
+): LibraryIndexTask {
   const { rescanIntervalMs, busyReadBytesPerSecond } = {
     ...DEFAULT_LIBRARY_INDEXER_SETTINGS,
     ...settings,
   };
-  const controller = new AbortController();
   const limiter = createTokenBucketLimiter(busyReadBytesPerSecond, ctx.clock);
-  let running: Promise<void> | null = null;
-  let waiters: Array<(report: LibraryScanReport) => void> = [];
-
-  async function beforeRead(bytes: number): Promise<void> {
-    if (ctx.isBusy() && limiter.rate !== null) await limiter.take(bytes, controller.signal);
-    else await yieldToEventLoop();
-  }
-
-  async function onePass(): Promise<void> {
-    try {
-      const report = await scanLibrary(ctx, { signal: controller.signal, beforeRead });
-      ctx.logger.info({ ...report }, 'local file index updated');
-      for (const wake of waiters.splice(0)) wake(report);
-    } catch (error) {
-      if (controller.signal.aborted) return;
-      ctx.logger.warn(
-        { message: describeError(error) },
-        'could not update the local file index; trying again later',
-      );
-    }
-  }
-
-  async function run(): Promise<void> {
-    while (!controller.signal.aborted) {
-      await onePass();
-      if (rescanIntervalMs === null) return;
-      try {
-        await ctx.clock.sleep(rescanIntervalMs, controller.signal);
-      } catch {
-        return;
-      }
-    }
-  }
+  const waiters: Array<(report: LibraryScanReport) => void> = [];
 
   return {
-    start() {
-      running ??= run();
-    },
-    async stop() {
-      controller.abort(new Error('stopping'));
-      waiters = [];
-      await running;
+    name: LIBRARY_INDEX_TASK,
+    // A single pass is not retried: the next start indexes again.
+    schedule: rescanIntervalMs === null ? { once: 0 } : { every: rescanIntervalMs },
+    failureMessage: 'could not update the local file index; trying again later',
+    async run(signal) {
+      const beforeRead = async (bytes: number): Promise<void> => {
+        if (ctx.isBusy() && limiter.rate !== null) await limiter.take(bytes, signal);
+        else await yieldToEventLoop();
+      };
+      const report = await scanLibrary(ctx, { signal, beforeRead });
+      ctx.logger.info({ ...report }, 'local file index updated');
+      for (const wake of waiters.splice(0)) wake(report);
     },
     nextPass() {
       return new Promise((resolve) => waiters.push(resolve));

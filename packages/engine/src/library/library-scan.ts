@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { FileStat, IndexedFile } from '../ports';
 import { absoluteDestination } from '../paths/confine-path';
 import { isModelFileName } from '../verify/format-check';
-import { describeError } from '../jobs/job-log';
+import { describeError } from '../errors';
 import { sha256OfFile } from '../jobs/file-sha256';
 import { isUnchangedSince } from './indexed-hash';
 import type { LibraryContext } from './library-context';
