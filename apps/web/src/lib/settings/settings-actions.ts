@@ -2,10 +2,10 @@
  * API keys for the hubs. A key goes to the server once, in the body of `set`; nothing the server
  * returns holds it, and the page keeps none of it afterwards.
  */
-import { api } from './trpc-client';
-import { attempt } from './outcome';
-import type { Outcome } from './outcome';
-import type { ApiKeyPlatform, ApiKeyView, EnvironmentKeyView } from './types';
+import { api } from '../api/trpc-client';
+import { attempt } from '../api/outcome';
+import type { Outcome } from '../api/outcome';
+import type { ApiKeyPlatform, ApiKeyView, EnvironmentKeyView } from '../api/types';
 
 export interface KeyListing {
   /** Keys saved in Settings. */

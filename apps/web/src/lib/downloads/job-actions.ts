@@ -2,13 +2,13 @@
  * What the page asks the server to do with jobs. Each call returns the server's error as a value to
  * show, and hands any job the server returns to the store at once, ahead of its event.
  */
-import { api } from './trpc-client';
-import { attempt } from './outcome';
-import type { Outcome } from './outcome';
-import type { BandwidthLimits, EnqueueInput, EnqueueResult, Job } from './types';
-import { jobs } from '$lib/stores/jobs.svelte';
+import { api } from '../api/trpc-client';
+import { attempt } from '../api/outcome';
+import type { Outcome } from '../api/outcome';
+import type { BandwidthLimits, EnqueueInput, EnqueueResult, Job } from '../api/types';
+import { jobs } from '$lib/downloads/jobs.svelte';
 
-export type { Outcome } from './outcome';
+export type { Outcome } from '../api/outcome';
 
 async function jobCall(work: () => Promise<Job>): Promise<Outcome<Job>> {
   const outcome = await attempt(work);

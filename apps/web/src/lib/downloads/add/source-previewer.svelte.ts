@@ -3,7 +3,7 @@
  * an older one: the older request is aborted and its late answer ignored, so the page never shows a
  * preview of something other than what is in the form.
  */
-import { previewSource } from '$lib/api/source-actions';
+import { previewSource } from '$lib/downloads/add/source-actions';
 import type { ApiErrorView } from '$lib/api/api-error';
 import type { ResolveInput, SourcePreview } from '$lib/api/types';
 import { requestKey } from './download-request';

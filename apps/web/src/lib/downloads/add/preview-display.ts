@@ -1,6 +1,6 @@
 /** How a preview reads on the page: sizes exact or estimated, states of files on disk, short hashes. */
-import type { FilePreview, SourcePreview } from '../api/types';
-import { formatBytes } from '../format';
+import type { FilePreview, SourcePreview } from '../../api/types';
+import { formatBytes } from '../../shared/format';
 
 export const ON_DISK_LABELS: Record<FilePreview['onDisk'], string> = {
   missing: 'New',

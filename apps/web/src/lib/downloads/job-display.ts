@@ -1,5 +1,5 @@
 /** How a job is named and labelled on the page. */
-import type { Job } from './api/types';
+import type { Job } from '../api/types';
 
 /** A single file's name, or what was asked for when a job fetches several files. */
 export function jobTitle(job: Job): string {

@@ -1,9 +1,14 @@
 /** What the page asks about sources: previews of a pasted link, and the preset catalog. */
-import { api } from './trpc-client';
-import { attempt } from './outcome';
-import type { Outcome } from './outcome';
-import { fetchJobIntoList } from './job-actions';
-import type { DownloadPresetResult, PresetView, ResolveInput, SourcePreview } from './types';
+import { api } from '../../api/trpc-client';
+import { attempt } from '../../api/outcome';
+import type { Outcome } from '../../api/outcome';
+import { fetchJobIntoList } from '../job-actions';
+import type {
+  DownloadPresetResult,
+  PresetView,
+  ResolveInput,
+  SourcePreview,
+} from '../../api/types';
 
 /** What a download of `input` would fetch; starts and writes nothing. */
 export function previewSource(

@@ -3,7 +3,7 @@
  * person filled in is sent, and only the options that apply to the kind of source pasted; the server
  * validates everything and says what is wrong.
  */
-import type { CivitaiFileChoice, DestinationLayout, ResolveInput } from '../api/types';
+import type { CivitaiFileChoice, DestinationLayout, ResolveInput } from '../../api/types';
 
 export interface CivitaiFields {
   type: string;
