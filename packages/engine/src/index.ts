@@ -28,3 +28,5 @@ export type { PrefixHasher } from './verify/sha256-prefix-hasher';
 export * from './sources/index';
 export * from './library/index';
 export * from './tasks/refresh/index';
+export * from './model-format/index';
+export * from './metadata/index';
