@@ -14,7 +14,6 @@ export type { FilesInUse } from './model-library-context';
 export { scanLibrary, sameFileVersion } from './library-scan';
 export type { LibraryScanContext, LibraryScanOptions, LibraryScanReport, ScanProgress, ScanItemError } from './library-scan';
 export { SCAN_TASK_KIND } from './library-scan-task';
-export { sidecarsOf, stemOf, PREVIEW_SUFFIXES, SIDECAR_SUFFIXES } from './library-sidecars';
 export type { LibraryContext } from './library-context';
 export { findExistingCopy } from './find-existing-copy';
 export type { WantedFile } from './find-existing-copy';
