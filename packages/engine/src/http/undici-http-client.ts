@@ -103,6 +103,7 @@ export function createUndiciHttpClient(
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
         method: input.method,
+        body: input.body,
         headers,
         signal: input.signal,
       });

@@ -10,8 +10,10 @@ import { settleOrAbort } from '../http/settle-or-abort';
 
 export interface HubRequest {
   url: string;
-  method?: 'GET' | 'HEAD';
+  method?: 'GET' | 'HEAD' | 'POST';
   headers?: Record<string, string>;
+  /** JSON text for a POST. */
+  body?: string;
   /** Sent as `Authorization: Bearer` only when the URL's origin is `hubOrigin`. */
   token?: string | null;
   hubOrigin: string;
@@ -102,7 +104,7 @@ export async function sendHubRequest(hub: HubHttp, request: HubRequest): Promise
   let response: HttpResponse;
   try {
     response = await settleOrAbort(
-      hub.http.request({ url: request.url, method, headers, signal: controller.signal }),
+      hub.http.request({ url: request.url, method, headers, body: request.body, signal: controller.signal }),
       controller.signal,
       (late) => void late.dump(),
     );
