@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { backoffDelay, createTaskRunner } from '@modeldock/engine';
-import type { TaskDefinition, TaskRunner } from '@modeldock/engine';
+import type { BackgroundTask, TaskRunner } from '@modeldock/engine';
 import { FakeClock, settle } from '../jobs/helpers/fake-clock';
 import { RecordingLogger } from '../jobs/helpers/recording-logger';
 
@@ -25,10 +25,10 @@ afterEach(async () => {
 /** A task that records when it ran and does what `behave` says on each run. */
 function recordingTask(
   name: string,
-  schedule: TaskDefinition['schedule'],
+  schedule: BackgroundTask['schedule'],
   behave: (run: number) => 'ok' | 'retry' | Error = () => 'ok',
-  extra: Partial<TaskDefinition> = {},
-): { task: TaskDefinition; ranAt: number[] } {
+  extra: Partial<BackgroundTask> = {},
+): { task: BackgroundTask; ranAt: number[] } {
   const ranAt: number[] = [];
   return {
     ranAt,

@@ -4,7 +4,7 @@
  * someone is subscribed, this looks at running jobs every `intervalMs` and publishes a progress
  * event for each one that this process does not run and whose durable bytes moved.
  */
-import type { Clock, DownloadManager, JobEvent, TaskDefinition } from '@modeldock/engine';
+import type { Clock, DownloadManager, JobEvent, BackgroundTask } from '@modeldock/engine';
 
 export interface RemoteProgressOptions {
   manager: DownloadManager;
@@ -24,7 +24,7 @@ export const REMOTE_JOB_PROGRESS_TASK = 'remote-job-progress';
 const MAX_JOBS_PER_LOOK = 500;
 
 /** A periodic task for the server's TaskRunner; a failed look is logged and tried at the next tick. */
-export function remoteProgressTask(options: RemoteProgressOptions): TaskDefinition {
+export function remoteProgressTask(options: RemoteProgressOptions): BackgroundTask {
   const lastBytes = new Map<string, number>();
   let counter = 0;
 

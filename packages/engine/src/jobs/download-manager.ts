@@ -8,8 +8,6 @@ import { resolveEngineConfig } from '../config';
 import type { EngineConfig } from '../config';
 import { ModeldockError, toModeldockError } from '../errors';
 import type { Clock, CredentialProvider, FileSystem, HttpClient, JobStore, LocalFileIndex, Logger } from '../ports';
-import { createLibraryIndexTask } from '../library/library-indexer';
-import type { LibraryIndexerSettings } from '../library/library-indexer';
 import { createTaskRunner } from '../tasks/task-runner';
 import type { SourceResolver } from '../sources/source-resolver';
 import type { TransferFile } from '../transfer/file-transfer-api';
@@ -23,7 +21,6 @@ import { validateBandwidthLimit } from './enqueue-request';
 import { JobControl } from './job-control';
 import { JobEventHub } from './job-events';
 import { JobScheduler } from './job-scheduler';
-import { libraryContextOf } from './manager-context';
 import type { JobRun, ManagerContext } from './manager-context';
 import { presetDownloadRequest, presetViews } from './preset-downloads';
 import { SecretUrlVault } from './secret-url-vault';
@@ -54,8 +51,6 @@ export interface DownloadManagerOptions {
    * finds files already on disk by SHA-256 (previews, `reuseExisting`, present-file checks).
    */
   fileIndex?: LocalFileIndex;
-  /** The background indexer of files already under the models root (runs when `fileIndex` is given); false turns it off. */
-  libraryIndexer?: Partial<LibraryIndexerSettings> | false;
 }
 
 const DEFAULT_LIST_LIMIT = 100;
@@ -67,7 +62,7 @@ export function createDownloadManager(options: DownloadManagerOptions): Download
   const events = new JobEventHub(options.store, options.clock, options.logger);
   const runs = new Map<string, JobRun>();
   let scheduler: JobScheduler | null = null;
-  // The manager's background work (claim polling, stale sweep, file indexing): one start, one stop.
+  // The manager's background work (claim polling, stale sweep): one start, one stop.
   const tasks = createTaskRunner({ clock: options.clock, logger: options.logger });
 
   const ctx: ManagerContext = {
@@ -106,10 +101,6 @@ export function createDownloadManager(options: DownloadManagerOptions): Download
     if (stopping) return;
     scheduler = new JobScheduler(ctx, tasks);
     scheduler.start();
-    const library = libraryContextOf(ctx);
-    if (library && options.libraryIndexer !== false) {
-      tasks.register(createLibraryIndexTask({ ...library, clock: ctx.clock, isBusy: () => runs.size > 0 }, options.libraryIndexer));
-    }
     tasks.start();
   }
 

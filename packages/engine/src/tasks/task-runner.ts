@@ -6,7 +6,7 @@
 import { describeError } from '../errors';
 import type { Clock, Logger } from '../ports';
 import { backoffDelay } from './task';
-import type { TaskDefinition, TaskOutcome, TaskStatus } from './task';
+import type { BackgroundTask, BackgroundTaskOutcome, BackgroundTaskStatus } from './task';
 
 export interface TaskRunnerPorts {
   clock: Clock;
@@ -18,23 +18,23 @@ export interface TaskRunner {
    * Adds a task (replacing a task of the same name, whose run is aborted). Before `start()` it
    * waits; after `stop()` it is ignored.
    */
-  register(task: TaskDefinition): void;
+  register(task: BackgroundTask): void;
   /** Removes a task and aborts its run; resolves once that run has returned. */
   remove(name: string): Promise<void>;
   /** Runs a task now, or right after the run under way; false when no such task is registered. */
   trigger(name: string): boolean;
   has(name: string): boolean;
-  status(name: string): TaskStatus | null;
-  list(): TaskStatus[];
+  status(name: string): BackgroundTaskStatus | null;
+  list(): BackgroundTaskStatus[];
   start(): void;
   /** Aborts every run and timer; resolves once every run has returned. Final. */
   stop(): Promise<void>;
 }
 
 interface Registration {
-  task: TaskDefinition;
+  task: BackgroundTask;
   controller: AbortController;
-  status: TaskStatus;
+  status: BackgroundTaskStatus;
   /** Ends the current wait early (a trigger). */
   wakeWait: (() => void) | null;
   /** Triggered while running: run again right after. */
@@ -42,7 +42,7 @@ interface Registration {
   loop: Promise<void> | null;
 }
 
-function firstDelay(task: TaskDefinition): number | null {
+function firstDelay(task: BackgroundTask): number | null {
   const { schedule } = task;
   if ('every' in schedule) return schedule.firstAfter ?? 0;
   if ('once' in schedule) return schedule.once;
@@ -84,7 +84,7 @@ export function createTaskRunner({ clock, logger }: TaskRunnerPorts): TaskRunner
     status.running = true;
     status.runs++;
     status.progress = null;
-    let outcome: TaskOutcome;
+    let outcome: BackgroundTaskOutcome;
     try {
       outcome = await task.run(controller.signal, {
         report: (progress) => {

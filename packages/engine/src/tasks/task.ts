@@ -19,7 +19,7 @@ export interface Backoff {
 }
 
 /** Where a run reports how far it has come; the last report shows in `TaskRunner.status()`. */
-export interface TaskProgress {
+export interface BackgroundTaskProgress {
   report(progress: { done?: number; total?: number; message?: string }): void;
 }
 
@@ -27,9 +27,9 @@ export interface TaskProgress {
  * `'retry'`: nothing went wrong, but the work is not done (e.g. a platform did not answer yet);
  * the next run follows the backoff like a failure, without a warning in the log.
  */
-export type TaskOutcome = void | 'retry';
+export type BackgroundTaskOutcome = void | 'retry';
 
-export interface TaskDefinition {
+export interface BackgroundTask {
   /** Unique among the runner's tasks; the `task` field of its log lines. */
   name: string;
   schedule: TaskSchedule;
@@ -44,10 +44,10 @@ export interface TaskDefinition {
    * The work. `signal` aborts when the task is removed or the runner stops; a run should return
    * soon after. Throwing is a failure: logged, then retried per `backoff`.
    */
-  run(signal: AbortSignal, progress: TaskProgress): Promise<TaskOutcome>;
+  run(signal: AbortSignal, progress: BackgroundTaskProgress): Promise<BackgroundTaskOutcome>;
 }
 
-export interface TaskStatus {
+export interface BackgroundTaskStatus {
   name: string;
   running: boolean;
   /** Runs started so far. */
