@@ -17,6 +17,7 @@ import type { HfModelInfo } from '../hubs/hf-model-info';
 import type { MetadataContribution } from '../metadata-model';
 import { fromCivitai, NOT_ON_CIVITAI } from '../normalise/from-civitai';
 import { fromHuggingFace } from '../normalise/from-huggingface';
+import { headerContribution } from '../normalise/from-header';
 import { mergeMetadata } from '../normalise/merge-metadata';
 import { recoverPreview } from '../previews/recover-preview';
 import type { ThumbnailMaker } from '../previews/thumbnail';
@@ -231,6 +232,8 @@ async function refreshOne(
   }
 
   if (one.describes) {
+    const header = await headerContribution(ctx.fs, absoluteDestination(ctx.modelsRoot, target.relativePath), target.sizeBytes);
+    if (header) contributions.push(header);
     const fallback = { name: stemOf(target.relativePath), type: typeOfFolder(target.relativePath) };
     record.metadata = mergeMetadata(contributions, one.now, fallback);
   }
