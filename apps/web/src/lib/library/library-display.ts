@@ -1,5 +1,5 @@
 /** How library entries read on the page: source labels, format flags, filters → query, cache reasons. */
-import type { CacheCleanup, LibraryEntry, LibraryListInput } from '$lib/api/types';
+import type { CacheCleanup, LibraryEntry, LibraryListInput } from '../api/types';
 
 export type LibraryView = 'cards' | 'list';
 export type LibrarySortChoice = 'name' | 'size' | 'added';

@@ -1,5 +1,5 @@
 /** How a background task reads in the Tasks panel. */
-import type { Task } from '$lib/api/types';
+import type { Task } from '../api/types';
 
 const KIND_LABELS: Record<string, string> = {
   scan: 'Scan of the models folder',
