@@ -9,11 +9,20 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 export const MUTATION_TEST_FILES = [
+  // transfer/resume-plan.ts, http/content-range.ts, http/retry-policy.ts
   'resume-plan',
-  'paths',
+  'resume-decisions',
+  'range-and-retry-headers',
+  // paths/
+  'file-name-and-folder-limits',
+  // verify/format-check.ts
   'format-check',
+  'model-bytes-checks',
+  // http/follow-redirects.ts, http/address-guard.ts
+  'redirect-and-address-rules',
+  // transfer/durable-sync.ts
   'durable-sync',
-  'address-guard-and-redirects',
+  'durable-before-recorded',
 ];
 
 export default defineConfig({
@@ -25,6 +34,8 @@ export default defineConfig({
     root,
     include: [`tests/**/{${MUTATION_TEST_FILES.join(',')}}.test.ts`],
     exclude: ['**/node_modules/**'],
+    // Modules stay loaded between mutant runs: Stryker switches mutants through a global at run time.
+    isolate: false,
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },

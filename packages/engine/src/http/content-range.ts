@@ -16,19 +16,16 @@ export interface UnsatisfiedRange {
 
 export type ContentRange = SatisfiedRange | UnsatisfiedRange;
 
-const SATISFIED = /^bytes\s+(\d+)-(\d+)\/(\d+|\*)$/i;
-const UNSATISFIED = /^bytes\s+\*\/(\d+)$/i;
-
 /** Parses a Content-Range header; null when missing or malformed. */
 export function parseContentRange(value: string | undefined): ContentRange | null {
   if (!value) return null;
   const trimmed = value.trim();
-  const unsatisfied = UNSATISFIED.exec(trimmed);
+  const unsatisfied = /^bytes\s+\*\/(\d+)$/i.exec(trimmed);
   if (unsatisfied) {
     const total = Number(unsatisfied[1]);
     return Number.isSafeInteger(total) ? { kind: 'unsatisfied', total } : null;
   }
-  const satisfied = SATISFIED.exec(trimmed);
+  const satisfied = /^bytes\s+(\d+)-(\d+)\/(\d+|\*)$/i.exec(trimmed);
   if (!satisfied) return null;
   const first = Number(satisfied[1]);
   const last = Number(satisfied[2]);

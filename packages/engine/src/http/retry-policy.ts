@@ -11,18 +11,14 @@ type RetryConfig = Pick<EngineConfig, 'retryBaseDelayMs' | 'retryMaxDelayMs' | '
 const RATE_LIMIT_MIN_DELAY_MS = 1_000;
 const RATE_LIMIT_MAX_DELAY_MS = 30_000;
 
-/**
- * Every HTTP-date form (RFC 9110 §5.6.7) carries hh:mm:ss. Date.parse alone reads almost anything
- * ("abc 120" is the year 120) and would turn garbage into "retry now".
- */
-const HTTP_DATE_TIME = /\d\d:\d\d:\d\d/;
-
 /** Retry-After as milliseconds from `nowMs`: delta-seconds or an HTTP-date; null when absent or unreadable. */
 export function parseRetryAfter(value: string | undefined, nowMs: number): number | null {
   if (value === undefined) return null;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = HTTP_DATE_TIME.test(trimmed) ? Date.parse(trimmed) : Number.NaN;
+  // Every HTTP-date form (RFC 9110 §5.6.7) carries hh:mm:ss; Date.parse alone reads almost anything
+  // ("abc 120" is the year 120) and would turn garbage into "retry now".
+  const date = /\d\d:\d\d:\d\d/.test(trimmed) ? Date.parse(trimmed) : Number.NaN;
   if (Number.isNaN(date)) return null;
   return Math.max(0, date - nowMs);
 }

@@ -4,8 +4,6 @@
  * Windows device names or trailing dots, at most 200 bytes of UTF-8.
  */
 
-const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i;
-const FORBIDDEN_CHARACTERS = /[<>:"/\\|?*]/g;
 const MAX_NAME_BYTES = 200;
 
 /** Decodes %xx repeatedly (names like %252e%252e arrive double-encoded) without throwing. */
@@ -52,12 +50,13 @@ export function sanitizeFileName(raw: string): string | null {
   const segments = name.split(/[/\\]+/);
   name = segments[segments.length - 1] ?? '';
   name = name.replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
-  name = name.replace(FORBIDDEN_CHARACTERS, '_');
+  name = name.replace(/[<>:"/\\|?*]/g, '_');
   // Trailing dots and spaces, then leading dots: what is left can be neither '.' nor '..'.
   name = name.trim().replace(/[. ]+$/, '');
   name = name.replace(/^\.+/, '');
   if (name === '') return null;
-  if (WINDOWS_RESERVED.test(name)) name = `_${name}`;
+  // Windows device names, with or without an extension.
+  if (/^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i.test(name)) name = `_${name}`;
   // An extension takes at most 61 bytes, so the cut never empties a name.
   return truncateUtf8(name, MAX_NAME_BYTES);
 }
