@@ -23,7 +23,8 @@ function outside(detail: string): ModeldockError {
  */
 export function normaliseFolder(folder: string | undefined | null): string {
   if (folder === undefined || folder === null) return '';
-  const trimmed = folder.trim();
+  // NFC first: a decomposed "é" must be the same folder as the composed one, before any check.
+  const trimmed = folder.trim().normalize('NFC');
   if (trimmed === '' || trimmed === '.' || trimmed === '/') {
     if (trimmed === '/') throw outside(`Folder "${folder}" is an absolute path`);
     return '';
