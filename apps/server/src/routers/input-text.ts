@@ -3,7 +3,7 @@
  * breaks, DEL, C1) or, in names, a bidirectional override that makes a name read differently from
  * what is written. PostgreSQL cannot store NUL at all; none of these belong in an id, URL or name.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { describeCharacter } from '@modeldock/engine';
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
