@@ -1,25 +1,46 @@
 import { describe, expect, it } from 'vitest';
-import { comfyFolderForCivitai, createCivitaiResolver, guessComfyFolderForPath, parseCivitaiInput } from '@modeldock/engine';
+import {
+  authoritativePathDecision,
+  civitaiFolderDecision,
+  createCivitaiResolver,
+  decideFolder,
+  parseCivitaiInput,
+} from '@modeldock/engine';
 
 const CIVITAI = 'https://civitai.com';
 
 describe('Civitai inputs: every form a user copies', () => {
   it.each([
     ['https://civitai.com/models/827184', { modelId: 827184, versionId: null, fileChoice: {} }],
-    ['https://civitai.com/models/827184/wai-illustrious-sdxl?modelVersionId=2514310', { modelId: 827184, versionId: 2514310 }],
+    [
+      'https://civitai.com/models/827184/wai-illustrious-sdxl?modelVersionId=2514310',
+      { modelId: 827184, versionId: 2514310 },
+    ],
     ['civitai.com/models/827184?modelVersionId=2514310', { modelId: 827184, versionId: 2514310 }],
     ['https://civitai.green/models/5', { modelId: 5 }],
     ['https://civitai.com/model-versions/2514310', { modelId: null, versionId: 2514310 }],
     ['https://civitai.com/api/download/models/2514310', { versionId: 2514310, fileChoice: {} }],
     [
       'https://civitai.com/api/download/models/2514310?type=Model&format=SafeTensor&size=pruned&fp=fp16&token=abc',
-      { versionId: 2514310, fileChoice: { type: 'Model', format: 'SafeTensor', size: 'pruned', fp: 'fp16' } },
+      {
+        versionId: 2514310,
+        fileChoice: { type: 'Model', format: 'SafeTensor', size: 'pruned', fp: 'fp16' },
+      },
     ],
-    ['https://civitai.com/api/download/models/9?fileId=77', { versionId: 9, fileChoice: { fileId: 77 } }],
+    [
+      'https://civitai.com/api/download/models/9?fileId=77',
+      { versionId: 9, fileChoice: { fileId: 77 } },
+    ],
     ['https://civitai.com/api/v1/models/123', { modelId: 123 }],
     ['https://civitai.com/api/v1/model-versions/456', { versionId: 456 }],
-    ['urn:air:sdxl:checkpoint:civitai:827184@2514310', { modelId: 827184, versionId: 2514310, fileChoice: {} }],
-    ['urn:air:sdxl:lora:civitai:328553@368189.safetensors', { modelId: 328553, versionId: 368189, fileChoice: { format: 'SafeTensor' } }],
+    [
+      'urn:air:sdxl:checkpoint:civitai:827184@2514310',
+      { modelId: 827184, versionId: 2514310, fileChoice: {} },
+    ],
+    [
+      'urn:air:sdxl:lora:civitai:328553@368189.safetensors',
+      { modelId: 328553, versionId: 368189, fileChoice: { format: 'SafeTensor' } },
+    ],
     ['urn:air:flux1:checkpoint:civitai:618692', { modelId: 618692, versionId: null }],
     ['civitai:123', { modelId: 123, versionId: null }],
     ['civitai:123@456', { modelId: 123, versionId: 456 }],
@@ -30,7 +51,10 @@ describe('Civitai inputs: every form a user copies', () => {
 
   it('a bare number is AMBIGUOUS_INPUT with both ways to say it', () => {
     expect(() => parseCivitaiInput('2514310', CIVITAI)).toThrowError(
-      expect.objectContaining({ code: 'AMBIGUOUS_INPUT', message: expect.stringContaining('civitai:version/2514310') }),
+      expect.objectContaining({
+        code: 'AMBIGUOUS_INPUT',
+        message: expect.stringContaining('civitai:version/2514310'),
+      }),
     );
   });
 
@@ -47,13 +71,20 @@ describe('Civitai inputs: every form a user copies', () => {
   });
 
   const resolver = createCivitaiResolver({ endpoint: 'http://127.0.0.1:9' });
-  it.each(['https://civitai.com/models/1', 'civitai.com/models/1', 'civitai:1', 'urn:air:sd1:lora:civitai:1@2', '123', 'http://127.0.0.1:9/models/1'])(
-    'the resolver accepts %s',
-    (input) => expect(resolver.accepts(input)).toBe(true),
-  );
-  it.each(['https://huggingface.co/org/name', 'org/name', 'https://example.com/x.bin', 'preset:z-image-turbo'])('leaves %s to others', (input) =>
-    expect(resolver.accepts(input)).toBe(false),
-  );
+  it.each([
+    'https://civitai.com/models/1',
+    'civitai.com/models/1',
+    'civitai:1',
+    'urn:air:sd1:lora:civitai:1@2',
+    '123',
+    'http://127.0.0.1:9/models/1',
+  ])('the resolver accepts %s', (input) => expect(resolver.accepts(input)).toBe(true));
+  it.each([
+    'https://huggingface.co/org/name',
+    'org/name',
+    'https://example.com/x.bin',
+    'preset:z-image-turbo',
+  ])('leaves %s to others', (input) => expect(resolver.accepts(input)).toBe(false));
 });
 
 describe('ComfyUI folders', () => {
@@ -63,7 +94,7 @@ describe('ComfyUI folders', () => {
     ['Checkpoint', 'VAE', 'SafeTensor', 'vae'],
     ['Checkpoint', 'Text Encoder', 'SafeTensor', 'text_encoders'],
     ['Checkpoint', 'UNet', 'SafeTensor', 'diffusion_models'],
-    ['Checkpoint', 'Config', 'Other', 'checkpoints'],
+    ['Checkpoint', 'Config', 'Other', null],
     ['LORA', 'Model', 'SafeTensor', 'loras'],
     ['LoCon', 'Model', 'SafeTensor', 'loras'],
     ['DoRA', 'Model', 'SafeTensor', 'loras'],
@@ -74,12 +105,24 @@ describe('ComfyUI folders', () => {
     ['Upscaler', 'Model', 'PickleTensor', 'upscale_models'],
     ['VAE', 'Model', 'SafeTensor', 'vae'],
     ['MotionModule', 'Model', 'SafeTensor', 'animatediff_models'],
-    ['Detection', 'Model', 'PickleTensor', 'ultralytics'],
+    ['Detection', 'Model', 'PickleTensor', 'ultralytics/bbox'],
+    ['Poses', 'Model', 'Other', null],
+    ['Other', 'Model', 'SafeTensor', null],
+    ['AestheticGradient', 'Model', 'PickleTensor', null],
+    ['Checkpoint', 'Training Data', 'Other', null],
     ['Checkpoint', 'CLIPVision', 'SafeTensor', 'clip_vision'],
-    ['Wildcards', 'Archive', 'Other', 'wildcards'],
-    ['Brand New Type', 'Model', 'SafeTensor', 'brandnewtypes'],
+    ['Wildcards', 'Archive', 'Other', null],
+    ['Brand New Type', 'Model', 'SafeTensor', null],
   ])('%s / %s / %s → %s', (modelType, fileType, format, folder) => {
-    expect(comfyFolderForCivitai(modelType, fileType, format)).toBe(folder);
+    expect(civitaiFolderDecision(modelType, fileType, format, 'file.safetensors').folder).toBe(
+      folder,
+    );
+  });
+
+  it('a detector named "-seg" goes to ultralytics/segm', () => {
+    expect(
+      civitaiFolderDecision('Detection', 'Model', 'PickleTensor', 'face_yolov8m-seg.pt').folder,
+    ).toBe('ultralytics/segm');
   });
 
   it.each([
@@ -94,9 +137,15 @@ describe('ComfyUI folders', () => {
     ['pixel-art-xl-lora.safetensors', 'loras'],
     ['control_v11p_sd15_canny.pth', 'controlnet'],
     ['RealESRGAN_x4plus.pth', 'upscale_models'],
-    ['sd_xl_base_1.0.safetensors', 'checkpoints'],
+    ['sd_xl_base_1.0.safetensors', null],
+    ['split_files/unet/legacy.safetensors', 'diffusion_models'],
+    ['split_files/clip/legacy.safetensors', 'text_encoders'],
     ['README.md', null],
-  ])('%s → %s', (repoPath, folder) => {
-    expect(guessComfyFolderForPath(repoPath)).toBe(folder);
+  ])('by path and name alone: %s → %s', (repoPath, folder) => {
+    const fileName = repoPath.slice(repoPath.lastIndexOf('/') + 1);
+    expect(
+      decideFolder({ fileName, repoPath, authoritative: authoritativePathDecision(repoPath) })
+        .folder,
+    ).toBe(folder);
   });
 });

@@ -29,3 +29,4 @@ export * from './sources/index';
 export * from './library/index';
 export * from './model-format/index';
 export * from './metadata/index';
+export * from './placement/index';

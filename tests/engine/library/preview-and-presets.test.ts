@@ -97,6 +97,9 @@ describe('preview', () => {
       source: 'hf://black-forest-labs/FLUX.1-schnell@main/ae.safetensors',
       bytesTotal: aeFile().size,
       warnings: [],
+      listing: null,
+      choiceRequired: null,
+      accessProblem: null,
       files: [
         {
           name: 'ae.safetensors',
@@ -108,6 +111,12 @@ describe('preview', () => {
           credential: 'huggingface',
           onDisk: 'missing',
           existingMatch: null,
+          placement: {
+            modelClass: 'vae',
+            basis: 'header',
+            evidence: 'tensor names only encoder.*/decoder.*: a VAE',
+            needsFolder: false,
+          },
         },
       ],
     });

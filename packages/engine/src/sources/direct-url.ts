@@ -49,7 +49,11 @@ export const directUrlResolver: SourceResolver = {
   async resolve(request: EnqueueRequest): Promise<ResolvedSource> {
     const url = parseDirectUrl(request.url);
     const name = request.filename ? sanitizeFileName(request.filename) : fileNameFromUrl(url);
-    if (!name) throw new ModeldockError('INVALID_INPUT', `"${request.filename}" cannot be used as a file name`);
+    if (!name)
+      throw new ModeldockError(
+        'INVALID_INPUT',
+        `"${request.filename}" cannot be used as a file name`,
+      );
     const relativePath = relativeDestination(request.folder ?? '', name);
     return {
       kind: 'direct',

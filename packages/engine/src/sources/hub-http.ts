@@ -90,15 +90,25 @@ export async function sendHubRequest(hub: HubHttp, request: HubRequest): Promise
     }
     if (error instanceof ModeldockError) return error;
     const mapped = toModeldockError(error, 'NETWORK_ERROR');
-    return new ModeldockError(mapped.code, `Could not reach ${request.hubName}: ${mapped.message} (${shownUrl})`, {
-      cause: error,
-      retryable: mapped.code === 'NETWORK_ERROR' || mapped.retryable,
-    });
+    return new ModeldockError(
+      mapped.code,
+      `Could not reach ${request.hubName}: ${mapped.message} (${shownUrl})`,
+      {
+        cause: error,
+        retryable: mapped.code === 'NETWORK_ERROR' || mapped.retryable,
+      },
+    );
   };
 
   let response: HttpResponse;
   try {
-    response = await hub.http.request({ url: request.url, method, headers, body: request.body, signal: controller.signal });
+    response = await hub.http.request({
+      url: request.url,
+      method,
+      headers,
+      body: request.body,
+      signal: controller.signal,
+    });
   } catch (error) {
     finish();
     throw failure(error);
@@ -166,7 +176,9 @@ export async function sendHubRequest(hub: HubHttp, request: HubRequest): Promise
 }
 
 /** Reads a short error explanation (`error`/`message` of a JSON body, or text), never throwing. */
-export async function readHubErrorBody(exchange: HubExchange): Promise<{ error?: string; message?: string; raw: string }> {
+export async function readHubErrorBody(
+  exchange: HubExchange,
+): Promise<{ error?: string; message?: string; raw: string }> {
   let raw = '';
   try {
     raw = await exchange.text(64 * 1024);
@@ -197,7 +209,10 @@ export function retryAfterMs(headers: Record<string, string>, nowMs: number): nu
 /** One line of server text fit for a message: no control characters, bounded length. */
 export function cleanServerText(text: string | undefined | null, maxChars = 300): string | null {
   if (!text) return null;
-  const line = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const line = text
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   if (!line) return null;
   return line.length > maxChars ? `${line.slice(0, maxChars)}…` : line;
 }
