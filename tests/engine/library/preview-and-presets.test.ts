@@ -167,7 +167,7 @@ describe('preview', () => {
     ).toBe('conflict');
   });
 
-  it('shows a direct link as unknown until it is fetched, with the hash the user gave', async () => {
+  it('asks a direct link itself: an unreachable one is reported beside the file, its secret never shown', async () => {
     const f = await managerWithHubs();
     const sha256 = 'a'.repeat(64);
     const preview = await f.harness.manager.preview({
@@ -178,9 +178,11 @@ describe('preview', () => {
     expect(preview.kind).toBe('direct');
     expect(preview.source).not.toContain('hf_SECRETsecretSECRET');
     expect(preview.bytesTotal).toBeNull();
+    expect(preview.accessProblem).not.toBeNull();
+    expect(JSON.stringify(preview)).not.toContain('hf_SECRETsecretSECRET');
     expect(preview.files[0]).toMatchObject({
       relativePath: 'loras/style.safetensors',
-      access: 'unknown',
+      access: 'denied',
       bytesTotal: null,
       estimatedBytes: null,
       expectedSha256: sha256,

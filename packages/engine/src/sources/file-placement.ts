@@ -6,6 +6,7 @@
  */
 import { describeError } from '../jobs/job-log';
 import { isProbeableName, probeModelFile } from '../model-format/probe-model-file';
+import type { ProbedFormat } from '../model-format/probe-model-file';
 import { remoteByteReader } from '../model-format/remote-bytes';
 import type { ModelClassification } from '../model-format/model-class';
 import { decideFolder } from '../placement/choose-folder';
@@ -52,12 +53,14 @@ export function placementOf(decision: FolderDecision): FilePlacement {
   };
 }
 
+/** A decision, with the format the header turned out to be when one was read. */
+export type ProbedDecision = FolderDecision & { format: ProbedFormat | null };
+
 async function probe(
   target: ProbeTarget,
   access: ProbeAccess,
   context: ResolveContext,
-): Promise<ModelClassification | null> {
-  if (!isProbeableName(target.fileName)) return null;
+): Promise<{ classification: ModelClassification; format: ProbedFormat | null } | null> {
   const read = remoteByteReader({
     http: context.http,
     url: target.url,
@@ -69,8 +72,8 @@ async function probe(
     nowMs: context.clock.now(),
   });
   try {
-    return (await probeModelFile(read, { fileName: target.fileName, fileSize: target.size }))
-      .classification;
+    const probed = await probeModelFile(read, { fileName: target.fileName, fileSize: target.size });
+    return { classification: probed.classification, format: probed.format };
   } catch (error) {
     if (context.signal?.aborted) throw error;
     context.logger.debug(
@@ -86,8 +89,8 @@ export async function decideFolders(
   targets: ProbeTarget[],
   access: ProbeAccess,
   context: ResolveContext,
-): Promise<FolderDecision[]> {
-  const decisions: FolderDecision[] = new Array(targets.length);
+): Promise<ProbedDecision[]> {
+  const decisions: ProbedDecision[] = new Array(targets.length);
   let probes = 0;
   let next = 0;
   const worker = async () => {
@@ -95,17 +98,18 @@ export async function decideFolders(
       const index = next++;
       const target = targets[index]!;
       const settled = Boolean(target.userFolder) || Boolean(target.authoritative?.folder);
-      const header =
+      const probed =
         !settled && probes < MAX_PROBES && isProbeableName(target.fileName)
           ? (probes++, await probe(target, access, context))
           : null;
-      decisions[index] = decideFolder({
+      const decision = decideFolder({
         fileName: target.fileName,
         repoPath: target.repoPath,
         userFolder: target.userFolder,
         authoritative: target.authoritative,
-        header,
+        header: probed?.classification ?? null,
       });
+      decisions[index] = { ...decision, format: probed?.format ?? null };
     }
   };
   await Promise.all(Array.from({ length: Math.min(PROBES_AT_ONCE, targets.length) }, worker));
