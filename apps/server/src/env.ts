@@ -10,7 +10,12 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_ENGINE_CONFIG, ModeldockError, redactSecrets } from '@modeldock/engine';
+import {
+  DEFAULT_ENGINE_CONFIG,
+  ModeldockError,
+  findCharacterNotAllowedInKey,
+  redactSecrets,
+} from '@modeldock/engine';
 import type { EngineConfig } from '@modeldock/engine';
 import { decodeSecretKeyText } from './secrets/secret-key-source';
 
@@ -45,6 +50,8 @@ export interface ServerConfig {
   /** Hub endpoints (mirrors, tests); null = the public sites. */
   huggingFaceEndpoint: string | null;
   civitaiEndpoint: string | null;
+  /** Minutes between background library scans; 0 = only at start, after downloads and on request. */
+  libraryScanIntervalMinutes: number;
 }
 
 interface SettingSpec {
@@ -111,6 +118,10 @@ export const SETTINGS = {
   shutdownTimeoutMs: {
     env: 'MODELDOCK_SHUTDOWN_TIMEOUT_MS',
     description: 'Longest a graceful stop may take, in ms (default 15000).',
+  },
+  libraryScanIntervalMinutes: {
+    env: 'MODELDOCK_LIBRARY_SCAN_INTERVAL_MINUTES',
+    description: 'Minutes between background scans of the models folder (default 30; 0 = only at start, after downloads and on request).',
   },
   maxConcurrentJobs: {
     env: 'MODELDOCK_MAX_CONCURRENT_JOBS',
@@ -335,6 +346,17 @@ const endpointUrl = z
 
 const secretValue = z.string().trim().min(1, 'must not be empty');
 
+/** A hub key or token: it travels in an HTTP header, so visible ASCII only, and the message says where. */
+const keyValue = secretValue.superRefine((key, ctx) => {
+  const refused = findCharacterNotAllowedInKey(key);
+  if (refused) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must hold only visible ASCII characters (an HTTP header cannot carry the others): it has ${refused.description}`,
+    });
+  }
+});
+
 export const ACCESS_TOKEN_MIN_LENGTH = 16;
 
 const accessTokenValue = z
@@ -372,6 +394,7 @@ const settingsSchema = z.object({
     })
     .default('info'),
   shutdownTimeoutMs: wholeNumber(100, 600_000).default(15_000),
+  libraryScanIntervalMinutes: wholeNumber(0, 10_080).default(30),
   maxConcurrentJobs: wholeNumber(1, 64).optional(),
   connectionsPerFile: wholeNumber(1, 32).optional(),
   connectionsPerHost: wholeNumber(1, 256).optional(),
@@ -388,8 +411,8 @@ const settingsSchema = z.object({
   allowPrivateHosts: booleanFlag.optional(),
   huggingFaceEndpoint: endpointUrl.optional(),
   civitaiEndpoint: endpointUrl.optional(),
-  huggingfaceToken: secretValue.optional(),
-  civitaiApiKey: secretValue.optional(),
+  huggingfaceToken: keyValue.optional(),
+  civitaiApiKey: keyValue.optional(),
   secretKey: secretKeyValue.optional(),
 });
 
@@ -550,6 +573,7 @@ export function parseServerConfig(
     secretKey: settings.secretKey ?? null,
     huggingFaceEndpoint: settings.huggingFaceEndpoint ?? null,
     civitaiEndpoint: settings.civitaiEndpoint ?? null,
+    libraryScanIntervalMinutes: settings.libraryScanIntervalMinutes,
   };
 }
 

@@ -6,6 +6,7 @@
 import type { Clock, HttpClient, Logger } from '../ports';
 import { ModeldockError } from '../errors';
 import { registerSecret } from '../secrets/redact';
+import { findCharacterNotAllowedInKey } from '../http/header-safety';
 import { sendHubRequest } from './hub-http';
 import type { HubHttp } from './hub-http';
 import { DEFAULT_CIVITAI_ENDPOINT } from './civitai/civitai-resolver';
@@ -39,6 +40,13 @@ function refuseEmpty(key: string): string {
     throw new ModeldockError(
       'INVALID_INPUT',
       'An API key is one word of letters and digits: paste it without spaces',
+    );
+  }
+  const refused = findCharacterNotAllowedInKey(trimmed);
+  if (refused) {
+    throw new ModeldockError(
+      'INVALID_INPUT',
+      `An API key holds only visible ASCII characters; this one has ${refused.description}: paste it again without it`,
     );
   }
   registerSecret(trimmed);

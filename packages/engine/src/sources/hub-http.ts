@@ -6,6 +6,7 @@
 import { ModeldockError, toModeldockError } from '../errors';
 import type { HttpClient, HttpResponse, Logger } from '../ports';
 import { redactUrl } from '../secrets/redact';
+import { settleOrAbort } from '../http/settle-or-abort';
 
 export interface HubRequest {
   url: string;
@@ -102,13 +103,11 @@ export async function sendHubRequest(hub: HubHttp, request: HubRequest): Promise
 
   let response: HttpResponse;
   try {
-    response = await hub.http.request({
-      url: request.url,
-      method,
-      headers,
-      body: request.body,
-      signal: controller.signal,
-    });
+    response = await settleOrAbort(
+      hub.http.request({ url: request.url, method, headers, body: request.body, signal: controller.signal }),
+      controller.signal,
+      (late) => void late.dump(),
+    );
   } catch (error) {
     finish();
     throw failure(error);
@@ -121,18 +120,23 @@ export async function sendHubRequest(hub: HubHttp, request: HubRequest): Promise
     settled = true;
     const chunks: Buffer[] = [];
     let size = 0;
-    try {
+    const readAll = async () => {
       for await (const chunk of response.body) {
         size += chunk.length;
         if (size > limitBytes) {
-          controller.abort(new Error('too large'));
-          throw new ModeldockError(
+          const tooLarge = new ModeldockError(
             'HTTP_ERROR',
             `${request.hubName} sent an unexpectedly large answer (over ${limitBytes} bytes) for ${shownUrl}`,
           );
+          // The reason is the error itself: the deadline race below rejects with it first.
+          controller.abort(tooLarge);
+          throw tooLarge;
         }
         chunks.push(Buffer.from(chunk));
       }
+    };
+    try {
+      await settleOrAbort(readAll(), controller.signal, () => undefined);
     } catch (error) {
       throw failure(error);
     } finally {
