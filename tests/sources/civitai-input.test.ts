@@ -1,46 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import {
-  authoritativePathDecision,
-  civitaiFolderDecision,
-  createCivitaiResolver,
-  decideFolder,
-  parseCivitaiInput,
-} from '@modeldock/engine';
+import { authoritativePathDecision, civitaiFolderDecision, createCivitaiResolver, decideFolder, parseCivitaiInput } from '@modeldock/engine';
 
 const CIVITAI = 'https://civitai.com';
 
 describe('Civitai inputs: every form a user copies', () => {
   it.each([
     ['https://civitai.com/models/827184', { modelId: 827184, versionId: null, fileChoice: {} }],
-    [
-      'https://civitai.com/models/827184/wai-illustrious-sdxl?modelVersionId=2514310',
-      { modelId: 827184, versionId: 2514310 },
-    ],
+    ['https://civitai.com/models/827184/wai-illustrious-sdxl?modelVersionId=2514310', { modelId: 827184, versionId: 2514310 }],
     ['civitai.com/models/827184?modelVersionId=2514310', { modelId: 827184, versionId: 2514310 }],
     ['https://civitai.green/models/5', { modelId: 5 }],
     ['https://civitai.com/model-versions/2514310', { modelId: null, versionId: 2514310 }],
     ['https://civitai.com/api/download/models/2514310', { versionId: 2514310, fileChoice: {} }],
     [
       'https://civitai.com/api/download/models/2514310?type=Model&format=SafeTensor&size=pruned&fp=fp16&token=abc',
-      {
-        versionId: 2514310,
-        fileChoice: { type: 'Model', format: 'SafeTensor', size: 'pruned', fp: 'fp16' },
-      },
+      { versionId: 2514310, fileChoice: { type: 'Model', format: 'SafeTensor', size: 'pruned', fp: 'fp16' } },
     ],
-    [
-      'https://civitai.com/api/download/models/9?fileId=77',
-      { versionId: 9, fileChoice: { fileId: 77 } },
-    ],
+    ['https://civitai.com/api/download/models/9?fileId=77', { versionId: 9, fileChoice: { fileId: 77 } }],
     ['https://civitai.com/api/v1/models/123', { modelId: 123 }],
     ['https://civitai.com/api/v1/model-versions/456', { versionId: 456 }],
-    [
-      'urn:air:sdxl:checkpoint:civitai:827184@2514310',
-      { modelId: 827184, versionId: 2514310, fileChoice: {} },
-    ],
-    [
-      'urn:air:sdxl:lora:civitai:328553@368189.safetensors',
-      { modelId: 328553, versionId: 368189, fileChoice: { format: 'SafeTensor' } },
-    ],
+    ['urn:air:sdxl:checkpoint:civitai:827184@2514310', { modelId: 827184, versionId: 2514310, fileChoice: {} }],
+    ['urn:air:sdxl:lora:civitai:328553@368189.safetensors', { modelId: 328553, versionId: 368189, fileChoice: { format: 'SafeTensor' } }],
     ['urn:air:flux1:checkpoint:civitai:618692', { modelId: 618692, versionId: null }],
     ['civitai:123', { modelId: 123, versionId: null }],
     ['civitai:123@456', { modelId: 123, versionId: 456 }],
@@ -51,10 +30,7 @@ describe('Civitai inputs: every form a user copies', () => {
 
   it('a bare number is AMBIGUOUS_INPUT with both ways to say it', () => {
     expect(() => parseCivitaiInput('2514310', CIVITAI)).toThrowError(
-      expect.objectContaining({
-        code: 'AMBIGUOUS_INPUT',
-        message: expect.stringContaining('civitai:version/2514310'),
-      }),
+      expect.objectContaining({ code: 'AMBIGUOUS_INPUT', message: expect.stringContaining('civitai:version/2514310') }),
     );
   });
 
@@ -71,20 +47,13 @@ describe('Civitai inputs: every form a user copies', () => {
   });
 
   const resolver = createCivitaiResolver({ endpoint: 'http://127.0.0.1:9' });
-  it.each([
-    'https://civitai.com/models/1',
-    'civitai.com/models/1',
-    'civitai:1',
-    'urn:air:sd1:lora:civitai:1@2',
-    '123',
-    'http://127.0.0.1:9/models/1',
-  ])('the resolver accepts %s', (input) => expect(resolver.accepts(input)).toBe(true));
-  it.each([
-    'https://huggingface.co/org/name',
-    'org/name',
-    'https://example.com/x.bin',
-    'preset:z-image-turbo',
-  ])('leaves %s to others', (input) => expect(resolver.accepts(input)).toBe(false));
+  it.each(['https://civitai.com/models/1', 'civitai.com/models/1', 'civitai:1', 'urn:air:sd1:lora:civitai:1@2', '123', 'http://127.0.0.1:9/models/1'])(
+    'the resolver accepts %s',
+    (input) => expect(resolver.accepts(input)).toBe(true),
+  );
+  it.each(['https://huggingface.co/org/name', 'org/name', 'https://example.com/x.bin', 'preset:z-image-turbo'])('leaves %s to others', (input) =>
+    expect(resolver.accepts(input)).toBe(false),
+  );
 });
 
 describe('ComfyUI folders', () => {
@@ -114,15 +83,11 @@ describe('ComfyUI folders', () => {
     ['Wildcards', 'Archive', 'Other', null],
     ['Brand New Type', 'Model', 'SafeTensor', null],
   ])('%s / %s / %s → %s', (modelType, fileType, format, folder) => {
-    expect(civitaiFolderDecision(modelType, fileType, format, 'file.safetensors').folder).toBe(
-      folder,
-    );
+    expect(civitaiFolderDecision(modelType, fileType, format, 'file.safetensors').folder).toBe(folder);
   });
 
   it('a detector named "-seg" goes to ultralytics/segm', () => {
-    expect(
-      civitaiFolderDecision('Detection', 'Model', 'PickleTensor', 'face_yolov8m-seg.pt').folder,
-    ).toBe('ultralytics/segm');
+    expect(civitaiFolderDecision('Detection', 'Model', 'PickleTensor', 'face_yolov8m-seg.pt').folder).toBe('ultralytics/segm');
   });
 
   it.each([
@@ -143,9 +108,6 @@ describe('ComfyUI folders', () => {
     ['README.md', null],
   ])('by path and name alone: %s → %s', (repoPath, folder) => {
     const fileName = repoPath.slice(repoPath.lastIndexOf('/') + 1);
-    expect(
-      decideFolder({ fileName, repoPath, authoritative: authoritativePathDecision(repoPath) })
-        .folder,
-    ).toBe(folder);
+    expect(decideFolder({ fileName, repoPath, authoritative: authoritativePathDecision(repoPath) }).folder).toBe(folder);
   });
 });

@@ -5,13 +5,7 @@ import { startFakeCivitai } from '../support/fake-civitai';
 import type { FakeCivitai } from '../support/fake-civitai';
 import { createResolveContext, rejectionOf, undiciHttpClient } from './helpers/resolve-context';
 import type { TestResolveContext } from './helpers/resolve-context';
-import {
-  BLOCKED_KEY,
-  BUYER_KEY,
-  CIVITAI_KEY,
-  UNKNOWN_KEY,
-  seedCivitai,
-} from './helpers/civitai-fixtures';
+import { BLOCKED_KEY, BUYER_KEY, CIVITAI_KEY, UNKNOWN_KEY, seedCivitai } from './helpers/civitai-fixtures';
 
 let civitai: FakeCivitai;
 let resolver: SourceResolver;
@@ -20,10 +14,7 @@ let context: TestResolveContext;
 beforeAll(async () => {
   civitai = await startFakeCivitai();
   seedCivitai(civitai);
-  resolver = createCivitaiResolver({
-    endpoint: civitai.url,
-    retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
-  });
+  resolver = createCivitaiResolver({ endpoint: civitai.url, retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 } });
 });
 
 afterAll(async () => {
@@ -44,14 +35,9 @@ function resolve(url: string, extra: Partial<EnqueueRequest> = {}) {
 
 /** Where the download link leads, asked the way the byte layer will (Bearer, no redirect following). */
 async function storageKeyBehind(url: string, key: string | null): Promise<string> {
-  const response = await fetch(url, {
-    redirect: 'manual',
-    headers: key ? { authorization: `Bearer ${key}` } : {},
-  });
+  const response = await fetch(url, { redirect: 'manual', headers: key ? { authorization: `Bearer ${key}` } : {} });
   expect(response.status).toBe(307);
-  return decodeURIComponent(
-    new URL(response.headers.get('location')!).pathname.replace('/objects/', ''),
-  );
+  return decodeURIComponent(new URL(response.headers.get('location')!).pathname.replace('/objects/', ''));
 }
 
 describe('a model page resolves to the primary file of the latest version', () => {
@@ -72,9 +58,7 @@ describe('a model page resolves to the primary file of the latest version', () =
       access: 'ok',
     });
     expect(file.expectedSha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(file.url).toBe(
-      `${civitai.url}/api/download/models/2514310?type=Model&format=SafeTensor&size=pruned&fp=fp16`,
-    );
+    expect(file.url).toBe(`${civitai.url}/api/download/models/2514310?type=Model&format=SafeTensor&size=pruned&fp=fp16`);
     const sent = civitai.requests.slice(before);
     expect(sent.map((request) => `${request.method} ${request.url.split('?')[0]}`)).toEqual([
       'GET /api/v1/models/827184',
@@ -82,9 +66,7 @@ describe('a model page resolves to the primary file of the latest version', () =
     ]);
     expect(sent[1]!.headers.accept).toBe('application/json');
     // The access check stops at the redirect: storage is never asked during resolution.
-    expect(
-      civitai.storage.requests.filter((request) => request.url.includes('2514310')),
-    ).toHaveLength(0);
+    expect(civitai.storage.requests.filter((request) => request.url.includes('2514310'))).toHaveLength(0);
     expect(await storageKeyBehind(file.url, null)).toBe('civitai/2514310/2402203');
   });
 
@@ -102,9 +84,7 @@ describe('a model page resolves to the primary file of the latest version', () =
   });
 
   it('refuses a version that belongs to another model', async () => {
-    expect(
-      (await rejectionOf(resolve(`${civitai.url}/models/100?modelVersionId=2000000`))).code,
-    ).toBe('INVALID_INPUT');
+    expect((await rejectionOf(resolve(`${civitai.url}/models/100?modelVersionId=2000000`))).code).toBe('INVALID_INPUT');
   });
 });
 
@@ -123,9 +103,7 @@ describe('choosing a file', () => {
   });
 
   it('from the parameters of a pasted download link, and by fileId', async () => {
-    const linked = await resolve(
-      `${civitai.url}/api/download/models/2514310?type=Model&format=SafeTensor&size=full&fp=fp32`,
-    );
+    const linked = await resolve(`${civitai.url}/api/download/models/2514310?type=Model&format=SafeTensor&size=full&fp=fp32`);
     expect(linked.files[0]!.name).toBe('waiIllustriousSDXL_v160_fp32.safetensors');
     const byId = await resolve('civitai:version/2514310', { civitaiFile: { fileId: 2402205 } });
     expect(byId.files[0]!.name).toBe('sdxl_vae.safetensors');
@@ -148,9 +126,7 @@ describe('choosing a file', () => {
   it('no match → ENTRY_NOT_FOUND listing the files; several non-primary matches → AMBIGUOUS_INPUT', async () => {
     const none = await rejectionOf(resolve('civitai:827184', { civitaiFile: { format: 'GGUF' } }));
     expect(none.code).toBe('ENTRY_NOT_FOUND');
-    expect(none.message).toContain(
-      'waiIllustriousSDXL_v160_fp32.safetensors (Model, SafeTensor, full, fp32, fileId 2402204)',
-    );
+    expect(none.message).toContain('waiIllustriousSDXL_v160_fp32.safetensors (Model, SafeTensor, full, fp32, fileId 2402204)');
     const several = await rejectionOf(resolve('civitai:827184', { civitaiFile: { size: 'full' } }));
     expect(several.code).toBe('AMBIGUOUS_INPUT');
     expect(several.message).toContain('sdxl_vae.safetensors');
@@ -159,21 +135,11 @@ describe('choosing a file', () => {
   });
 
   it('a link and civitaiFile that disagree → AMBIGUOUS_INPUT; bad filter values → INVALID_INPUT', async () => {
-    const conflict = await rejectionOf(
-      resolve(`${civitai.url}/api/download/models/2514310?fp=fp16`, {
-        civitaiFile: { fp: 'fp32' },
-      }),
-    );
+    const conflict = await rejectionOf(resolve(`${civitai.url}/api/download/models/2514310?fp=fp16`, { civitaiFile: { fp: 'fp32' } }));
     expect(conflict.code).toBe('AMBIGUOUS_INPUT');
-    expect(
-      (await rejectionOf(resolve('civitai:827184', { civitaiFile: { fileId: -3 } }))).code,
-    ).toBe('INVALID_INPUT');
-    expect(
-      (await rejectionOf(resolve('civitai:827184', { civitaiFile: 'fp16' as never }))).code,
-    ).toBe('INVALID_INPUT');
-    expect(
-      (await rejectionOf(resolve('civitai:827184', { civitaiFile: { fp: 'x'.repeat(100) } }))).code,
-    ).toBe('INVALID_INPUT');
+    expect((await rejectionOf(resolve('civitai:827184', { civitaiFile: { fileId: -3 } }))).code).toBe('INVALID_INPUT');
+    expect((await rejectionOf(resolve('civitai:827184', { civitaiFile: 'fp16' as never }))).code).toBe('INVALID_INPUT');
+    expect((await rejectionOf(resolve('civitai:827184', { civitaiFile: { fp: 'x'.repeat(100) } }))).code).toBe('INVALID_INPUT');
   });
 });
 
@@ -192,26 +158,16 @@ describe('names, folders, sizes and warnings', () => {
   it('sanitises a hostile API file name and warns about pickles and failed scans', async () => {
     const result = await resolve('civitai:700');
     expect(result.files[0]!.relativePath).toBe('embeddings/evil_name_.pt');
-    expect(result.warnings).toEqual([
-      expect.stringContaining('is a pickle file'),
-      expect.stringContaining('pickle scan of ../../evil<name>.pt reports "Danger"'),
-    ]);
+    expect(result.warnings).toEqual([expect.stringContaining('is a pickle file'), expect.stringContaining('pickle scan of ../../evil<name>.pt reports "Danger"')]);
   });
 
   it('honours the folder and file name the user chose, confined to the root', async () => {
-    const chosen = await resolve('civitai:1000', {
-      folder: 'sdxl/vae',
-      filename: 'C:\\x\\my vae.safetensors',
-    });
+    const chosen = await resolve('civitai:1000', { folder: 'sdxl/vae', filename: 'C:\\x\\my vae.safetensors' });
     expect(chosen.files[0]!.relativePath).toBe('sdxl/vae/my vae.safetensors');
     const before = civitai.requests.length;
-    expect((await rejectionOf(resolve('civitai:1000', { folder: '/etc' }))).code).toBe(
-      'PATH_OUTSIDE_ROOT',
-    );
+    expect((await rejectionOf(resolve('civitai:1000', { folder: '/etc' }))).code).toBe('PATH_OUTSIDE_ROOT');
     expect(civitai.requests.length).toBe(before);
-    expect((await rejectionOf(resolve('civitai:1000', { layout: 'hf-cache' }))).code).toBe(
-      'INVALID_INPUT',
-    );
+    expect((await rejectionOf(resolve('civitai:1000', { layout: 'hf-cache' }))).code).toBe('INVALID_INPUT');
   });
 
   it('keeps an inexact sizeKB as an estimate, not as the size to verify against', async () => {
@@ -221,12 +177,8 @@ describe('names, folders, sizes and warnings', () => {
   });
 
   it('checks a sha256 the user gave', async () => {
-    expect((await rejectionOf(resolve('civitai:1000', { sha256: 'b'.repeat(64) }))).code).toBe(
-      'INVALID_INPUT',
-    );
-    expect((await rejectionOf(resolve('civitai:1000', { sha256: 'not-hex' }))).code).toBe(
-      'INVALID_INPUT',
-    );
+    expect((await rejectionOf(resolve('civitai:1000', { sha256: 'b'.repeat(64) }))).code).toBe('INVALID_INPUT');
+    expect((await rejectionOf(resolve('civitai:1000', { sha256: 'not-hex' }))).code).toBe('INVALID_INPUT');
     const ok = await resolve('civitai:1000', { sha256: civitai.fileSha256(10011).toUpperCase() });
     expect(ok.files[0]!.expectedSha256).toBe(civitai.fileSha256(10011));
   });
@@ -334,28 +286,18 @@ describe('the API key stays a secret', () => {
       await resolve(`${civitai.url}/api/download/models/101?token=${CIVITAI_KEY}`),
       await resolve('civitai:827184', { civitaiFile: { type: 'VAE' } }),
     ];
-    const errors = [
-      await rejectionOf(resolve('civitai:500')),
-      await rejectionOf(resolve('civitai:200')),
-    ];
+    const errors = [await rejectionOf(resolve('civitai:500')), await rejectionOf(resolve('civitai:200'))];
     expect(results[0]!.source).toBe(`${civitai.url}/api/download/models/101`);
 
     // The byte layer's path: the download link with the key, then storage without it.
-    const response = await fetch(results[0]!.files[0]!.url, {
-      redirect: 'manual',
-      headers: { authorization: `Bearer ${CIVITAI_KEY}` },
-    });
+    const response = await fetch(results[0]!.files[0]!.url, { redirect: 'manual', headers: { authorization: `Bearer ${CIVITAI_KEY}` } });
     const stored = await fetch(response.headers.get('location')!);
     expect(stored.status).toBe(200);
-    expect(stored.headers.get('content-disposition')).toBe(
-      'attachment; filename="cool_lora.safetensors"',
-    );
+    expect(stored.headers.get('content-disposition')).toBe('attachment; filename="cool_lora.safetensors"');
     expect(Buffer.from(await stored.arrayBuffer())).toEqual(civitai.fileBytes(1011));
 
     const sent = civitai.requests.slice(before);
-    expect(
-      sent.filter((request) => request.headers.authorization === `Bearer ${CIVITAI_KEY}`).length,
-    ).toBeGreaterThan(4);
+    expect(sent.filter((request) => request.headers.authorization === `Bearer ${CIVITAI_KEY}`).length).toBeGreaterThan(4);
     for (const request of sent) {
       expect(request.url).not.toContain(CIVITAI_KEY);
       expect(request.url).not.toContain('token=');
@@ -364,11 +306,7 @@ describe('the API key stays a secret', () => {
       expect(request.headers.authorization).toBeUndefined();
       expect(JSON.stringify(request)).not.toContain(CIVITAI_KEY);
     }
-    const everything = JSON.stringify({
-      results,
-      errors: errors.map((error) => ({ ...error, message: error.message })),
-      logged: context.logged,
-    });
+    const everything = JSON.stringify({ results, errors: errors.map((error) => ({ ...error, message: error.message })), logged: context.logged });
     expect(everything).not.toContain(CIVITAI_KEY);
   });
 });

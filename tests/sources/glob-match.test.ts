@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  filterPaths,
-  globToRegExp,
-  normalisePatterns,
-} from '../../packages/engine/src/sources/glob-match';
+import { filterPaths, globToRegExp, normalisePatterns } from '../../packages/engine/src/sources/glob-match';
 
 describe('file globs mean what huggingface_hub means (fnmatch)', () => {
   it.each([
@@ -29,30 +25,16 @@ describe('file globs mean what huggingface_hub means (fnmatch)', () => {
   it('includes then excludes', () => {
     const items = ['a.gguf', 'b.gguf', 'c.json'].map((path) => ({ path }));
     expect(filterPaths(items, ['*.gguf'], ['b*']).map((item) => item.path)).toEqual(['a.gguf']);
-    expect(filterPaths(items, [], []).map((item) => item.path)).toEqual([
-      'a.gguf',
-      'b.gguf',
-      'c.json',
-    ]);
+    expect(filterPaths(items, [], []).map((item) => item.path)).toEqual(['a.gguf', 'b.gguf', 'c.json']);
   });
 
   it('validates patterns: a list of bounded texts without control characters; blanks are dropped', () => {
     expect(normalisePatterns(undefined, 'include')).toEqual([]);
     expect(normalisePatterns([' *.gguf ', ''], 'include')).toEqual(['*.gguf']);
-    expect(() => normalisePatterns('*.gguf' as never, 'include')).toThrowError(
-      expect.objectContaining({ code: 'INVALID_INPUT' }),
-    );
-    expect(() => normalisePatterns([1 as never], 'include')).toThrowError(
-      expect.objectContaining({ code: 'INVALID_INPUT' }),
-    );
-    expect(() => normalisePatterns(Array(65).fill('*'), 'include')).toThrowError(
-      expect.objectContaining({ code: 'INVALID_INPUT' }),
-    );
-    expect(() => normalisePatterns(['x'.repeat(600)], 'exclude')).toThrowError(
-      expect.objectContaining({ code: 'INVALID_INPUT' }),
-    );
-    expect(() => normalisePatterns(['a\u0000b'], 'exclude')).toThrowError(
-      expect.objectContaining({ code: 'INVALID_INPUT' }),
-    );
+    expect(() => normalisePatterns('*.gguf' as never, 'include')).toThrowError(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    expect(() => normalisePatterns([1 as never], 'include')).toThrowError(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    expect(() => normalisePatterns(Array(65).fill('*'), 'include')).toThrowError(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    expect(() => normalisePatterns(['x'.repeat(600)], 'exclude')).toThrowError(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    expect(() => normalisePatterns(['a\u0000b'], 'exclude')).toThrowError(expect.objectContaining({ code: 'INVALID_INPUT' }));
   });
 });

@@ -13,10 +13,7 @@ import { bytesFor, seedHub } from './helpers/hf-fixtures';
 let hub: FakeHuggingFace;
 let resolver: HuggingFaceResolver;
 let context: TestResolveContext;
-const fsWithLinks: FileSystem = {
-  ...nodeFileSystemForTests(),
-  symlink: (target, linkPath) => symlink(target, linkPath),
-};
+const fsWithLinks: FileSystem = { ...nodeFileSystemForTests(), symlink: (target, linkPath) => symlink(target, linkPath) };
 
 beforeAll(async () => {
   hub = await startFakeHuggingFace({ treePageSize: 3 });
@@ -50,10 +47,7 @@ async function completeAll(result: ResolvedSource, repoId: string): Promise<void
     const target = path.join(context.modelsRoot, file.relativePath);
     await mkdir(path.dirname(target), { recursive: true });
     await writeFile(target, hub.repo(repoId).file(repoPath, file.revision!).bytes);
-    const linked = await linkHfCacheFile({ source: result.source }, file, {
-      fs: fsWithLinks,
-      modelsRoot: context.modelsRoot,
-    });
+    const linked = await linkHfCacheFile({ source: result.source }, file, { fs: fsWithLinks, modelsRoot: context.modelsRoot });
     expect(linked).toBe(true);
   }
 }
@@ -63,71 +57,36 @@ describe('the Hugging Face cache layout', () => {
     const repoId = 'black-forest-labs/FLUX.1-schnell';
     const result = await resolver.resolve({ url: repoId, layout: 'hf-cache' }, context);
     const commit = hub.repo(repoId).head();
-    const repoDir = path.join(
-      context.modelsRoot,
-      'huggingface/hub/models--black-forest-labs--FLUX.1-schnell',
-    );
+    const repoDir = path.join(context.modelsRoot, 'huggingface/hub/models--black-forest-labs--FLUX.1-schnell');
     const lfsAe = hub.repo(repoId).file('ae.safetensors');
     const regularConfig = hub.repo(repoId).file('vae/config.json');
-    expect(result.files.map((file) => file.relativePath)).toContain(
-      `huggingface/hub/models--black-forest-labs--FLUX.1-schnell/blobs/${lfsAe.sha256}`,
-    );
-    expect(result.files.map((file) => file.relativePath)).toContain(
-      `huggingface/hub/models--black-forest-labs--FLUX.1-schnell/blobs/${regularConfig.gitSha1}`,
-    );
-    expect(result.files.find((file) => file.relativePath.endsWith(lfsAe.sha256))!.name).toBe(
-      'ae.safetensors',
-    );
+    expect(result.files.map((file) => file.relativePath)).toContain(`huggingface/hub/models--black-forest-labs--FLUX.1-schnell/blobs/${lfsAe.sha256}`);
+    expect(result.files.map((file) => file.relativePath)).toContain(`huggingface/hub/models--black-forest-labs--FLUX.1-schnell/blobs/${regularConfig.gitSha1}`);
+    expect(result.files.find((file) => file.relativePath.endsWith(lfsAe.sha256))!.name).toBe('ae.safetensors');
 
     await completeAll(result, repoId);
 
-    expect(await readlink(path.join(repoDir, 'snapshots', commit, 'ae.safetensors'))).toBe(
-      `../../blobs/${lfsAe.sha256}`,
-    );
-    expect(await readlink(path.join(repoDir, 'snapshots', commit, 'vae/config.json'))).toBe(
-      `../../../blobs/${regularConfig.gitSha1}`,
-    );
-    expect(await readFile(path.join(repoDir, 'snapshots', commit, 'vae/config.json'), 'utf8')).toBe(
-      '{"latent_channels":16}',
-    );
+    expect(await readlink(path.join(repoDir, 'snapshots', commit, 'ae.safetensors'))).toBe(`../../blobs/${lfsAe.sha256}`);
+    expect(await readlink(path.join(repoDir, 'snapshots', commit, 'vae/config.json'))).toBe(`../../../blobs/${regularConfig.gitSha1}`);
+    expect(await readFile(path.join(repoDir, 'snapshots', commit, 'vae/config.json'), 'utf8')).toBe('{"latent_channels":16}');
     expect(await readFile(path.join(repoDir, 'refs', 'main'), 'utf8')).toBe(commit);
 
     // Running the hook again changes nothing and does not fail.
     await completeAll(result, repoId);
-    expect(await readFile(path.join(repoDir, 'snapshots', commit, 'ae.safetensors'))).toEqual(
-      lfsAe.bytes,
-    );
+    expect(await readFile(path.join(repoDir, 'snapshots', commit, 'ae.safetensors'))).toEqual(lfsAe.bytes);
   });
 
   it('writes no ref when a commit was asked for, and refs/<tag> for a tag', async () => {
     const repoId = 'black-forest-labs/FLUX.1-schnell';
     const commit = hub.repo(repoId).head('v1.0');
-    const byCommit = await resolver.resolve(
-      { url: `${repoId}/ae.safetensors`, revision: commit, layout: 'hf-cache' },
-      context,
-    );
+    const byCommit = await resolver.resolve({ url: `${repoId}/ae.safetensors`, revision: commit, layout: 'hf-cache' }, context);
     await completeAll(byCommit, repoId);
-    const refsDir = path.join(
-      context.modelsRoot,
-      'huggingface/hub/models--black-forest-labs--FLUX.1-schnell/refs',
-    );
+    const refsDir = path.join(context.modelsRoot, 'huggingface/hub/models--black-forest-labs--FLUX.1-schnell/refs');
     expect(await lstat(refsDir).catch(() => null)).toBeNull();
-    const byTag = await resolver.resolve(
-      { url: `${repoId}/ae.safetensors`, revision: 'v1.0', layout: 'hf-cache', folder: 'cache' },
-      context,
-    );
-    expect(
-      byTag.files[0]!.relativePath.startsWith(
-        'cache/models--black-forest-labs--FLUX.1-schnell/blobs/',
-      ),
-    ).toBe(true);
+    const byTag = await resolver.resolve({ url: `${repoId}/ae.safetensors`, revision: 'v1.0', layout: 'hf-cache', folder: 'cache' }, context);
+    expect(byTag.files[0]!.relativePath.startsWith('cache/models--black-forest-labs--FLUX.1-schnell/blobs/')).toBe(true);
     await completeAll(byTag, repoId);
-    expect(
-      await readFile(
-        path.join(context.modelsRoot, 'cache/models--black-forest-labs--FLUX.1-schnell/refs/v1.0'),
-        'utf8',
-      ),
-    ).toBe(commit);
+    expect(await readFile(path.join(context.modelsRoot, 'cache/models--black-forest-labs--FLUX.1-schnell/refs/v1.0'), 'utf8')).toBe(commit);
   });
 
   it('stores identical content in one blob, and still gives every repository path its snapshot entry', async () => {
@@ -143,63 +102,34 @@ describe('the Hugging Face cache layout', () => {
       const target = path.join(context.modelsRoot, file.relativePath);
       await mkdir(path.dirname(target), { recursive: true });
       await writeFile(target, hub.repo(repoId).file(repoPath, file.revision!).bytes);
-      await linkHfCacheFile({ source: result.source }, file, {
-        fs: fsWithLinks,
-        modelsRoot: context.modelsRoot,
-      });
+      await linkHfCacheFile({ source: result.source }, file, { fs: fsWithLinks, modelsRoot: context.modelsRoot });
     }
 
     // diffusers and transformers look a file up by its path in the snapshot: both paths must be there.
     const commit = hub.repo(repoId).head();
     const same = bytesFor('same');
-    expect(await readFile(path.join(repoDir, 'snapshots', commit, 'a/model.safetensors'))).toEqual(
-      same,
-    );
-    expect(await readFile(path.join(repoDir, 'snapshots', commit, 'b/model.safetensors'))).toEqual(
-      same,
-    );
+    expect(await readFile(path.join(repoDir, 'snapshots', commit, 'a/model.safetensors'))).toEqual(same);
+    expect(await readFile(path.join(repoDir, 'snapshots', commit, 'b/model.safetensors'))).toEqual(same);
     expect(new Set(result.files.map((file) => file.relativePath)).size).toBe(result.files.length);
   });
 
   it('refuses a chosen file name', async () => {
-    const error = await rejectionOf(
-      resolver.resolve(
-        {
-          url: 'dupes/same-bytes/a/model.safetensors',
-          layout: 'hf-cache',
-          filename: 'x.safetensors',
-        },
-        context,
-      ),
-    );
+    const error = await rejectionOf(resolver.resolve({ url: 'dupes/same-bytes/a/model.safetensors', layout: 'hf-cache', filename: 'x.safetensors' }, context));
     expect(error.code).toBe('INVALID_INPUT');
   });
 
   it('leaves a real file at a snapshot path alone, and ignores files that are not cache blobs', async () => {
     const repoId = 'leejet/Z-Image-Turbo-GGUF';
-    const result = await resolver.resolve(
-      { url: `${repoId}/README.md`, layout: 'hf-cache' },
-      context,
-    );
+    const result = await resolver.resolve({ url: `${repoId}/README.md`, layout: 'hf-cache' }, context);
     const commit = result.files[0]!.revision!;
-    const snapshot = path.join(
-      context.modelsRoot,
-      'huggingface/hub/models--leejet--Z-Image-Turbo-GGUF/snapshots',
-      commit,
-      'README.md',
-    );
+    const snapshot = path.join(context.modelsRoot, 'huggingface/hub/models--leejet--Z-Image-Turbo-GGUF/snapshots', commit, 'README.md');
     await mkdir(path.dirname(snapshot), { recursive: true });
     await writeFile(snapshot, 'placed by hand');
     await completeAll(result, repoId);
     expect(await readFile(snapshot, 'utf8')).toBe('placed by hand');
 
     const comfy = await resolver.resolve({ url: `${repoId}/README.md`, folder: 'docs' }, context);
-    expect(
-      await linkHfCacheFile({ source: comfy.source }, comfy.files[0]!, {
-        fs: fsWithLinks,
-        modelsRoot: context.modelsRoot,
-      }),
-    ).toBe(false);
+    expect(await linkHfCacheFile({ source: comfy.source }, comfy.files[0]!, { fs: fsWithLinks, modelsRoot: context.modelsRoot })).toBe(false);
   });
 
   it('says what is wrong when the blob is missing or the file system cannot link', async () => {
@@ -212,41 +142,15 @@ describe('the Hugging Face cache layout', () => {
       path: 'model.safetensors',
       blob: 'b'.repeat(64),
     };
-    expect(
-      (await rejectionOf(linkHfCacheSnapshot(fsWithLinks, context.modelsRoot, entry))).code,
-    ).toBe('IO_ERROR');
-    const blob = path.join(
-      context.modelsRoot,
-      'huggingface/hub/models--org--name/blobs',
-      entry.blob,
-    );
+    expect((await rejectionOf(linkHfCacheSnapshot(fsWithLinks, context.modelsRoot, entry))).code).toBe('IO_ERROR');
+    const blob = path.join(context.modelsRoot, 'huggingface/hub/models--org--name/blobs', entry.blob);
     await mkdir(path.dirname(blob), { recursive: true });
     await writeFile(blob, 'x');
-    const noLinks = await rejectionOf(
-      linkHfCacheSnapshot(withoutSymlinks(nodeFileSystemForTests()), context.modelsRoot, entry),
-    );
+    const noLinks = await rejectionOf(linkHfCacheSnapshot(withoutSymlinks(nodeFileSystemForTests()), context.modelsRoot, entry));
     expect(noLinks.code).toBe('IO_ERROR');
     expect(noLinks.message).toContain('symbolic links');
-    expect(
-      (
-        await rejectionOf(
-          linkHfCacheSnapshot(fsWithLinks, context.modelsRoot, { ...entry, path: '../escape' }),
-        )
-      ).code,
-    ).toBe('INVALID_INPUT');
-    expect(
-      (
-        await rejectionOf(
-          linkHfCacheSnapshot(fsWithLinks, context.modelsRoot, { ...entry, commit: 'main' }),
-        )
-      ).code,
-    ).toBe('INVALID_INPUT');
-    expect(
-      (
-        await rejectionOf(
-          linkHfCacheSnapshot(fsWithLinks, context.modelsRoot, { ...entry, ref: 'x/../../y' }),
-        )
-      ).code,
-    ).toBe('INVALID_INPUT');
+    expect((await rejectionOf(linkHfCacheSnapshot(fsWithLinks, context.modelsRoot, { ...entry, path: '../escape' }))).code).toBe('INVALID_INPUT');
+    expect((await rejectionOf(linkHfCacheSnapshot(fsWithLinks, context.modelsRoot, { ...entry, commit: 'main' }))).code).toBe('INVALID_INPUT');
+    expect((await rejectionOf(linkHfCacheSnapshot(fsWithLinks, context.modelsRoot, { ...entry, ref: 'x/../../y' }))).code).toBe('INVALID_INPUT');
   });
 });

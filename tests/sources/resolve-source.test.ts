@@ -1,13 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  checkCivitaiKey,
-  checkHuggingFaceToken,
-  createHubResolvers,
-  pickResolver,
-  resolveSource,
-} from '@modeldock/engine';
+import { checkCivitaiKey, checkHuggingFaceToken, createHubResolvers, pickResolver, resolveSource } from '@modeldock/engine';
 import type { SourceResolver } from '@modeldock/engine';
 import { startFakeCdn } from '../support/fake-cdn';
 import type { FakeCdn } from '../support/fake-cdn';
@@ -32,11 +26,7 @@ beforeAll(async () => {
   civitai = await startFakeCivitai({ storage: cdn });
   seedHub(hub);
   seedCivitai(civitai);
-  resolvers = createHubResolvers({
-    huggingFaceEndpoint: hub.url,
-    civitaiEndpoint: civitai.url,
-    retry: { attempts: 1 },
-  });
+  resolvers = createHubResolvers({ huggingFaceEndpoint: hub.url, civitaiEndpoint: civitai.url, retry: { attempts: 1 } });
 });
 
 afterAll(async () => {
@@ -70,9 +60,7 @@ describe('the resolver chain', () => {
       expect(() => pickResolver(input, resolvers)).toThrowError(
         expect.objectContaining({
           code: 'UNRECOGNISED_INPUT',
-          message: expect.stringMatching(
-            /huggingface\.co\/leejet\/Z-Image-Turbo-GGUF[\s\S]*civitai\.com\/models[\s\S]*urn:air[\s\S]*preset:z-image-turbo/,
-          ),
+          message: expect.stringMatching(/huggingface\.co\/leejet\/Z-Image-Turbo-GGUF[\s\S]*civitai\.com\/models[\s\S]*urn:air[\s\S]*preset:z-image-turbo/),
         }),
       );
     }
@@ -113,62 +101,39 @@ describe('the preview that sources.resolve returns', () => {
   });
 
   it('refuses a request without a link', async () => {
-    expect((await rejectionOf(resolveSource({} as never, resolvers, context))).code).toBe(
-      'INVALID_INPUT',
-    );
+    expect((await rejectionOf(resolveSource({} as never, resolvers, context))).code).toBe('INVALID_INPUT');
   });
 });
 
 describe('checking API keys before Settings keeps them', () => {
   it('Hugging Face: whoami names the account of a good token and refuses a bad one', async () => {
     const good = await checkHuggingFaceToken(APPROVED_TOKEN, context, { endpoint: hub.url });
-    expect(good).toEqual({
-      valid: true,
-      account: 'approved-user',
-      message: expect.stringContaining('approved-user'),
-    });
+    expect(good).toEqual({ valid: true, account: 'approved-user', message: expect.stringContaining('approved-user') });
     const bad = await checkHuggingFaceToken(UNKNOWN_TOKEN, context, { endpoint: hub.url });
     expect(bad.valid).toBe(false);
     expect(JSON.stringify([good, bad])).not.toContain('hf_FAKE');
     const sent = hub.requests.filter((request) => request.url === '/api/whoami-v2');
-    expect(sent.map((request) => request.headers.authorization)).toEqual([
-      `Bearer ${APPROVED_TOKEN}`,
-      `Bearer ${UNKNOWN_TOKEN}`,
-    ]);
+    expect(sent.map((request) => request.headers.authorization)).toEqual([`Bearer ${APPROVED_TOKEN}`, `Bearer ${UNKNOWN_TOKEN}`]);
   });
 
   it('Civitai: /api/v1/me names the account of a good key and refuses a bad one', async () => {
-    expect(await checkCivitaiKey(CIVITAI_KEY, context, { endpoint: civitai.url })).toMatchObject({
-      valid: true,
-      account: 'tester',
-    });
-    expect(await checkCivitaiKey(UNKNOWN_KEY, context, { endpoint: civitai.url })).toMatchObject({
-      valid: false,
-      account: null,
-    });
+    expect(await checkCivitaiKey(CIVITAI_KEY, context, { endpoint: civitai.url })).toMatchObject({ valid: true, account: 'tester' });
+    expect(await checkCivitaiKey(UNKNOWN_KEY, context, { endpoint: civitai.url })).toMatchObject({ valid: false, account: null });
   });
 
   it('refuses an empty or spaced key without asking anyone', async () => {
     const before = hub.requests.length;
-    expect(
-      (await rejectionOf(checkHuggingFaceToken('  ', context, { endpoint: hub.url }))).code,
-    ).toBe('INVALID_INPUT');
-    expect(
-      (await rejectionOf(checkCivitaiKey('two words', context, { endpoint: civitai.url }))).code,
-    ).toBe('INVALID_INPUT');
+    expect((await rejectionOf(checkHuggingFaceToken('  ', context, { endpoint: hub.url }))).code).toBe('INVALID_INPUT');
+    expect((await rejectionOf(checkCivitaiKey('two words', context, { endpoint: civitai.url }))).code).toBe('INVALID_INPUT');
     expect(hub.requests.length).toBe(before);
   });
 
   it('a rate-limited check is an error to retry, not a verdict on the key', async () => {
     hub.rateLimitNext(1);
-    const error = await rejectionOf(
-      checkHuggingFaceToken(APPROVED_TOKEN, context, { endpoint: hub.url }),
-    );
+    const error = await rejectionOf(checkHuggingFaceToken(APPROVED_TOKEN, context, { endpoint: hub.url }));
     expect(error.code).toBe('HTTP_ERROR');
     expect(error.retryable).toBe(true);
     civitai.rateLimitNext(1);
-    expect(
-      (await rejectionOf(checkCivitaiKey(CIVITAI_KEY, context, { endpoint: civitai.url }))).code,
-    ).toBe('RATE_LIMITED');
+    expect((await rejectionOf(checkCivitaiKey(CIVITAI_KEY, context, { endpoint: civitai.url }))).code).toBe('RATE_LIMITED');
   });
 });

@@ -27,15 +27,10 @@ export interface TestResolveContext extends ResolveContext {
 export function undiciHttpClient(): HttpClient {
   return {
     async request(input) {
-      const response = await undiciRequest(input.url, {
-        method: input.method,
-        headers: input.headers,
-        signal: input.signal,
-      });
+      const response = await undiciRequest(input.url, { method: input.method, headers: input.headers, signal: input.signal });
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(response.headers)) {
-        if (value !== undefined)
-          headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+        if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
       }
       return {
         status: response.statusCode,
@@ -49,9 +44,7 @@ export function undiciHttpClient(): HttpClient {
   };
 }
 
-export async function createResolveContext(
-  keys: Record<string, string> = {},
-): Promise<TestResolveContext> {
+export async function createResolveContext(keys: Record<string, string> = {}): Promise<TestResolveContext> {
   const modelsRoot = await mkdtemp(path.join(os.tmpdir(), 'modeldock-sources-'));
   const logged: LoggedLine[] = [];
   const sleeps: number[] = [];
@@ -84,15 +77,7 @@ export async function createResolveContext(
 }
 
 /** Resolves with the thrown value, failing the test when nothing was thrown. */
-export async function rejectionOf(
-  promise: Promise<unknown>,
-): Promise<{
-  code: string;
-  message: string;
-  retryable?: boolean;
-  httpStatus?: number;
-  details?: Record<string, unknown>;
-}> {
+export async function rejectionOf(promise: Promise<unknown>): Promise<{ code: string; message: string; retryable?: boolean; httpStatus?: number; details?: Record<string, unknown> }> {
   try {
     await promise;
   } catch (error) {

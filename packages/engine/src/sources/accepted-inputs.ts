@@ -25,10 +25,7 @@ function shown(input: string): string {
 
 /** UNRECOGNISED_INPUT naming what was pasted and what would have worked. */
 export function unrecognisedInputError(input: string, reason?: string): ModeldockError {
-  const what =
-    input.trim() === ''
-      ? 'Nothing was pasted'
-      : `"${shown(input)}" is not something modeldock can download`;
+  const what = input.trim() === '' ? 'Nothing was pasted' : `"${shown(input)}" is not something modeldock can download`;
   return new ModeldockError(
     'UNRECOGNISED_INPUT',
     `${what}${reason ? ` (${reason})` : ''}. Paste one of:\n${describeAcceptedInputs()}`,

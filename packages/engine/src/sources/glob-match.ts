@@ -44,38 +44,23 @@ export function globToRegExp(pattern: string): RegExp {
 }
 
 /** Validates user patterns: bounded count and length, no control characters. */
-export function normalisePatterns(
-  patterns: readonly string[] | undefined,
-  field: string,
-): string[] {
+export function normalisePatterns(patterns: readonly string[] | undefined, field: string): string[] {
   if (!patterns) return [];
   if (!Array.isArray(patterns)) {
-    throw new ModeldockError(
-      'INVALID_INPUT',
-      `${field} must be a list of patterns such as ["*.safetensors"]`,
-    );
+    throw new ModeldockError('INVALID_INPUT', `${field} must be a list of patterns such as ["*.safetensors"]`);
   }
   if (patterns.length > MAX_PATTERNS) {
-    throw new ModeldockError(
-      'INVALID_INPUT',
-      `${field} has ${patterns.length} patterns; at most ${MAX_PATTERNS} are allowed`,
-    );
+    throw new ModeldockError('INVALID_INPUT', `${field} has ${patterns.length} patterns; at most ${MAX_PATTERNS} are allowed`);
   }
   const result: string[] = [];
   for (const raw of patterns) {
     if (typeof raw !== 'string') {
-      throw new ModeldockError(
-        'INVALID_INPUT',
-        `${field} must contain text patterns such as "*Q8_0.gguf"`,
-      );
+      throw new ModeldockError('INVALID_INPUT', `${field} must contain text patterns such as "*Q8_0.gguf"`);
     }
     const pattern = raw.trim();
     if (pattern === '') continue;
     if (pattern.length > MAX_PATTERN_LENGTH || /[\u0000-\u001f\u007f]/.test(pattern)) {
-      throw new ModeldockError(
-        'INVALID_INPUT',
-        `${field} pattern "${pattern.slice(0, 60)}" is too long or contains control characters`,
-      );
+      throw new ModeldockError('INVALID_INPUT', `${field} pattern "${pattern.slice(0, 60)}" is too long or contains control characters`);
     }
     result.push(pattern);
   }
@@ -83,11 +68,7 @@ export function normalisePatterns(
 }
 
 /** Paths kept by `include` (all when empty) minus those matched by `exclude`. */
-export function filterPaths<T extends { path: string }>(
-  items: readonly T[],
-  include: string[],
-  exclude: string[],
-): T[] {
+export function filterPaths<T extends { path: string }>(items: readonly T[], include: string[], exclude: string[]): T[] {
   const includes = include.map(globToRegExp);
   const excludes = exclude.map(globToRegExp);
   return items.filter(

@@ -13,11 +13,7 @@ export interface HubRetryPolicy {
   maxDelayMs: number;
 }
 
-export const DEFAULT_HUB_RETRY: HubRetryPolicy = {
-  attempts: 4,
-  baseDelayMs: 1_000,
-  maxDelayMs: 30_000,
-};
+export const DEFAULT_HUB_RETRY: HubRetryPolicy = { attempts: 4, baseDelayMs: 1_000, maxDelayMs: 30_000 };
 
 export interface RetryEnvironment {
   clock: Clock;
@@ -27,12 +23,7 @@ export interface RetryEnvironment {
   random?: () => number;
 }
 
-export function hubRetryDelayMs(
-  policy: HubRetryPolicy,
-  failedAttempt: number,
-  retryAfter: number | undefined,
-  random: number,
-): number {
+export function hubRetryDelayMs(policy: HubRetryPolicy, failedAttempt: number, retryAfter: number | undefined, random: number): number {
   if (retryAfter !== undefined) return Math.min(Math.max(retryAfter, 0), policy.maxDelayMs);
   const exponential = Math.min(policy.baseDelayMs * 2 ** (failedAttempt - 1), policy.maxDelayMs);
   // Jitter keeps several waiting resolutions from hitting the hub again in the same instant.
@@ -53,10 +44,7 @@ export async function withHubRetries<T>(
       const retryable = isModeldockError(error) && error.retryable;
       if (!retryable || attempt >= policy.attempts || environment.signal?.aborted) throw error;
       const delay = hubRetryDelayMs(policy, attempt, error.retryAfterMs, random());
-      environment.logger.warn(
-        { label, code: error.code, attempt, delayMs: delay },
-        'hub request failed; retrying',
-      );
+      environment.logger.warn({ label, code: error.code, attempt, delayMs: delay }, 'hub request failed; retrying');
       await environment.clock.sleep(delay, environment.signal);
     }
   }

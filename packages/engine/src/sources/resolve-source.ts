@@ -5,13 +5,7 @@
  * is already on disk — without writing or starting anything.
  */
 import type { EnqueueRequest } from '../jobs/download-manager-api';
-import type {
-  AccessProblem,
-  ListedSourceFile,
-  ResolveContext,
-  ResolvedFile,
-  SourceResolver,
-} from './source-resolver';
+import type { AccessProblem, ListedSourceFile, ResolveContext, ResolvedFile, SourceResolver } from './source-resolver';
 import { ModeldockError } from '../errors';
 import { absoluteDestination } from '../paths/confine-path';
 import { unrecognisedInputError } from './accepted-inputs';
@@ -37,14 +31,8 @@ export interface HubResolverOptions {
  */
 export function createHubResolvers(options: HubResolverOptions = {}): SourceResolver[] {
   const shared = { requestTimeoutMs: options.requestTimeoutMs, retry: options.retry };
-  const huggingFace = createHuggingFaceResolver({
-    ...shared,
-    endpoint: options.huggingFaceEndpoint,
-  } satisfies HuggingFaceResolverOptions);
-  const civitai = createCivitaiResolver({
-    ...shared,
-    endpoint: options.civitaiEndpoint,
-  } satisfies CivitaiResolverOptions);
+  const huggingFace = createHuggingFaceResolver({ ...shared, endpoint: options.huggingFaceEndpoint } satisfies HuggingFaceResolverOptions);
+  const civitai = createCivitaiResolver({ ...shared, endpoint: options.civitaiEndpoint } satisfies CivitaiResolverOptions);
   return [createPresetResolver(huggingFace), huggingFace, civitai];
 }
 
@@ -91,10 +79,7 @@ export async function resolveSource(
   context: ResolveContext,
 ): Promise<SourcePreview> {
   if (!request || typeof request.url !== 'string') {
-    throw new ModeldockError(
-      'INVALID_INPUT',
-      'Paste a link, a repository id or a preset to download',
-    );
+    throw new ModeldockError('INVALID_INPUT', 'Paste a link, a repository id or a preset to download');
   }
   const resolver = pickResolver(request.url, resolvers);
   const resolved = await resolver.resolve(request, { ...context, purpose: 'preview' });

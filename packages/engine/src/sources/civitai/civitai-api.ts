@@ -73,9 +73,7 @@ function toFile(raw: unknown): CivitaiFile | null {
   const id = integer(file.id);
   const name = text(file.name);
   if (id === null || name === null) return null;
-  const metadata = (
-    file.metadata && typeof file.metadata === 'object' ? file.metadata : {}
-  ) as Json;
+  const metadata = (file.metadata && typeof file.metadata === 'object' ? file.metadata : {}) as Json;
   const hashes: Record<string, string> = {};
   if (file.hashes && typeof file.hashes === 'object') {
     for (const [type, value] of Object.entries(file.hashes as Json)) {
@@ -86,10 +84,7 @@ function toFile(raw: unknown): CivitaiFile | null {
     id,
     name,
     type: text(file.type),
-    sizeKB:
-      typeof file.sizeKB === 'number' && Number.isFinite(file.sizeKB) && file.sizeKB >= 0
-        ? file.sizeKB
-        : null,
+    sizeKB: typeof file.sizeKB === 'number' && Number.isFinite(file.sizeKB) && file.sizeKB >= 0 ? file.sizeKB : null,
     metadata: {
       format: text(metadata.format),
       size: text(metadata.size),
@@ -115,22 +110,13 @@ function toVersion(raw: unknown, fallbackModelId: number | null): CivitaiVersion
     modelId: integer(version.modelId) ?? fallbackModelId,
     name: text(version.name) ?? String(id),
     earlyAccessEndsAt: text(version.earlyAccessEndsAt),
-    files: Array.isArray(version.files)
-      ? version.files.map(toFile).filter((file): file is CivitaiFile => file !== null)
-      : [],
+    files: Array.isArray(version.files) ? version.files.map(toFile).filter((file): file is CivitaiFile => file !== null) : [],
     downloadUrl: text(version.downloadUrl),
-    model: model
-      ? { name: text(model.name), type: text(model.type), mode: text(model.mode) }
-      : null,
+    model: model ? { name: text(model.name), type: text(model.type), mode: text(model.mode) } : null,
   };
 }
 
-async function getJson(
-  hub: HubHttp,
-  url: string,
-  request: CivitaiApiRequest,
-  subject: { modelId: number | null; versionId: number | null },
-): Promise<Json> {
+async function getJson(hub: HubHttp, url: string, request: CivitaiApiRequest, subject: { modelId: number | null; versionId: number | null }): Promise<Json> {
   const exchange = await sendHubRequest(hub, {
     url,
     token: request.token,
@@ -141,75 +127,39 @@ async function getJson(
     headers: { accept: 'application/json' },
   });
   if (exchange.status !== 200) {
-    throw await civitaiApiError(exchange, {
-      ...subject,
-      endpoint: request.endpoint,
-      nowMs: request.nowMs,
-    });
+    throw await civitaiApiError(exchange, { ...subject, endpoint: request.endpoint, nowMs: request.nowMs });
   }
   const body = await exchange.json<unknown>();
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
-    throw new ModeldockError(
-      'HTTP_ERROR',
-      `Civitai sent an answer that is not a JSON object for ${url}`,
-    );
+    throw new ModeldockError('HTTP_ERROR', `Civitai sent an answer that is not a JSON object for ${url}`);
   }
   return body as Json;
 }
 
-export async function fetchCivitaiVersion(
-  hub: HubHttp,
-  versionId: number,
-  request: CivitaiApiRequest,
-): Promise<CivitaiVersion> {
-  const body = await getJson(
-    hub,
-    `${request.endpoint}/api/v1/model-versions/${versionId}`,
-    request,
-    { modelId: null, versionId },
-  );
+export async function fetchCivitaiVersion(hub: HubHttp, versionId: number, request: CivitaiApiRequest): Promise<CivitaiVersion> {
+  const body = await getJson(hub, `${request.endpoint}/api/v1/model-versions/${versionId}`, request, { modelId: null, versionId });
   const version = toVersion(body, null);
-  if (!version)
-    throw new ModeldockError(
-      'HTTP_ERROR',
-      `Civitai sent an unreadable description of model version ${versionId}`,
-    );
+  if (!version) throw new ModeldockError('HTTP_ERROR', `Civitai sent an unreadable description of model version ${versionId}`);
   return version;
 }
 
-export async function fetchCivitaiModel(
-  hub: HubHttp,
-  modelId: number,
-  request: CivitaiApiRequest,
-): Promise<CivitaiModel> {
-  const body = await getJson(hub, `${request.endpoint}/api/v1/models/${modelId}`, request, {
-    modelId,
-    versionId: null,
-  });
+export async function fetchCivitaiModel(hub: HubHttp, modelId: number, request: CivitaiApiRequest): Promise<CivitaiModel> {
+  const body = await getJson(hub, `${request.endpoint}/api/v1/models/${modelId}`, request, { modelId, versionId: null });
   const id = integer(body.id);
-  if (id === null)
-    throw new ModeldockError(
-      'HTTP_ERROR',
-      `Civitai sent an unreadable description of model ${modelId}`,
-    );
+  if (id === null) throw new ModeldockError('HTTP_ERROR', `Civitai sent an unreadable description of model ${modelId}`);
   return {
     id,
     name: text(body.name),
     type: text(body.type),
     mode: text(body.mode),
     versions: Array.isArray(body.modelVersions)
-      ? body.modelVersions
-          .map((raw) => toVersion(raw, id))
-          .filter((version): version is CivitaiVersion => version !== null)
+      ? body.modelVersions.map((raw) => toVersion(raw, id)).filter((version): version is CivitaiVersion => version !== null)
       : [],
   };
 }
 
 /** The username a key belongs to, or null when Civitai rejects the key (401/403). */
-export async function fetchCivitaiAccount(
-  hub: HubHttp,
-  request: CivitaiApiRequest,
-): Promise<string | null> {
+export async function fetchCivitaiAccount(hub: HubHttp, request: CivitaiApiRequest): Promise<string | null> {
   const exchange = await sendHubRequest(hub, {
     url: `${request.endpoint}/api/v1/me`,
     token: request.token,
@@ -224,12 +174,7 @@ export async function fetchCivitaiAccount(
     return null;
   }
   if (exchange.status !== 200) {
-    throw await civitaiApiError(exchange, {
-      modelId: null,
-      versionId: null,
-      endpoint: request.endpoint,
-      nowMs: request.nowMs,
-    });
+    throw await civitaiApiError(exchange, { modelId: null, versionId: null, endpoint: request.endpoint, nowMs: request.nowMs });
   }
   const body = await exchange.json<Json>();
   return text(body?.username) ?? String(integer(body?.id) ?? 'unknown');

@@ -22,10 +22,7 @@ export interface DownloadAccessRequest {
 
 const MAX_SAME_HOST_HOPS = 3;
 
-export async function checkCivitaiDownloadAccess(
-  hub: HubHttp,
-  request: DownloadAccessRequest,
-): Promise<void> {
+export async function checkCivitaiDownloadAccess(hub: HubHttp, request: DownloadAccessRequest): Promise<void> {
   let url = request.url;
   for (let hop = 0; ; hop++) {
     const exchange = await sendHubRequest(hub, {
@@ -46,22 +43,13 @@ export async function checkCivitaiDownloadAccess(
     if (status >= 300 && status < 400) {
       const location = exchange.headers.location;
       await exchange.discard();
-      if (!location)
-        throw new ModeldockError(
-          'HTTP_ERROR',
-          `Civitai redirected the download without saying where (HTTP ${status})`,
-          { httpStatus: status },
-        );
+      if (!location) throw new ModeldockError('HTTP_ERROR', `Civitai redirected the download without saying where (HTTP ${status})`, { httpStatus: status });
       const next = new URL(location, url);
       if (next.origin !== request.endpointOrigin) return;
       if (/^\/login\b/.test(next.pathname)) throw authRequiredError(request.subject, status);
-      if (/^\/(model-versions|models)\//.test(next.pathname))
-        throw earlyAccessError(request.subject, null, status);
+      if (/^\/(model-versions|models)\//.test(next.pathname)) throw earlyAccessError(request.subject, null, status);
       if (hop >= MAX_SAME_HOST_HOPS) {
-        throw new ModeldockError(
-          'TOO_MANY_REDIRECTS',
-          `Civitai redirected the download more than ${MAX_SAME_HOST_HOPS} times within its own site`,
-        );
+        throw new ModeldockError('TOO_MANY_REDIRECTS', `Civitai redirected the download more than ${MAX_SAME_HOST_HOPS} times within its own site`);
       }
       url = next.toString();
       continue;

@@ -14,9 +14,7 @@ export interface CivitaiErrorSubject {
   nowMs: number;
 }
 
-export function civitaiPageUrl(
-  subject: Pick<CivitaiErrorSubject, 'endpoint' | 'modelId' | 'versionId'>,
-): string {
+export function civitaiPageUrl(subject: Pick<CivitaiErrorSubject, 'endpoint' | 'modelId' | 'versionId'>): string {
   if (subject.modelId !== null) {
     return `${subject.endpoint}/models/${subject.modelId}${subject.versionId !== null ? `?modelVersionId=${subject.versionId}` : ''}`;
   }
@@ -28,10 +26,7 @@ function what(subject: CivitaiErrorSubject): string {
   return `model ${subject.modelId ?? ''}`.trim();
 }
 
-export function authRequiredError(
-  subject: CivitaiErrorSubject,
-  httpStatus: number,
-): ModeldockError {
+export function authRequiredError(subject: CivitaiErrorSubject, httpStatus: number): ModeldockError {
   return new ModeldockError(
     'AUTH_REQUIRED',
     `Civitai requires an API key for this model (${what(subject)}): add one in Settings (create it at ${subject.endpoint}/user/account)`,
@@ -39,15 +34,8 @@ export function authRequiredError(
   );
 }
 
-export function earlyAccessError(
-  subject: CivitaiErrorSubject,
-  deadline: string | null,
-  httpStatus: number,
-): ModeldockError {
-  const until =
-    deadline && !Number.isNaN(Date.parse(deadline))
-      ? new Date(Date.parse(deadline)).toISOString()
-      : null;
+export function earlyAccessError(subject: CivitaiErrorSubject, deadline: string | null, httpStatus: number): ModeldockError {
+  const until = deadline && !Number.isNaN(Date.parse(deadline)) ? new Date(Date.parse(deadline)).toISOString() : null;
   return new ModeldockError(
     'EARLY_ACCESS',
     `This Civitai ${what(subject)} is in Early Access${until ? ` until ${until.slice(0, 16).replace('T', ' ')} UTC` : ''}: it can be downloaded by everyone after that, or now with early access bought at ${civitaiPageUrl(subject)}`,
@@ -55,27 +43,17 @@ export function earlyAccessError(
   );
 }
 
-export function rateLimitedError(
-  exchange: HubExchange,
-  subject: CivitaiErrorSubject,
-): ModeldockError {
+export function rateLimitedError(exchange: HubExchange, subject: CivitaiErrorSubject): ModeldockError {
   const wait = retryAfterMs(exchange.headers, subject.nowMs) ?? undefined;
-  return new ModeldockError(
-    'RATE_LIMITED',
-    'Civitai is limiting requests right now; modeldock waits and tries again (1–30 s)',
-    {
-      httpStatus: 429,
-      retryable: true,
-      retryAfterMs: wait,
-    },
-  );
+  return new ModeldockError('RATE_LIMITED', 'Civitai is limiting requests right now; modeldock waits and tries again (1–30 s)', {
+    httpStatus: 429,
+    retryable: true,
+    retryAfterMs: wait,
+  });
 }
 
 /** Errors of the JSON API (model and version descriptions). */
-export async function civitaiApiError(
-  exchange: HubExchange,
-  subject: CivitaiErrorSubject,
-): Promise<ModeldockError> {
+export async function civitaiApiError(exchange: HubExchange, subject: CivitaiErrorSubject): Promise<ModeldockError> {
   const status = exchange.status;
   if (status === 429) {
     await exchange.discard();
@@ -92,29 +70,17 @@ export async function civitaiApiError(
   }
   if (status === 401) return authRequiredError(subject, status);
   if (status === 403) {
-    return new ModeldockError(
-      'NO_ACCESS',
-      `Civitai refused access to ${what(subject)}${detail ? `: ${detail}` : ''}`,
-      { httpStatus: status },
-    );
+    return new ModeldockError('NO_ACCESS', `Civitai refused access to ${what(subject)}${detail ? `: ${detail}` : ''}`, { httpStatus: status });
   }
   if (status >= 500) {
-    return new ModeldockError(
-      'SERVER_ERROR',
-      `Civitai had a server error (HTTP ${status}); try again later`,
-      {
-        httpStatus: status,
-        retryable: true,
-      },
-    );
-  }
-  return new ModeldockError(
-    'HTTP_ERROR',
-    `Civitai answered HTTP ${status} for ${what(subject)}${detail ? `: ${detail}` : ''}`,
-    {
+    return new ModeldockError('SERVER_ERROR', `Civitai had a server error (HTTP ${status}); try again later`, {
       httpStatus: status,
-    },
-  );
+      retryable: true,
+    });
+  }
+  return new ModeldockError('HTTP_ERROR', `Civitai answered HTTP ${status} for ${what(subject)}${detail ? `: ${detail}` : ''}`, {
+    httpStatus: status,
+  });
 }
 
 export interface DownloadRefusalContext {
@@ -146,20 +112,12 @@ export async function civitaiDownloadError(
   })();
   switch (true) {
     case status === 401 && /disabled downloads/i.test(detail ?? ''):
-      return new ModeldockError(
-        'NO_ACCESS',
-        `The creator of this Civitai ${what(subject)} has disabled downloads of it`,
-        { httpStatus: status },
-      );
+      return new ModeldockError('NO_ACCESS', `The creator of this Civitai ${what(subject)} has disabled downloads of it`, { httpStatus: status });
     case status === 401 && context.keySent:
       if (!(await context.isKeyValid())) {
-        return new ModeldockError(
-          'INVALID_TOKEN',
-          'Civitai rejected the API key: add a valid Civitai API key in Settings (it may have expired or been deleted)',
-          {
-            httpStatus: status,
-          },
-        );
+        return new ModeldockError('INVALID_TOKEN', 'Civitai rejected the API key: add a valid Civitai API key in Settings (it may have expired or been deleted)', {
+          httpStatus: status,
+        });
       }
       return new ModeldockError(
         'NO_ACCESS',
@@ -169,11 +127,7 @@ export async function civitaiDownloadError(
     case status === 401:
       return authRequiredError(subject, status);
     case status === 403 && /early access/i.test(`${body.error ?? ''} ${body.message ?? ''}`):
-      return earlyAccessError(
-        subject,
-        typeof bodyJson.deadline === 'string' ? bodyJson.deadline : null,
-        status,
-      );
+      return earlyAccessError(subject, typeof bodyJson.deadline === 'string' ? bodyJson.deadline : null, status);
     case status === 403:
       return new ModeldockError(
         'NO_ACCESS',
@@ -187,27 +141,15 @@ export async function civitaiDownloadError(
         { httpStatus: status },
       );
     case status === 410:
-      return new ModeldockError(
-        'ARCHIVED',
-        `This Civitai ${what(subject)} is archived and can no longer be downloaded`,
-        { httpStatus: status },
-      );
+      return new ModeldockError('ARCHIVED', `This Civitai ${what(subject)} is archived and can no longer be downloaded`, { httpStatus: status });
     case status >= 500:
-      return new ModeldockError(
-        'SERVER_ERROR',
-        `Civitai had a server error (HTTP ${status}) for ${what(subject)}; try again later`,
-        {
-          httpStatus: status,
-          retryable: true,
-        },
-      );
+      return new ModeldockError('SERVER_ERROR', `Civitai had a server error (HTTP ${status}) for ${what(subject)}; try again later`, {
+        httpStatus: status,
+        retryable: true,
+      });
     default:
-      return new ModeldockError(
-        'HTTP_ERROR',
-        `Civitai answered HTTP ${status} for the download of ${what(subject)}${detail ? `: ${detail}` : ''}`,
-        {
-          httpStatus: status,
-        },
-      );
+      return new ModeldockError('HTTP_ERROR', `Civitai answered HTTP ${status} for the download of ${what(subject)}${detail ? `: ${detail}` : ''}`, {
+        httpStatus: status,
+      });
   }
 }

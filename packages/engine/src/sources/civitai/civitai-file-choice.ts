@@ -16,9 +16,7 @@ function valueOf(file: CivitaiFile, key: FilterKey): string | null {
 }
 
 export function describeCivitaiFile(file: CivitaiFile): string {
-  const traits = FILTER_KEYS.map((key) => valueOf(file, key)).filter(
-    (value): value is string => value !== null,
-  );
+  const traits = FILTER_KEYS.map((key) => valueOf(file, key)).filter((value): value is string => value !== null);
   return `${file.name} (${[...traits, `fileId ${file.id}`].join(', ')})`;
 }
 
@@ -32,10 +30,7 @@ function activeFilters(choice: CivitaiFileChoice): Array<[FilterKey, string]> {
     const value = choice[key];
     if (value === undefined || value === null) continue;
     if (typeof value !== 'string' || value.trim() === '' || value.length > 64) {
-      throw new ModeldockError(
-        'INVALID_INPUT',
-        `civitaiFile.${key} must be a short text such as "SafeTensor"`,
-      );
+      throw new ModeldockError('INVALID_INPUT', `civitaiFile.${key} must be a short text such as "SafeTensor"`);
     }
     filters.push([key, value.trim()]);
   }
@@ -43,9 +38,7 @@ function activeFilters(choice: CivitaiFileChoice): Array<[FilterKey, string]> {
 }
 
 function matches(file: CivitaiFile, filters: Array<[FilterKey, string]>): boolean {
-  return filters.every(
-    ([key, wanted]) => (valueOf(file, key) ?? '').toLowerCase() === wanted.toLowerCase(),
-  );
+  return filters.every(([key, wanted]) => (valueOf(file, key) ?? '').toLowerCase() === wanted.toLowerCase());
 }
 
 export function chooseCivitaiFile(version: CivitaiVersion, choice: CivitaiFileChoice): CivitaiFile {
@@ -57,26 +50,17 @@ export function chooseCivitaiFile(version: CivitaiVersion, choice: CivitaiFileCh
   if (choice.fileId !== undefined) {
     const file = files.find((candidate) => candidate.id === choice.fileId);
     if (!file) {
-      throw new ModeldockError(
-        'ENTRY_NOT_FOUND',
-        `Civitai ${label} has no file with id ${choice.fileId}; its files: ${listFiles(files)}`,
-      );
+      throw new ModeldockError('ENTRY_NOT_FOUND', `Civitai ${label} has no file with id ${choice.fileId}; its files: ${listFiles(files)}`);
     }
     if (!matches(file, filters)) {
-      throw new ModeldockError(
-        'AMBIGUOUS_INPUT',
-        `File ${choice.fileId} of ${label} does not match ${wanted}: give either the file id or the filters`,
-      );
+      throw new ModeldockError('AMBIGUOUS_INPUT', `File ${choice.fileId} of ${label} does not match ${wanted}: give either the file id or the filters`);
     }
     return file;
   }
 
   const candidates = filters.length === 0 ? files : files.filter((file) => matches(file, filters));
   if (candidates.length === 0) {
-    throw new ModeldockError(
-      'ENTRY_NOT_FOUND',
-      `No file of Civitai ${label} matches ${wanted}; its files: ${listFiles(files)}`,
-    );
+    throw new ModeldockError('ENTRY_NOT_FOUND', `No file of Civitai ${label} matches ${wanted}; its files: ${listFiles(files)}`);
   }
   if (candidates.length === 1) return candidates[0]!;
   const primary = candidates.filter((file) => file.primary);
@@ -96,21 +80,13 @@ export function chooseCivitaiFile(version: CivitaiVersion, choice: CivitaiFileCh
  * the primary file: without them Civitai serves the file the *account's* preferences pick, which may
  * not be the one whose hash we expect.
  */
-export function civitaiDownloadUrl(
-  endpoint: string,
-  version: CivitaiVersion,
-  file: CivitaiFile,
-): string {
+export function civitaiDownloadUrl(endpoint: string, version: CivitaiVersion, file: CivitaiFile): string {
   const params = new URLSearchParams();
   for (const key of FILTER_KEYS) {
     const value = valueOf(file, key);
     if (value !== null) params.set(key, value);
   }
-  const twins = version.files.filter(
-    (other) =>
-      other.id !== file.id &&
-      FILTER_KEYS.every((key) => valueOf(other, key) === valueOf(file, key)),
-  );
+  const twins = version.files.filter((other) => other.id !== file.id && FILTER_KEYS.every((key) => valueOf(other, key) === valueOf(file, key)));
   if (twins.length > 0) params.set('fileId', String(file.id));
   const query = params.toString();
   return `${endpoint}/api/download/models/${version.id}${query ? `?${query}` : ''}`;

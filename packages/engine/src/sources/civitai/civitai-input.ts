@@ -20,15 +20,8 @@ export interface CivitaiTarget {
   fileChoice: CivitaiFileChoice;
 }
 
-const CIVITAI_HOSTS = new Set([
-  'civitai.com',
-  'www.civitai.com',
-  'civitai.green',
-  'www.civitai.green',
-  'civitai.red',
-]);
-const AIR =
-  /^urn:air:[a-z0-9_.+-]+:[a-z0-9_.+-]+:civitai:(\d+)(?:@(\d+))?(?::[^.]*)?(?:\.([a-z0-9]+))?$/i;
+const CIVITAI_HOSTS = new Set(['civitai.com', 'www.civitai.com', 'civitai.green', 'www.civitai.green', 'civitai.red']);
+const AIR = /^urn:air:[a-z0-9_.+-]+:[a-z0-9_.+-]+:civitai:(\d+)(?:@(\d+))?(?::[^.]*)?(?:\.([a-z0-9]+))?$/i;
 const AIR_FORMATS: Record<string, string> = {
   safetensors: 'SafeTensor',
   ckpt: 'PickleTensor',
@@ -40,10 +33,7 @@ const AIR_FORMATS: Record<string, string> = {
 
 function parseId(text: string | null | undefined, what: string): number {
   if (!text || !/^\d{1,10}$/.test(text) || Number(text) < 1 || Number(text) > 2_147_483_647) {
-    throw new ModeldockError(
-      'INVALID_INPUT',
-      `"${(text ?? '').slice(0, 40)}" is not a valid Civitai ${what} id`,
-    );
+    throw new ModeldockError('INVALID_INPUT', `"${(text ?? '').slice(0, 40)}" is not a valid Civitai ${what} id`);
   }
   return Number(text);
 }
@@ -56,10 +46,7 @@ export function looksLikeCivitai(input: string, endpoint: string): boolean {
   const text = input.trim();
   if (/^civitai:/i.test(text) || AIR.test(text) || /^\d+$/.test(text)) return true;
   const hosts = new Set([...CIVITAI_HOSTS, hostOf(endpoint)]);
-  const host = text
-    .replace(/^https?:\/\//i, '')
-    .split(/[/?#]/, 1)[0]!
-    .toLowerCase();
+  const host = text.replace(/^https?:\/\//i, '').split(/[/?#]/, 1)[0]!.toLowerCase();
   return hosts.has(host) && (/^https?:\/\//i.test(text) || text.length > host.length);
 }
 
@@ -81,29 +68,15 @@ function parseLink(url: URL, original: string): CivitaiTarget {
   let match: RegExpExecArray | null;
   if ((match = /^models\/([^/]+)(?:\/.*)?$/.exec(path))) {
     const versionParam = url.searchParams.get('modelVersionId');
-    return {
-      ...none,
-      modelId: parseId(match[1], 'model'),
-      versionId: versionParam ? parseId(versionParam, 'model version') : null,
-    };
+    return { ...none, modelId: parseId(match[1], 'model'), versionId: versionParam ? parseId(versionParam, 'model version') : null };
   }
-  if ((match = /^model-versions\/([^/]+)$/.exec(path)))
-    return { ...none, versionId: parseId(match[1], 'model version') };
+  if ((match = /^model-versions\/([^/]+)$/.exec(path))) return { ...none, versionId: parseId(match[1], 'model version') };
   if ((match = /^api\/download\/models\/([^/]+)$/.exec(path))) {
-    return {
-      ...none,
-      versionId: parseId(match[1], 'model version'),
-      fileChoice: choiceFromQuery(url.searchParams),
-    };
+    return { ...none, versionId: parseId(match[1], 'model version'), fileChoice: choiceFromQuery(url.searchParams) };
   }
-  if ((match = /^api\/v1\/models\/([^/]+)$/.exec(path)))
-    return { ...none, modelId: parseId(match[1], 'model') };
-  if ((match = /^api\/v1\/model-versions\/([^/]+)$/.exec(path)))
-    return { ...none, versionId: parseId(match[1], 'model version') };
-  throw unrecognisedInputError(
-    original,
-    'this Civitai page is not a model: paste the model page, e.g. https://civitai.com/models/123',
-  );
+  if ((match = /^api\/v1\/models\/([^/]+)$/.exec(path))) return { ...none, modelId: parseId(match[1], 'model') };
+  if ((match = /^api\/v1\/model-versions\/([^/]+)$/.exec(path))) return { ...none, versionId: parseId(match[1], 'model version') };
+  throw unrecognisedInputError(original, 'this Civitai page is not a model: paste the model page, e.g. https://civitai.com/models/123');
 }
 
 export function parseCivitaiInput(input: string, endpoint: string): CivitaiTarget {
@@ -127,19 +100,11 @@ export function parseCivitaiInput(input: string, endpoint: string): CivitaiTarge
   if (compact) {
     const body = compact[1]!.trim();
     let match: RegExpExecArray | null;
-    if ((match = /^(?:version|model-version|v)\/(\d+)$/i.exec(body)))
-      return { modelId: null, versionId: parseId(match[1], 'model version'), fileChoice: {} };
+    if ((match = /^(?:version|model-version|v)\/(\d+)$/i.exec(body))) return { modelId: null, versionId: parseId(match[1], 'model version'), fileChoice: {} };
     if ((match = /^(?:model\/)?(\d+)(?:@(\d+))?$/i.exec(body))) {
-      return {
-        modelId: parseId(match[1], 'model'),
-        versionId: match[2] ? parseId(match[2], 'model version') : null,
-        fileChoice: {},
-      };
+      return { modelId: parseId(match[1], 'model'), versionId: match[2] ? parseId(match[2], 'model version') : null, fileChoice: {} };
     }
-    throw unrecognisedInputError(
-      input,
-      'Civitai ids are written civitai:123 (a model), civitai:123@456 or civitai:version/456',
-    );
+    throw unrecognisedInputError(input, 'Civitai ids are written civitai:123 (a model), civitai:123@456 or civitai:version/456');
   }
   let url: URL;
   try {

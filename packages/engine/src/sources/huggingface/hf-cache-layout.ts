@@ -12,11 +12,7 @@
 import path from 'node:path';
 import { ModeldockError } from '../../errors';
 import type { FileRecord, JobRecord } from '../../job-model';
-import {
-  absoluteDestination,
-  assertRealPathInsideRoot,
-  normaliseFolder,
-} from '../../paths/confine-path';
+import { absoluteDestination, assertRealPathInsideRoot, normaliseFolder } from '../../paths/confine-path';
 import type { FileSystem } from '../../ports';
 import type { HfRepoType } from './hf-input';
 import { validateRepoId, validateRepoPath, validateRevision } from './hf-input';
@@ -24,11 +20,7 @@ import { revisionOfHfSource } from './hf-job-source';
 
 export const DEFAULT_HF_CACHE_FOLDER = 'huggingface/hub';
 
-const TYPE_PREFIXES: Record<HfRepoType, string> = {
-  model: 'models',
-  dataset: 'datasets',
-  space: 'spaces',
-};
+const TYPE_PREFIXES: Record<HfRepoType, string> = { model: 'models', dataset: 'datasets', space: 'spaces' };
 
 export interface HfCacheEntry {
   /** The cache folder relative to the models root, e.g. "huggingface/hub". */
@@ -53,17 +45,9 @@ export function hfCacheRepoFolder(repoType: HfRepoType, repoId: string): string 
   return `${TYPE_PREFIXES[repoType]}--${repoId.split('/').join('--')}`;
 }
 
-export function hfCacheBlobRelativePath(
-  cacheFolder: string,
-  repoType: HfRepoType,
-  repoId: string,
-  blob: string,
-): string {
+export function hfCacheBlobRelativePath(cacheFolder: string, repoType: HfRepoType, repoId: string, blob: string): string {
   if (!isSafeBlobName(blob)) {
-    throw new ModeldockError(
-      'INVALID_INPUT',
-      `Hugging Face gave an identifier ("${blob.slice(0, 80)}") that cannot name a cache blob`,
-    );
+    throw new ModeldockError('INVALID_INPUT', `Hugging Face gave an identifier ("${blob.slice(0, 80)}") that cannot name a cache blob`);
   }
   const folder = normaliseFolder(cacheFolder);
   return `${folder === '' ? '' : `${folder}/`}${hfCacheRepoFolder(repoType, repoId)}/blobs/${blob}`;
@@ -98,8 +82,7 @@ export function hfCacheEntryFor(
   const match = BLOB_PATH.exec(file.relativePath);
   if (!match || !file.revision) return null;
   const [, cacheFolder = '', typePrefix, org, name, blob] = match;
-  const repoType: HfRepoType =
-    typePrefix === 'datasets' ? 'dataset' : typePrefix === 'spaces' ? 'space' : 'model';
+  const repoType: HfRepoType = typePrefix === 'datasets' ? 'dataset' : typePrefix === 'spaces' ? 'space' : 'model';
   let url: URL;
   try {
     url = new URL(file.url);
@@ -111,11 +94,7 @@ export function hfCacheEntryFor(
   if (at === -1) return null;
   let repoPath: string;
   try {
-    repoPath = url.pathname
-      .slice(at + marker.length)
-      .split('/')
-      .map(decodeURIComponent)
-      .join('/');
+    repoPath = url.pathname.slice(at + marker.length).split('/').map(decodeURIComponent).join('/');
   } catch {
     return null;
   }
@@ -130,23 +109,12 @@ export function hfCacheEntryFor(
   };
 }
 
-async function replaceWithSymlink(
-  fs: FileSystem,
-  target: string,
-  linkPath: string,
-  uniqueSuffix: string,
-): Promise<void> {
+async function replaceWithSymlink(fs: FileSystem, target: string, linkPath: string, uniqueSuffix: string): Promise<void> {
   const symlink = fs.symlink?.bind(fs);
   if (!symlink) {
-    throw new ModeldockError(
-      'IO_ERROR',
-      'This file system cannot create symbolic links, which the Hugging Face cache layout needs',
-    );
+    throw new ModeldockError('IO_ERROR', 'This file system cannot create symbolic links, which the Hugging Face cache layout needs');
   }
-  const temporary = path.join(
-    path.dirname(linkPath),
-    `.${path.basename(linkPath)}.${uniqueSuffix}.modeldock-link`,
-  );
+  const temporary = path.join(path.dirname(linkPath), `.${path.basename(linkPath)}.${uniqueSuffix}.modeldock-link`);
   await symlink(target, temporary);
   try {
     // rename over the old link is atomic: a reader sees the old link or the new one, never none.
@@ -157,16 +125,8 @@ async function replaceWithSymlink(
   }
 }
 
-async function writeRef(
-  fs: FileSystem,
-  refPath: string,
-  commit: string,
-  uniqueSuffix: string,
-): Promise<void> {
-  const temporary = path.join(
-    path.dirname(refPath),
-    `.${path.basename(refPath)}.${uniqueSuffix}.modeldock-ref`,
-  );
+async function writeRef(fs: FileSystem, refPath: string, commit: string, uniqueSuffix: string): Promise<void> {
+  const temporary = path.join(path.dirname(refPath), `.${path.basename(refPath)}.${uniqueSuffix}.modeldock-ref`);
   const handle = await fs.open(temporary, 'w');
   try {
     const bytes = Buffer.from(commit, 'utf8');
@@ -187,47 +147,27 @@ async function writeRef(
  * Creates `snapshots/<commit>/<path>` → blob and `refs/<ref>` for a blob already in place. Idempotent;
  * a real file (not a link) already at the snapshot path is left alone rather than replaced.
  */
-export async function linkHfCacheSnapshot(
-  fs: FileSystem,
-  modelsRoot: string,
-  entry: HfCacheEntry,
-): Promise<void> {
+export async function linkHfCacheSnapshot(fs: FileSystem, modelsRoot: string, entry: HfCacheEntry): Promise<void> {
   validateRepoId(entry.repoId);
   validateRepoPath(entry.path);
   if (!/^[0-9a-f]{40}$/.test(entry.commit)) {
     throw new ModeldockError('INVALID_INPUT', `"${entry.commit.slice(0, 60)}" is not a commit id`);
   }
-  const blobRelative = hfCacheBlobRelativePath(
-    entry.cacheFolder,
-    entry.repoType,
-    entry.repoId,
-    entry.blob,
-  );
+  const blobRelative = hfCacheBlobRelativePath(entry.cacheFolder, entry.repoType, entry.repoId, entry.blob);
   const repoRelative = blobRelative.slice(0, -`/blobs/${entry.blob}`.length);
   const blobPath = absoluteDestination(modelsRoot, blobRelative);
   const blobStat = await fs.stat(blobPath);
   if (!blobStat?.isFile) {
-    throw new ModeldockError(
-      'IO_ERROR',
-      `The downloaded blob ${blobRelative} is missing, so its snapshot link cannot be made`,
-    );
+    throw new ModeldockError('IO_ERROR', `The downloaded blob ${blobRelative} is missing, so its snapshot link cannot be made`);
   }
   const uniqueSuffix = `${process.pid}-${Date.now().toString(36)}`;
 
-  const snapshotPath = absoluteDestination(
-    modelsRoot,
-    `${repoRelative}/snapshots/${entry.commit}/${entry.path}`,
-  );
+  const snapshotPath = absoluteDestination(modelsRoot, `${repoRelative}/snapshots/${entry.commit}/${entry.path}`);
   await fs.mkdir(path.dirname(snapshotPath));
   await assertRealPathInsideRoot(fs, modelsRoot, snapshotPath);
   const existing = await fs.lstat(snapshotPath);
   if (!existing || existing.isSymbolicLink) {
-    await replaceWithSymlink(
-      fs,
-      path.relative(path.dirname(snapshotPath), blobPath),
-      snapshotPath,
-      uniqueSuffix,
-    );
+    await replaceWithSymlink(fs, path.relative(path.dirname(snapshotPath), blobPath), snapshotPath, uniqueSuffix);
     await fs.syncDirectory(path.dirname(snapshotPath));
   }
 

@@ -20,11 +20,7 @@ export interface HfErrorSubject {
   nowMs: number;
 }
 
-const KIND_NAMES: Record<HfRepoType, string> = {
-  model: 'model',
-  dataset: 'dataset',
-  space: 'Space',
-};
+const KIND_NAMES: Record<HfRepoType, string> = { model: 'model', dataset: 'dataset', space: 'Space' };
 
 /** Seconds to wait from the Hub's `RateLimit: "api";r=0;t=<secs>` header. */
 function rateLimitResetMs(headers: Record<string, string>): number | null {
@@ -32,28 +28,17 @@ function rateLimitResetMs(headers: Record<string, string>): number | null {
   return match ? Number(match[1]) * 1000 : null;
 }
 
-export async function huggingFaceError(
-  exchange: HubExchange,
-  subject: HfErrorSubject,
-): Promise<ModeldockError> {
+export async function huggingFaceError(exchange: HubExchange, subject: HfErrorSubject): Promise<ModeldockError> {
   const status = exchange.status;
   const errorCode = exchange.headers['x-error-code'] ?? '';
   const body = await readHubErrorBody(exchange);
-  const serverMessage = cleanServerText(
-    exchange.headers['x-error-message'] ?? body.error ?? body.message,
-  );
+  const serverMessage = cleanServerText(exchange.headers['x-error-message'] ?? body.error ?? body.message);
   const repoUrl = repoPageUrl(subject.endpoint, subject.repoType, subject.repoId);
   const kind = KIND_NAMES[subject.repoType];
   const repo = `${kind} ${subject.repoId}`;
-  const options = {
-    httpStatus: status,
-    details: { hubErrorCode: errorCode || null, hubMessage: serverMessage },
-  };
+  const options = { httpStatus: status, details: { hubErrorCode: errorCode || null, hubMessage: serverMessage } };
 
-  if (
-    status === 401 &&
-    /invalid (credentials|username or password)|invalid token/i.test(serverMessage ?? '')
-  ) {
+  if (status === 401 && /invalid (credentials|username or password)|invalid token/i.test(serverMessage ?? '')) {
     return new ModeldockError(
       'INVALID_TOKEN',
       'Hugging Face rejected the token: add a valid Hugging Face token in Settings (a read token from https://huggingface.co/settings/tokens)',
@@ -88,11 +73,7 @@ export async function huggingFaceError(
       options,
     );
   }
-  if (
-    errorCode === 'RepoNotFound' ||
-    (status === 401 && !errorCode) ||
-    (status === 404 && !errorCode)
-  ) {
+  if (errorCode === 'RepoNotFound' || (status === 401 && !errorCode) || (status === 404 && !errorCode)) {
     const hint = exchange.tokenSent
       ? 'check the name, and that the account of your Hugging Face token can read it'
       : 'check the name; if it is private, add a Hugging Face token in Settings';
@@ -103,17 +84,10 @@ export async function huggingFaceError(
     );
   }
   if (errorCode === 'DisabledRepo' || (status === 403 && /disabled/i.test(serverMessage ?? ''))) {
-    return new ModeldockError(
-      'NO_ACCESS',
-      `The ${repo} has been disabled on Hugging Face and cannot be downloaded`,
-      options,
-    );
+    return new ModeldockError('NO_ACCESS', `The ${repo} has been disabled on Hugging Face and cannot be downloaded`, options);
   }
   if (status === 429) {
-    const wait =
-      retryAfterMs(exchange.headers, subject.nowMs) ??
-      rateLimitResetMs(exchange.headers) ??
-      undefined;
+    const wait = retryAfterMs(exchange.headers, subject.nowMs) ?? rateLimitResetMs(exchange.headers) ?? undefined;
     return new ModeldockError(
       'RATE_LIMITED',
       `Hugging Face is rate limiting requests${wait ? ` for ${Math.ceil(wait / 1000)} s` : ''}; ${exchange.tokenSent ? 'try again later' : 'adding a Hugging Face token in Settings raises the limit'}`,

@@ -44,10 +44,7 @@ function parseSize(value: string | undefined): number | null {
   return Number.isSafeInteger(size) ? size : null;
 }
 
-export async function fetchHfFileMetadata(
-  hub: HubHttp,
-  request: HfMetadataRequest,
-): Promise<HfFileMetadata> {
+export async function fetchHfFileMetadata(hub: HubHttp, request: HfMetadataRequest): Promise<HfFileMetadata> {
   let url = request.url;
   for (let hop = 0; ; hop++) {
     const exchange = await sendHubRequest(hub, {
@@ -66,10 +63,7 @@ export async function fetchHfFileMetadata(
       if (next.origin === request.endpointOrigin) {
         await exchange.discard();
         if (hop >= MAX_SAME_HOST_HOPS) {
-          throw new ModeldockError(
-            'TOO_MANY_REDIRECTS',
-            `Hugging Face redirected more than ${MAX_SAME_HOST_HOPS} times for ${request.subject.repoId}`,
-          );
+          throw new ModeldockError('TOO_MANY_REDIRECTS', `Hugging Face redirected more than ${MAX_SAME_HOST_HOPS} times for ${request.subject.repoId}`);
         }
         url = next.toString();
         continue;
@@ -80,9 +74,7 @@ export async function fetchHfFileMetadata(
     }
     await exchange.discard();
     const etag = normaliseEtag(headers['x-linked-etag'] ?? headers.etag);
-    const size =
-      parseSize(headers['x-linked-size']) ??
-      (isRedirect ? null : parseSize(headers['content-length']));
+    const size = parseSize(headers['x-linked-size']) ?? (isRedirect ? null : parseSize(headers['content-length']));
     const commit = headers['x-repo-commit']?.trim() || null;
     return {
       commit: commit && /^[0-9a-f]{40}$/i.test(commit) ? commit.toLowerCase() : null,

@@ -31,31 +31,9 @@ export interface HfTarget {
 
 const HUB_HOSTS = new Set(['huggingface.co', 'www.huggingface.co', 'hf.co']);
 const NOT_REPOSITORIES = new Set([
-  'api',
-  'docs',
-  'blog',
-  'settings',
-  'login',
-  'join',
-  'papers',
-  'collections',
-  'organizations',
-  'pricing',
-  'tasks',
-  'learn',
-  'chat',
-  'posts',
-  'enterprise',
-  'models',
-  'search',
-  'notifications',
-  'new',
-  'new-dataset',
-  'new-space',
-  'inference-endpoints',
-  'welcome',
-  'terms-of-service',
-  'privacy',
+  'api', 'docs', 'blog', 'settings', 'login', 'join', 'papers', 'collections', 'organizations', 'pricing',
+  'tasks', 'learn', 'chat', 'posts', 'enterprise', 'models', 'search', 'notifications', 'new', 'new-dataset',
+  'new-space', 'inference-endpoints', 'welcome', 'terms-of-service', 'privacy',
 ]);
 const MAX_REPO_ID_LENGTH = 96;
 const MAX_REVISION_LENGTH = 255;
@@ -68,22 +46,11 @@ function invalid(message: string): ModeldockError {
 export function validateRepoId(repoId: string): string {
   const parts = repoId.split('/');
   const example = 'use org/name, e.g. black-forest-labs/FLUX.1-schnell';
-  if (repoId.length > MAX_REPO_ID_LENGTH)
-    throw invalid(
-      `The Hugging Face repository id is too long (${repoId.length} characters): ${example}`,
-    );
-  if (parts.length !== 2)
-    throw invalid(`"${repoId.slice(0, 100)}" is not a Hugging Face repository id: ${example}`);
+  if (repoId.length > MAX_REPO_ID_LENGTH) throw invalid(`The Hugging Face repository id is too long (${repoId.length} characters): ${example}`);
+  if (parts.length !== 2) throw invalid(`"${repoId.slice(0, 100)}" is not a Hugging Face repository id: ${example}`);
   for (const part of parts) {
-    if (
-      !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(part) ||
-      /[.-]$/.test(part) ||
-      part.includes('--') ||
-      part.includes('..')
-    ) {
-      throw invalid(
-        `"${repoId.slice(0, 100)}" is not a valid Hugging Face repository id: ${example}`,
-      );
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(part) || /[.-]$/.test(part) || part.includes('--') || part.includes('..')) {
+      throw invalid(`"${repoId.slice(0, 100)}" is not a valid Hugging Face repository id: ${example}`);
     }
   }
   return repoId;
@@ -99,9 +66,7 @@ export function validateRevision(revision: string): string {
     revision.endsWith('/') ||
     revision.includes('//')
   ) {
-    throw invalid(
-      `"${revision.slice(0, 100)}" is not a valid revision: use a branch, tag or commit such as "main"`,
-    );
+    throw invalid(`"${revision.slice(0, 100)}" is not a valid revision: use a branch, tag or commit such as "main"`);
   }
   return revision;
 }
@@ -145,9 +110,7 @@ export function looksLikeHuggingFace(input: string, endpoint: string): boolean {
 
 /** `org/name…` with no scheme. Orgs never contain dots, which keeps `example.com/model.bin` out. */
 function looksLikeBareRepoId(text: string): boolean {
-  return /^(?:(?:datasets|spaces|models)\/)?[A-Za-z0-9][A-Za-z0-9_-]*\/[A-Za-z0-9][^\s:?#]*$/.test(
-    text,
-  );
+  return /^(?:(?:datasets|spaces|models)\/)?[A-Za-z0-9][A-Za-z0-9_-]*\/[A-Za-z0-9][^\s:?#]*$/.test(text);
 }
 
 /** Splits `org/name[@rev][/rest]` after an optional repo-type prefix. */
@@ -156,27 +119,15 @@ function parseCompact(text: string, original: string): HfTarget {
   let repoType: HfRepoType = 'model';
   const typeMatch = /^(datasets|spaces|models)\//.exec(rest);
   if (typeMatch) {
-    repoType =
-      typeMatch[1] === 'datasets' ? 'dataset' : typeMatch[1] === 'spaces' ? 'space' : 'model';
+    repoType = typeMatch[1] === 'datasets' ? 'dataset' : typeMatch[1] === 'spaces' ? 'space' : 'model';
     rest = rest.slice(typeMatch[0].length);
   }
   const match = /^([^/@]+)\/([^/@]+)(?:@([^/]+))?(?:\/(.*))?$/.exec(rest);
-  if (!match)
-    throw unrecognisedInputError(
-      original,
-      'a Hugging Face id is org/name, optionally @revision and /path',
-    );
+  if (!match) throw unrecognisedInputError(original, 'a Hugging Face id is org/name, optionally @revision and /path');
   const repoId = validateRepoId(`${match[1]}/${match[2]}`);
   const revision = match[3] !== undefined ? validateRevision(decodeSegment(match[3])) : null;
   const tail = match[4] ?? '';
-  const target: HfTarget = {
-    repoType,
-    repoId,
-    revision,
-    filePath: null,
-    folderPath: null,
-    include: [],
-  };
+  const target: HfTarget = { repoType, repoId, revision, filePath: null, folderPath: null, include: [] };
   if (tail === '') return target;
   if (isGlobPattern(tail)) {
     target.include = [tail];
@@ -192,11 +143,7 @@ function parseLink(url: URL, endpoint: string, original: string): HfTarget {
   const endpointUrl = new URL(endpoint);
   let pathname = url.pathname;
   const endpointPath = endpointUrl.pathname.replace(/\/+$/, '');
-  if (
-    url.host.toLowerCase() === endpointUrl.host.toLowerCase() &&
-    endpointPath &&
-    pathname.startsWith(`${endpointPath}/`)
-  ) {
+  if (url.host.toLowerCase() === endpointUrl.host.toLowerCase() && endpointPath && pathname.startsWith(`${endpointPath}/`)) {
     pathname = pathname.slice(endpointPath.length);
   }
   const raw = pathname.split('/').filter((segment) => segment !== '');
@@ -213,27 +160,14 @@ function parseLink(url: URL, endpoint: string, original: string): HfTarget {
     throw unrecognisedInputError(original, 'this Hugging Face page is not a repository or a file');
   }
   if (raw.length < 2) {
-    throw unrecognisedInputError(
-      original,
-      'this looks like a user or organisation page: paste a repository such as https://huggingface.co/org/name',
-    );
+    throw unrecognisedInputError(original, 'this looks like a user or organisation page: paste a repository such as https://huggingface.co/org/name');
   }
   const repoId = validateRepoId(`${decodeSegment(raw[0]!)}/${decodeSegment(raw[1]!)}`);
-  const target: HfTarget = {
-    repoType,
-    repoId,
-    revision: null,
-    filePath: null,
-    folderPath: null,
-    include: [],
-  };
+  const target: HfTarget = { repoType, repoId, revision: null, filePath: null, folderPath: null, include: [] };
   const view = raw[2];
   if (view === undefined) return target;
   if (!['blob', 'resolve', 'raw', 'tree', 'commit'].includes(view)) {
-    throw unrecognisedInputError(
-      original,
-      `"${view}" pages of a repository cannot be downloaded: paste the repository, a /blob/ or a /tree/ link`,
-    );
+    throw unrecognisedInputError(original, `"${view}" pages of a repository cannot be downloaded: paste the repository, a /blob/ or a /tree/ link`);
   }
   let index = 3;
   let revision = raw[index] !== undefined ? decodeSegment(raw[index]!) : null;
@@ -244,10 +178,7 @@ function parseLink(url: URL, endpoint: string, original: string): HfTarget {
   }
   if (revision === null) throw unrecognisedInputError(original, 'the link names no revision');
   target.revision = validateRevision(revision);
-  const rest = raw
-    .slice(index + 1)
-    .map(decodeSegment)
-    .join('/');
+  const rest = raw.slice(index + 1).map(decodeSegment).join('/');
   if (view === 'commit') return target;
   if (view === 'tree') {
     if (rest !== '') target.folderPath = validateRepoPath(rest, 'folder');
@@ -262,10 +193,7 @@ export function parseHuggingFaceInput(input: string, endpoint: string): HfTarget
   const text = input.trim();
   // URL parsing would silently collapse "a/../b"; a path that tries to climb is refused instead.
   if (/(^|\/)\.\.?(\/|$)/.test(text.split(/[?#]/, 1)[0]!.replace(/^[a-z]+:\/\//i, ''))) {
-    throw new ModeldockError(
-      'INVALID_INPUT',
-      `"${text.slice(0, 100)}" contains "." or ".." path segments: paste the file path as the Hub shows it`,
-    );
+    throw new ModeldockError('INVALID_INPUT', `"${text.slice(0, 100)}" contains "." or ".." path segments: paste the file path as the Hub shows it`);
   }
   const hfScheme = /^hf:(?:\/\/)?(.*)$/i.exec(text);
   if (hfScheme) return parseCompact(hfScheme[1]!, input);

@@ -17,12 +17,7 @@ function encodeRevision(revision: string): string {
   return revision.includes('/') || revision.includes('@') ? encodeURIComponent(revision) : revision;
 }
 
-export function formatHfSource(
-  repoType: HfRepoType,
-  repoId: string,
-  revision: string,
-  selection: HfSourceSelection,
-): string {
+export function formatHfSource(repoType: HfRepoType, repoId: string, revision: string, selection: HfSourceSelection): string {
   let text = `hf://${repoUrlPrefix(repoType)}${repoId}@${encodeRevision(revision)}`;
   if (selection.filePath) text += `/${selection.filePath}`;
   else if (selection.folderPath) text += `/${selection.folderPath}/`;

@@ -39,12 +39,7 @@ interface TreeEntry {
   lfs?: { oid?: unknown; size?: unknown } | null;
 }
 
-export async function resolveCommit(
-  hub: HubHttp,
-  target: HfTarget,
-  revision: string,
-  request: HfListingRequest,
-): Promise<string> {
+export async function resolveCommit(hub: HubHttp, target: HfTarget, revision: string, request: HfListingRequest): Promise<string> {
   const exchange = await sendHubRequest(hub, {
     url: revisionInfoUrl(request.endpoint, target.repoType, target.repoId, revision),
     token: request.token,
@@ -57,10 +52,7 @@ export async function resolveCommit(
   if (exchange.status !== 200) throw await huggingFaceError(exchange, request.subject);
   const info = await exchange.json<{ sha?: unknown }>();
   if (typeof info.sha !== 'string' || !/^[0-9a-f]{40}$/i.test(info.sha)) {
-    throw new ModeldockError(
-      'HTTP_ERROR',
-      `Hugging Face did not say which commit "${revision}" of ${target.repoId} is`,
-    );
+    throw new ModeldockError('HTTP_ERROR', `Hugging Face did not say which commit "${revision}" of ${target.repoId} is`);
   }
   return info.sha.toLowerCase();
 }
@@ -70,8 +62,7 @@ export function nextPageUrl(linkHeader: string | undefined, base: string): strin
   if (!linkHeader) return null;
   for (const part of linkHeader.split(/,(?=\s*<)/)) {
     const match = /<([^>]*)>\s*;(.*)$/.exec(part.trim());
-    if (match && /(^|;)\s*rel="?next"?\s*(;|$)/i.test(match[2]!))
-      return new URL(match[1]!, base).toString();
+    if (match && /(^|;)\s*rel="?next"?\s*(;|$)/i.test(match[2]!)) return new URL(match[1]!, base).toString();
   }
   return null;
 }
@@ -79,8 +70,7 @@ export function nextPageUrl(linkHeader: string | undefined, base: string): strin
 function toRepoFile(entry: TreeEntry): HfRepoFile | null {
   if (entry.type !== 'file' || typeof entry.path !== 'string') return null;
   const size = typeof entry.size === 'number' ? entry.size : Number(entry.lfs?.size);
-  const lfsOid =
-    typeof entry.lfs?.oid === 'string' ? entry.lfs.oid.replace(/^sha256:/, '').toLowerCase() : null;
+  const lfsOid = typeof entry.lfs?.oid === 'string' ? entry.lfs.oid.replace(/^sha256:/, '').toLowerCase() : null;
   return {
     path: entry.path,
     size: Number.isSafeInteger(size) && size >= 0 ? size : 0,
@@ -98,19 +88,10 @@ export async function listRepoFiles(
 ): Promise<HfRepoFile[]> {
   const files: HfRepoFile[] = [];
   const seen = new Set<string>();
-  let url: string | null = treeUrl(
-    request.endpoint,
-    target.repoType,
-    target.repoId,
-    commit,
-    folder,
-  );
+  let url: string | null = treeUrl(request.endpoint, target.repoType, target.repoId, commit, folder);
   for (let page = 0; url !== null; page++) {
     if (page >= MAX_PAGES || seen.has(url)) {
-      throw new ModeldockError(
-        'HTTP_ERROR',
-        `Hugging Face's file list for ${target.repoId} does not end (page ${page + 1})`,
-      );
+      throw new ModeldockError('HTTP_ERROR', `Hugging Face's file list for ${target.repoId} does not end (page ${page + 1})`);
     }
     seen.add(url);
     const exchange = await sendHubRequest(hub, {
@@ -122,25 +103,18 @@ export async function listRepoFiles(
       signal: request.signal,
       headers: { accept: 'application/json' },
     });
-    if (exchange.status !== 200)
-      throw await huggingFaceError(exchange, { ...request.subject, path: folder });
+    if (exchange.status !== 200) throw await huggingFaceError(exchange, { ...request.subject, path: folder });
     const next = nextPageUrl(exchange.headers.link, url);
     const entries = await exchange.json<unknown>();
     if (!Array.isArray(entries)) {
-      throw new ModeldockError(
-        'HTTP_ERROR',
-        `Hugging Face sent a file list for ${target.repoId} that is not a list`,
-      );
+      throw new ModeldockError('HTTP_ERROR', `Hugging Face sent a file list for ${target.repoId} that is not a list`);
     }
     for (const entry of entries as TreeEntry[]) {
       const file = toRepoFile(entry);
       if (file) files.push(file);
     }
     if (next !== null && new URL(next).origin !== request.endpointOrigin) {
-      throw new ModeldockError(
-        'HTTP_ERROR',
-        `Hugging Face's file list for ${target.repoId} continues on another host; refusing to follow`,
-      );
+      throw new ModeldockError('HTTP_ERROR', `Hugging Face's file list for ${target.repoId} continues on another host; refusing to follow`);
     }
     url = next;
   }

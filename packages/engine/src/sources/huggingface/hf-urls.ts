@@ -29,32 +29,15 @@ export function encodeRepoPath(path: string): string {
   return path.split('/').map(encodeURIComponent).join('/');
 }
 
-export function resolveFileUrl(
-  endpoint: string,
-  repoType: HfRepoType,
-  repoId: string,
-  revision: string,
-  path: string,
-): string {
+export function resolveFileUrl(endpoint: string, repoType: HfRepoType, repoId: string, revision: string, path: string): string {
   return `${endpoint}/${repoUrlPrefix(repoType)}${repoId}/resolve/${encodeURIComponent(revision)}/${encodeRepoPath(path)}`;
 }
 
-export function revisionInfoUrl(
-  endpoint: string,
-  repoType: HfRepoType,
-  repoId: string,
-  revision: string,
-): string {
+export function revisionInfoUrl(endpoint: string, repoType: HfRepoType, repoId: string, revision: string): string {
   return `${endpoint}/api/${apiCollection(repoType)}/${repoId}/revision/${encodeURIComponent(revision)}`;
 }
 
-export function treeUrl(
-  endpoint: string,
-  repoType: HfRepoType,
-  repoId: string,
-  revision: string,
-  folder: string | null,
-): string {
+export function treeUrl(endpoint: string, repoType: HfRepoType, repoId: string, revision: string, folder: string | null): string {
   const folderPart = folder ? `/${encodeRepoPath(folder)}` : '';
   return `${endpoint}/api/${apiCollection(repoType)}/${repoId}/tree/${encodeURIComponent(revision)}${folderPart}?recursive=true&expand=false`;
 }

@@ -3,8 +3,5 @@ import { relativeDestination } from '../../paths/confine-path';
 import type { PresetFile } from './catalog';
 
 export function presetFileDestination(file: PresetFile): string {
-  return relativeDestination(
-    file.folder,
-    file.filename ?? file.path.slice(file.path.lastIndexOf('/') + 1),
-  );
+  return relativeDestination(file.folder, file.filename ?? file.path.slice(file.path.lastIndexOf('/') + 1));
 }

@@ -34,21 +34,14 @@ export interface PresetStatus {
 }
 
 /** Size of the largest partial download (temp file) of `finalPath`, or null when there is none. */
-export async function largestPartialSize(
-  fs: FileSystem,
-  finalPath: string,
-): Promise<number | null> {
+export async function largestPartialSize(fs: FileSystem, finalPath: string): Promise<number | null> {
   const directory = path.dirname(finalPath);
   const prefix = `.${path.basename(finalPath)}.`;
   let names: string[];
   try {
     names = await fs.readdir(directory);
   } catch (error) {
-    if (
-      (error as { code?: unknown }).code === 'ENOENT' ||
-      (error as { code?: unknown }).code === 'ENOTDIR'
-    )
-      return null;
+    if ((error as { code?: unknown }).code === 'ENOENT' || (error as { code?: unknown }).code === 'ENOTDIR') return null;
     throw error;
   }
   let largest: number | null = null;
@@ -60,46 +53,23 @@ export async function largestPartialSize(
   return largest;
 }
 
-export async function presetStatus(
-  preset: Preset | string,
-  fs: FileSystem,
-  modelsRoot: string,
-): Promise<PresetStatus> {
+export async function presetStatus(preset: Preset | string, fs: FileSystem, modelsRoot: string): Promise<PresetStatus> {
   const found = typeof preset === 'string' ? findPreset(preset) : preset;
-  if (!found)
-    throw new ModeldockError(
-      'INVALID_INPUT',
-      `There is no preset "${String(preset).slice(0, 60)}"`,
-    );
+  if (!found) throw new ModeldockError('INVALID_INPUT', `There is no preset "${String(preset).slice(0, 60)}"`);
   const files: PresetFileStatus[] = [];
   for (const file of found.files) {
     const relativePath = presetFileDestination(file);
     const finalPath = absoluteDestination(modelsRoot, relativePath);
     const stat = await fs.stat(finalPath);
     const expectedBytes = file.bytes ?? null;
-    const base = {
-      role: file.role,
-      name: path.posix.basename(relativePath),
-      relativePath,
-      expectedBytes,
-    };
+    const base = { role: file.role, name: path.posix.basename(relativePath), relativePath, expectedBytes };
     if (stat?.isFile) {
       const sizeMatches = expectedBytes === null || stat.size === expectedBytes;
-      files.push({
-        ...base,
-        state: sizeMatches ? 'present' : 'partial',
-        exists: true,
-        size: stat.size,
-      });
+      files.push({ ...base, state: sizeMatches ? 'present' : 'partial', exists: true, size: stat.size });
       continue;
     }
     const partial = await largestPartialSize(fs, finalPath);
-    files.push({
-      ...base,
-      state: partial === null ? 'missing' : 'partial',
-      exists: false,
-      size: partial,
-    });
+    files.push({ ...base, state: partial === null ? 'missing' : 'partial', exists: false, size: partial });
   }
   const states = new Set(files.map((file) => file.state));
   const state: PresetFileState = states.size === 1 ? [...states][0]! : 'partial';
