@@ -22,22 +22,18 @@ function outside(detail: string): ModeldockError {
  * ('' for the root). Rejects rather than repairs: a user who typed "../x" should be told.
  */
 export function normaliseFolder(folder: string | undefined | null): string {
-  if (folder === undefined || folder === null) return '';
-  const trimmed = folder.trim();
-  if (trimmed === '' || trimmed === '.' || trimmed === '/') {
-    if (trimmed === '/') throw outside(`Folder "${folder}" is an absolute path`);
-    return '';
-  }
+  // '', '.' and './' need no case of their own: they come out as '' ('/' as an absolute path).
+  const trimmed = (folder ?? '').trim();
   if (trimmed.length > MAX_RELATIVE_PATH_LENGTH) throw outside('Folder name is too long');
   if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw outside('Folder contains control characters');
-  if (path.posix.isAbsolute(trimmed) || path.win32.isAbsolute(trimmed) || /^[a-zA-Z]:/.test(trimmed)) {
+  // win32.isAbsolute also knows '/x'; 'C:x' (drive-relative) is not absolute there but no folder either.
+  if (path.win32.isAbsolute(trimmed) || /^[a-zA-Z]:/.test(trimmed)) {
     throw outside(`Folder "${folder}" is an absolute path`);
   }
   const segments = trimmed.split(/[/\\]+/).filter((segment) => segment !== '' && segment !== '.');
   for (const segment of segments) {
-    if (segment === '..' || /^\.\.?$/.test(decodeURIComponentSafe(segment))) {
-      throw outside(`Folder "${folder}" leads out of the models folder`);
-    }
+    if (segment === '..') throw outside(`Folder "${folder}" leads out of the models folder`);
+    // Also refuses encoded traversal ('%2e%2e' sanitises to nothing) and reserved names.
     if (sanitizeFileName(segment) !== segment) {
       throw outside(`Folder "${folder}" contains a name that is not allowed ("${segment}")`);
     }
@@ -45,18 +41,11 @@ export function normaliseFolder(folder: string | undefined | null): string {
   return segments.join('/');
 }
 
-function decodeURIComponentSafe(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
-}
-
 /** Joins a validated folder and a file name (sanitised here) into a relative destination. */
 export function relativeDestination(folder: string, fileName: string): string {
   const safeName = sanitizeFileName(fileName);
-  if (!safeName) throw new ModeldockError('INVALID_INPUT', `"${fileName}" cannot be used as a file name`);
+  if (!safeName)
+    throw new ModeldockError('INVALID_INPUT', `"${fileName}" cannot be used as a file name`);
   const safeFolder = normaliseFolder(folder);
   return safeFolder === '' ? safeName : `${safeFolder}/${safeName}`;
 }
@@ -91,13 +80,17 @@ export async function assertRealPathInsideRoot(
   }
   const realProbe = await fs.realpath(probe);
   if (realProbe !== realRoot && !realProbe.startsWith(realRoot + path.sep)) {
-    throw outside(`"${path.relative(modelsRoot, absolutePath)}" resolves outside the models folder`);
+    throw outside(
+      `"${path.relative(modelsRoot, absolutePath)}" resolves outside the models folder`,
+    );
   }
   const existing = await fs.lstat(absolutePath);
   if (existing?.isSymbolicLink) {
     const realTarget = await fs.realpath(absolutePath).catch(() => null);
     if (!realTarget || (realTarget !== realRoot && !realTarget.startsWith(realRoot + path.sep))) {
-      throw outside(`"${path.relative(modelsRoot, absolutePath)}" is a link that leads outside the models folder`);
+      throw outside(
+        `"${path.relative(modelsRoot, absolutePath)}" is a link that leads outside the models folder`,
+      );
     }
   }
 }

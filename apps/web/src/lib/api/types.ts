@@ -35,3 +35,9 @@ export type TrackedJobEvent =
     ? Event
     : never;
 export type JobEvent = TrackedJobEvent['data'];
+
+export type LibraryEntry = RouterOutputs['library']['get'];
+export type LibraryListInput = NonNullable<RouterInputs['library']['list']>;
+export type LibraryStats = RouterOutputs['library']['stats'];
+export type CacheCleanup = RouterOutputs['library']['clearCache'];
+export type Task = RouterOutputs['tasks']['get'];
