@@ -33,3 +33,4 @@ export * from './tasks/index';
 export * from './tasks/refresh/index';
 export * from './model-format/index';
 export * from './metadata/index';
+export * from './placement/index';
