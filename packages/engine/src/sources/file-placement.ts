@@ -4,7 +4,7 @@
  * source's authority, a few files at a time, at most MAX_PROBES per request. A probe that fails
  * (no Range support, refused, slow) falls back to the path and name and says so.
  */
-import { describeError } from '../jobs/job-log';
+import { describeError } from '../errors';
 import { isProbeableName, probeModelFile } from '../model-format/probe-model-file';
 import type { ProbedFormat } from '../model-format/probe-model-file';
 import { remoteByteReader } from '../model-format/remote-bytes';
