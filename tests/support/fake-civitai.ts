@@ -11,7 +11,13 @@
  *   account without access, 403 {"error":"Early Access","deadline"} (or a redirect for a browser),
  *   404 when the parameters match no file, then 307 to a presigned storage URL whose
  *   Content-Disposition carries the file name and which expires (403 from storage);
- * - 403 {"error":"Forbidden"} for a blocked account, 429 without Retry-After on demand.
+ * - 403 {"error":"Forbidden"} for a blocked account, 429 without Retry-After on demand;
+ * - metadata: `GET /api/v1/model-versions/by-hash/{hash}` (SHA256 or AutoV2, any case; 404
+ *   {"error":"Model not found"}), `POST /api/v1/model-versions/by-hash` with a JSON array of up to
+ *   100 hashes (an array of the versions found; can be switched off to test the fallback), the
+ *   listing `GET /api/v1/models?ids=1,2,…` ({ items, metadata }), versions with trained words,
+ *   images (on a separate image host), descriptions (HTML) and dates; models with tags, a creator,
+ *   a description and `mode`; and an optional rate limit (requests per second, 429 beyond it).
  * Keys are accepted as `Authorization: Bearer` or `?token=`. Requests are recorded.
  */
 import http from 'node:http';
@@ -51,6 +57,21 @@ export interface FakeCivitaiVersionSpec {
   allowedUsers?: string[];
   /** Accounts that bought early access. */
   earlyAccessUsers?: string[];
+  trainedWords?: string[];
+  images?: FakeCivitaiImageSpec[];
+  /** The version's own description (HTML). */
+  description?: string;
+  /** ISO date; Civitai lists versions newest first. */
+  publishedAt?: string;
+}
+
+export interface FakeCivitaiImageSpec {
+  url: string;
+  /** 1 PG, 2 PG-13, 4 R, 8 X, 16 XXX. */
+  nsfwLevel?: number;
+  width?: number;
+  height?: number;
+  type?: 'image' | 'video';
 }
 
 export interface FakeCivitaiModelSpec {
@@ -61,6 +82,11 @@ export interface FakeCivitaiModelSpec {
   mode?: 'Archived' | 'TakenDown' | null;
   /** Newest first, as Civitai lists them. */
   versions: FakeCivitaiVersionSpec[];
+  /** HTML, as model authors write it. */
+  description?: string;
+  tags?: string[];
+  creator?: string;
+  nsfw?: boolean;
 }
 
 export interface FakeCivitai {
@@ -77,6 +103,14 @@ export interface FakeCivitai {
   blockUser(user: string): void;
   /** The next `count` requests get 429 without Retry-After. */
   rateLimitNext(count: number): void;
+  /** From now on, requests beyond `perSecond` in any second get 429 (null: no limit). */
+  setRateLimit(perSecond: number | null): void;
+  /** Whether `POST /api/v1/model-versions/by-hash` is answered (true) or refused with 405. */
+  byHashPost: boolean;
+  /** Adds a version to an existing model, as its newest (a creator publishing an update). */
+  addVersion(modelId: number, version: FakeCivitaiVersionSpec): void;
+  /** Requests made to the metadata lookups (by-hash GET/POST, model listing and model endpoints). */
+  lookupRequests(): RecordedRequest[];
   /** sha256 (lowercase) of a registered file. */
   fileSha256(fileId: number): string;
   fileBytes(fileId: number): Buffer;
@@ -85,6 +119,8 @@ export interface FakeCivitai {
 
 export interface FakeCivitaiOptions {
   storage?: FakeCdn;
+  /** Answer 401 to any /api/v1 call whose key the fake does not know (a revoked key). */
+  refuseUnknownKeys?: boolean;
   signedUrlTtlMs?: number;
 }
 
@@ -124,6 +160,8 @@ export async function startFakeCivitai(options: FakeCivitaiOptions = {}): Promis
   const blocked = new Set<string>();
   const requests: RecordedRequest[] = [];
   let rateLimited = 0;
+  let perSecondLimit: number | null = null;
+  const recentStarts: number[] = [];
   let origin = '';
 
   function metadataOf(file: StoredFile): Record<string, string> {
@@ -174,12 +212,20 @@ export async function startFakeCivitai(options: FakeCivitaiOptions = {}): Promis
       modelId: version.model.id,
       name: version.name ?? `v${version.id}`,
       baseModel: version.baseModel ?? 'SDXL 1.0',
-      publishedAt: new Date(0).toISOString(),
+      publishedAt: version.publishedAt ?? new Date(0).toISOString(),
       earlyAccessEndsAt: version.earlyAccessEndsAt ?? null,
-      trainedWords: [],
-      ...(includeModel ? { model: { name: version.model.name, type: version.model.type, nsfw: false, poi: false, mode: version.model.mode ?? undefined } } : {}),
+      trainedWords: version.trainedWords ?? [],
+      description: version.description ?? null,
+      ...(includeModel ? { model: { name: version.model.name, type: version.model.type, nsfw: version.model.nsfw ?? false, poi: false, mode: version.model.mode ?? undefined } } : {}),
       files: archived ? [] : version.files.map((file) => fileJson(version, file)),
-      images: [],
+      images: (version.images ?? []).map((image) => ({
+        url: image.url,
+        nsfwLevel: image.nsfwLevel ?? 1,
+        width: image.width ?? 512,
+        height: image.height ?? 768,
+        hash: 'U00000fQfQfQfQfQfQfQfQfQfQfQ',
+        type: image.type ?? 'image',
+      })),
       ...(archived ? {} : { downloadUrl: `${origin}/api/download/models/${version.id}` }),
     };
   }
@@ -246,9 +292,79 @@ export async function startFakeCivitai(options: FakeCivitaiOptions = {}): Promis
     response.end();
   }
 
+  function modelJson(model: FakeCivitaiModelSpec): Record<string, unknown> {
+    return {
+      id: model.id,
+      name: model.name,
+      description: model.description ?? null,
+      type: model.type,
+      nsfw: model.nsfw ?? false,
+      tags: model.tags ?? [],
+      creator: model.creator ? { username: model.creator, image: null } : null,
+      mode: model.mode ?? null,
+      modelVersions: model.versions.map((spec) => versionJson(versions.get(spec.id)!, false)),
+    };
+  }
+
+  /** The version holding a file with this hash (SHA256 or AutoV2, any case). */
+  function versionByHash(hash: string): StoredVersion | null {
+    const wanted = hash.trim().toLowerCase();
+    for (const file of files.values()) {
+      if (file.sha256 === wanted || (wanted.length === 10 && file.sha256.startsWith(wanted))) {
+        return [...versions.values()].find((version) => version.files.includes(file)) ?? null;
+      }
+    }
+    return null;
+  }
+
+  function overRateLimit(): boolean {
+    if (perSecondLimit === null) return false;
+    const now = Date.now();
+    while (recentStarts.length > 0 && recentStarts[0]! <= now - 1000) recentStarts.shift();
+    if (recentStarts.length >= perSecondLimit) return true;
+    recentStarts.push(now);
+    return false;
+  }
+
+  function readBody(request: IncomingMessage, limit: number): Promise<string | null> {
+    return new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      request.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size <= limit) chunks.push(chunk);
+      });
+      request.on('end', () => resolve(size > limit ? null : Buffer.concat(chunks).toString('utf8')));
+      request.on('error', () => resolve(null));
+    });
+  }
+
+  async function serveByHashPost(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (!hub.byHashPost) return sendJson(response, 405, { error: 'Method Not Allowed' });
+    const text = await readBody(request, 1024 * 1024);
+    let hashes: unknown;
+    try {
+      hashes = JSON.parse(text ?? '');
+    } catch {
+      return sendJson(response, 400, { error: 'Invalid JSON' });
+    }
+    if (!Array.isArray(hashes) || hashes.length > 100 || !hashes.every((hash) => typeof hash === 'string')) {
+      return sendJson(response, 400, { error: 'Expected an array of at most 100 hashes' });
+    }
+    const found = new Map<number, StoredVersion>();
+    for (const hash of hashes as string[]) {
+      const version = versionByHash(hash);
+      if (version) found.set(version.id, version);
+    }
+    sendJson(response, 200, [...found.values()].map((version) => versionJson(version, true)));
+  }
+
   function route(request: IncomingMessage, response: ServerResponse): void {
     const url = new URL(request.url ?? '/', origin);
     requests.push({ method: request.method ?? 'GET', url: request.url ?? '/', headers: lowercaseHeaders(request) });
+    if (overRateLimit()) {
+      return sendJson(response, 429, { error: 'Too Many Requests' });
+    }
     if (rateLimited > 0) {
       rateLimited--;
       return sendJson(response, 429, {
@@ -257,22 +373,34 @@ export async function startFakeCivitai(options: FakeCivitaiOptions = {}): Promis
     }
     const path = url.pathname.replace(/\/+$/, '');
     let match: RegExpExecArray | null;
+    const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+    if (options.refuseUnknownKeys && path.startsWith('/api/v1/') && bearer && !keys.has(bearer)) {
+      return sendJson(response, 401, { error: 'Unauthorized' });
+    }
     if ((match = /^\/api\/download\/models\/([^/]+)$/.exec(path))) {
       const id = Number(match[1]);
       if (!Number.isSafeInteger(id) || id < 1) return sendJson(response, 400, { error: 'Invalid modelVersionId' });
       return serveDownload(request, response, url, id);
     }
+    if (path === '/api/v1/model-versions/by-hash' && request.method === 'POST') {
+      void serveByHashPost(request, response);
+      return;
+    }
+    if ((match = /^\/api\/v1\/model-versions\/by-hash\/([^/]+)$/.exec(path))) {
+      const version = versionByHash(decodeURIComponent(match[1]!));
+      if (!version) return sendJson(response, 404, { error: 'Model not found' });
+      return sendJson(response, 200, versionJson(version, true));
+    }
+    if (path === '/api/v1/models' && url.searchParams.has('ids')) {
+      const ids = (url.searchParams.get('ids') ?? '').split(',').map(Number);
+      const limit = Math.min(Number(url.searchParams.get('limit') ?? 100) || 100, 100);
+      const items = ids.map((id) => models.get(id)).filter((model) => model !== undefined).slice(0, limit);
+      return sendJson(response, 200, { items: items.map(modelJson), metadata: { totalItems: items.length } });
+    }
     if ((match = /^\/api\/v1\/models\/(\d+)$/.exec(path))) {
       const model = models.get(Number(match[1]));
       if (!model) return sendJson(response, 404, { error: `No model with id ${match[1]}` });
-      return sendJson(response, 200, {
-        id: model.id,
-        name: model.name,
-        type: model.type,
-        nsfw: false,
-        mode: model.mode ?? null,
-        modelVersions: model.versions.map((spec) => versionJson(versions.get(spec.id)!, false)),
-      });
+      return sendJson(response, 200, modelJson(model));
     }
     if ((match = /^\/api\/v1\/model-versions\/(\d+)$/.exec(path))) {
       const version = versions.get(Number(match[1]));
@@ -288,29 +416,43 @@ export async function startFakeCivitai(options: FakeCivitaiOptions = {}): Promis
     response.end(request.method === 'HEAD' ? undefined : '<!doctype html><title>Civitai</title>');
   }
 
+  function storeVersion(spec: FakeCivitaiModelSpec, versionSpec: FakeCivitaiVersionSpec): void {
+    const stored: StoredVersion = {
+      ...versionSpec,
+      model: spec,
+      files: versionSpec.files.map((fileSpec) => {
+        const bytes = Buffer.isBuffer(fileSpec.content) ? fileSpec.content : Buffer.from(fileSpec.content);
+        const storageKey = `civitai/${versionSpec.id}/${fileSpec.id}`;
+        storage.put(bytes, storageKey);
+        const file: StoredFile = { ...fileSpec, bytes, sha256: sha256Hex(bytes), storageKey };
+        files.set(fileSpec.id, file);
+        return file;
+      }),
+    };
+    versions.set(versionSpec.id, stored);
+  }
+
   const hub: FakeCivitai = {
     url: '',
     origin: '',
     storage,
     requests,
     signedUrlTtlMs: options.signedUrlTtlMs ?? 60 * 60 * 1000,
+    byHashPost: true,
+    setRateLimit(perSecond) {
+      perSecondLimit = perSecond;
+      recentStarts.length = 0;
+    },
+    lookupRequests: () => requests.filter((request) => /^\/api\/v1\/(model-versions\/by-hash|models)/.test(request.url)),
+    addVersion(modelId, versionSpec) {
+      const model = models.get(modelId);
+      if (!model) throw new Error(`no model ${modelId}`);
+      model.versions.unshift(versionSpec);
+      storeVersion(model, versionSpec);
+    },
     addModel(spec) {
       models.set(spec.id, spec);
-      for (const versionSpec of spec.versions) {
-        const stored: StoredVersion = {
-          ...versionSpec,
-          model: spec,
-          files: versionSpec.files.map((fileSpec) => {
-            const bytes = Buffer.isBuffer(fileSpec.content) ? fileSpec.content : Buffer.from(fileSpec.content);
-            const storageKey = `civitai/${versionSpec.id}/${fileSpec.id}`;
-            storage.put(bytes, storageKey);
-            const file: StoredFile = { ...fileSpec, bytes, sha256: sha256Hex(bytes), storageKey };
-            files.set(fileSpec.id, file);
-            return file;
-          }),
-        };
-        versions.set(versionSpec.id, stored);
-      }
+      for (const versionSpec of spec.versions) storeVersion(spec, versionSpec);
     },
     addApiKey(key, user) {
       keys.set(key, user);

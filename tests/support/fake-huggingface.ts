@@ -9,7 +9,8 @@
  * - errors with X-Error-Code / X-Error-Message: RepoNotFound (401 anonymous, 404 signed in),
  *   GatedRepo (401 anonymous, 403 not approved), RevisionNotFound, EntryNotFound; a bad token gets
  *   401 "Invalid credentials in Authorization header" on every route;
- * - `/api/{models|datasets|spaces}/{repo}[/revision/{rev}]` (sha, siblings) and
+ * - `/api/{models|datasets|spaces}/{repo}[/revision/{rev}]` (sha, siblings, author, tags,
+ *   pipeline_tag, library_name, cardData {license, base_model} when the repository has them) and
  *   `/api/…/{repo}/tree/{rev}[/{path}]?recursive=true`, paginated with `Link: <…>; rel="next"` in
  *   pages of `treePageSize` (small by default so pagination is always exercised);
  * - `/api/whoami-v2`; 429 with `RateLimit: "api";r=0;t=<s>` on demand.
@@ -43,6 +44,18 @@ export interface FakeHfRepoSpec {
   branch?: string;
   /** Tags pointing at the first commit. */
   tags?: string[];
+  /** What model info says about the repository (pipeline tag, tags, library, card data). */
+  info?: FakeHfModelInfoSpec;
+}
+
+export interface FakeHfModelInfoSpec {
+  pipelineTag?: string;
+  /** Hub tags (e.g. "diffusers", "lora", "license:apache-2.0"). */
+  tags?: string[];
+  libraryName?: string;
+  license?: string;
+  /** cardData.base_model: one id or several. */
+  baseModel?: string | string[];
 }
 
 export interface FakeHfFile {
@@ -103,6 +116,7 @@ interface RepoState {
   refs: Map<string, string>;
   snapshots: Map<string, Map<string, FakeHfFile>>;
   commits: string[];
+  info: FakeHfModelInfoSpec;
 }
 
 const LFS_BY_DEFAULT = /\.(safetensors|sft|gguf|bin|ckpt|pt|pth|onnx|h5|msgpack|pkl|zip|parquet)$/i;
@@ -243,6 +257,7 @@ export async function startFakeHuggingFace(options: FakeHuggingFaceOptions = {})
       refs: new Map(),
       snapshots: new Map(),
       commits: [],
+      info: spec.info ?? {},
     };
     repos.set(keyOf(type, spec.id), state);
     const first = publish(state, new Map(spec.files.map((input) => [input.path, toFile(input)])), state.defaultBranch);
@@ -369,6 +384,13 @@ export async function startFakeHuggingFace(options: FakeHuggingFaceOptions = {})
       disabled: false,
       sha: commitId,
       lastModified: new Date(0).toISOString(),
+      author: repoId.split('/')[0],
+      tags: state.info.tags ?? [],
+      ...(state.info.pipelineTag ? { pipeline_tag: state.info.pipelineTag } : {}),
+      ...(state.info.libraryName ? { library_name: state.info.libraryName } : {}),
+      ...(state.info.license || state.info.baseModel
+        ? { cardData: { ...(state.info.license ? { license: state.info.license } : {}), ...(state.info.baseModel ? { base_model: state.info.baseModel } : {}) } }
+        : {}),
       siblings: files.map((file) =>
         withBlobs
           ? { rfilename: file.path, size: file.size, blobId: file.gitSha1, ...(file.lfs ? { lfs: { sha256: file.sha256, size: file.size, pointerSize: 134 } } : {}) }

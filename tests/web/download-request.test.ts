@@ -7,8 +7,8 @@ import {
   guessSourceFamily,
   requestKey,
   splitPatterns,
-} from '../../apps/web/src/lib/add-download/download-request';
-import type { DownloadFields } from '../../apps/web/src/lib/add-download/download-request';
+} from '../../apps/web/src/lib/downloads/add/download-request';
+import type { DownloadFields } from '../../apps/web/src/lib/downloads/add/download-request';
 
 function fields(overrides: Partial<DownloadFields>): DownloadFields {
   return { ...emptyFields(), ...overrides };

@@ -10,7 +10,7 @@ import {
   parseRate,
   percentDone,
   splitRate,
-} from '../../apps/web/src/lib/format';
+} from '../../apps/web/src/lib/shared/format';
 
 describe('formatBytes', () => {
   it('shows whole bytes below one kilobyte', () => {

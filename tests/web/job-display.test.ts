@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Job, JobFile } from '../../apps/web/src/lib/api/types';
-import { bundlePosition, completedFilesOf, isPickle } from '../../apps/web/src/lib/job-display';
+import {
+  bundlePosition,
+  completedFilesOf,
+  isPickle,
+} from '../../apps/web/src/lib/downloads/job-display';
 
 function file(name: string, overrides: Partial<JobFile> = {}): JobFile {
   return {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Job, JobEvent } from '../../apps/web/src/lib/api/types';
-import { JobListMerge } from '../../apps/web/src/lib/stores/job-list-merge';
+import { JobListMerge } from '../../apps/web/src/lib/downloads/job-list-merge';
 
 function job(id: string, updatedAt: string, overrides: Partial<Job> = {}): Job {
   return {

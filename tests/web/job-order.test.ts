@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Job } from '../../apps/web/src/lib/api/types';
-import { queuePositions, sortActive, sortFinished } from '../../apps/web/src/lib/stores/job-order';
+import {
+  queuePositions,
+  sortActive,
+  sortFinished,
+} from '../../apps/web/src/lib/downloads/job-order';
 
 function job(id: string, overrides: Partial<Job>): Job {
   return {

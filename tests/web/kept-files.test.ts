@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   keptCompletedFiles,
   rememberKeptCompletedFiles,
-} from '../../apps/web/src/lib/stores/kept-files';
+} from '../../apps/web/src/lib/downloads/kept-files';
 
 describe('kept completed files', () => {
   function memoryStorage(initial: string | null = null) {

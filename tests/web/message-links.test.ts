@@ -3,7 +3,7 @@ import {
   linkifyMessage,
   mentionsSettings,
   needsCredentials,
-} from '../../apps/web/src/lib/messages/message-links';
+} from '../../apps/web/src/lib/shared/message-links';
 
 describe('linkifyMessage', () => {
   it('leaves a message without links as one piece of text', () => {

@@ -6,7 +6,7 @@ import {
   previewSizeText,
   reusableFiles,
   shortHash,
-} from '../../apps/web/src/lib/add-download/preview-display';
+} from '../../apps/web/src/lib/downloads/add/preview-display';
 
 function file(overrides: Partial<FilePreview>): FilePreview {
   return {

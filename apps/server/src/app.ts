@@ -172,6 +172,8 @@ export async function startApp(
       originGuard: createOriginGuard({
         listenHost: config.host,
         allowedOrigins: config.allowedOrigins,
+        allowedHosts: config.allowedHosts,
+        accessTokenRequired: accessGate.required,
       }),
       accessGate,
       serveStaticFile: createStaticFileHandler({ rootDir: config.webDir ?? defaultWebDir() }),

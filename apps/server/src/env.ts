@@ -30,6 +30,8 @@ export interface ServerConfig {
   webDir: string | null;
   /** Extra origins (besides the server's own) allowed to call mutations and open WebSockets. */
   allowedOrigins: string[];
+  /** Extra host names the server answers to when it listens on the LAN without an access token. */
+  allowedHosts: string[];
   /** Required of every API call and WebSocket when set; null = anyone who reaches the port. */
   accessToken: string | null;
   logLevel: LogLevel;
@@ -90,6 +92,11 @@ export const SETTINGS = {
     env: 'MODELDOCK_ALLOWED_ORIGINS',
     description:
       'Comma-separated extra origins allowed to change things, e.g. http://localhost:5173 for the web dev server.',
+  },
+  allowedHosts: {
+    env: 'MODELDOCK_ALLOWED_HOSTS',
+    description:
+      'Comma-separated host names the server answers to on the LAN without an access token, besides its IP addresses and its own name (e.g. gpu-box.lan).',
   },
   accessToken: {
     env: 'MODELDOCK_ACCESS_TOKEN',
@@ -246,7 +253,9 @@ const hostName = z
   .regex(
     /^[A-Za-z0-9.:\-[\]%]+$/,
     'must be an IP address or a host name such as 127.0.0.1, 0.0.0.0 or localhost',
-  );
+  )
+  // `[::1]` as written in a URL is the address ::1.
+  .transform((value) => value.replace(/^\[(.*)\]$/, '$1'));
 
 const databaseUrl = z
   .string()
@@ -287,6 +296,25 @@ const originList = z
     ),
   )
   .transform((origins) => origins.map((origin) => new URL(origin).origin));
+
+const hostNameList = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim().toLowerCase())
+      .filter(Boolean),
+  )
+  .pipe(
+    z.array(
+      z
+        .string()
+        .regex(
+          /^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$/,
+          'must be host names such as gpu-box.lan (no scheme, port or path), separated by commas',
+        ),
+    ),
+  );
 
 const endpointUrl = z
   .string()
@@ -336,6 +364,7 @@ const settingsSchema = z.object({
   databaseUrl: databaseUrl.optional(),
   webDir: nonEmptyPath.optional(),
   allowedOrigins: originList.default([]),
+  allowedHosts: hostNameList.default([]),
   accessToken: accessTokenValue.optional(),
   logLevel: z
     .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], {
@@ -509,6 +538,7 @@ export function parseServerConfig(
     databaseUrl: settings.databaseUrl ?? null,
     webDir: settings.webDir ? path.resolve(cwd, settings.webDir) : null,
     allowedOrigins: settings.allowedOrigins,
+    allowedHosts: settings.allowedHosts,
     accessToken: settings.accessToken ?? null,
     logLevel: settings.logLevel,
     shutdownTimeoutMs: settings.shutdownTimeoutMs,

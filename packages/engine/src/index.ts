@@ -27,3 +27,4 @@ export { startPrefixHasher } from './verify/sha256-prefix-hasher';
 export type { PrefixHasher } from './verify/sha256-prefix-hasher';
 export * from './sources/index';
 export * from './library/index';
+export * from './metadata/index';

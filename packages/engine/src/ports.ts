@@ -172,8 +172,11 @@ export interface JobStore {
 
 export interface HttpRequest {
   url: string;
-  method: 'GET' | 'HEAD';
+  /** POST only for small JSON queries to a hub's API (Civitai's batched lookup by hash). */
+  method: 'GET' | 'HEAD' | 'POST';
   headers: Record<string, string>;
+  /** A request body (POST only), sent as given. */
+  body?: string;
   signal: AbortSignal;
 }
 

@@ -56,10 +56,6 @@ function isApiPath(url: string | undefined): boolean {
   return pathname === API_PATH || pathname.startsWith(`${API_PATH}/`);
 }
 
-function isStateChanging(method: string | undefined): boolean {
-  return method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS';
-}
-
 function formatUrl(host: string, port: number): string {
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return `http://${shownHost}:${port}`;
@@ -109,9 +105,8 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
       throw toTRPCError(
         new ModeldockError('SHUTDOWN', 'modeldock is shutting down; try again in a moment'),
       );
-    const verdict = isStateChanging(req.method)
-      ? originGuard.checkOrigin(req.headers)
-      : originGuard.checkHost(req.headers);
+    // Queries too: a query can send the user's saved key upstream (sources.resolve).
+    const verdict = originGuard.checkRequest(req.headers);
     if (!verdict.allowed) throw toTRPCError(new ModeldockError('FORBIDDEN', verdict.reason));
     const onlyPublic =
       info.calls.length > 0 && info.calls.every((call) => PUBLIC_PROCEDURES.has(call.path));
@@ -175,7 +170,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     if (!accepting)
       return rejectUpgrade(socket, 503, 'modeldock is shutting down; try again in a moment');
     // Browsers do not apply CORS to WebSockets: the Origin check is the only thing stopping another site.
-    const verdict = originGuard.checkOrigin(request.headers);
+    const verdict = originGuard.checkRequest(request.headers);
     if (!verdict.allowed) {
       logger.warn(
         { origin: request.headers.origin, host: request.headers.host },

@@ -1,76 +1,93 @@
 /**
  * Failure case 27: a page on another site must not drive this server through the visitor's
- * browser. Mutations (POST) and WebSocket upgrades carrying a foreign `Origin` are rejected; the
- * app's own pages (same origin) and clients that send no `Origin` at all (curl, scripts) pass.
+ * browser. Every API request — queries too, since a query can spend the user's saved key upstream —
+ * and every WebSocket upgrade is refused when it carries a foreign `Origin` or says it comes from
+ * another site (`Sec-Fetch-Site: cross-site` / `same-site`, which an `<img>` on any page sends).
+ * The app's own pages (same origin) and clients that send neither header (curl, scripts) pass.
  *
- * When the server listens on loopback it also insists that the `Host` header names loopback:
- * a DNS-rebinding page makes its own origin look "same-origin" by pointing its host name at
- * 127.0.0.1, and only the Host check tells the two apart.
+ * DNS rebinding: a page can point its own host name at this server, and then its Origin matches
+ * the Host it sends. Only the Host header tells the two apart, so it must name this server:
+ * - listening on loopback: loopback names and addresses only;
+ * - listening on the LAN without an access token: IP literals, the machine's own names and the
+ *   names in `MODELDOCK_ALLOWED_HOSTS` (a rebound name is none of these);
+ * - with an access token: any Host (the token is what a rebinding page cannot have).
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { hostnameOf, isIpLiteral, isLoopbackAddress, machineHostNames } from './host-names';
+
+export { isLoopbackAddress } from './host-names';
 
 export interface OriginGuardOptions {
   /** The address the server listens on. */
   listenHost: string;
   /** Extra origins trusted like the server's own (e.g. the web dev server). */
   allowedOrigins: readonly string[];
+  /** Extra host names this server answers to (`MODELDOCK_ALLOWED_HOSTS`), e.g. `gpu-box.lan`. */
+  allowedHosts?: readonly string[];
+  /** Whether every API call must carry the access token. */
+  accessTokenRequired?: boolean;
+  /** This machine's host name (tests); `os.hostname()` by default. */
+  machineHostname?: string;
 }
 
 export type GuardVerdict = { allowed: true } | { allowed: false; reason: string };
 
 const ALLOWED: GuardVerdict = { allowed: true };
-const LOOPBACK_HOSTNAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+/** Sec-Fetch-Site values that mean "a page of another origin asked for this". */
+const FOREIGN_FETCH_SITES = new Set(['cross-site', 'same-site']);
 
-export function isLoopbackAddress(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare);
-}
+type HostPolicy = 'loopback' | 'lan-without-token' | 'any';
 
-/** Host header → lowercase host name without port, or null when absent or malformed. */
-function hostnameOf(hostHeader: string | undefined): string | null {
-  if (!hostHeader) return null;
-  try {
-    return new URL(`http://${hostHeader}`).hostname.toLowerCase();
-  } catch {
-    return null;
-  }
-}
-
-function isLoopbackHostname(hostname: string): boolean {
-  return (
-    LOOPBACK_HOSTNAMES.has(hostname) ||
-    hostname.endsWith('.localhost') ||
-    /^127(\.\d{1,3}){3}$/.test(hostname)
-  );
-}
-
-export function createOriginGuard({ listenHost, allowedOrigins }: OriginGuardOptions) {
+export function createOriginGuard(options: OriginGuardOptions) {
+  const { listenHost, allowedOrigins, allowedHosts = [], accessTokenRequired = false } = options;
   const trustedOrigins = new Set(allowedOrigins.map((origin) => origin.toLowerCase()));
-  const trustedHostnames = new Set(
-    allowedOrigins
+  const trustedHostnames = new Set([
+    ...allowedOrigins
       .map((origin) => hostnameOf(new URL(origin).host))
       .filter((name): name is string => name !== null),
-  );
-  const loopbackOnly = isLoopbackAddress(listenHost);
+    ...allowedHosts.map((name) => name.toLowerCase()),
+  ]);
+  const ownNames = machineHostNames(options.machineHostname);
+  const policy: HostPolicy = isLoopbackAddress(listenHost)
+    ? 'loopback'
+    : accessTokenRequired
+      ? 'any'
+      : 'lan-without-token';
 
-  /** Any request to the API: the Host must name this server when it only listens on loopback. */
+  function namesThisServer(hostname: string): boolean {
+    if (isLoopbackAddress(hostname) || trustedHostnames.has(hostname)) return true;
+    return policy === 'lan-without-token' && (isIpLiteral(hostname) || ownNames.has(hostname));
+  }
+
+  /** Any request to the API: the Host must name this server (see the policies above). */
   function checkHost(headers: IncomingHttpHeaders): GuardVerdict {
-    if (!loopbackOnly) return ALLOWED;
+    if (policy === 'any') return ALLOWED;
     const hostname = hostnameOf(headers.host);
     if (hostname === null) return { allowed: false, reason: 'Missing or malformed Host header' };
-    if (isLoopbackHostname(hostname) || trustedHostnames.has(hostname)) return ALLOWED;
+    if (namesThisServer(hostname)) return ALLOWED;
+    if (policy === 'loopback') {
+      return {
+        allowed: false,
+        reason: `Host "${hostname}" is not this server. It listens on ${listenHost}: open it as http://127.0.0.1 or http://localhost, or add the origin to MODELDOCK_ALLOWED_ORIGINS.`,
+      };
+    }
     return {
       allowed: false,
-      reason: `Host "${hostname}" is not this server. It listens on ${listenHost}: open it as http://127.0.0.1 or http://localhost, or add the origin to MODELDOCK_ALLOWED_ORIGINS.`,
+      reason: `Host "${hostname}" is not a name of this server. Without an access token it answers only to its IP addresses and its own names (${[...ownNames].join(', ')}): open it by one of those, list the name in MODELDOCK_ALLOWED_HOSTS, or set MODELDOCK_ACCESS_TOKEN.`,
     };
   }
 
-  /** A state-changing request or a WebSocket: a browser's Origin must be this server's own. */
-  function checkOrigin(headers: IncomingHttpHeaders): GuardVerdict {
-    const hostVerdict = checkHost(headers);
-    if (!hostVerdict.allowed) return hostVerdict;
+  /** Whether a browser says another page sent this request. */
+  function checkSite(headers: IncomingHttpHeaders): GuardVerdict {
     const origin = headers.origin;
-    if (origin === undefined || origin === '') return ALLOWED;
+    if (origin === undefined || origin === '') {
+      const site = String(headers['sec-fetch-site'] ?? '').toLowerCase();
+      if (!FOREIGN_FETCH_SITES.has(site)) return ALLOWED;
+      return {
+        allowed: false,
+        reason: `Requests made by pages of other sites (Sec-Fetch-Site: ${site}) are not allowed: only this server's own pages may use its API.`,
+      };
+    }
     if (trustedOrigins.has(origin.toLowerCase())) return ALLOWED;
     let originHost: string;
     try {
@@ -82,11 +99,17 @@ export function createOriginGuard({ listenHost, allowedOrigins }: OriginGuardOpt
     if (originHost === String(headers.host ?? '').toLowerCase()) return ALLOWED;
     return {
       allowed: false,
-      reason: `Requests from ${origin} are not allowed: only this server's own pages may change downloads. To allow another origin, add it to MODELDOCK_ALLOWED_ORIGINS.`,
+      reason: `Requests from ${origin} are not allowed: only this server's own pages may use its API. To allow another origin, add it to MODELDOCK_ALLOWED_ORIGINS.`,
     };
   }
 
-  return { checkHost, checkOrigin };
+  /** Any API request, query or mutation, and any WebSocket: the Host, then the requesting site. */
+  function checkRequest(headers: IncomingHttpHeaders): GuardVerdict {
+    const hostVerdict = checkHost(headers);
+    return hostVerdict.allowed ? checkSite(headers) : hostVerdict;
+  }
+
+  return { checkHost, checkRequest };
 }
 
 export type OriginGuard = ReturnType<typeof createOriginGuard>;

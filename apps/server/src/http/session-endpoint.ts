@@ -63,7 +63,7 @@ export function createSessionEndpoint({ accessGate, originGuard }: SessionEndpoi
       );
       return;
     }
-    const verdict = originGuard.checkOrigin(request.headers);
+    const verdict = originGuard.checkRequest(request.headers);
     if (!verdict.allowed) {
       sendJsonError(response, 'FORBIDDEN', new ModeldockError('FORBIDDEN', verdict.reason));
       return;

@@ -93,6 +93,7 @@ export function createUndiciHttpClient(
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
         method: input.method,
+        body: input.body,
         // Identity always: a compressed body's offsets are not the file's, and ranges would address the wrong bytes.
         headers: { 'user-agent': USER_AGENT, ...input.headers, 'accept-encoding': 'identity' },
         signal: input.signal,

@@ -9,8 +9,10 @@ import { redactUrl } from '../secrets/redact';
 
 export interface HubRequest {
   url: string;
-  method?: 'GET' | 'HEAD';
+  method?: 'GET' | 'HEAD' | 'POST';
   headers?: Record<string, string>;
+  /** JSON text for a POST. */
+  body?: string;
   /** Sent as `Authorization: Bearer` only when the URL's origin is `hubOrigin`. */
   token?: string | null;
   hubOrigin: string;
@@ -96,7 +98,7 @@ export async function sendHubRequest(hub: HubHttp, request: HubRequest): Promise
 
   let response: HttpResponse;
   try {
-    response = await hub.http.request({ url: request.url, method, headers, signal: controller.signal });
+    response = await hub.http.request({ url: request.url, method, headers, body: request.body, signal: controller.signal });
   } catch (error) {
     finish();
     throw failure(error);

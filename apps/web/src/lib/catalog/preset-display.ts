@@ -1,6 +1,6 @@
 /** How a preset reads in the catalog: which files are here, how much of it is on disk. */
 import type { PresetFileView, PresetView } from '../api/types';
-import { formatBytes } from '../format';
+import { formatBytes } from '../shared/format';
 
 export type PresetState = PresetView['status'];
 

@@ -1,0 +1,55 @@
+/** How a job is named and labelled on the page. */
+import type { Job } from '../api/types';
+
+/** A single file's name, or what was asked for when a job fetches several files. */
+export function jobTitle(job: Job): string {
+  if (job.files.length === 1) return job.files[0]!.name;
+  if (job.files.length > 1) return job.source;
+  return job.source;
+}
+
+/** Where the job's file(s) land, relative to the models root. */
+export function jobDestination(job: Job): string | null {
+  if (job.files.length === 0) return null;
+  if (job.files.length === 1) return job.files[0]!.relativePath;
+  const folders = new Set(
+    job.files.map((file) => file.relativePath.split('/').slice(0, -1).join('/')),
+  );
+  return folders.size === 1
+    ? `${[...folders][0] || '.'}/ (${job.files.length} files)`
+    : `${job.files.length} files`;
+}
+
+export type StatusKey = Job['status'] | 'stalled';
+
+/** A running job that waits to retry is shown as stalled: it is not moving, and the page says why. */
+export function statusKey(job: Job): StatusKey {
+  return job.status === 'running' && job.stalled ? 'stalled' : job.status;
+}
+
+export const STATUS_LABELS: Record<StatusKey, string> = {
+  queued: 'Queued',
+  running: 'Downloading',
+  stalled: 'Stalled',
+  verifying: 'Verifying',
+  paused: 'Paused',
+  completed: 'Completed',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+};
+
+/** Files this job downloaded itself: a rollback deletes these and never the ones already present. */
+export function completedFilesOf(job: Job): Job['files'] {
+  return job.files.filter((file) => file.status === 'completed');
+}
+
+/** Pickle checkpoints can run code when loaded: the page flags them wherever they appear. */
+export function isPickle(file: Job['files'][number]): boolean {
+  return file.format === 'pickle';
+}
+
+/** "file 2 of 3" while a bundle moves, or null for single files and idle bundles. */
+export function bundlePosition(job: Job): string | null {
+  if (job.files.length < 2 || job.currentFileIndex === null) return null;
+  return `file ${job.currentFileIndex + 1} of ${job.files.length}`;
+}
