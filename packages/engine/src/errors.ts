@@ -54,6 +54,11 @@ export const ERROR_CODES = [
   'NO_ACCESS',
   'ARCHIVED',
   'SIGNED_URL_EXPIRED',
+  // Model metadata (sidecars and previews).
+  /** A sidecar (.civitai.info, .metadata.json, .json) that is not JSON, too large or of the wrong shape. */
+  'INVALID_SIDECAR',
+  /** A preview that is not a PNG, JPEG, WebP or AVIF image by its bytes, or is larger than allowed. */
+  'NOT_AN_IMAGE',
   // Database (packages/db).
   /** The embedded database's data directory is in use by another live process. */
   'DATABASE_LOCKED',

@@ -27,4 +27,5 @@ export { startPrefixHasher } from './verify/sha256-prefix-hasher';
 export type { PrefixHasher } from './verify/sha256-prefix-hasher';
 export * from './sources/index';
 export * from './library/index';
+export * from './model-format/index';
 export * from './metadata/index';
