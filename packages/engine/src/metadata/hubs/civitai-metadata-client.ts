@@ -127,12 +127,22 @@ export function createCivitaiMetadataClient(options: CivitaiMetadataClientOption
     if (!Array.isArray(body)) return null;
     const wanted = new Set(batch);
     const found = new Map<string, CivitaiVersionRecord | null>(batch.map((hash) => [hash, null]));
+    let unplaced = 0;
     for (const raw of body) {
       const version = readCivitaiVersion(raw);
       if (!version) continue;
+      let placed = false;
       for (const file of version.files) {
-        if (file.sha256 && wanted.has(file.sha256) && !found.get(file.sha256)) found.set(file.sha256, version);
+        if (file.sha256 && wanted.has(file.sha256) && !found.get(file.sha256)) {
+          found.set(file.sha256, version);
+          placed = true;
+        }
       }
+      if (!placed) unplaced++;
+    }
+    // An archived version lists no files, so nothing says which hash it answers: ask those one by one.
+    if (unplaced > 0) {
+      for (const hash of batch) if (found.get(hash) === null) found.set(hash, await versionByHashGet(hash, call));
     }
     return found;
   }
