@@ -154,6 +154,19 @@ describe('server configuration', () => {
     ).toBe('primary');
   });
 
+  it('refuses a hub token with a character HTTP headers cannot carry, naming it and where it is (issue 9.1)', () => {
+    const zeroWidth = problemOf([], { HF_TOKEN: 'hf_abc\u200bdefghij' });
+    expect(zeroWidth).toMatch(/HF_TOKEN/);
+    expect(zeroWidth).toMatch(/only visible ASCII.*U\+200B \(zero-width space\) at position 7/);
+    expect(zeroWidth).not.toContain('hf_abc');
+    expect(problemOf([], { MODELDOCK_CIVITAI_API_KEY: 'civ\u0100key' })).toMatch(
+      /MODELDOCK_CIVITAI_API_KEY .*U\+0100 at position 4/,
+    );
+    expect(problemOf([], { MODELDOCK_HF_TOKEN: 'hf\u007fkey' })).toMatch(
+      /U\+007F \(DEL\) at position 3/,
+    );
+  });
+
   it('takes the access token from the environment only, and refuses a short one without echoing it', () => {
     expect(parse([]).accessToken).toBeNull();
     expect(parse([], { MODELDOCK_ACCESS_TOKEN: ' 0123456789abcdef0123 ' }).accessToken).toBe(

@@ -135,6 +135,18 @@ describe('settings.apiKeys on the built server (embedded database)', () => {
     expect(withSpace.modeldockCode).toBe('INVALID_INPUT');
     expect(withSpace.message).toMatch(/without spaces/);
     expect(withSpace.message).not.toContain(CIVITAI_KEY);
+    // Issue 9.1: a zero-width space copied from a web page is refused, named, and nothing is saved.
+    const zeroWidth = await failureOf(
+      api.settings.apiKeys.set.mutate({
+        platform: 'civitai',
+        key: `${CIVITAI_KEY.slice(0, 4)}\u200b${CIVITAI_KEY.slice(4)}`,
+      }),
+    );
+    expect(zeroWidth.modeldockCode).toBe('INVALID_INPUT');
+    expect(zeroWidth.message).toMatch(
+      /only visible ASCII.*U\+200B \(zero-width space\) at position 5/,
+    );
+    expect(zeroWidth.message).not.toContain(CIVITAI_KEY.slice(4));
     const platform = await failureOf(
       api.settings.apiKeys.set.mutate({ platform: 'github' as 'civitai', key: CIVITAI_KEY }),
     );

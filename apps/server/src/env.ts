@@ -10,7 +10,12 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_ENGINE_CONFIG, ModeldockError, redactSecrets } from '@modeldock/engine';
+import {
+  DEFAULT_ENGINE_CONFIG,
+  ModeldockError,
+  findCharacterNotAllowedInKey,
+  redactSecrets,
+} from '@modeldock/engine';
 import type { EngineConfig } from '@modeldock/engine';
 import { decodeSecretKeyText } from './secrets/secret-key-source';
 
@@ -335,6 +340,17 @@ const endpointUrl = z
 
 const secretValue = z.string().trim().min(1, 'must not be empty');
 
+/** A hub key or token: it travels in an HTTP header, so visible ASCII only, and the message says where. */
+const keyValue = secretValue.superRefine((key, ctx) => {
+  const refused = findCharacterNotAllowedInKey(key);
+  if (refused) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must hold only visible ASCII characters (an HTTP header cannot carry the others): it has ${refused.description}`,
+    });
+  }
+});
+
 export const ACCESS_TOKEN_MIN_LENGTH = 16;
 
 const accessTokenValue = z
@@ -388,8 +404,8 @@ const settingsSchema = z.object({
   allowPrivateHosts: booleanFlag.optional(),
   huggingFaceEndpoint: endpointUrl.optional(),
   civitaiEndpoint: endpointUrl.optional(),
-  huggingfaceToken: secretValue.optional(),
-  civitaiApiKey: secretValue.optional(),
+  huggingfaceToken: keyValue.optional(),
+  civitaiApiKey: keyValue.optional(),
   secretKey: secretKeyValue.optional(),
 });
 

@@ -18,6 +18,8 @@ export { followRedirects } from './http/follow-redirects';
 export type { FollowRequest, FollowedResponse } from './http/follow-redirects';
 export { describeUrl, parseHttpUrl } from './http/http-url';
 export { isForbiddenAddress } from './http/address-guard';
+export { describeCharacter, findCharacterNotAllowedInKey } from './http/header-safety';
+export type { RefusedCharacter } from './http/header-safety';
 export { errorForStatus, readErrorDetail } from './http/response-errors';
 export { parseRetryAfter, retryDelayMs, isRetryableStatus } from './http/retry-policy';
 export { createNodeFileSystem } from './fs/node-file-system';

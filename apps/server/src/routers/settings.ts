@@ -4,7 +4,7 @@
  */
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
-import { ModeldockError } from '@modeldock/engine';
+import { ModeldockError, findCharacterNotAllowedInKey } from '@modeldock/engine';
 import type { ApiKeySettings } from '../credentials/api-key-settings';
 import { API_KEY_PLATFORMS } from '../credentials/api-key-platforms';
 import { call, publicProcedure } from '../trpc';
@@ -19,7 +19,16 @@ const apiKey = z
   .trim()
   .min(8, 'key is too short: paste the whole API key')
   .max(4096, 'key is too long: paste only the API key')
-  .regex(/^\S+$/, 'key must be one word: paste it without spaces or line breaks');
+  .regex(/^\S+$/, 'key must be one word: paste it without spaces or line breaks')
+  .superRefine((key, ctx) => {
+    const refused = findCharacterNotAllowedInKey(key);
+    if (refused) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `key must hold only visible ASCII characters (an HTTP header cannot carry the others): it has ${refused.description}; paste it again without it`,
+      });
+    }
+  });
 
 function apiKeysOf(ctx: AppContext): ApiKeySettings {
   if (!ctx.apiKeys) {

@@ -11,7 +11,9 @@ import type { HttpClient, HttpRequest, HttpResponse } from '../ports';
 import { assertHostAllowed, createGuardedLookup } from './address-guard';
 import type { ResolveAll } from './address-guard';
 import { describeUrl, parseHttpUrl } from './http-url';
+import { assertHeadersSendable } from './header-safety';
 import { guardPeerClose } from './peer-close-guard';
+import { settleOrAbort } from './settle-or-abort';
 import { readAhead } from './read-ahead-body';
 
 export interface UndiciHttpClient extends HttpClient {
@@ -32,6 +34,9 @@ const DUMP_LIMIT_BYTES = 64 * 1024;
 
 /** Bytes of a body taken off each connection ahead of its reader (see read-ahead-body.ts). */
 const READ_AHEAD_BYTES = 512 * 1024;
+
+/** Longest close() waits for requests under way before it drops every connection. */
+const CLOSE_GRACE_MS = 2_000;
 
 function joinHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -84,20 +89,25 @@ export function createUndiciHttpClient(
     connect: guardedConnector(config.allowPrivateHosts, options.resolveAll),
   });
 
+  let closing: Promise<void> | undefined;
+
   async function request(input: HttpRequest): Promise<HttpResponse> {
     const url = parseHttpUrl(input.url);
     assertHostAllowed(url, config.allowPrivateHosts);
+    // Identity always: a compressed body's offsets are not the file's, and ranges would address the wrong bytes.
+    const headers = { 'user-agent': USER_AGENT, ...input.headers, 'accept-encoding': 'identity' };
+    assertHeadersSendable(headers);
     let response: Dispatcher.ResponseData;
     try {
-      response = await agent.request({
+      const pending = agent.request({
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
         method: input.method,
         body: input.body,
-        // Identity always: a compressed body's offsets are not the file's, and ranges would address the wrong bytes.
-        headers: { 'user-agent': USER_AGENT, ...input.headers, 'accept-encoding': 'identity' },
+        headers,
         signal: input.signal,
       });
+      response = await settleOrAbort(pending, input.signal, (late) => late.body.destroy());
     } catch (error) {
       if (input.signal.aborted) throw input.signal.reason ?? error;
       const guardError = findModeldockCause(error);
@@ -125,8 +135,21 @@ export function createUndiciHttpClient(
     };
   }
 
+  async function closeAgent(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const closed = await Promise.race([
+      agent.close().then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), CLOSE_GRACE_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    // A request undici never settles would hold close() forever; a stop must not wait for it.
+    if (!closed) await agent.destroy();
+  }
+
   return {
     request,
-    close: () => agent.close(),
+    close: () => (closing ??= closeAgent()),
   };
 }

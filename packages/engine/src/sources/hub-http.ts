@@ -6,6 +6,7 @@
 import { ModeldockError, toModeldockError } from '../errors';
 import type { HttpClient, HttpResponse, Logger } from '../ports';
 import { redactUrl } from '../secrets/redact';
+import { settleOrAbort } from '../http/settle-or-abort';
 
 export interface HubRequest {
   url: string;
@@ -90,15 +91,23 @@ export async function sendHubRequest(hub: HubHttp, request: HubRequest): Promise
     }
     if (error instanceof ModeldockError) return error;
     const mapped = toModeldockError(error, 'NETWORK_ERROR');
-    return new ModeldockError(mapped.code, `Could not reach ${request.hubName}: ${mapped.message} (${shownUrl})`, {
-      cause: error,
-      retryable: mapped.code === 'NETWORK_ERROR' || mapped.retryable,
-    });
+    return new ModeldockError(
+      mapped.code,
+      `Could not reach ${request.hubName}: ${mapped.message} (${shownUrl})`,
+      {
+        cause: error,
+        retryable: mapped.code === 'NETWORK_ERROR' || mapped.retryable,
+      },
+    );
   };
 
   let response: HttpResponse;
   try {
-    response = await hub.http.request({ url: request.url, method, headers, body: request.body, signal: controller.signal });
+    response = await settleOrAbort(
+      hub.http.request({ url: request.url, method, headers, body: request.body, signal: controller.signal }),
+      controller.signal,
+      (late) => void late.dump(),
+    );
   } catch (error) {
     finish();
     throw failure(error);
@@ -111,18 +120,23 @@ export async function sendHubRequest(hub: HubHttp, request: HubRequest): Promise
     settled = true;
     const chunks: Buffer[] = [];
     let size = 0;
-    try {
+    const readAll = async () => {
       for await (const chunk of response.body) {
         size += chunk.length;
         if (size > limitBytes) {
-          controller.abort(new Error('too large'));
-          throw new ModeldockError(
+          const tooLarge = new ModeldockError(
             'HTTP_ERROR',
             `${request.hubName} sent an unexpectedly large answer (over ${limitBytes} bytes) for ${shownUrl}`,
           );
+          // The reason is the error itself: the deadline race below rejects with it first.
+          controller.abort(tooLarge);
+          throw tooLarge;
         }
         chunks.push(Buffer.from(chunk));
       }
+    };
+    try {
+      await settleOrAbort(readAll(), controller.signal, () => undefined);
     } catch (error) {
       throw failure(error);
     } finally {
@@ -166,7 +180,9 @@ export async function sendHubRequest(hub: HubHttp, request: HubRequest): Promise
 }
 
 /** Reads a short error explanation (`error`/`message` of a JSON body, or text), never throwing. */
-export async function readHubErrorBody(exchange: HubExchange): Promise<{ error?: string; message?: string; raw: string }> {
+export async function readHubErrorBody(
+  exchange: HubExchange,
+): Promise<{ error?: string; message?: string; raw: string }> {
   let raw = '';
   try {
     raw = await exchange.text(64 * 1024);
@@ -197,7 +213,10 @@ export function retryAfterMs(headers: Record<string, string>, nowMs: number): nu
 /** One line of server text fit for a message: no control characters, bounded length. */
 export function cleanServerText(text: string | undefined | null, maxChars = 300): string | null {
   if (!text) return null;
-  const line = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const line = text
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   if (!line) return null;
   return line.length > maxChars ? `${line.slice(0, maxChars)}…` : line;
 }
