@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { DownloadManager } from '@modeldock/engine';
+import type { DownloadManager, ModelLibrary, RefreshTasks } from '@modeldock/engine';
 import { startListener } from '../../apps/server/src/http/listener';
 import type { Listener } from '../../apps/server/src/http/listener';
 import { createOriginGuard } from '../../apps/server/src/http/origin-guard';
@@ -20,6 +20,9 @@ const manager = {
   getBandwidthLimits: () => ({ globalBps: 1234 }),
   setGlobalBandwidthLimit: (globalBps: number | null) => ({ globalBps }),
 } as unknown as DownloadManager;
+/** Never called by these tests: they exercise the listener, not the library. */
+const library = {} as ModelLibrary;
+const tasks = {} as RefreshTasks;
 
 type ListenerLogger = Parameters<typeof startListener>[0]['logger'];
 const silentLogger = { error() {}, warn() {}, info() {}, debug() {} } as unknown as ListenerLogger;
@@ -28,7 +31,14 @@ function start(port = 0): Promise<Listener> {
   return startListener({
     host: '127.0.0.1',
     port,
-    context: { manager, events: createJobEventHub(manager), database: 'pglite', version: 'test' },
+    context: {
+      manager,
+      events: createJobEventHub(manager),
+      library,
+      tasks,
+      database: 'pglite',
+      version: 'test',
+    },
     originGuard: createOriginGuard({ listenHost: '127.0.0.1', allowedOrigins: [] }),
     accessGate: createAccessGate({ token: null }),
     serveStaticFile: async (_request, response) => {

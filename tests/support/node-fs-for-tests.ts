@@ -20,6 +20,7 @@ function toStat(s: Awaited<ReturnType<typeof stat>>): FileStat {
     isDirectory: s.isDirectory(),
     isSymbolicLink: s.isSymbolicLink(),
     mtimeMs: Number(s.mtimeMs),
+    ino: Number(s.ino),
   };
 }
 

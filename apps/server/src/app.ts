@@ -29,6 +29,7 @@ import { createOriginGuard } from './http/origin-guard';
 import { createAccessGate, unprotectedListenWarning } from './http/access-gate';
 import { createStaticFileHandler } from './http/static-files';
 import { startListener } from './http/listener';
+import { startLibraryServices } from './library/library-services';
 import { runShutdownSteps } from './shutdown';
 import type { ShutdownStep } from './shutdown';
 import { VERSION } from './version';
@@ -122,16 +123,19 @@ export async function startApp(
     });
     cleanup.push({ name: 'stop API key checks', run: () => credentials.close() });
 
+    const fs = withFileLinks(createNodeFileSystem());
+    const modelsRoot = realpathSync(config.modelsDir);
+    const workerId = workerIdForThisProcess();
     const manager = createDownloadManager({
       store: db.jobs,
       http,
       // Hard links let a reused file take no extra space; symbolic links build the HF cache layout.
-      fs: withFileLinks(createNodeFileSystem()),
+      fs,
       clock: createSystemClock(),
       logger: loggers.engine,
       // The real path: confinement compares real paths, and the root itself may be a symlink.
-      modelsRoot: realpathSync(config.modelsDir),
-      workerId: workerIdForThisProcess(),
+      modelsRoot,
+      workerId,
       config: engineConfig,
       credentials: credentials.provider,
       resolvers: createHubResolvers({
@@ -145,6 +149,20 @@ export async function startApp(
     });
     await manager.start();
     cleanup.push({ name: 'stop downloads', run: () => manager.stop() });
+
+    const libraryServices = await startLibraryServices({
+      stores: { library: db.library, refreshTasks: db.refreshTasks, jobs: db.jobs },
+      manager,
+      fs,
+      clock: createSystemClock(),
+      logger: loggers.engine,
+      modelsRoot,
+      dataDir: config.dataDir,
+      workerId,
+      scanIntervalMinutes: config.libraryScanIntervalMinutes,
+      leaseMs: engineConfig.leaseMs,
+    });
+    cleanup.push({ name: 'stop library tasks', run: () => libraryServices.close() });
 
     const events = createJobEventHub(manager, {
       watchStoredEvents: db.watchEvents,
@@ -165,6 +183,8 @@ export async function startApp(
       context: {
         manager,
         events,
+        library: libraryServices.library,
+        tasks: libraryServices.tasks,
         database: db.driver,
         version: VERSION,
         apiKeys: credentials.settings,
@@ -200,6 +220,7 @@ export async function startApp(
           [
             { name: 'stop accepting', run: () => listener.stopAccepting() },
             { name: 'ask clients to reconnect', run: () => listener.notifyReconnect() },
+            { name: 'stop library tasks', run: () => libraryServices.close() },
             { name: 'stop downloads', run: () => manager.stop() },
             { name: 'close event feed', run: () => events.close() },
             { name: 'stop API key checks', run: () => credentials.close() },

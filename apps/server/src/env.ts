@@ -50,6 +50,8 @@ export interface ServerConfig {
   /** Hub endpoints (mirrors, tests); null = the public sites. */
   huggingFaceEndpoint: string | null;
   civitaiEndpoint: string | null;
+  /** Minutes between background library scans; 0 = only at start, after downloads and on request. */
+  libraryScanIntervalMinutes: number;
 }
 
 interface SettingSpec {
@@ -116,6 +118,10 @@ export const SETTINGS = {
   shutdownTimeoutMs: {
     env: 'MODELDOCK_SHUTDOWN_TIMEOUT_MS',
     description: 'Longest a graceful stop may take, in ms (default 15000).',
+  },
+  libraryScanIntervalMinutes: {
+    env: 'MODELDOCK_LIBRARY_SCAN_INTERVAL_MINUTES',
+    description: 'Minutes between background scans of the models folder (default 30; 0 = only at start, after downloads and on request).',
   },
   maxConcurrentJobs: {
     env: 'MODELDOCK_MAX_CONCURRENT_JOBS',
@@ -388,6 +394,7 @@ const settingsSchema = z.object({
     })
     .default('info'),
   shutdownTimeoutMs: wholeNumber(100, 600_000).default(15_000),
+  libraryScanIntervalMinutes: wholeNumber(0, 10_080).default(30),
   maxConcurrentJobs: wholeNumber(1, 64).optional(),
   connectionsPerFile: wholeNumber(1, 32).optional(),
   connectionsPerHost: wholeNumber(1, 256).optional(),
@@ -566,6 +573,7 @@ export function parseServerConfig(
     secretKey: settings.secretKey ?? null,
     huggingFaceEndpoint: settings.huggingFaceEndpoint ?? null,
     civitaiEndpoint: settings.civitaiEndpoint ?? null,
+    libraryScanIntervalMinutes: settings.libraryScanIntervalMinutes,
   };
 }
 

@@ -1,4 +1,6 @@
 import { downloadsRouter } from './routers/downloads';
+import { libraryRouter } from './routers/library';
+import { tasksRouter } from './routers/tasks';
 import { healthRouter } from './routers/health';
 import { sourcesRouter } from './routers/sources';
 import { settingsRouter } from './routers/settings';
@@ -9,6 +11,8 @@ export const appRouter = router({
   downloads: router(downloadsRouter),
   sources: router(sourcesRouter),
   settings: router(settingsRouter),
+  library: router(libraryRouter),
+  tasks: router(tasksRouter),
 });
 
 export type AppRouter = typeof appRouter;

@@ -5,7 +5,7 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { isModeldockError, toModeldockError } from '@modeldock/engine';
-import type { DownloadManager, ErrorCode } from '@modeldock/engine';
+import type { DownloadManager, ErrorCode, ModelLibrary, RefreshTasks } from '@modeldock/engine';
 import type { JobEventSource } from './events/job-event-hub';
 import type { ApiKeySettings } from './credentials/api-key-settings';
 
@@ -13,6 +13,10 @@ export interface AppContext {
   manager: DownloadManager;
   /** Job events of this process and, on PostgreSQL, of every other process sharing the database. */
   events: JobEventSource;
+  /** The model library (entries present and missing, delete, clear cache, scans). */
+  library: ModelLibrary;
+  /** Durable refresh tasks (scans; metadata refreshes add their kinds). */
+  tasks: RefreshTasks;
   database: 'pglite' | 'postgres';
   version: string;
   /** Settings → API keys; absent in tests that stand up a listener without credentials. */
@@ -28,6 +32,9 @@ const TRPC_CODE_FOR: Partial<Record<ErrorCode, TRPC_ERROR_CODE_KEY>> = {
   UNRECOGNISED_INPUT: 'BAD_REQUEST',
   AMBIGUOUS_INPUT: 'BAD_REQUEST',
   JOB_NOT_FOUND: 'NOT_FOUND',
+  MODEL_NOT_FOUND: 'NOT_FOUND',
+  TASK_NOT_FOUND: 'NOT_FOUND',
+  FILE_IN_USE: 'CONFLICT',
   INVALID_STATE: 'CONFLICT',
   DESTINATION_EXISTS: 'CONFLICT',
   AUTH_REQUIRED: 'UNAUTHORIZED',

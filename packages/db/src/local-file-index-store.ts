@@ -8,6 +8,7 @@
 import { and, asc, eq, gt, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
 import {
+  libraryPathFacts,
   checkIndexEntry,
   checkIndexPageLimit,
   checkIndexPath,
@@ -52,6 +53,7 @@ function toIndexedFile(row: IndexedRow): IndexedFile {
 }
 
 const isIndexed = and(
+  eq(modelMetadata.status, 'present'),
   isNotNull(modelMetadata.sha256),
   isNotNull(modelMetadata.sizeBytes),
   isNotNull(modelMetadata.mtimeMs),
@@ -75,10 +77,16 @@ async function upsertIndexed(
       files.map((file) => ({
         id: createTimeOrderedId(now.getTime()),
         relativePath: file.relativePath,
+        ...libraryPathFacts(file.relativePath),
+        status: 'present' as const,
         sha256: file.sha256,
         sizeBytes: file.size,
         mtimeMs: file.mtimeMs,
+        inode: file.inode ?? null,
         sourceKind: file.sourceKind,
+        source: file.source ?? null,
+        jobId: file.jobId ?? null,
+        scanError: null,
         createdAt: now,
         updatedAt: now,
       })),
@@ -88,6 +96,16 @@ async function upsertIndexed(
       set: {
         sizeBytes: sql`excluded.size_bytes`,
         mtimeMs: sql`excluded.mtime_ms`,
+        inode: sql`excluded.inode`,
+        status: sql`excluded.status`,
+        scanError: sql`null`,
+        folder: sql`excluded.folder`,
+        name: sql`excluded.name`,
+        format: sql`excluded.format`,
+        listed: sql`excluded.listed`,
+        // A download says where the bytes came from; a file found again keeps what was known of them.
+        source: sql`coalesce(excluded.source, ${keptForSameContent(sql`${modelMetadata.source}`)})`,
+        jobId: sql`coalesce(excluded.job_id, ${keptForSameContent(sql`${modelMetadata.jobId}`)})`,
         sourceKind: sql`excluded.source_kind`,
         sourceModelId: keptForSameContent(sql`${modelMetadata.sourceModelId}`),
         sourceVersionId: keptForSameContent(sql`${modelMetadata.sourceVersionId}`),

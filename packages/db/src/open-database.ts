@@ -4,7 +4,14 @@
  * stores run on both; only LISTEN/NOTIFY for `watchEvents` is PostgreSQL's own.
  */
 import { ModeldockError } from '@modeldock/engine';
-import type { JobStore, LocalFileIndex, Logger, StoredJobEvent } from '@modeldock/engine';
+import type {
+  JobStore,
+  LibraryStore,
+  LocalFileIndex,
+  Logger,
+  RefreshTaskStore,
+  StoredJobEvent,
+} from '@modeldock/engine';
 import { createApiKeyStore } from './api-key-store';
 import type { ApiKeyStore } from './api-key-store';
 import { describeDatabaseError } from './database-errors';
@@ -21,6 +28,8 @@ import { openPgliteDatabase } from './pglite-database';
 import { describeDatabaseUrl, openPostgresDatabase } from './postgres-database';
 import { createSettingsStore } from './settings-store';
 import { createLocalFileIndexStore } from './local-file-index-store';
+import { createLibraryStore } from './library/library-store';
+import { createRefreshTaskStore } from './tasks/refresh-task-store';
 import type { SettingsStore } from './settings-store';
 
 export interface OpenDatabaseOptions {
@@ -46,6 +55,10 @@ export interface ModeldockDatabase {
   settings: SettingsStore;
   /** What is known about the files under the models root (path, size, mtime, SHA-256). */
   fileIndex: LocalFileIndex;
+  /** The model library: the same rows as `fileIndex`, present and missing, with their sources. */
+  library: LibraryStore;
+  /** Durable refresh tasks (library scans, metadata refreshes), leased like jobs. */
+  refreshTasks: RefreshTaskStore;
   /**
    * Stored job events as they are appended, by this or any other process sharing the database,
    * each delivered once. Returns an unsubscribe.
@@ -114,6 +127,8 @@ function assemble(
     apiKeys: createApiKeyStore(db),
     settings: createSettingsStore(db),
     fileIndex: createLocalFileIndexStore(db),
+    library: createLibraryStore(db),
+    refreshTasks: createRefreshTaskStore(db),
     watchEvents: (listener) => notifications.watch(listener),
     close() {
       closing ??= (async () => {

@@ -27,9 +27,16 @@ import type {
   JobEventType,
   JobStatus,
   JobSummary,
+  LibraryEntryError,
+  LibraryEntryStatus,
+  LibraryFormat,
+  LibrarySource,
   RemoteValidator,
   Segment,
   StalledState,
+  TaskItemError,
+  TaskStatus,
+  TaskTargets,
 } from '@modeldock/engine';
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -167,7 +174,7 @@ export const modelMetadata = pgTable(
     /** Size and modification time when `sha256` was computed: either differing means hash again. */
     sizeBytes: byteCount('size_bytes'),
     mtimeMs: doublePrecision('mtime_ms'),
-    /** 'huggingface', 'civitai' or 'direct'. */
+    /** The job kind that wrote it ('huggingface', 'civitai', 'direct', 'bundle'), or null. */
     sourceKind: text('source_kind'),
     /** Hugging Face repo id or Civitai model id. */
     sourceModelId: text('source_model_id'),
@@ -179,35 +186,70 @@ export const modelMetadata = pgTable(
     updateStatus: text('update_status').notNull().default('unknown'),
     latestVersionId: text('latest_version_id'),
     checkedAt: timestamptz('checked_at'),
+    /** The library: 'present' on disk, or 'missing' (seen before, gone now; kept with its source). */
+    status: text('status').$type<LibraryEntryStatus>().notNull().default('present'),
+    /** First folder under the root, display name and format: derived from the path when it is written. */
+    folder: text('folder').notNull().default(''),
+    name: text('name').notNull().default(''),
+    format: text('format').$type<LibraryFormat>().notNull().default('other'),
+    /** False for a Hugging Face cache blob: indexed for reuse, listed through its snapshot files. */
+    listed: boolean('listed').notNull().default(true),
+    /** Decimal inode when hashed: with size and mtime, tells an unchanged or renamed file. */
+    inode: text('inode'),
+    /** Where the file came from (Hugging Face repo and commit, Civitai version, URL, or found on disk). */
+    source: jsonb('source').$type<LibrarySource>(),
+    /** The download job that wrote it. */
+    jobId: text('job_id'),
+    /** Why the file could not be read at the last scan ({ code, message }), else null. */
+    scanError: jsonb('scan_error').$type<LibraryEntryError>(),
+    /** When the library first saw it. */
     createdAt: timestamptz('created_at').notNull(),
     updatedAt: timestamptz('updated_at').notNull(),
   },
   (table) => [
     uniqueIndex('model_metadata_relative_path_idx').on(table.relativePath),
     index('model_metadata_sha256_idx').on(table.sha256),
+    // library.list: keyset pages per sort within a status.
+    index('model_metadata_status_name_idx').on(table.status, table.name, table.id),
+    index('model_metadata_status_size_idx').on(table.status, table.sizeBytes, table.id),
+    index('model_metadata_status_added_idx').on(table.status, table.createdAt, table.id),
   ],
 );
 
-/** Background work for later issues (metadata refresh, preview recovery, maintenance scans). */
+/**
+ * Durable refresh tasks (engine: tasks/refresh): background work on the library, claimed with a
+ * lease like jobs, with progress, per-item errors and the kind's own resume state.
+ */
 export const refreshTasks = pgTable(
   'refresh_tasks',
   {
+    /** Time-ordered UUIDv7. */
     id: text('id').primaryKey(),
-    /** e.g. 'metadata', 'preview', 'scan'. */
+    /** 'scan'; the metadata domain adds 'metadata', 'preview', 'update-check'. */
     kind: text('kind').notNull(),
-    /** What the task is about: a relative path, a job id, or '*' for the whole library. */
-    target: text('target').notNull(),
-    /** 'pending', 'running', 'done' or 'failed'. */
-    status: text('status').notNull().default('pending'),
-    runAfter: timestamptz('run_after').notNull(),
+    targets: jsonb('targets').$type<TaskTargets>().notNull(),
+    /** 0 low, 1 normal, 2 high. */
+    priority: integer('priority').notNull().default(1),
+    status: text('status').$type<TaskStatus>().notNull(),
+    done: integer('done').notNull().default(0),
+    total: integer('total').notNull().default(0),
+    current: text('current'),
+    /** The first MAX_TASK_ERRORS item errors; error_count counts them all. */
+    errors: jsonb('errors').$type<TaskItemError[]>().notNull().default([]),
+    errorCount: integer('error_count').notNull().default(0),
+    checkpoint: jsonb('checkpoint').$type<Record<string, unknown>>(),
     attempts: integer('attempts').notNull().default(0),
-    lastError: jsonb('last_error').$type<JobError>(),
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: timestamptz('lease_expires_at'),
     createdAt: timestamptz('created_at').notNull(),
+    startedAt: timestamptz('started_at'),
+    finishedAt: timestamptz('finished_at'),
     updatedAt: timestamptz('updated_at').notNull(),
   },
   (table) => [
-    index('refresh_tasks_due_idx').on(table.status, table.runAfter),
-    index('refresh_tasks_target_idx').on(table.kind, table.target),
+    // claimNext: open tasks by priority, then age.
+    index('refresh_tasks_claim_idx').on(table.status, table.priority.desc(), table.createdAt),
+    index('refresh_tasks_created_idx').on(table.createdAt.desc()),
   ],
 );
 

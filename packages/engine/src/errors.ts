@@ -14,6 +14,13 @@ export const ERROR_CODES = [
   'JOB_NOT_FOUND',
   'INVALID_STATE',
   'DESTINATION_EXISTS',
+  // The model library and its refresh tasks.
+  /** No library entry has this id. */
+  'MODEL_NOT_FOUND',
+  /** No refresh task has this id. */
+  'TASK_NOT_FOUND',
+  /** A running download is writing this file. */
+  'FILE_IN_USE',
   // Network and HTTP.
   'NETWORK_ERROR',
   'CONNECTION_REFUSED',

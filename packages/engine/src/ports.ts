@@ -4,6 +4,7 @@
  * server wires in `@modeldock/db` and the undici client.
  */
 import type { JobError } from './errors';
+import type { LibrarySource } from './library/library-entry';
 import type {
   CredentialKind,
   FileFormat,
@@ -213,6 +214,8 @@ export interface FileStat {
   isDirectory: boolean;
   isSymbolicLink: boolean;
   mtimeMs: number;
+  /** Inode number when the file system has one: a renamed file keeps it, a rewritten copy does not. */
+  ino?: number;
 }
 
 export interface FileSystem {
@@ -271,6 +274,12 @@ export interface IndexedFile {
   sha256: string;
   /** The kind of job that wrote it ('huggingface', 'civitai', 'direct', 'bundle'), or null when found on disk. */
   sourceKind: string | null;
+  /** Decimal inode number when known (a rename keeps it). */
+  inode?: string | null;
+  /** Where a download got it (the library's source); null/absent keeps what was known for the same bytes. */
+  source?: LibrarySource | null;
+  /** The job that wrote it. */
+  jobId?: string | null;
   indexedAt: Date;
 }
 

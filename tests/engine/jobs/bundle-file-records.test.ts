@@ -229,7 +229,6 @@ async function startManager(
     transferFile,
     resolvers: [bundleOf(files)],
     fileIndex,
-    libraryIndexer: false,
     // One process on this store: what it held when it stopped is its own to resume.
     recoverAllLeasesAtStart: true,
   });

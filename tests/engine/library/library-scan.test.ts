@@ -1,286 +1,273 @@
 /**
- * One pass of the local file index over a real models folder: which files it hashes, what it skips,
- * that an unchanged file is never read again, that changes are noticed by size or modification time,
- * that files gone from disk are forgotten, and that an interrupted pass resumes where it stopped.
+ * The library's scan on a real models folder and the real (PGlite) store: which files become
+ * entries, that an unchanged file is never read again (size + mtime + inode), that a renamed or
+ * moved file keeps its entry (not listed twice), that a file gone from disk stays as missing with
+ * its source, Hugging Face cache entries, unreadable files, and a scan interrupted and resumed.
  */
-import { appendFile, mkdir, rm, symlink, utimes } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, rename, rm, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { scanLibrary } from '@modeldock/engine';
-import { createLibraryFixture, sha256Of } from './helpers/library-fixture';
-import type { LibraryFixture } from './helpers/library-fixture';
+import type { LibraryRow } from '@modeldock/engine';
+import { sha256Of } from './helpers/library-fixture';
+import { createModelLibraryFixture, sharedDatabase } from './helpers/model-library-fixture';
+import type { ModelLibraryFixture } from './helpers/model-library-fixture';
 
-let fixture: LibraryFixture;
+const shared = sharedDatabase();
+let f: ModelLibraryFixture;
 
 beforeEach(async () => {
-  fixture = await createLibraryFixture();
+  f = await createModelLibraryFixture(shared);
 });
-
 afterEach(async () => {
-  await fixture.cleanup();
+  await f.cleanup();
+});
+afterAll(async () => {
+  await shared.close();
 });
 
-const paths = () => fixture.index.all().map((file) => file.relativePath);
+async function rows(): Promise<LibraryRow[]> {
+  return f.db.library.page(null, 1000);
+}
 
-describe('a pass over the models folder', () => {
-  it('hashes model files by extension and records size, mtime and SHA-256; skips the rest', async () => {
-    await fixture.write('checkpoints/model.safetensors', 'safetensors bytes');
-    await fixture.write('diffusion_models/deep/er/z.gguf', 'gguf bytes');
-    await fixture.write('loras/old.ckpt', 'pickle bytes');
-    await fixture.write('checkpoints/readme.txt', 'not a model');
-    await fixture.write('checkpoints/.hidden.safetensors', 'hidden');
-    await fixture.write('.cache/inside-hidden-folder.gguf', 'hidden folder');
-    await fixture.write('checkpoints/.model.safetensors.0191.modeldock-part', 'a partial download');
-    await symlink(
-      fixture.absolute('checkpoints/model.safetensors'),
-      fixture.absolute('checkpoints/link.safetensors'),
-    );
+async function row(relativePath: string): Promise<LibraryRow | undefined> {
+  return (await rows()).find((candidate) => candidate.relativePath === relativePath);
+}
 
-    const report = await scanLibrary(fixture.ctx);
+const scan = () => scanLibrary(f.scanContext, { concurrency: 1 });
 
-    expect(report).toEqual({ hashed: 3, unchanged: 0, forgotten: 0, failed: 0 });
-    expect(paths()).toEqual([
-      'checkpoints/model.safetensors',
-      'diffusion_models/deep/er/z.gguf',
-      'loras/old.ckpt',
+describe('a scan of the models folder', () => {
+  it('lists model files by extension with folder, name, format, size and SHA-256; skips the rest', async () => {
+    await f.write('checkpoints/model.safetensors', 'safetensors bytes');
+    await f.write('diffusion_models/deep/er/z.gguf', 'gguf bytes');
+    await f.write('loras/old.ckpt', 'pickle bytes');
+    await f.write('at-the-root.pt', 'root');
+    await f.write('checkpoints/readme.txt', 'not a model');
+    await f.write('checkpoints/.hidden.safetensors', 'hidden');
+    await f.write('checkpoints/.model.safetensors.0191.modeldock-part', 'a partial download');
+    await symlink(f.absolute('checkpoints/model.safetensors'), f.absolute('checkpoints/link.safetensors'));
+
+    expect(await scan()).toEqual({ hashed: 4, unchanged: 0, moved: 0, missing: 0, failed: 0 });
+    const listed = await rows();
+    expect(listed.map((entry) => [entry.relativePath, entry.folder, entry.name, entry.format, entry.status])).toEqual([
+      ['at-the-root.pt', '', 'at-the-root.pt', 'pickle', 'present'],
+      ['checkpoints/model.safetensors', 'checkpoints', 'model.safetensors', 'safetensors', 'present'],
+      ['diffusion_models/deep/er/z.gguf', 'diffusion_models', 'z.gguf', 'gguf', 'present'],
+      ['loras/old.ckpt', 'loras', 'old.ckpt', 'pickle', 'present'],
     ]);
-    const model = (await fixture.index.get('checkpoints/model.safetensors'))!;
+    const model = (await row('checkpoints/model.safetensors'))!;
     expect(model.sha256).toBe(sha256Of('safetensors bytes'));
-    expect(model.size).toBe('safetensors bytes'.length);
-    expect(model.sourceKind).toBeNull();
-    expect(model.mtimeMs).toBe(
-      (await fixture.fs.lstat(fixture.absolute('checkpoints/model.safetensors')))!.mtimeMs,
-    );
+    expect(model.sizeBytes).toBe('safetensors bytes'.length);
+    expect(model.source).toBeNull();
+    expect(model.inode).toMatch(/^\d+$/);
   });
 
-  it('never reads an unchanged file again, and re-hashes one whose size or modification time changed', async () => {
-    await fixture.write('a.gguf', 'first');
-    await fixture.write('b.gguf', 'second');
-    await scanLibrary(fixture.ctx);
-    fixture.fs.reads.length = 0;
+  it('never reads an unchanged file again; a changed size, time or inode is read again', async () => {
+    await f.write('a.gguf', 'first');
+    await f.write('b.gguf', 'second');
+    await f.write('c.gguf', 'third');
+    await scan();
+    f.fs.reads.length = 0;
+    expect(await scan()).toEqual({ hashed: 0, unchanged: 3, moved: 0, missing: 0, failed: 0 });
+    expect(f.fs.reads).toEqual([]);
 
-    expect(await scanLibrary(fixture.ctx)).toEqual({
-      hashed: 0,
-      unchanged: 2,
-      forgotten: 0,
-      failed: 0,
-    });
-    expect(fixture.fs.reads).toEqual([]);
+    await f.write('a.gguf', 'FIRST'); // same size, new time
+    await utimes(f.absolute('a.gguf'), new Date('2031-01-01'), new Date('2031-01-01'));
+    await appendFile(f.absolute('b.gguf'), '!');
+    // Same size and time, other inode: replaced by a copy.
+    const before = (await f.fs.lstat(f.absolute('c.gguf')))!;
+    await copyFile(f.absolute('c.gguf'), f.absolute('c.tmp'));
+    await rename(f.absolute('c.tmp'), f.absolute('c.gguf'));
+    await utimes(f.absolute('c.gguf'), before.mtimeMs / 1000, before.mtimeMs / 1000);
+    const after = (await f.fs.lstat(f.absolute('c.gguf')))!;
+    expect(after.ino).not.toBe(before.ino);
 
-    await appendFile(fixture.absolute('a.gguf'), ' and more');
-    const touched = new Date(Date.now() + 60_000);
-    await fixture.write('b.gguf', 'SECOND', touched);
-    expect(await scanLibrary(fixture.ctx)).toEqual({
-      hashed: 2,
-      unchanged: 0,
-      forgotten: 0,
-      failed: 0,
-    });
-    expect((await fixture.index.get('a.gguf'))!.sha256).toBe(sha256Of('first and more'));
-    expect((await fixture.index.get('b.gguf'))!.sha256).toBe(sha256Of('SECOND'));
+    expect((await scan()).hashed).toBe(3);
+    expect(f.fs.reads.sort()).toEqual(['a.gguf', 'b.gguf', 'c.gguf']);
+    expect((await row('a.gguf'))!.sha256).toBe(sha256Of('FIRST'));
   });
 
-  it('keeps who wrote a file while its content is the same, and drops it once the content changed', async () => {
-    await fixture.write('a.gguf', 'downloaded');
-    const stat = (await fixture.fs.lstat(fixture.absolute('a.gguf')))!;
-    await fixture.index.record(
+  it('recognises a renamed file without reading it, and a moved copy by its hash: one entry, same id', async () => {
+    await f.write('loras/style.safetensors', 'lora bytes');
+    await f.write('checkpoints/big.safetensors', 'checkpoint bytes');
+    await scan();
+    const lora = (await row('loras/style.safetensors'))!;
+    const checkpoint = (await row('checkpoints/big.safetensors'))!;
+
+    await mkdir(f.absolute('loras/sdxl'));
+    await rename(f.absolute('loras/style.safetensors'), f.absolute('loras/sdxl/renamed style.safetensors'));
+    // A move across file systems is a copy and a delete: a new inode and a new time.
+    await f.write('checkpoints/sub/big.safetensors', 'checkpoint bytes');
+    await rm(f.absolute('checkpoints/big.safetensors'));
+    f.fs.reads.length = 0;
+
+    expect(await scan()).toEqual({ hashed: 1, unchanged: 0, moved: 2, missing: 0, failed: 0 });
+    expect(f.fs.reads).toEqual(['checkpoints/sub/big.safetensors']);
+    const listed = await rows();
+    expect(listed.map((entry) => entry.relativePath)).toEqual([
+      'checkpoints/sub/big.safetensors',
+      'loras/sdxl/renamed style.safetensors',
+    ]);
+    expect(listed.find((entry) => entry.relativePath.startsWith('loras'))!.id).toBe(lora.id);
+    expect(listed.find((entry) => entry.relativePath.startsWith('checkpoints'))!.id).toBe(checkpoint.id);
+    expect(listed.every((entry) => entry.status === 'present')).toBe(true);
+  });
+
+  it('keeps a file gone from disk as missing, with its source and job, and present again when it is back', async () => {
+    await f.write('checkpoints/dl.safetensors', 'downloaded');
+    const stat = (await f.fs.lstat(f.absolute('checkpoints/dl.safetensors')))!;
+    await f.db.fileIndex.record(
       {
-        relativePath: 'a.gguf',
+        relativePath: 'checkpoints/dl.safetensors',
         sha256: sha256Of('downloaded'),
         size: stat.size,
-        mtimeMs: stat.mtimeMs - 1,
-        sourceKind: 'huggingface',
+        mtimeMs: stat.mtimeMs,
+        inode: String(stat.ino),
+        sourceKind: 'direct',
+        source: { kind: 'url', url: 'https://example.test/dl.safetensors' },
+        jobId: 'job-1',
       },
-      new Date(),
+      new Date(f.clock.now()),
     );
-    await scanLibrary(fixture.ctx);
-    expect((await fixture.index.get('a.gguf'))!.sourceKind).toBe('huggingface');
+    expect((await scan()).unchanged).toBe(1);
+    await rm(f.absolute('checkpoints/dl.safetensors'));
 
-    await fixture.write('a.gguf', 'replaced!!', new Date(Date.now() + 60_000));
-    await scanLibrary(fixture.ctx);
-    expect((await fixture.index.get('a.gguf'))!.sourceKind).toBeNull();
+    expect((await scan()).missing).toBe(1);
+    const missing = (await row('checkpoints/dl.safetensors'))!;
+    expect(missing).toMatchObject({
+      status: 'missing',
+      sizeBytes: 'downloaded'.length,
+      source: { kind: 'url', url: 'https://example.test/dl.safetensors' },
+      jobId: 'job-1',
+    });
+    expect(await f.db.fileIndex.get('checkpoints/dl.safetensors')).toBeNull();
+    expect((await scan()).missing).toBe(0);
+
+    await f.write('checkpoints/dl.safetensors', 'downloaded');
+    await scan();
+    expect(await row('checkpoints/dl.safetensors')).toMatchObject({ id: missing.id, status: 'present', jobId: 'job-1' });
   });
 
-  it('forgets files gone from disk, and keeps recorded files the walk does not visit current', async () => {
-    await fixture.write('gone.gguf', 'soon deleted');
-    await fixture.write('huggingface/hub/models--org--name/blobs/0123abcd', 'a cache blob');
-    await scanLibrary(fixture.ctx);
-    const blob = (await fixture.fs.lstat(
-      fixture.absolute('huggingface/hub/models--org--name/blobs/0123abcd'),
-    ))!;
-    await fixture.index.record(
+  it('keeps entries present whose file the walk skips (no model extension, a cache blob)', async () => {
+    await f.write('checkpoints/weights.data', 'saved under an odd name');
+    const stat = (await f.fs.lstat(f.absolute('checkpoints/weights.data')))!;
+    await f.db.fileIndex.record(
+      { relativePath: 'checkpoints/weights.data', sha256: sha256Of('saved under an odd name'), size: stat.size, mtimeMs: stat.mtimeMs, sourceKind: 'direct' },
+      new Date(),
+    );
+    expect(await scan()).toMatchObject({ unchanged: 1, missing: 0 });
+    expect((await row('checkpoints/weights.data'))!.status).toBe('present');
+  });
+
+  it('lists a Hugging Face cache one entry per snapshot file, named by repo and path, with the blob’s source', async () => {
+    const repo = 'huggingface/hub/models--org--name';
+    await f.write(`${repo}/blobs/aaaa1111`, 'unet bytes');
+    await f.write(`${repo}/blobs/bbbb2222`, 'config bytes');
+    await mkdir(f.absolute(`${repo}/snapshots/c0ffee/unet`), { recursive: true });
+    await symlink('../../../blobs/aaaa1111', f.absolute(`${repo}/snapshots/c0ffee/unet/model.safetensors`));
+    await symlink('../../blobs/bbbb2222', f.absolute(`${repo}/snapshots/c0ffee/config.json`));
+    // A link out of the root is never followed.
+    await symlink('/etc/hostname', f.absolute(`${repo}/snapshots/c0ffee/escape.safetensors`));
+    const blob = (await f.fs.lstat(f.absolute(`${repo}/blobs/aaaa1111`)))!;
+    await f.db.fileIndex.record(
       {
-        relativePath: 'huggingface/hub/models--org--name/blobs/0123abcd',
-        sha256: sha256Of('a cache blob'),
+        relativePath: `${repo}/blobs/aaaa1111`,
+        sha256: sha256Of('unet bytes'),
         size: blob.size,
         mtimeMs: blob.mtimeMs,
+        inode: String(blob.ino),
         sourceKind: 'huggingface',
+        source: { kind: 'huggingface', repo: 'org/name', revision: 'c0ffee', path: 'unet/model.safetensors', url: 'https://hf.test/org/name/resolve/c0ffee/unet/model.safetensors' },
+        jobId: 'job-hf',
       },
       new Date(),
     );
-    await fixture.index.record(
-      {
-        relativePath: '../outside.gguf',
-        sha256: sha256Of('x'),
-        size: 1,
-        mtimeMs: 1,
-        sourceKind: null,
-      },
-      new Date(),
-    );
-    await rm(fixture.absolute('gone.gguf'));
-    fixture.fs.reads.length = 0;
+    f.fs.reads.length = 0;
 
-    expect(await scanLibrary(fixture.ctx)).toEqual({
-      hashed: 0,
-      unchanged: 1,
-      forgotten: 2,
-      failed: 0,
+    await scan();
+    // The blob's hash was known: the snapshot file was not read.
+    expect(f.fs.reads).toEqual([]);
+    const listed = await f.library.list({});
+    expect(listed.items.map((entry) => [entry.name, entry.folder, entry.relativePath])).toEqual([
+      ['org/name: unet/model.safetensors', 'huggingface', `${repo}/snapshots/c0ffee/unet/model.safetensors`],
+    ]);
+    expect(listed.items[0]).toMatchObject({
+      sha256: sha256Of('unet bytes'),
+      sizeBytes: 'unet bytes'.length,
+      jobId: 'job-hf',
+      source: { kind: 'huggingface', repo: 'org/name', revision: 'c0ffee', path: 'unet/model.safetensors', url: 'https://hf.test/org/name/resolve/c0ffee/unet/model.safetensors' },
     });
-    expect(paths()).toEqual(['huggingface/hub/models--org--name/blobs/0123abcd']);
-    expect(fixture.fs.reads).toEqual([]);
-
-    await appendFile(
-      fixture.absolute('huggingface/hub/models--org--name/blobs/0123abcd'),
-      ' changed',
-    );
-    expect((await scanLibrary(fixture.ctx)).hashed).toBe(1);
-    expect(
-      (await fixture.index.get('huggingface/hub/models--org--name/blobs/0123abcd'))!.sha256,
-    ).toBe(sha256Of('a cache blob changed'));
+    // The blob stays indexed (for reuse) but is not listed, and not missing.
+    expect((await row(`${repo}/blobs/aaaa1111`))!.status).toBe('present');
+    expect((await f.library.stats()).files).toBe(1);
   });
 
-  it('pages through a large index when looking for files that disappeared', async () => {
-    for (let n = 0; n < 450; n++) {
-      await fixture.index.record(
-        {
-          relativePath: `gone/${String(n).padStart(4, '0')}.gguf`,
-          sha256: sha256Of(String(n)),
-          size: 1,
-          mtimeMs: 1,
-          sourceKind: null,
-        },
-        new Date(),
-      );
-    }
-    await fixture.write('kept.gguf', 'kept');
-    const report = await scanLibrary(fixture.ctx);
-    expect(report.forgotten).toBe(450);
-    expect(paths()).toEqual(['kept.gguf']);
+  it('lists a file it cannot read with the error, and carries on with the others', async () => {
+    await f.write('a.gguf', 'readable');
+    await f.write('b.gguf', 'locked');
+    f.fs.beforeOpen = (absolutePath) => {
+      if (absolutePath.endsWith('b.gguf')) throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+    };
+    const errors: unknown[] = [];
+    const report = await scanLibrary(f.scanContext, { onItemError: (error) => errors.push(error) });
+    expect(report).toMatchObject({ hashed: 1, failed: 1 });
+    expect(errors).toEqual([{ target: 'b.gguf', code: 'IO_ERROR', message: expect.stringMatching(/permission denied/i) }]);
+    const locked = (await f.library.list({})).items.find((entry) => entry.name === 'b.gguf')!;
+    expect(locked).toMatchObject({ sha256: null, status: 'present', error: { code: 'IO_ERROR' } });
+
+    f.fs.beforeOpen = null;
+    expect((await scan()).hashed).toBe(1);
+    expect((await row('b.gguf'))!).toMatchObject({ sha256: sha256Of('locked'), error: null });
   });
 
-  it('does not record a file written to while it was read, and indexes it on the next pass', async () => {
-    await fixture.write('growing.gguf', 'part one');
-    fixture.fs.beforeOpen = async (absolutePath, flags) => {
+  it('does not mark entries missing under a folder it could not list', async () => {
+    await f.write('loras/a.safetensors', 'a');
+    await scan();
+    const readdir = f.fs.readdir;
+    f.fs.readdir = async (dir) => {
+      if (dir.endsWith(`${path.sep}loras`)) throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+      return readdir(dir);
+    };
+    const errors: unknown[] = [];
+    expect((await scanLibrary(f.scanContext, { onItemError: (error) => errors.push(error) })).missing).toBe(0);
+    expect(errors).toEqual([expect.objectContaining({ target: 'loras', code: 'IO_ERROR' })]);
+    expect((await row('loras/a.safetensors'))!.status).toBe('present');
+  });
+
+  it('does not record a file written to while it was read; the next scan does', async () => {
+    await f.write('growing.gguf', 'part one');
+    f.fs.beforeOpen = async (absolutePath, flags) => {
       if (flags === 'r' && absolutePath.endsWith('growing.gguf')) {
-        fixture.fs.beforeOpen = null;
+        f.fs.beforeOpen = null;
         await appendFile(absolutePath, ' and part two');
       }
     };
-    expect(await scanLibrary(fixture.ctx)).toEqual({
-      hashed: 0,
-      unchanged: 0,
-      forgotten: 0,
-      failed: 1,
-    });
-    expect(await fixture.index.get('growing.gguf')).toBeNull();
-
-    expect((await scanLibrary(fixture.ctx)).hashed).toBe(1);
-    expect((await fixture.index.get('growing.gguf'))!.sha256).toBe(
-      sha256Of('part one and part two'),
-    );
+    expect((await scan()).hashed).toBe(0);
+    expect(await row('growing.gguf')).toBeUndefined();
+    expect((await scan()).hashed).toBe(1);
+    expect((await row('growing.gguf'))!.sha256).toBe(sha256Of('part one and part two'));
   });
 
-  it('logs a file it cannot read and carries on with the others', async () => {
-    await fixture.write('a.gguf', 'readable');
-    await fixture.write('b.gguf', 'locked');
-    fixture.fs.beforeOpen = (absolutePath) => {
-      if (absolutePath.endsWith('b.gguf'))
-        throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
-    };
-    expect(await scanLibrary(fixture.ctx)).toEqual({
-      hashed: 1,
-      unchanged: 0,
-      forgotten: 0,
-      failed: 1,
-    });
-    expect(paths()).toEqual(['a.gguf']);
-    expect(fixture.logger.find('could not index a file')?.fields).toMatchObject({ file: 'b.gguf' });
-  });
-
-  it('logs a folder it cannot list, and an indexed file it cannot check is kept, not forgotten', async () => {
-    await fixture.write('ok/a.gguf', 'a');
-    await mkdir(fixture.absolute('locked'));
-    const readdir = fixture.fs.readdir;
-    fixture.fs.readdir = async (folder) => {
-      if (folder.endsWith('locked'))
-        throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
-      return readdir(folder);
-    };
-    await fixture.index.record(
-      {
-        relativePath: 'locked/b.gguf',
-        sha256: sha256Of('b'),
-        size: 1,
-        mtimeMs: 1,
-        sourceKind: null,
-      },
-      new Date(),
-    );
-    const lstat = fixture.fs.lstat;
-    fixture.fs.lstat = async (target) => {
-      if (target.endsWith(path.join('locked', 'b.gguf')))
-        throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
-      return lstat(target);
-    };
-
-    expect(await scanLibrary(fixture.ctx)).toEqual({
-      hashed: 1,
-      unchanged: 0,
-      forgotten: 0,
-      failed: 1,
-    });
-    expect(paths()).toEqual(['locked/b.gguf', 'ok/a.gguf']);
-    expect(fixture.logger.find('could not list a folder')?.fields).toMatchObject({
-      folder: 'locked',
-    });
-    expect(fixture.logger.find('could not check an indexed file')?.fields).toMatchObject({
-      file: 'locked/b.gguf',
-    });
-  });
-
-  it('stops when aborted, keeping what it recorded, and the next pass only hashes what is left', async () => {
-    for (const name of ['a.gguf', 'b.gguf', 'c.gguf'])
-      await fixture.write(name, `content of ${name}`);
+  it('an interrupted scan keeps what it recorded: the next one reads only the rest', async () => {
+    for (let n = 0; n < 150; n++) await f.write(`loras/${String(n).padStart(3, '0')}.safetensors`, `lora ${n}`);
     const controller = new AbortController();
-    let reads = 0;
-    const interrupted = scanLibrary(fixture.ctx, {
-      signal: controller.signal,
-      beforeRead: async () => {
-        // The second file's first chunk: stop there.
-        if (++reads === 3) controller.abort(new Error('stop'));
-      },
-    });
-    await expect(interrupted).rejects.toThrow('stop');
-    expect(paths()).toEqual(['a.gguf']);
-
-    fixture.fs.reads.length = 0;
-    expect(await scanLibrary(fixture.ctx)).toEqual({
-      hashed: 2,
-      unchanged: 1,
-      forgotten: 0,
-      failed: 0,
-    });
-    expect(fixture.fs.reads).toEqual(['b.gguf', 'c.gguf']);
-  });
-
-  it('sees a file whose only change is its modification time', async () => {
-    await fixture.write('same.gguf', 'same bytes');
-    await scanLibrary(fixture.ctx);
-    const later = new Date(Date.now() + 120_000);
-    await utimes(fixture.absolute('same.gguf'), later, later);
-    fixture.fs.reads.length = 0;
-    expect((await scanLibrary(fixture.ctx)).hashed).toBe(1);
-    expect(fixture.fs.reads).toEqual(['same.gguf']);
+    let seen = 0;
+    await expect(
+      scanLibrary(f.scanContext, {
+        signal: controller.signal,
+        concurrency: 1,
+        onProgress: ({ done }) => {
+          seen = done;
+          if (done === 100) controller.abort(new Error('stop'));
+        },
+      }),
+    ).rejects.toThrow('stop');
+    expect(seen).toBe(100);
+    const recorded = (await rows()).length;
+    expect(recorded).toBeGreaterThanOrEqual(64);
+    f.fs.reads.length = 0;
+    const report = await scan();
+    expect(report.hashed + recorded).toBe(150);
+    expect(f.fs.reads.length).toBe(150 - recorded);
   });
 });

@@ -82,6 +82,9 @@ describe('recording completed files in the index', () => {
         size: position + 1,
         mtimeMs: Date.UTC(2030, 0, 1, 0, 0, position),
         sourceKind: 'huggingface',
+        inode: String((await fixture.fs.lstat(fixture.absolute(relativePath)))!.ino),
+        source: null,
+        jobId: null,
         indexedAt: NOW,
       });
     }

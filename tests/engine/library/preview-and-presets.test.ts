@@ -12,9 +12,9 @@ import {
   createHubResolvers,
   createUndiciHttpClient,
   ModeldockError,
-  scanLibrary,
   transferFile,
 } from '@modeldock/engine';
+import { indexModelsFolder } from './helpers/index-models-folder';
 import type { UndiciHttpClient } from '@modeldock/engine';
 import { startFakeCdn } from '../../support/fake-cdn';
 import type { FakeCdn } from '../../support/fake-cdn';
@@ -118,7 +118,7 @@ describe('preview', () => {
   it('names a file elsewhere under the models folder with the expected SHA-256', async () => {
     const f = await managerWithHubs();
     await f.write('checkpoints/my-autoencoder.safetensors', aeFile().bytes);
-    await scanLibrary(f.library);
+    await indexModelsFolder(f.library);
     const [file] = (await f.harness.manager.preview({ url: AE_LINK() })).files;
     expect(file).toMatchObject({
       onDisk: 'missing',
@@ -136,7 +136,7 @@ describe('preview', () => {
 
     await f.write('vae/ae.safetensors', aeFile().bytes);
     expect(await state()).toBe('present');
-    await scanLibrary(f.library);
+    await indexModelsFolder(f.library);
     expect((await f.harness.manager.preview({ url: AE_LINK() })).files[0]).toMatchObject({
       onDisk: 'present',
       existingMatch: null,
@@ -145,7 +145,7 @@ describe('preview', () => {
     const sameSizeOtherBytes = Buffer.from(aeFile().bytes);
     sameSizeOtherBytes[100] = (sameSizeOtherBytes[100]! + 1) % 256;
     await f.write('vae/ae.safetensors', sameSizeOtherBytes);
-    await scanLibrary(f.library);
+    await indexModelsFolder(f.library);
     expect(await state()).toBe('conflict');
 
     await f.write('vae/ae.safetensors', 'a different size');

@@ -6,7 +6,8 @@
  */
 import { readFile, readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { recordLocalFile, scanLibrary } from '@modeldock/engine';
+import { recordLocalFile } from '@modeldock/engine';
+import { indexModelsFolder } from './helpers/index-models-folder';
 import { waitUntil } from '../jobs/helpers/harness';
 import { sha256Of } from './helpers/library-fixture';
 import { createManagerFixture } from './helpers/manager-fixture';
@@ -28,7 +29,7 @@ async function withIndexedCheckpoint(
     ...options,
     before: { 'checkpoints/original.safetensors': WEIGHTS, ...options.before },
   });
-  await scanLibrary(fixture.library);
+  await indexModelsFolder(fixture.library);
   fixture.fs.reads.length = 0;
   return fixture;
 }
@@ -199,7 +200,7 @@ describe('reuseExisting', () => {
       before: { 'checkpoints/original.safetensors': WEIGHTS },
       extra: { resolvers: [resolver] },
     });
-    await scanLibrary(fixture.library);
+    await indexModelsFolder(fixture.library);
     fixture.harness.transfer.autoComplete = (call) => call.complete('two');
     const result = await fixture.harness.manager.enqueue({
       url: 'bundle:two',
@@ -284,7 +285,7 @@ describe('the index kept in step with downloads', () => {
     fixture = await createManagerFixture({
       before: { 'checkpoints/original.safetensors': WEIGHTS },
     });
-    await scanLibrary(fixture.library);
+    await indexModelsFolder(fixture.library);
     fixture.index.failWith = new Error('database unreachable');
     fixture.harness.transfer.autoComplete = (call) => call.complete('fresh');
     const result = await fixture.harness.manager.enqueue({
@@ -303,31 +304,5 @@ describe('the index kept in step with downloads', () => {
         undefined,
       'the failed record to be logged',
     );
-  });
-});
-
-describe('the background indexer with the manager', () => {
-  it('indexes files already on disk once the manager starts, and stops with it', async () => {
-    fixture = await createManagerFixture({
-      before: { 'checkpoints/found.safetensors': WEIGHTS },
-      libraryIndexer: { rescanIntervalMs: null },
-    });
-    await waitUntil(
-      async () => (await fixture!.index.get('checkpoints/found.safetensors')) !== null,
-      'the indexer to find the file',
-    );
-    expect((await fixture.index.get('checkpoints/found.safetensors'))!.sha256).toBe(
-      sha256Of(WEIGHTS),
-    );
-  });
-
-  it('can be turned off', async () => {
-    fixture = await createManagerFixture({
-      before: { 'checkpoints/found.safetensors': WEIGHTS },
-      libraryIndexer: false,
-    });
-    await writeFile(fixture.absolute('checkpoints/second.gguf'), 'x');
-    await fixture.harness.manager.stop();
-    expect(fixture.index.all()).toEqual([]);
   });
 });

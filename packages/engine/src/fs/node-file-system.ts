@@ -21,6 +21,7 @@ function toFileStat(stats: Stats): FileStat {
     isDirectory: stats.isDirectory(),
     isSymbolicLink: stats.isSymbolicLink(),
     mtimeMs: stats.mtimeMs,
+    ino: stats.ino,
   };
 }
 

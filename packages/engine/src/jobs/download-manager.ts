@@ -8,8 +8,6 @@ import { resolveEngineConfig } from '../config';
 import type { EngineConfig } from '../config';
 import { ModeldockError, toModeldockError } from '../errors';
 import type { Clock, CredentialProvider, FileSystem, HttpClient, JobStore, LocalFileIndex, Logger } from '../ports';
-import { createLibraryIndexer } from '../library/library-indexer';
-import type { LibraryIndexer, LibraryIndexerSettings } from '../library/library-indexer';
 import type { SourceResolver } from '../sources/source-resolver';
 import type { TransferFile } from '../transfer/file-transfer-api';
 import { createTokenBucketLimiter } from '../transfer/token-bucket-limiter';
@@ -22,7 +20,6 @@ import { validateBandwidthLimit } from './enqueue-request';
 import { JobControl } from './job-control';
 import { JobEventHub } from './job-events';
 import { JobScheduler } from './job-scheduler';
-import { libraryContextOf } from './manager-context';
 import type { JobRun, ManagerContext } from './manager-context';
 import { presetDownloadRequest, presetViews } from './preset-downloads';
 import { SecretUrlVault } from './secret-url-vault';
@@ -53,8 +50,6 @@ export interface DownloadManagerOptions {
    * finds files already on disk by SHA-256 (previews, `reuseExisting`, present-file checks).
    */
   fileIndex?: LocalFileIndex;
-  /** The background indexer of files already under the models root (runs when `fileIndex` is given); false turns it off. */
-  libraryIndexer?: Partial<LibraryIndexerSettings> | false;
 }
 
 const DEFAULT_LIST_LIMIT = 100;
@@ -66,7 +61,6 @@ export function createDownloadManager(options: DownloadManagerOptions): Download
   const events = new JobEventHub(options.store, options.clock, options.logger);
   const runs = new Map<string, JobRun>();
   let scheduler: JobScheduler | null = null;
-  let indexer: LibraryIndexer | null = null;
 
   const ctx: ManagerContext = {
     store: options.store,
@@ -104,16 +98,10 @@ export function createDownloadManager(options: DownloadManagerOptions): Download
     if (stopping) return;
     scheduler = new JobScheduler(ctx);
     scheduler.start();
-    const library = libraryContextOf(ctx);
-    if (library && options.libraryIndexer !== false) {
-      indexer = createLibraryIndexer({ ...library, clock: ctx.clock, isBusy: () => runs.size > 0 }, options.libraryIndexer);
-      indexer.start();
-    }
   }
 
   async function stop(): Promise<void> {
     await starting?.catch(() => undefined);
-    await indexer?.stop();
     await scheduler?.stopClaiming();
     const active = [...runs.values()];
     for (const run of active) run.stop('shutdown');

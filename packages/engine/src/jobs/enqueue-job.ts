@@ -25,6 +25,7 @@ import type { ManagerContext } from './manager-context';
 import { reuseExistingFiles } from './reuse-existing-files';
 import type { ReusedFile } from './reuse-existing-files';
 import type { LibraryContext } from '../library/library-context';
+import { redactSecrets } from '../secrets/redact';
 import { recordLocalFile } from '../library/record-local-file';
 import { SecretUrlVault } from './secret-url-vault';
 
@@ -231,7 +232,12 @@ async function recordVerifiedPresentFiles(library: LibraryContext, files: Resolv
   for (const [index, file] of files.entries()) {
     const check = checks[index];
     if (check?.present && check.hashedNow && check.sha256) {
-      await recordLocalFile(library, { relativePath: file.relativePath, sha256: check.sha256, sourceKind: null });
+      await recordLocalFile(library, {
+        relativePath: file.relativePath,
+        sha256: check.sha256,
+        sourceKind: null,
+        origin: { url: redactSecrets(file.url), revision: file.revision ?? null, jobId: null },
+      });
     }
   }
 }

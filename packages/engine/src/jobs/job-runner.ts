@@ -435,7 +435,12 @@ class JobRunner implements JobRun {
       { jobId: this.jobId, file: file.relativePath, bytes: result.bytesTotal, format: result.format },
       'file completed',
     );
-    const indexed: CompletedLocalFile = { relativePath: file.relativePath, sha256: result.sha256, sourceKind: this.job.kind };
+    const indexed: CompletedLocalFile = {
+      relativePath: file.relativePath,
+      sha256: result.sha256,
+      sourceKind: this.job.kind,
+      origin: { url: file.url, revision: file.revision, jobId: this.jobId },
+    };
     if (waitForRecord) {
       const library = libraryContextOf(this.ctx);
       if (library) await recordLocalFile(library, indexed);

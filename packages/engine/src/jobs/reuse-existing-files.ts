@@ -9,6 +9,7 @@ import { findExistingCopy } from '../library/find-existing-copy';
 import type { LibraryContext } from '../library/library-context';
 import { placeExistingFile } from '../library/place-existing-file';
 import type { Placement } from '../library/place-existing-file';
+import { redactSecrets } from '../secrets/redact';
 import { recordLocalFile } from '../library/record-local-file';
 import type { DestinationCheck } from './existing-destination';
 import { describeError } from './job-log';
@@ -43,6 +44,7 @@ export async function reuseExistingFiles(
         relativePath: file.relativePath,
         sha256: placement.sha256,
         sourceKind,
+        origin: { url: redactSecrets(file.url), revision: file.revision ?? null, jobId: null },
       });
       library.logger.info(
         {

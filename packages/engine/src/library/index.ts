@@ -1,12 +1,19 @@
-/** The local file index's public face: the background scan, reuse of files on disk, link support. */
-export { scanLibrary } from './library-scan';
-export type { LibraryScanOptions, LibraryScanReport } from './library-scan';
-export { createLibraryIndexer, DEFAULT_LIBRARY_INDEXER_SETTINGS } from './library-indexer';
-export type {
-  LibraryIndexer,
-  LibraryIndexerContext,
-  LibraryIndexerSettings,
-} from './library-indexer';
+/** The model library's public face: entries, scans, delete, cache cleanup, and reuse of files on disk. */
+export { createModelLibrary, toLibraryEntry, DEFAULT_MODEL_LIBRARY_SETTINGS } from './model-library';
+export type { LibraryStats, ModelLibrary, ModelLibraryPorts, ModelLibrarySettings } from './model-library';
+export * from './library-entry';
+export type * from './library-store';
+export { LIBRARY_SORTS } from './library-store';
+export { validateLibraryQuery, DEFAULT_LIBRARY_PAGE, MAX_LIBRARY_PAGE } from './library-query';
+export type { LibraryListQuery } from './library-query';
+export { librarySourceOf } from './library-source';
+export type { LibraryEvent } from './library-events';
+export type { CacheCleanup, CacheItem, CacheItemReason } from './library-cache-cleanup';
+export type { DeleteResult } from './library-delete';
+export type { FilesInUse } from './model-library-context';
+export { scanLibrary, sameFileVersion } from './library-scan';
+export type { LibraryScanContext, LibraryScanOptions, LibraryScanReport, ScanProgress, ScanItemError } from './library-scan';
+export { SCAN_TASK_KIND } from './library-scan-task';
 export type { LibraryContext } from './library-context';
 export { findExistingCopy } from './find-existing-copy';
 export type { WantedFile } from './find-existing-copy';

@@ -7,12 +7,15 @@ import { absoluteDestination } from '../paths/confine-path';
 import { describeError } from '../jobs/job-log';
 import type { IndexedFile } from '../ports';
 import type { LibraryContext } from './library-context';
+import { librarySourceOf } from './library-source';
 
 export interface CompletedLocalFile {
   relativePath: string;
   sha256: string;
   /** The kind of job that wrote it, or null when it was found on disk. */
   sourceKind: string | null;
+  /** Where the bytes came from, when a download wrote or checked them: the library's source. */
+  origin?: { url: string; revision: string | null; jobId: string | null };
 }
 
 /** The index entry for a file as it is on disk now, or null when it is not a regular file there. */
@@ -28,6 +31,9 @@ export async function localIndexEntry(
     mtimeMs: stat.mtimeMs,
     sha256: file.sha256,
     sourceKind: file.sourceKind,
+    inode: stat.ino === undefined ? null : String(stat.ino),
+    source: file.origin ? librarySourceOf(file.origin.url, file.origin.revision) : null,
+    jobId: file.origin?.jobId ?? null,
   };
 }
 

@@ -29,7 +29,6 @@ export interface ManagerFixture {
 export interface ManagerFixtureOptions extends Omit<HarnessOptions, 'fs' | 'modelsRoot'> {
   /** Give the file system hard links (default true). */
   links?: boolean;
-  libraryIndexer?: DownloadManagerOptions['libraryIndexer'];
   /** Files written before the manager starts. */
   before?: Record<string, Buffer | string>;
 }
@@ -59,7 +58,7 @@ export async function createManagerFixture(
     ...options,
     fs,
     modelsRoot,
-    extra: { fileIndex: index, libraryIndexer: options.libraryIndexer ?? false, ...options.extra },
+    extra: { fileIndex: index, ...options.extra },
   });
   return {
     harness,
