@@ -55,3 +55,22 @@ export type TrackedJobEvent =
     : never;
 export type JobEvent = TrackedJobEvent['data'];
 export type JobEventType = JobEvent['type'];
+
+export type LibraryListInput = NonNullable<RouterInputs['library']['list']>;
+export type LibraryList = RouterOutputs['library']['list'];
+export type LibraryEntry = RouterOutputs['library']['get'];
+export type LibraryEntryStatus = LibraryEntry['status'];
+export type LibrarySource = NonNullable<LibraryEntry['source']>;
+export type LibraryStats = RouterOutputs['library']['stats'];
+export type LibraryDeleteResult = RouterOutputs['library']['delete'];
+export type ClearCacheResult = RouterOutputs['library']['clearCache'];
+/** What `library.events` delivers: `{ id, data }`, resumable with `lastEventId`. */
+export type TrackedLibraryEvent =
+  RouterOutputs['library']['events'] extends AsyncIterable<infer Event, unknown, unknown>
+    ? Event
+    : never;
+export type LibraryEvent = TrackedLibraryEvent['data'];
+
+export type Task = RouterOutputs['tasks']['get'];
+export type TaskStatus = Task['status'];
+export type TaskList = RouterOutputs['tasks']['list'];
