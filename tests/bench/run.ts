@@ -34,6 +34,7 @@ import { createEngineRunner } from './runners/engine-runner';
 import { originUrlFor } from './runners/runner-api';
 import type { RunContext, ToolName, ToolRunner } from './runners/runner-api';
 import { createServerRunner } from './runners/server-runner';
+import { runMetadataBench } from './metadata/metadata-refresh-bench';
 import { REPO_ROOT } from './runners/start-command';
 import { MB, MIB, originCatalogFor, scenariosFor } from './scenarios';
 import type { Scenario } from './scenarios';
@@ -285,6 +286,9 @@ async function main(): Promise<number> {
   }
 
   log(targetsTable(targets));
+  // The metadata issue's target: batched lookups, paced to the hub's rate limit.
+  const metadata = await runMetadataBench();
+  log(metadata.lines.join('\n'));
   const file = await writeResults(REPO_ROOT, {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),

@@ -190,7 +190,8 @@ function requireBuiltServer(): void {
   }
 }
 
-function childEnvironment(
+/** The environment a server under test runs with (FAST_TEST_SETTINGS, its folders, port 0). */
+export function childEnvironment(
   folders: ServerFolders,
   options: ServerProcessOptions,
 ): NodeJS.ProcessEnv {

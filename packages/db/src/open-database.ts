@@ -105,7 +105,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Modeld
     return assemble('postgres', opened.db, jobs, notifications, opened.close);
   }
 
-  const opened = await openPgliteDatabase(options.dataDir, migrationsFolder);
+  const opened = await openPgliteDatabase(options.dataDir, migrationsFolder, options.logger);
   const notifications = createLocalEventNotifications(options.logger);
   const jobs = new SqlJobStore(opened.db, {
     onEventAppended: (event) => notifications.published(event),

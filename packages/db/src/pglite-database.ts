@@ -8,9 +8,10 @@ import { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import { ModeldockError } from '@modeldock/engine';
+import type { Logger } from '@modeldock/engine';
 import type { Database } from './database';
 import { describeDatabaseError } from './database-errors';
-import { acquirePgliteLock, LOCK_FILE_NAME } from './pglite-lock';
+import { acquirePgliteLockWaiting, LOCK_FILE_NAME } from './pglite-lock';
 
 /**
  * PostgreSQL's settings for the embedded server. Its default 128 MB of shared buffers live in the
@@ -27,6 +28,7 @@ export interface PgliteDatabase {
 export async function openPgliteDatabase(
   dataDir: string,
   migrationsFolder: string,
+  logger?: Logger,
 ): Promise<PgliteDatabase> {
   const root = path.resolve(dataDir);
   try {
@@ -38,7 +40,15 @@ export async function openPgliteDatabase(
       { cause: error },
     );
   }
-  const lock = acquirePgliteLock(path.join(root, LOCK_FILE_NAME), { dataDir: root });
+  const lock = await acquirePgliteLockWaiting(path.join(root, LOCK_FILE_NAME), {
+    dataDir: root,
+    // A supervisor restarting at once after kill -9 finds the old process still exiting.
+    onWaiting: (owner, waitMs) =>
+      logger?.warn(
+        { pid: owner.pid, dataDir: root },
+        `Waiting up to ${Math.round(waitMs / 1000)} s for the previous modeldock process (pid ${owner.pid}), which is exiting, to release ${root}`,
+      ),
+  });
   let client: PGlite | undefined;
   try {
     client = await PGlite.create(path.join(root, 'pglite'), {

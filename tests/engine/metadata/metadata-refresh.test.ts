@@ -115,7 +115,7 @@ describe('one full refresh of a folder from other tools', () => {
     const errors: RefreshItemError[] = [];
     const done: string[] = [];
     await refreshMetadata(ctx, targets, { kind: 'full', onItemError: (error) => errors.push(error), onItemDone: (target) => done.push(target.id) });
-    expect(done).toEqual(targets.map((target) => target.id));
+    expect(done.sort()).toEqual(targets.map((target) => target.id).sort());
     const rows = new Map(ctx.store.all().map((row) => [row.entryId, row]));
     const neon = rows.get(targets[0]!.id)!;
     expect(neon.metadata).toMatchObject({ name: 'Neon Style', versionName: 'v1', type: 'LORA', baseModel: 'SDXL 1.0', trainedWords: ['neon glow'], tags: ['style', 'neon'], creator: 'artist', completeness: 'complete', missing: [] });

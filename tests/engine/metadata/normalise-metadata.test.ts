@@ -100,7 +100,7 @@ describe('merging sources by exactness', () => {
     const metadata = mergeMetadata([{ source: 'civitai', fields: {}, note: NOT_ON_CIVITAI }], NOW, { name: 'mystery', type: 'LORA' });
     expect(metadata.completeness).toBe('minimal');
     expect(metadata.name).toBe('mystery');
-    expect(metadata.missing).toEqual(['name', 'type', 'baseModel', NOT_ON_CIVITAI]);
+    expect(metadata.missing).toEqual(['name', 'type', 'baseModel', 'versionName', 'description', 'creator', 'tags', 'trainedWords', 'sourceUrl', NOT_ON_CIVITAI]);
     expect(metadata.sources).toEqual([]);
   });
 

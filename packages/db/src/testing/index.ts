@@ -6,8 +6,14 @@ export { createScratchPostgresDatabase } from './scratch-postgres';
 export type { ScratchPostgresDatabase } from './scratch-postgres';
 export { appliedMigrationCount, clearAllTables, serverSetting } from './table-reset';
 export { dumpAllTables } from './table-dump';
-export { acquirePgliteLock, processStartTime, LOCK_FILE_NAME } from '../pglite-lock';
-export type { LockOwner } from '../pglite-lock';
+export {
+  acquirePgliteLock,
+  acquirePgliteLockWaiting,
+  lockOwnerState,
+  processStartTime,
+  LOCK_FILE_NAME,
+} from '../pglite-lock';
+export type { LockOwner, OwnerState } from '../pglite-lock';
 export { appendEventWithoutNotification, cutListenConnections } from './event-faults';
 export { createTimeOrderedId } from '../time-ordered-id';
 export { indexedFileDetails, setIndexedFileDetails, storedFileColumns } from './stored-columns';

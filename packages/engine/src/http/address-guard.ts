@@ -72,8 +72,9 @@ export function privateAddressError(host: string, address?: string): ModeldockEr
 export function assertHostAllowed(url: URL, allowPrivateHosts: boolean): void {
   if (allowPrivateHosts) return;
   if (isForbiddenAddress(url.hostname)) throw privateAddressError(url.hostname);
-  const bare = url.hostname.toLowerCase();
-  if (bare === 'localhost' || bare.endsWith('.localhost')) throw privateAddressError(url.hostname);
+  // WHATWG URLs lowercase http(s) host names.
+  const host = url.hostname;
+  if (host === 'localhost' || host.endsWith('.localhost')) throw privateAddressError(host);
 }
 
 type LookupCallback = (

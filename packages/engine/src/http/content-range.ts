@@ -16,21 +16,22 @@ export interface UnsatisfiedRange {
 
 export type ContentRange = SatisfiedRange | UnsatisfiedRange;
 
-const SATISFIED = /^bytes\s+(\d+)-(\d+)\/(\d+|\*)$/i;
-const UNSATISFIED = /^bytes\s+\*\/(\d+)$/i;
-
 /** Parses a Content-Range header; null when missing or malformed. */
 export function parseContentRange(value: string | undefined): ContentRange | null {
   if (!value) return null;
   const trimmed = value.trim();
-  const unsatisfied = UNSATISFIED.exec(trimmed);
-  if (unsatisfied) return { kind: 'unsatisfied', total: Number(unsatisfied[1]) };
-  const satisfied = SATISFIED.exec(trimmed);
+  const unsatisfied = /^bytes\s+\*\/(\d+)$/i.exec(trimmed);
+  if (unsatisfied) {
+    const total = Number(unsatisfied[1]);
+    return Number.isSafeInteger(total) ? { kind: 'unsatisfied', total } : null;
+  }
+  const satisfied = /^bytes\s+(\d+)-(\d+)\/(\d+|\*)$/i.exec(trimmed);
   if (!satisfied) return null;
   const first = Number(satisfied[1]);
   const last = Number(satisfied[2]);
   const total = satisfied[3] === '*' ? null : Number(satisfied[3]);
-  if (!Number.isSafeInteger(first) || !Number.isSafeInteger(last) || last < first) return null;
+  // `first <= last`, so a safe `last` makes `first` safe too.
+  if (!Number.isSafeInteger(last) || last < first) return null;
   if (total !== null && (!Number.isSafeInteger(total) || last >= total)) return null;
   return { kind: 'satisfied', start: first, end: last + 1, total };
 }
@@ -42,7 +43,7 @@ export function rangeHeader(start: number, end: number | null): string {
 
 /** Content-Length as a number, or null when absent or not a plain non-negative integer. */
 export function parseContentLength(value: string | undefined): number | null {
-  if (value === undefined || !/^\s*\d+\s*$/.test(value)) return null;
+  if (!/^\s*\d+\s*$/.test(value ?? '')) return null;
   const length = Number(value);
   return Number.isSafeInteger(length) ? length : null;
 }

@@ -3,7 +3,7 @@
  * loops refused, relative Locations resolved, and `Authorization` sent only to the origin of the
  * URL the user asked for — a signed storage URL on another host never sees the API key.
  */
-import { ModeldockError, toModeldockError } from '../errors';
+import { ModeldockError } from '../errors';
 import type { HttpClient, HttpResponse } from '../ports';
 import { describeUrl, parseHttpUrl } from './http-url';
 
@@ -69,7 +69,8 @@ export async function followRedirects(
     try {
       next = parseHttpUrl(resolveLocation(location, current));
     } catch (error) {
-      const reason = toModeldockError(error, 'INVALID_URL');
+      // Both steps throw only ModeldockErrors (INVALID_URL, UNSUPPORTED_SCHEME).
+      const reason = error as ModeldockError;
       throw new ModeldockError(
         reason.code,
         `Redirect from ${describeUrl(current)} refused: ${reason.message}`,

@@ -16,7 +16,9 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
   if (value === undefined) return null;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
+  // Every HTTP-date form (RFC 9110 §5.6.7) carries hh:mm:ss; Date.parse alone reads almost anything
+  // ("abc 120" is the year 120) and would turn garbage into "retry now".
+  const date = /\d\d:\d\d:\d\d/.test(trimmed) ? Date.parse(trimmed) : Number.NaN;
   if (Number.isNaN(date)) return null;
   return Math.max(0, date - nowMs);
 }

@@ -42,3 +42,4 @@ export { METADATA_TASK_KINDS, typeOfFolder } from './refresh/refresh-target';
 export type { MetadataTarget, MetadataTargetSource, MetadataTaskKind } from './refresh/refresh-target';
 export { createMemoryMetadataStore } from './refresh/stored-metadata';
 export type { ModelMetadataStore, StoredModelMetadata, StoredPreview } from './refresh/stored-metadata';
+export { baseModelOfHeader, fromGgufMetadata, fromSafetensorsHeader, headerContribution, topTrainingTags } from './normalise/from-header';

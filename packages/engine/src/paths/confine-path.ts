@@ -22,35 +22,23 @@ function outside(detail: string): ModeldockError {
  * ('' for the root). Rejects rather than repairs: a user who typed "../x" should be told.
  */
 export function normaliseFolder(folder: string | undefined | null): string {
-  if (folder === undefined || folder === null) return '';
-  const trimmed = folder.trim();
-  if (trimmed === '' || trimmed === '.' || trimmed === '/') {
-    if (trimmed === '/') throw outside(`Folder "${folder}" is an absolute path`);
-    return '';
-  }
+  // '', '.' and './' need no case of their own: they come out as '' ('/' as an absolute path).
+  const trimmed = (folder ?? '').trim();
   if (trimmed.length > MAX_RELATIVE_PATH_LENGTH) throw outside('Folder name is too long');
   if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw outside('Folder contains control characters');
-  if (path.posix.isAbsolute(trimmed) || path.win32.isAbsolute(trimmed) || /^[a-zA-Z]:/.test(trimmed)) {
+  // win32.isAbsolute also knows '/x'; 'C:x' (drive-relative) is not absolute there but no folder either.
+  if (path.win32.isAbsolute(trimmed) || /^[a-zA-Z]:/.test(trimmed)) {
     throw outside(`Folder "${folder}" is an absolute path`);
   }
   const segments = trimmed.split(/[/\\]+/).filter((segment) => segment !== '' && segment !== '.');
   for (const segment of segments) {
-    if (segment === '..' || /^\.\.?$/.test(decodeURIComponentSafe(segment))) {
-      throw outside(`Folder "${folder}" leads out of the models folder`);
-    }
+    if (segment === '..') throw outside(`Folder "${folder}" leads out of the models folder`);
+    // Also refuses encoded traversal ('%2e%2e' sanitises to nothing) and reserved names.
     if (sanitizeFileName(segment) !== segment) {
       throw outside(`Folder "${folder}" contains a name that is not allowed ("${segment}")`);
     }
   }
   return segments.join('/');
-}
-
-function decodeURIComponentSafe(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
 }
 
 /** Joins a validated folder and a file name (sanitised here) into a relative destination. */

@@ -4,8 +4,6 @@
  * Windows device names or trailing dots, at most 200 bytes of UTF-8.
  */
 
-const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i;
-const FORBIDDEN_CHARACTERS = /[<>:"/\\|?*]/g;
 const MAX_NAME_BYTES = 200;
 
 /** Decodes %xx repeatedly (names like %252e%252e arrive double-encoded) without throwing. */
@@ -18,21 +16,31 @@ function decodeRepeatedly(name: string): string {
     } catch {
       return current;
     }
-    if (decoded === current) return current;
     current = decoded;
   }
   return current;
 }
 
+/** The longest prefix of `text` that fits in `maxBytes` of UTF-8, never cutting a character. */
+function prefixWithinBytes(text: string, maxBytes: number): string {
+  let used = 0;
+  let end = 0;
+  for (const character of text) {
+    used += Buffer.byteLength(character);
+    if (used > maxBytes) break;
+    end += character.length;
+  }
+  return text.slice(0, end);
+}
+
+/** Cuts the stem, keeping an extension of up to 15 characters; a name that fits comes back whole. */
 function truncateUtf8(name: string, maxBytes: number): string {
-  if (Buffer.byteLength(name) <= maxBytes) return name;
+  // Without a dot `dot` is -1: only a name of at most 15 characters keeps its last one as the
+  // "extension", and such a name always fits.
   const dot = name.lastIndexOf('.');
-  const extension = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : '';
-  const stemBudget = maxBytes - Buffer.byteLength(extension);
-  const stemBytes = Buffer.from(name.slice(0, name.length - extension.length)).subarray(0, stemBudget);
-  // A cut in the middle of a multi-byte character decodes to U+FFFD: drop it.
-  const stem = stemBytes.toString('utf8').replace(/\uFFFD+$/, '');
-  return stem + extension;
+  const extension = name.length - dot <= 16 ? name.slice(dot) : '';
+  const stem = name.slice(0, name.length - extension.length);
+  return prefixWithinBytes(stem, maxBytes - Buffer.byteLength(extension)) + extension;
 }
 
 /** Returns a safe file name, or null when nothing usable is left. */
@@ -42,11 +50,13 @@ export function sanitizeFileName(raw: string): string | null {
   const segments = name.split(/[/\\]+/);
   name = segments[segments.length - 1] ?? '';
   name = name.replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
-  name = name.replace(FORBIDDEN_CHARACTERS, '_');
-  name = name.trim().replace(/[. ]+$/g, '');
+  name = name.replace(/[<>:"/\\|?*]/g, '_');
+  // Trailing dots and spaces, then leading dots: what is left can be neither '.' nor '..'.
+  name = name.trim().replace(/[. ]+$/, '');
   name = name.replace(/^\.+/, '');
-  if (name === '' || name === '.' || name === '..') return null;
-  if (WINDOWS_RESERVED.test(name)) name = `_${name}`;
-  name = truncateUtf8(name, MAX_NAME_BYTES);
-  return name === '' ? null : name;
+  if (name === '') return null;
+  // Windows device names, with or without an extension.
+  if (/^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i.test(name)) name = `_${name}`;
+  // An extension takes at most 61 bytes, so the cut never empties a name.
+  return truncateUtf8(name, MAX_NAME_BYTES);
 }

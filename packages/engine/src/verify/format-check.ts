@@ -175,12 +175,10 @@ async function readAt(handle: WritableFile, position: number, length: number): P
   return filled === length ? buffer : buffer.subarray(0, filled);
 }
 
-function checkSafetensorsHeader(header: unknown, dataBytes: number, fileName: string): void {
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
-    throw invalid(fileName, 'safetensors file: its header is not a JSON object');
-  }
+/** `header` is an object: the bytes it was parsed from start with '{'. */
+function checkSafetensorsHeader(header: object, dataBytes: number, fileName: string): void {
   const ranges: Array<[number, number, string]> = [];
-  for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
+  for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') continue;
     const tensor = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null;
     const offsets = tensor?.data_offsets;
@@ -233,26 +231,14 @@ function checkSafetensorsHeader(header: unknown, dataBytes: number, fileName: st
   }
 }
 
-/** Bytes [position, position + length) of the file, from the already read head when it holds them. */
-async function readFromHeadOrFile(
-  handle: WritableFile,
-  head: Buffer,
-  position: number,
-  length: number,
-): Promise<Buffer> {
-  if (position + length <= head.length) return head.subarray(position, position + length);
-  return readAt(handle, position, length);
-}
-
 async function checkSafetensors(
   handle: WritableFile,
   head: Buffer,
   size: number,
   fileName: string,
 ): Promise<void> {
-  if (size < 8) throw invalid(fileName, 'safetensors file: it is too short');
-  const lengthBytes = await readFromHeadOrFile(handle, head, 0, 8);
-  const headerLength = lengthBytes.readBigUInt64LE(0);
+  if (head.length < 8) throw invalid(fileName, 'safetensors file: it is too short');
+  const headerLength = head.readBigUInt64LE(0);
   // Checked as a bigint before any allocation: a hostile length must never size a buffer.
   if (
     headerLength < 2n ||
@@ -265,28 +251,29 @@ async function checkSafetensors(
     );
   }
   const length = Number(headerLength);
-  const headerBytes = await readFromHeadOrFile(handle, head, 8, length);
+  const headerBytes = await readAt(handle, 8, length);
   if (headerBytes[0] !== 0x7b)
     throw invalid(fileName, 'safetensors file: its header does not start with "{"');
-  let header: unknown;
+  let header: object;
   try {
-    header = JSON.parse(headerBytes.toString('utf8'));
+    header = JSON.parse(headerBytes.toString('utf8')) as object;
   } catch {
     throw invalid(fileName, 'safetensors file: its header is not valid JSON');
   }
   checkSafetensorsHeader(header, size - 8 - length, fileName);
 }
 
-function checkGguf(head: Buffer, fileName: string): void {
-  if (head.length < 8 || head.toString('latin1', 0, 4) !== 'GGUF') {
-    throw invalid(fileName, 'GGUF file: it does not start with "GGUF"');
-  }
-  const version = head.readUInt32LE(4);
-  if (version < 1 || version > 3) throw invalid(fileName, `GGUF file: unknown version ${version}`);
-}
+const GGUF_MAGIC = Buffer.from('GGUF');
 
 function isGgufMagic(head: Buffer): boolean {
-  return head.length >= 8 && head.toString('latin1', 0, 4) === 'GGUF';
+  return head.subarray(0, 4).equals(GGUF_MAGIC);
+}
+
+function checkGguf(head: Buffer, fileName: string): void {
+  if (!isGgufMagic(head)) throw invalid(fileName, 'GGUF file: it does not start with "GGUF"');
+  if (head.length < 8) throw invalid(fileName, 'GGUF file: it is too short');
+  const version = head.readUInt32LE(4);
+  if (version < 1 || version > 3) throw invalid(fileName, `GGUF file: unknown version ${version}`);
 }
 
 function pickleWarning(fileName: string): string {
@@ -342,7 +329,7 @@ export async function checkModelFormat(
     if (textBody) throw textBody;
     if (PICKLE_EXTENSIONS.has(extension))
       return { format: 'pickle', warnings: [pickleWarning(fileName)] };
-    if (isGgufMagic(head)) return { format: 'gguf', warnings: [] };
+    if (head.length >= 8 && isGgufMagic(head)) return { format: 'gguf', warnings: [] };
     return { format: 'other', warnings: [] };
   } finally {
     if (!openFile) await handle.close().catch(() => undefined);

@@ -2,7 +2,8 @@
  * Merges what each source knows into one ModelMetadata, field by field from the most exact source
  * (download → Civitai → Hugging Face → sidecars → the file's header → its name and folder), and says
  * how complete the result is:
- * - `minimal`: the name, type or base model is unknown (or known only from the file name);
+ * - `minimal`: the name, type or base model is unknown (or known only from the file name), or no
+ *   hub knows the file (its header may still name it; the reason is in `missing`);
  * - `partial`: those are known, something else a hub would know is not;
  * - `complete`: nothing is missing.
  * `missing` names the fields, and the reason a source gave (e.g. "not found on Civitai by its SHA-256").
@@ -57,16 +58,18 @@ export function mergeMetadata(contributions: MetadataContribution[], now: Date, 
   }
 
   const sources = [...new Set(ordered.filter((c) => Object.keys(c.fields).length > 0).map((c) => c.source))];
-  const expected = new Set<keyof ModelMetadataFields>(ESSENTIAL);
-  if (sources.includes('civitai') || sources.includes('download')) for (const key of CIVITAI_KNOWS) expected.add(key);
-  else if (sources.includes('huggingface')) for (const key of HUGGING_FACE_KNOWS) expected.add(key);
+  // What a Hugging Face file can have is less than what Civitai knows; anything else is measured against Civitai.
+  const fromHuggingFaceOnly = sources.includes('huggingface') && !sources.includes('civitai') && !sources.includes('download');
+  const expected = new Set<keyof ModelMetadataFields>([...ESSENTIAL, ...(fromHuggingFaceOnly ? HUGGING_FACE_KNOWS : CIVITAI_KNOWS)]);
   const missing: string[] = [...expected].filter((key) => !known.has(key));
   const essentialMissing = ESSENTIAL.some((key) => !known.has(key));
   const notes = ordered.map((c) => c.note).filter((note): note is string => typeof note === 'string');
+  // A file no hub knows stays minimal whatever its own header or sidecars say: the reason is shown.
+  const unknownToHubs = notes.length > 0 && !sources.some((source) => source === 'civitai' || source === 'huggingface' || source === 'download');
 
   return {
     ...merged,
-    completeness: essentialMissing ? 'minimal' : missing.length > 0 ? 'partial' : 'complete',
+    completeness: essentialMissing || unknownToHubs ? 'minimal' : missing.length > 0 ? 'partial' : 'complete',
     missing: [...missing, ...new Set(notes)],
     sources,
     updatedAt: now.toISOString(),

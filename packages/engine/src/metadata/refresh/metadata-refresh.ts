@@ -17,6 +17,7 @@ import type { HfModelInfo } from '../hubs/hf-model-info';
 import type { MetadataContribution } from '../metadata-model';
 import { fromCivitai, NOT_ON_CIVITAI } from '../normalise/from-civitai';
 import { fromHuggingFace } from '../normalise/from-huggingface';
+import { headerContribution } from '../normalise/from-header';
 import { mergeMetadata } from '../normalise/merge-metadata';
 import { recoverPreview } from '../previews/recover-preview';
 import type { ThumbnailMaker } from '../previews/thumbnail';
@@ -86,27 +87,62 @@ function isHuggingFace(target: MetadataTarget): target is MetadataTarget & { sou
   return target.source?.kind === 'huggingface';
 }
 
+/** Local work on this many entries at once (reading sidecars and headers, writing sidecars). */
+const LOCAL_CONCURRENCY = 16;
+
+async function eachWithConcurrency<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  });
+  await Promise.all(lanes);
+}
+
 export async function refreshMetadata(ctx: MetadataRefreshContext, targets: MetadataTarget[], options: MetadataRefreshOptions): Promise<void> {
   const settings = await ctx.settings();
-  for (let start = 0; start < targets.length; start += REFRESH_BATCH_SIZE) {
+  const batches: MetadataTarget[][] = [];
+  for (let start = 0; start < targets.length; start += REFRESH_BATCH_SIZE) batches.push(targets.slice(start, start + REFRESH_BATCH_SIZE));
+  // The next batch's lookups wait for the hub's rate limit while this batch's entries are written.
+  let upcoming: Promise<PreparedBatch> | null = batches.length > 0 ? prepareBatch(ctx, batches[0]!, options) : null;
+  for (let index = 0; upcoming; index++) {
+    const prepared = await upcoming;
+    upcoming = index + 1 < batches.length ? prepareBatch(ctx, batches[index + 1]!, options) : null;
+    // A failure of the prefetched batch is seen when it is awaited; never unhandled meanwhile.
+    upcoming?.catch(() => undefined);
     if (options.signal?.aborted) throw options.signal.reason;
-    await refreshBatch(ctx, settings, targets.slice(start, start + REFRESH_BATCH_SIZE), options);
+    await finishBatch(ctx, settings, prepared, options);
   }
 }
 
-async function refreshBatch(ctx: MetadataRefreshContext, settings: MetadataSettings, batch: MetadataTarget[], options: MetadataRefreshOptions): Promise<void> {
-  const now = () => new Date(ctx.clock.now());
+interface PreparedBatch {
+  working: Working[];
+  civitai: Map<string, CivitaiBatchAnswer>;
+  hfInfos: Map<string, HfModelInfo | null | Error>;
+}
+
+async function prepareBatch(ctx: MetadataRefreshContext, batch: MetadataTarget[], options: MetadataRefreshOptions): Promise<PreparedBatch> {
   const describes = options.kind === 'metadata' || options.kind === 'full';
-  const previews = options.kind === 'preview' || options.kind === 'full';
   const call = { signal: options.signal, onWait: options.onWait };
   const storedRows = await ctx.store.get(batch.map((target) => target.id));
-  const working: Working[] = [];
-  for (const target of batch) {
+  const working: Working[] = batch.map((target) => {
     const stored = storedRows.get(target.id) ?? null;
-    const sidecars = await readSidecars({ fs: ctx.fs, modelsRoot: ctx.modelsRoot, relativePath: target.relativePath, civitaiEndpoint: ctx.hubs.civitaiEndpoint });
-    for (const error of sidecars.errors) options.onItemError?.(error);
-    working.push({ target, stored: stored && stored.sha256 === target.sha256 ? stored : stored ? { ...stored, civitaiNotFoundAt: null } : null, sidecars });
-  }
+    // A file whose bytes changed is another file: Civitai's old "not found" no longer holds.
+    return { target, stored: stored && stored.sha256 !== target.sha256 ? { ...stored, civitaiNotFoundAt: null } : stored, sidecars: null };
+  });
+  // One listing per folder instead of a dozen look-ups per model for sidecars that are not there.
+  const folders = new Map<string, Promise<ReadonlySet<string> | undefined>>();
+  const namesIn = (relativePath: string) => {
+    const folder = path.posix.dirname(relativePath);
+    if (!folders.has(folder)) {
+      folders.set(folder, ctx.fs.readdir(absoluteDestination(ctx.modelsRoot, folder === '.' ? '' : folder)).then((names) => new Set(names), () => undefined));
+    }
+    return folders.get(folder)!;
+  };
+  await eachWithConcurrency(working, LOCAL_CONCURRENCY, async (item) => {
+    const folderNames = await namesIn(item.target.relativePath);
+    item.sidecars = await readSidecars({ fs: ctx.fs, modelsRoot: ctx.modelsRoot, relativePath: item.target.relativePath, civitaiEndpoint: ctx.hubs.civitaiEndpoint, folderNames });
+    for (const error of item.sidecars.errors) options.onItemError?.(error);
+  });
 
   // Civitai: every entry not from Hugging Face.
   const civitaiEntries: CivitaiBatchEntry[] = working
@@ -137,19 +173,25 @@ async function refreshBatch(ctx: MetadataRefreshContext, settings: MetadataSetti
       hfInfos.set(item.target.source.repo, toModeldockError(error));
     }
   }
+  return { working, civitai, hfInfos };
+}
 
+async function finishBatch(ctx: MetadataRefreshContext, settings: MetadataSettings, prepared: PreparedBatch, options: MetadataRefreshOptions): Promise<void> {
+  const describes = options.kind === 'metadata' || options.kind === 'full';
+  const previews = options.kind === 'preview' || options.kind === 'full';
   const records: StoredModelMetadata[] = [];
-  for (const item of working) {
+  await eachWithConcurrency(prepared.working, LOCAL_CONCURRENCY, async (item) => {
     if (options.signal?.aborted) throw options.signal.reason;
     try {
-      records.push(await refreshOne(ctx, settings, item, civitai.get(item.target.id) ?? null, hfInfos, { describes, previews, now: now(), options }));
+      const now = new Date(ctx.clock.now());
+      records.push(await refreshOne(ctx, settings, item, prepared.civitai.get(item.target.id) ?? null, prepared.hfInfos, { describes, previews, now, options }));
     } catch (error) {
       if (options.signal?.aborted) throw error;
       const failure = toModeldockError(error);
       options.onItemError?.({ target: item.target.relativePath, code: failure.code, message: failure.message });
     }
     options.onItemDone?.(item.target);
-  }
+  });
   await ctx.store.put(records);
 }
 
@@ -231,6 +273,8 @@ async function refreshOne(
   }
 
   if (one.describes) {
+    const header = await headerContribution(ctx.fs, absoluteDestination(ctx.modelsRoot, target.relativePath), target.sizeBytes);
+    if (header) contributions.push(header);
     const fallback = { name: stemOf(target.relativePath), type: typeOfFolder(target.relativePath) };
     record.metadata = mergeMetadata(contributions, one.now, fallback);
   }

@@ -38,6 +38,12 @@ export interface ReadSidecarsInput {
   /** The model, relative to the models root. */
   relativePath: string;
   civitaiEndpoint: string;
+  /** Names in the model's folder, when the caller listed it once for many models: absent names cost no call. */
+  folderNames?: ReadonlySet<string>;
+}
+
+function listed(input: ReadSidecarsInput, relative: string): boolean {
+  return input.folderNames === undefined || input.folderNames.has(path.posix.basename(relative));
 }
 
 export async function readSidecars(input: ReadSidecarsInput): Promise<SidecarReading> {
@@ -45,6 +51,7 @@ export async function readSidecars(input: ReadSidecarsInput): Promise<SidecarRea
 
   async function readConfined(suffix: string): Promise<SidecarJson> {
     const relative = sidecarPath(input.relativePath, suffix);
+    if (!listed(input, relative)) return { kind: 'absent' };
     try {
       const absolute = absoluteDestination(input.modelsRoot, relative);
       if (!(await input.fs.lstat(absolute))) return { kind: 'absent' };
@@ -92,6 +99,7 @@ export async function readSidecars(input: ReadSidecarsInput): Promise<SidecarRea
 
   for (const suffix of PREVIEW_SUFFIXES) {
     const relative = sidecarPath(input.relativePath, suffix);
+    if (!listed(input, relative)) continue;
     const stat = await input.fs.stat(absoluteDestination(input.modelsRoot, relative)).catch(() => null);
     if (stat?.isFile && stat.size > 0) {
       reading.previewPath = relative;
