@@ -35,6 +35,7 @@ import { originUrlFor } from './runners/runner-api';
 import type { RunContext, ToolName, ToolRunner } from './runners/runner-api';
 import { createServerRunner } from './runners/server-runner';
 import { runMetadataBench } from './metadata/metadata-refresh-bench';
+import { runLibraryBench } from './library/library-bench';
 import { REPO_ROOT } from './runners/start-command';
 import { MB, MIB, originCatalogFor, scenariosFor } from './scenarios';
 import type { Scenario } from './scenarios';
@@ -289,6 +290,9 @@ async function main(): Promise<number> {
   // The metadata issue's target: batched lookups, paced to the hub's rate limit.
   const metadata = await runMetadataBench();
   log(metadata.lines.join('\n'));
+  // The library issue's targets: hashing vs openssl, rescan vs find, library.list p99.
+  const library = await runLibraryBench(options.quick);
+  log(library.lines.join('\n'));
   const file = await writeResults(REPO_ROOT, {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),

@@ -307,7 +307,24 @@ describe.skipIf(!chromiumLookup.found)('downloads page in Chromium', () => {
     await page.getByRole('button', { name: 'Remove the bandwidth limit' }).click();
     await expect.poll(async () => (await api.downloads.limits.query()).globalBps).toBeNull();
 
+    const finishedCount = (await api.downloads.list.query({ limit: 500 })).items.filter((item) =>
+      ['completed', 'failed', 'cancelled'].includes(item.status),
+    ).length;
     await page.getByRole('button', { name: 'Clear finished' }).click();
+    // It asks first, saying how many, and nothing is cleared until the user says yes.
+    const confirm = page.getByRole('group', { name: 'Clear finished downloads?' });
+    await expect
+      .poll(() => confirm.textContent())
+      .toMatch(new RegExp(`Remove ${finishedCount} finished downloads? from this list`));
+    await page.getByRole('button', { name: 'Keep them' }).click();
+    await expect.poll(() => confirm.count()).toBe(0);
+    expect(
+      (await api.downloads.list.query({ limit: 500 })).items.filter((item) =>
+        ['completed', 'failed', 'cancelled'].includes(item.status),
+      ),
+    ).toHaveLength(finishedCount);
+    await page.getByRole('button', { name: 'Clear finished' }).click();
+    await page.getByRole('button', { name: /^Yes, clear \d+ finished download/ }).click();
     const finishedSection = page.getByRole('region', { name: /^Finished/ });
     await expect
       .poll(() => finishedSection.getByRole('article').count(), { timeout: 10_000 })

@@ -40,6 +40,7 @@ describe('Content-Range edge cases', () => {
   it('accepts the unit in any case and surrounding whitespace', () => {
     expect(parseContentRange(' BYTES 0-9/10 ')).toEqual({ kind: 'satisfied', start: 0, end: 10, total: 10 });
     expect(parseContentRange('Bytes */10')).toEqual({ kind: 'unsatisfied', total: 10 });
+    expect(parseContentRange('bytes  */10')).toEqual({ kind: 'unsatisfied', total: 10 });
     expect(parseContentRange('bytes  100-199/1000')).toMatchObject({ start: 100, end: 200 });
     expect(parseContentRange('bytes 123456-123456789/123456790')).toEqual({
       kind: 'satisfied',

@@ -44,7 +44,8 @@ export function normaliseFolder(folder: string | undefined | null): string {
 /** Joins a validated folder and a file name (sanitised here) into a relative destination. */
 export function relativeDestination(folder: string, fileName: string): string {
   const safeName = sanitizeFileName(fileName);
-  if (!safeName) throw new ModeldockError('INVALID_INPUT', `"${fileName}" cannot be used as a file name`);
+  if (!safeName)
+    throw new ModeldockError('INVALID_INPUT', `"${fileName}" cannot be used as a file name`);
   const safeFolder = normaliseFolder(folder);
   return safeFolder === '' ? safeName : `${safeFolder}/${safeName}`;
 }
@@ -79,13 +80,17 @@ export async function assertRealPathInsideRoot(
   }
   const realProbe = await fs.realpath(probe);
   if (realProbe !== realRoot && !realProbe.startsWith(realRoot + path.sep)) {
-    throw outside(`"${path.relative(modelsRoot, absolutePath)}" resolves outside the models folder`);
+    throw outside(
+      `"${path.relative(modelsRoot, absolutePath)}" resolves outside the models folder`,
+    );
   }
   const existing = await fs.lstat(absolutePath);
   if (existing?.isSymbolicLink) {
     const realTarget = await fs.realpath(absolutePath).catch(() => null);
     if (!realTarget || (realTarget !== realRoot && !realTarget.startsWith(realRoot + path.sep))) {
-      throw outside(`"${path.relative(modelsRoot, absolutePath)}" is a link that leads outside the models folder`);
+      throw outside(
+        `"${path.relative(modelsRoot, absolutePath)}" is a link that leads outside the models folder`,
+      );
     }
   }
 }

@@ -38,6 +38,7 @@ export class DurableSync {
     if (this.#failure !== null) throw this.#failure;
     if (this.#inFlight) return;
     // A discarded partial starts counting again from where it is now.
+    // Stryker disable next-line EqualityOperator: at equality the reset assigns the value it already has
     if (this.#receivedAtLastSync === null || receivedBytes < this.#receivedAtLastSync)
       this.#receivedAtLastSync = receivedBytes;
     const now = this.clock.now();

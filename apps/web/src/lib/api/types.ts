@@ -19,9 +19,14 @@ export type {
   EnvironmentKeyView,
   TrackedJobEvent,
   JobEvent,
+  LibraryEntry,
+  LibraryListInput,
+  LibraryStats,
+  Task,
 } from '@modeldock/client';
-import type { PresetView, ResolveInput } from '@modeldock/client';
+import type { ClearCacheResult, PresetView, ResolveInput } from '@modeldock/client';
 
 export type CivitaiFileChoice = NonNullable<ResolveInput['civitaiFile']>;
 export type DestinationLayout = NonNullable<ResolveInput['layout']>;
 export type PresetFileView = PresetView['files'][number];
+export type CacheCleanup = ClearCacheResult;
