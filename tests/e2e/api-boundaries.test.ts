@@ -102,6 +102,56 @@ describe('API boundaries (built server, PGlite)', () => {
       }
     });
 
+    it('control characters in any text input → 400 naming the character, never a 500 from the database (issue 9.4)', async () => {
+      const withNul = { jobId: 'job\u0000id' };
+      const failures = await Promise.all(
+        [
+          api.downloads.get.query(withNul),
+          api.downloads.cancel.mutate(withNul),
+          api.downloads.pause.mutate(withNul),
+          api.downloads.resume.mutate(withNul),
+          api.downloads.retry.mutate(withNul),
+          api.downloads.moveToTop.mutate(withNul),
+          api.downloads.rollback.mutate(withNul),
+          api.downloads.setPriority.mutate({ ...withNul, priority: 3 }),
+          api.downloads.setBandwidthLimit.mutate({ ...withNul, bytesPerSecond: 1000 }),
+          api.downloads.list.query({ cursor: 'job\u0000id' }),
+        ].map(failureOf),
+      );
+      for (const failure of failures) {
+        expect(failure).toMatchObject({
+          code: 'BAD_REQUEST',
+          httpStatus: 400,
+          modeldockCode: 'INVALID_INPUT',
+        });
+        expect(failure.message).toMatch(
+          /must not contain control characters: it has U\+0000 \(NUL\) at position 4/,
+        );
+      }
+      const file = origin.addFile('controls.dat', { size: 1024 });
+      for (const input of [
+        { url: `${file.url}\u0000` },
+        { url: file.url, filename: 'a\u0000.safetensors' },
+        { url: file.url, folder: 'loras\nx' },
+        { url: file.url, revision: 'main\u0007' },
+        { url: file.url, include: ['*\u0000'] },
+      ]) {
+        const failure = await failureOf(api.downloads.enqueue.mutate(input));
+        expect(failure, JSON.stringify(input)).toMatchObject({
+          httpStatus: 400,
+          modeldockCode: 'INVALID_INPUT',
+        });
+        expect(failure.message).toMatch(/must not contain control characters/);
+      }
+      const bidi = await failureOf(
+        api.downloads.enqueue.mutate({ url: file.url, filename: 'evil\u202Egnp.safetensors' }),
+      );
+      expect(bidi).toMatchObject({ httpStatus: 400, modeldockCode: 'INVALID_INPUT' });
+      expect(bidi.message).toMatch(
+        /filename must not contain bidirectional override characters.*it has U\+202E at position 5/,
+      );
+    });
+
     it('negative priority, bad sha256 and bad bandwidth are refused with the field named', async () => {
       const file = origin.addFile('never.dat', { size: 1024 });
       const priority = await failureOf(

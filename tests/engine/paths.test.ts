@@ -89,3 +89,20 @@ describe('folders stay inside the models root', () => {
     expect(fileIdOfTempName('ae.safetensors')).toBeNull();
   });
 });
+
+describe('names that read differently from what they are (issue 9.5)', () => {
+  it('strips bidirectional overrides and isolates from file names', () => {
+    for (const mark of ['\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069']) {
+      expect(sanitizeFileName(`evil${mark}gnp.safetensors`)).toBe('evilgnp.safetensors');
+    }
+  });
+
+  it('NFC-normalises a folder before its checks: a decomposed "é" is the composed folder', () => {
+    expect(normaliseFolder('loras/cafe\u0301')).toBe('loras/caf\u00e9');
+    expect(relativeDestination('cafe\u0301', 'mode\u0300le.safetensors')).toBe('caf\u00e9/mod\u00e8le.safetensors');
+  });
+
+  it('refuses a folder holding a bidirectional override', () => {
+    expect(() => normaliseFolder('loras/\u202eevil')).toThrow(/not allowed/);
+  });
+});

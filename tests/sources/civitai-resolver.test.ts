@@ -153,10 +153,12 @@ describe('names, folders, sizes and warnings', () => {
     expect((await resolve(input)).files[0]!.relativePath).toBe(relativePath);
   });
 
-  it('sanitises a hostile API file name and warns about pickles and failed scans', async () => {
+  it('sanitises a hostile API file name (NUL, bidi override) and warns about pickles and failed scans with the sanitised name only', async () => {
     const result = await resolve('civitai:700');
     expect(result.files[0]!.relativePath).toBe('embeddings/evil_name_.pt');
-    expect(result.warnings).toEqual([expect.stringContaining('is a pickle file'), expect.stringContaining('pickle scan of ../../evil<name>.pt reports "Danger"')]);
+    // Warnings are stored with the job: PostgreSQL refuses NUL, so none of the server's raw text may reach them.
+    expect(result.warnings).toEqual([expect.stringContaining('evil_name_.pt is a pickle file'), 'Civitai\'s pickle scan of evil_name_.pt reports "Dan ger"']);
+    expect(result.warnings!.join('')).not.toMatch(/[\u0000-\u001f\u202a-\u202e]/);
   });
 
   it('honours the folder and file name the user chose, confined to the root', async () => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ModeldockError, relativeDestination } from '@modeldock/engine';
 import type { EnqueueRequest, ResolvedSource, SourceResolver } from '@modeldock/engine';
+import { MemoryJobStore } from '../../support/memory-job-store';
 import { createHarness } from './helpers/harness';
 import type { Harness } from './helpers/harness';
 
@@ -372,6 +373,44 @@ describe('enqueue: resolvers', () => {
     await expectCode(harness.manager.enqueue({ url: 'x:1' }), 'INVALID_INPUT');
     await expectCode(harness.manager.enqueue({ url: 'x:2' }), 'INVALID_INPUT');
     await expectCode(harness.manager.enqueue({ url: 'x:3' }), 'PATH_OUTSIDE_ROOT');
+    await expectNothingWritten(harness);
+  });
+});
+
+describe('enqueue: an error after the job row was written (issue 9.4)', () => {
+  it('answers the error and leaves no job behind', async () => {
+    // PostgreSQL refuses NUL in text; this store does the same for warnings.
+    class NulRefusingStore extends MemoryJobStore {
+      override async updateJob(...args: Parameters<MemoryJobStore['updateJob']>) {
+        if (args[1].warnings?.some((warning) => warning.includes('\u0000'))) {
+          throw new ModeldockError('DATABASE_UNAVAILABLE', 'invalid byte sequence for encoding "UTF8": 0x00');
+        }
+        return super.updateJob(...args);
+      }
+    }
+    const resolver: SourceResolver = {
+      kind: 'civitai',
+      accepts: (input) => input.startsWith('x:'),
+      resolve: async (request) => ({
+        kind: 'civitai',
+        source: request.url,
+        files: [
+          {
+            url: 'https://cdn.example/a.safetensors',
+            name: 'a.safetensors',
+            relativePath: 'loras/a.safetensors',
+            bytesTotal: null,
+            expectedSha256: null,
+            credential: null,
+            revision: null,
+            access: 'ok',
+          },
+        ],
+        warnings: ['a scan of a\u0000.safetensors reports "Danger"'],
+      }),
+    };
+    harness = await createHarness({ start: false, store: new NulRefusingStore(), extra: { resolvers: [resolver] } });
+    await expectCode(harness.manager.enqueue({ url: 'x:1' }), 'DATABASE_UNAVAILABLE');
     await expectNothingWritten(harness);
   });
 });

@@ -59,7 +59,7 @@ export function seedCivitai(civitai: FakeCivitai): void {
     id: 700,
     name: 'Hostile Embedding',
     type: 'TextualInversion',
-    versions: [{ id: 701, files: [{ id: 7011, name: '../../evil<name>.pt', format: 'PickleTensor', pickleScanResult: 'Danger', content: bytesFor('evil') }] }],
+    versions: [{ id: 701, files: [{ id: 7011, name: '../../evil<name>\u0000\u202e.pt', format: 'PickleTensor', pickleScanResult: 'Dan\u0000ger', content: bytesFor('evil') }] }],
   });
   civitai.addModel({ id: 800, name: 'Rounded', type: 'LoCon', versions: [{ id: 801, files: [{ id: 8011, name: 'rounded.safetensors', content: modelFile('rounded.safetensors', 'rounded', 3001), roundSizeKB: true }] }] });
   civitai.addModel({ id: 900, name: 'Upscaler', type: 'Upscaler', versions: [{ id: 901, files: [{ id: 9011, name: '4x_upscaler.pth', format: 'PickleTensor', content: bytesFor('upscale') }] }] });

@@ -6,26 +6,36 @@ import { JOB_STATUSES } from '@modeldock/engine';
 import type { JobEvent } from '@modeldock/engine';
 import { call, publicProcedure } from '../trpc';
 import { subscribeToJobEvents } from '../events/job-event-stream';
+import { plainName, withoutControlCharacters } from './input-text';
 
-const jobId = z.object({ jobId: z.string().min(1).max(100) });
+const jobIdText = withoutControlCharacters(z.string().min(1).max(100), 'jobId');
+const jobId = z.object({ jobId: jobIdText });
 const sha256 = z
   .string()
   .trim()
   .regex(/^[0-9a-fA-F]{64}$/, 'sha256 must be 64 hexadecimal characters')
   .transform((value) => value.toLowerCase());
-const globList = z.array(z.string().trim().min(1).max(512)).max(100, 'at most 100 patterns');
-const shortText = z.string().trim().min(1).max(64);
+const globList = z
+  .array(withoutControlCharacters(z.string().trim().min(1).max(512), 'a pattern'))
+  .max(100, 'at most 100 patterns');
+const shortText = withoutControlCharacters(
+  z.string().trim().min(1).max(64),
+  'a Civitai file choice',
+);
 const bytesPerSecond = z.number().int().positive().max(1e12).nullable();
 
 export const enqueueInput = z.object({
-  url: z.string().trim().min(1, 'Paste a URL to download').max(8192),
-  folder: z.string().max(1024).optional(),
-  filename: z.string().max(1024).optional(),
+  url: withoutControlCharacters(
+    z.string().trim().min(1, 'Paste a URL to download').max(8192),
+    'url',
+  ),
+  folder: plainName(z.string().max(1024), 'folder').optional(),
+  filename: plainName(z.string().max(1024), 'filename').optional(),
   sha256: sha256.optional(),
   priority: z.number().int().min(0, 'priority must be 0 or more').max(1_000_000).optional(),
   bandwidthLimitBps: bytesPerSecond.optional(),
   onFileFailure: z.enum(['keep', 'rollback']).optional(),
-  revision: z.string().trim().min(1).max(256).optional(),
+  revision: withoutControlCharacters(z.string().trim().min(1).max(256), 'revision').optional(),
   include: globList.optional(),
   exclude: globList.optional(),
   civitaiFile: z
@@ -53,7 +63,7 @@ export const downloadsRouter = {
         .object({
           status: z.array(z.enum(JOB_STATUSES)).optional(),
           limit: z.number().int().min(1).max(500).optional(),
-          cursor: z.string().max(500).nullish(),
+          cursor: withoutControlCharacters(z.string().max(500), 'cursor').nullish(),
         })
         .optional(),
     )
@@ -117,8 +127,8 @@ export const downloadsRouter = {
     .input(
       z
         .object({
-          jobId: z.string().min(1).max(100).optional(),
-          lastEventId: z.string().max(100).nullish(),
+          jobId: jobIdText.optional(),
+          lastEventId: withoutControlCharacters(z.string().max(100), 'lastEventId').nullish(),
         })
         .optional(),
     )

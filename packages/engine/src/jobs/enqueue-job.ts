@@ -94,18 +94,26 @@ export async function enqueueJob(
       },
       ctx.now(),
     );
-    job = await recordFilesDoneAtEnqueue(ctx, job, checks, reused, allDone);
-    await linkDoneFilesIntoHfCache(ctx, job);
-    if (library) await recordVerifiedPresentFiles(library, files, checks);
-    if (resolved.warnings && resolved.warnings.length > 0) {
-      job = (await ctx.store.updateJob(job.id, { warnings: [...new Set(resolved.warnings)] }, ctx.now())) ?? job;
-    }
-    for (const created of job.files) {
-      const original = files[created.index];
-      if (original) ctx.secretUrls.remember(created.id, original.url);
-    }
+    try {
+      job = await recordFilesDoneAtEnqueue(ctx, job, checks, reused, allDone);
+      await linkDoneFilesIntoHfCache(ctx, job);
+      if (library) await recordVerifiedPresentFiles(library, files, checks);
+      if (resolved.warnings && resolved.warnings.length > 0) {
+        job = (await ctx.store.updateJob(job.id, { warnings: [...new Set(resolved.warnings)] }, ctx.now())) ?? job;
+      }
+      for (const created of job.files) {
+        const original = files[created.index];
+        if (original) ctx.secretUrls.remember(created.id, original.url);
+      }
 
-    await ctx.events.record('created', job);
+      await ctx.events.record('created', job);
+    } catch (error) {
+      // An enqueue that answers an error has created nothing: the half-made job goes too.
+      await ctx.store.deleteJobs([job.id]).catch((cleanupError: unknown) =>
+        ctx.logger.warn({ jobId: job.id, err: cleanupError }, 'Could not remove a job whose enqueue failed'),
+      );
+      throw error;
+    }
     if (allPresent) {
       logJobStatus(ctx.logger, job, 'already present, nothing to download', { files: job.files.length });
     } else if (allDone) {

@@ -23,7 +23,8 @@ function outside(detail: string): ModeldockError {
  */
 export function normaliseFolder(folder: string | undefined | null): string {
   // '', '.' and './' need no case of their own: they come out as '' ('/' as an absolute path).
-  const trimmed = (folder ?? '').trim();
+  // NFC first: a decomposed "é" must be the same folder as the composed one, before any check.
+  const trimmed = (folder ?? '').trim().normalize('NFC');
   if (trimmed.length > MAX_RELATIVE_PATH_LENGTH) throw outside('Folder name is too long');
   if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw outside('Folder contains control characters');
   // win32.isAbsolute also knows '/x'; 'C:x' (drive-relative) is not absolute there but no folder either.

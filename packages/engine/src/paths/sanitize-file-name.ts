@@ -1,10 +1,11 @@
 /**
  * Reduces a name that came from a server or a user (Content-Disposition, an API, a URL path, a
- * form field) to one safe path segment: no separators, no traversal, no control characters, no
- * Windows device names or trailing dots, at most 200 bytes of UTF-8.
+ * form field) to one safe path segment, NFC-normalised: no separators, no traversal, no control or
+ * bidirectional-override characters, no Windows device names or trailing dots, at most 200 bytes.
  */
 
 const MAX_NAME_BYTES = 200;
+const BIDI_OVERRIDES = /[\u202a-\u202e\u2066-\u2069]/g;
 
 /** Decodes %xx repeatedly (names like %252e%252e arrive double-encoded) without throwing. */
 function decodeRepeatedly(name: string): string {
@@ -50,6 +51,8 @@ export function sanitizeFileName(raw: string): string | null {
   const segments = name.split(/[/\\]+/);
   name = segments[segments.length - 1] ?? '';
   name = name.replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
+  // Bidirectional overrides make "evil\u202Egnp.safetensors" read as another name than it is.
+  name = name.replace(BIDI_OVERRIDES, '');
   name = name.replace(/[<>:"/\\|?*]/g, '_');
   // Trailing dots and spaces, then leading dots: what is left can be neither '.' nor '..'.
   name = name.trim().replace(/[. ]+$/, '');

@@ -5,6 +5,7 @@
  * several is AMBIGUOUS_INPUT, both listing the files there are.
  */
 import { ModeldockError } from '../../errors';
+import { cleanServerText } from '../hub-http';
 import type { CivitaiFileChoice } from '../../jobs/download-manager-api';
 import type { CivitaiFile, CivitaiVersion } from './civitai-api';
 
@@ -17,7 +18,7 @@ function valueOf(file: CivitaiFile, key: FilterKey): string | null {
 
 export function describeCivitaiFile(file: CivitaiFile): string {
   const traits = FILTER_KEYS.map((key) => valueOf(file, key)).filter((value): value is string => value !== null);
-  return `${file.name} (${[...traits, `fileId ${file.id}`].join(', ')})`;
+  return `${cleanServerText(file.name, 200) ?? 'a file'} (${[...traits, `fileId ${file.id}`].join(', ')})`;
 }
 
 function listFiles(files: CivitaiFile[]): string {

@@ -19,6 +19,7 @@ import { redactSecrets, registerSecret } from '../../secrets/redact';
 import { normaliseFolder, relativeDestination } from '../../paths/confine-path';
 import { sanitizeFileName } from '../../paths/sanitize-file-name';
 import { chosenFolder, comfyFolderForCivitai } from '../comfyui-folders';
+import { cleanServerText } from '../hub-http';
 import type { HubHttp } from '../hub-http';
 import { DEFAULT_HUB_RETRY, withHubRetries } from '../hub-retry';
 import type { HubRetryPolicy } from '../hub-retry';
@@ -77,15 +78,18 @@ function sha256Of(file: CivitaiFile): string | null {
   return value && /^[0-9a-f]{64}$/.test(value) ? value : null;
 }
 
-function warningsFor(file: CivitaiFile): string[] {
+/** Warnings are stored with the job: built from the sanitised name and cleaned server text only. */
+function warningsFor(file: CivitaiFile, name: string): string[] {
   const warnings: string[] = [];
-  const pickle = pickleWarning(file.name, (file.metadata.format ?? '').toLowerCase() === 'pickletensor');
+  const pickle = pickleWarning(name, (file.metadata.format ?? '').toLowerCase() === 'pickletensor');
   if (pickle) warnings.push(pickle);
-  if (file.virusScanResult && !/^success$/i.test(file.virusScanResult)) {
-    warnings.push(`Civitai's virus scan of ${file.name} reports "${file.virusScanResult}"`);
+  const virusScan = cleanServerText(file.virusScanResult, 100);
+  if (virusScan && !/^success$/i.test(virusScan)) {
+    warnings.push(`Civitai's virus scan of ${name} reports "${virusScan}"`);
   }
-  if (file.pickleScanResult && !/^success$/i.test(file.pickleScanResult)) {
-    warnings.push(`Civitai's pickle scan of ${file.name} reports "${file.pickleScanResult}"`);
+  const pickleScan = cleanServerText(file.pickleScanResult, 100);
+  if (pickleScan && !/^success$/i.test(pickleScan)) {
+    warnings.push(`Civitai's pickle scan of ${name} reports "${pickleScan}"`);
   }
   return warnings;
 }
@@ -175,14 +179,14 @@ export function createCivitaiResolver(options: CivitaiResolverOptions = {}): Sou
     if (userSha256 && published && userSha256 !== published) {
       throw new ModeldockError(
         'INVALID_INPUT',
-        `The sha256 you gave does not match the one Civitai publishes for ${file.name} (${published}): check it, or leave it empty`,
+        `The sha256 you gave does not match the one Civitai publishes for ${cleanServerText(file.name, 200) ?? 'the file'} (${published}): check it, or leave it empty`,
       );
     }
     const name = sanitizeFileName(request.filename ?? file.name) ?? fallbackName(version, file);
     const folder = chosenFolder(request.folder) ?? comfyFolderForCivitai(modelType, file.type, file.metadata.format);
     const relativePath = relativeDestination(folder, name);
     const { bytesTotal, estimatedBytes } = sizesOf(file);
-    const warnings = warningsFor(file);
+    const warnings = warningsFor(file, sanitizeFileName(file.name) ?? fallbackName(version, file));
     return {
       kind: 'civitai',
       source: redactSecrets(civitaiSourceLabel(request.url)),
