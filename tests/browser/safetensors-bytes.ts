@@ -8,7 +8,8 @@ export function safetensorsBytes(totalSize: number, seed = 1): Buffer {
   const headerFor = (dataBytes: number) =>
     JSON.stringify({
       __metadata__: { format: 'pt' },
-      weight: { dtype: 'U8', shape: [dataBytes], data_offsets: [0, dataBytes] },
+      // A VAE decoder's tensor name: modeldock reads it to place the file in vae/.
+      'decoder.conv_in.weight': { dtype: 'U8', shape: [dataBytes], data_offsets: [0, dataBytes] },
     });
   // The header is padded with spaces to a multiple of 8 bytes, as the format allows.
   const paddedLength = (dataBytes: number) =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { comfyFolderForCivitai, createCivitaiResolver, guessComfyFolderForPath, parseCivitaiInput } from '@modeldock/engine';
+import { authoritativePathDecision, civitaiFolderDecision, createCivitaiResolver, decideFolder, parseCivitaiInput } from '@modeldock/engine';
 
 const CIVITAI = 'https://civitai.com';
 
@@ -63,7 +63,7 @@ describe('ComfyUI folders', () => {
     ['Checkpoint', 'VAE', 'SafeTensor', 'vae'],
     ['Checkpoint', 'Text Encoder', 'SafeTensor', 'text_encoders'],
     ['Checkpoint', 'UNet', 'SafeTensor', 'diffusion_models'],
-    ['Checkpoint', 'Config', 'Other', 'checkpoints'],
+    ['Checkpoint', 'Config', 'Other', null],
     ['LORA', 'Model', 'SafeTensor', 'loras'],
     ['LoCon', 'Model', 'SafeTensor', 'loras'],
     ['DoRA', 'Model', 'SafeTensor', 'loras'],
@@ -74,12 +74,20 @@ describe('ComfyUI folders', () => {
     ['Upscaler', 'Model', 'PickleTensor', 'upscale_models'],
     ['VAE', 'Model', 'SafeTensor', 'vae'],
     ['MotionModule', 'Model', 'SafeTensor', 'animatediff_models'],
-    ['Detection', 'Model', 'PickleTensor', 'ultralytics'],
+    ['Detection', 'Model', 'PickleTensor', 'ultralytics/bbox'],
+    ['Poses', 'Model', 'Other', null],
+    ['Other', 'Model', 'SafeTensor', null],
+    ['AestheticGradient', 'Model', 'PickleTensor', null],
+    ['Checkpoint', 'Training Data', 'Other', null],
     ['Checkpoint', 'CLIPVision', 'SafeTensor', 'clip_vision'],
-    ['Wildcards', 'Archive', 'Other', 'wildcards'],
-    ['Brand New Type', 'Model', 'SafeTensor', 'brandnewtypes'],
+    ['Wildcards', 'Archive', 'Other', null],
+    ['Brand New Type', 'Model', 'SafeTensor', null],
   ])('%s / %s / %s → %s', (modelType, fileType, format, folder) => {
-    expect(comfyFolderForCivitai(modelType, fileType, format)).toBe(folder);
+    expect(civitaiFolderDecision(modelType, fileType, format, 'file.safetensors').folder).toBe(folder);
+  });
+
+  it('a detector named "-seg" goes to ultralytics/segm', () => {
+    expect(civitaiFolderDecision('Detection', 'Model', 'PickleTensor', 'face_yolov8m-seg.pt').folder).toBe('ultralytics/segm');
   });
 
   it.each([
@@ -94,9 +102,12 @@ describe('ComfyUI folders', () => {
     ['pixel-art-xl-lora.safetensors', 'loras'],
     ['control_v11p_sd15_canny.pth', 'controlnet'],
     ['RealESRGAN_x4plus.pth', 'upscale_models'],
-    ['sd_xl_base_1.0.safetensors', 'checkpoints'],
+    ['sd_xl_base_1.0.safetensors', null],
+    ['split_files/unet/legacy.safetensors', 'diffusion_models'],
+    ['split_files/clip/legacy.safetensors', 'text_encoders'],
     ['README.md', null],
-  ])('%s → %s', (repoPath, folder) => {
-    expect(guessComfyFolderForPath(repoPath)).toBe(folder);
+  ])('by path and name alone: %s → %s', (repoPath, folder) => {
+    const fileName = repoPath.slice(repoPath.lastIndexOf('/') + 1);
+    expect(decideFolder({ fileName, repoPath, authoritative: authoritativePathDecision(repoPath) }).folder).toBe(folder);
   });
 });

@@ -97,7 +97,9 @@ describe('choosing a file', () => {
     expect(vae.files[0]!.relativePath).toBe('vae/sdxl_vae.safetensors');
     expect(await storageKeyBehind(vae.files[0]!.url, null)).toBe('civitai/2514310/2402205');
     const config = await resolve('civitai:827184', { civitaiFile: { type: 'Config' } });
-    expect(config.files[0]!.relativePath).toBe('checkpoints/waiIllustriousSDXL_v160.yaml');
+    // A config file is no model: no folder is meant for it, so the user chooses one.
+    expect(config.files[0]!.relativePath).toBe('waiIllustriousSDXL_v160.yaml');
+    expect(config.files[0]!.placement).toMatchObject({ needsFolder: true });
   });
 
   it('from the parameters of a pasted download link, and by fileId', async () => {

@@ -10,20 +10,42 @@ export interface SafetensorsSpec {
   metadata?: Record<string, string>;
   /** Bytes of each tensor (default 4). */
   tensorBytes?: number;
+  /** Make the file exactly this long: the first tensor takes what the others and the header leave. */
+  totalSize?: number;
+}
+
+function headerJson(spec: SafetensorsSpec, sizes: number[]): string {
+  const header: Record<string, unknown> = {};
+  if (spec.metadata) header.__metadata__ = spec.metadata;
+  let offset = 0;
+  spec.tensors.forEach((name, index) => {
+    header[name] = {
+      dtype: 'U8',
+      shape: [sizes[index]],
+      data_offsets: [offset, offset + sizes[index]!],
+    };
+    offset += sizes[index]!;
+  });
+  return JSON.stringify(header);
 }
 
 export function safetensorsFile(spec: SafetensorsSpec): Buffer {
   const size = spec.tensorBytes ?? 4;
-  const header: Record<string, unknown> = {};
-  if (spec.metadata) header.__metadata__ = spec.metadata;
-  spec.tensors.forEach((name, index) => {
-    header[name] = { dtype: 'U8', shape: [size], data_offsets: [index * size, (index + 1) * size] };
-  });
-  let json = JSON.stringify(header);
+  const sizes = spec.tensors.map(() => size);
+  let json = headerJson(spec, sizes);
+  if (spec.totalSize !== undefined) {
+    // The header's length depends on the first tensor's size digits: settle on sizes that fit.
+    for (let round = 0; round < 4; round++) {
+      const padded = Math.ceil(Buffer.byteLength(json) / 8) * 8;
+      sizes[0] = spec.totalSize - 8 - padded - size * (sizes.length - 1);
+      json = headerJson(spec, sizes);
+    }
+    json = json.padEnd(spec.totalSize - 8 - sizes.reduce((a, b) => a + b, 0), ' ');
+  }
   json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
   const length = Buffer.alloc(8);
   length.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  const data = Buffer.alloc(spec.tensors.length * size);
+  const data = Buffer.alloc(sizes.reduce((a, b) => a + b, 0));
   for (let index = 0; index < data.length; index++) data[index] = (index * 31) & 0xff;
   return Buffer.concat([length, Buffer.from(json), data]);
 }
@@ -71,7 +93,7 @@ function ggufValue(value: GgufTestValue): Buffer {
 /** A GGUF v3 file: the magic, counts, the key-values in order, then `padding` filler bytes. */
 export function ggufFile(
   metadata: Record<string, GgufTestValue>,
-  options: { tensorCount?: number; padding?: number } = {},
+  options: { tensorCount?: number; padding?: number; totalSize?: number } = {},
 ): Buffer {
   const entries = Object.entries(metadata);
   const parts = [
@@ -81,8 +103,10 @@ export function ggufFile(
     u64(entries.length),
   ];
   for (const [key, value] of entries) parts.push(ggufString(key), ggufValue(value));
-  parts.push(Buffer.alloc(options.padding ?? 32, 7));
-  return Buffer.concat(parts);
+  const head = Buffer.concat(parts);
+  const padding =
+    options.totalSize !== undefined ? options.totalSize - head.length : (options.padding ?? 32);
+  return Buffer.concat([head, Buffer.alloc(padding, 7)]);
 }
 
 /** Tensor names of real files, trimmed to a few each: enough for the classifier to tell them apart. */

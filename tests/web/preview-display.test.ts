@@ -19,12 +19,22 @@ function file(overrides: Partial<FilePreview>): FilePreview {
     credential: null,
     onDisk: 'missing',
     existingMatch: null,
+    placement: null,
     ...overrides,
   };
 }
 
 function preview(files: FilePreview[], bytesTotal: number | null): SourcePreview {
-  return { kind: 'huggingface', source: 'org/name', files, bytesTotal, warnings: [] };
+  return {
+    kind: 'huggingface',
+    source: 'org/name',
+    files,
+    bytesTotal,
+    warnings: [],
+    listing: null,
+    choiceRequired: null,
+    accessProblem: null,
+  };
 }
 
 describe('sizes in a preview', () => {

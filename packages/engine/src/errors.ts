@@ -51,6 +51,8 @@ export const ERROR_CODES = [
   // Sources (Hugging Face, Civitai).
   'UNRECOGNISED_INPUT',
   'AMBIGUOUS_INPUT',
+  /** A file whose kind nothing tells: the request must name its folder. */
+  'FOLDER_REQUIRED',
   'GATED_REPO',
   'GATED_NOT_APPROVED',
   'REPO_NOT_FOUND',

@@ -32,3 +32,4 @@ export * from './library/index';
 export * from './tasks/refresh/index';
 export * from './model-format/index';
 export * from './metadata/index';
+export * from './placement/index';

@@ -97,6 +97,9 @@ describe('preview', () => {
       source: 'hf://black-forest-labs/FLUX.1-schnell@main/ae.safetensors',
       bytesTotal: aeFile().size,
       warnings: [],
+      listing: null,
+      choiceRequired: null,
+      accessProblem: null,
       files: [
         {
           name: 'ae.safetensors',
@@ -108,6 +111,12 @@ describe('preview', () => {
           credential: 'huggingface',
           onDisk: 'missing',
           existingMatch: null,
+          placement: {
+            modelClass: 'vae',
+            basis: 'header',
+            evidence: 'tensor names only encoder.*/decoder.*: a VAE',
+            needsFolder: false,
+          },
         },
       ],
     });
@@ -158,7 +167,7 @@ describe('preview', () => {
     ).toBe('conflict');
   });
 
-  it('shows a direct link as unknown until it is fetched, with the hash the user gave', async () => {
+  it('asks a direct link itself: an unreachable one is reported beside the file, its secret never shown', async () => {
     const f = await managerWithHubs();
     const sha256 = 'a'.repeat(64);
     const preview = await f.harness.manager.preview({
@@ -169,9 +178,11 @@ describe('preview', () => {
     expect(preview.kind).toBe('direct');
     expect(preview.source).not.toContain('hf_SECRETsecretSECRET');
     expect(preview.bytesTotal).toBeNull();
+    expect(preview.accessProblem).not.toBeNull();
+    expect(JSON.stringify(preview)).not.toContain('hf_SECRETsecretSECRET');
     expect(preview.files[0]).toMatchObject({
       relativePath: 'loras/style.safetensors',
-      access: 'unknown',
+      access: 'denied',
       bytesTotal: null,
       estimatedBytes: null,
       expectedSha256: sha256,

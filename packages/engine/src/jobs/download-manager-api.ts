@@ -4,6 +4,7 @@
  */
 import type { JobStatus, JobSummary } from '../job-model';
 import type { JobEventType } from '../ports';
+import type { AccessProblem, FilePlacement, ListedSourceFile } from '../sources/source-resolver';
 
 export interface EnqueueRequest {
   /** What the user pasted: a direct URL today; Hugging Face / Civitai inputs through sources/. */
@@ -29,6 +30,11 @@ export interface EnqueueRequest {
   include?: string[];
   /** Hugging Face repositories: glob patterns of files to leave out, applied after `include`. */
   exclude?: string[];
+  /**
+   * Hugging Face repositories or folders: exactly these files (paths in the repository), each
+   * optionally with its own folder — what the file picker sends. Overrides the default selection.
+   */
+  files?: PickedFile[];
   /** Civitai: which file of the model version to take; default the version's primary file. */
   civitaiFile?: CivitaiFileChoice;
   /**
@@ -46,6 +52,13 @@ export interface EnqueueRequest {
 }
 
 export type DestinationLayout = 'comfyui' | 'hf-cache';
+
+/** One ticked file of a repository. */
+export interface PickedFile {
+  path: string;
+  /** Folder under the models root for this file; default: the request's folder, else the detected one. */
+  folder?: string;
+}
 
 /** Civitai file filters, matched case-insensitively against the version's files; `fileId` picks one exactly. */
 export interface CivitaiFileChoice {
@@ -73,7 +86,10 @@ export interface EnqueueResult {
 }
 
 /** What `preview` takes: an enqueue request without the fields that only matter once it runs. */
-export type PreviewRequest = Omit<EnqueueRequest, 'priority' | 'bandwidthLimitBps' | 'onFileFailure' | 'reuseExisting'>;
+export type PreviewRequest = Omit<
+  EnqueueRequest,
+  'priority' | 'bandwidthLimitBps' | 'onFileFailure' | 'reuseExisting'
+>;
 
 /** What is at a file's destination now. */
 export type OnDiskState =
@@ -94,9 +110,12 @@ export interface FilePreview {
   /** A published size that may be off by a few bytes (Civitai), when the exact one is unknown. */
   estimatedBytes: number | null;
   expectedSha256: string | null;
-  access: 'ok' | 'unknown';
+  /** 'denied' when the source refuses it now (see DownloadPreview.accessProblem). */
+  access: 'ok' | 'unknown' | 'denied';
   credential: 'huggingface' | 'civitai' | null;
   onDisk: OnDiskState;
+  /** What the file is (from its header, its source or its name) and why it goes where it goes. */
+  placement: FilePlacement | null;
   /** Another file under the models root with the expected SHA-256, which `reuseExisting` would use. */
   existingMatch: { relativePath: string } | null;
 }
@@ -109,6 +128,12 @@ export interface DownloadPreview {
   /** Sum of exact sizes, or null when one is unknown. */
   bytesTotal: number | null;
   warnings: string[];
+  /** Every file of a repository or folder with its type and destination, for the file picker. */
+  listing: ListedSourceFile[] | null;
+  /** Set when a program would get AMBIGUOUS_INPUT (several quantisations): the user picks. */
+  choiceRequired: string | null;
+  /** The files are described but cannot be downloaded yet: what is wrong and what to do. */
+  accessProblem: AccessProblem | null;
 }
 
 export type PresenceStatus = 'present' | 'partial' | 'missing';

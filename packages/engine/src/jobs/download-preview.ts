@@ -67,7 +67,10 @@ export async function previewDownload(
   }
   const library = libraryContextOf(ctx);
   const files: FilePreview[] = [];
-  for (const file of checkResolvedFiles(ctx, resolved)) {
+  // A repository listing may have nothing ticked yet (several quantisations): the picker shows it.
+  const checked =
+    resolved.files.length === 0 && resolved.listing ? [] : checkResolvedFiles(ctx, resolved);
+  for (const file of checked) {
     const onDisk = await onDiskState(ctx, library, file);
     const copy = onDisk !== 'present' && library ? await findExistingCopy(library, file) : null;
     files.push({
@@ -80,6 +83,7 @@ export async function previewDownload(
       credential: file.credential,
       onDisk,
       existingMatch: copy ? { relativePath: copy.relativePath } : null,
+      placement: file.placement ?? null,
     });
   }
   return {
@@ -88,5 +92,8 @@ export async function previewDownload(
     files,
     bytesTotal: resolved.totalBytes,
     warnings: [...new Set(resolved.warnings)],
+    listing: resolved.listing,
+    choiceRequired: resolved.choiceRequired,
+    accessProblem: resolved.accessProblem,
   };
 }

@@ -11,6 +11,7 @@ import { sanitizeFileName } from '../paths/sanitize-file-name';
 import { redactUrl } from '../secrets/redact';
 import { directUrlResolver } from '../sources/direct-url';
 import { linkHfCacheFile } from '../sources/huggingface/hf-cache-layout';
+import { COMFYUI_FOLDERS } from '../placement/folder-table';
 import type { ResolvedFile, ResolvedSource } from '../sources/source-resolver';
 import type { DestinationLocks } from './destination-locks';
 import type { EnqueueRequest, EnqueueResult } from './download-manager-api';
@@ -64,6 +65,7 @@ export async function enqueueJob(
   const validated = validateEnqueueRequest(request);
   const resolved = await resolveSource(ctx, validated);
   const files = checkResolvedFiles(ctx, resolved);
+  assertFoldersKnown(files);
   const destinations = files.map((file) => file.relativePath);
 
   return locks.withLocks(destinations, async () => {
@@ -155,6 +157,18 @@ export function checkResolvedFiles<File extends ResolvedFile>(ctx: Pick<ManagerC
       expectedSha256: expected !== null && SHA256_HEX.test(expected) ? expected : null,
     };
   });
+}
+
+/** A file nothing places is never put in the models root: the request must name its folder. */
+function assertFoldersKnown(files: readonly ResolvedFile[]): void {
+  const open = files.filter((file) => file.placement?.needsFolder);
+  if (open.length === 0) return;
+  const names = open.slice(0, 5).map((file) => file.name).join(', ');
+  throw new ModeldockError(
+    'FOLDER_REQUIRED',
+    `Choose a folder for ${names}: ${open[0]!.placement!.evidence}. ComfyUI reads models only from its folders, e.g. ${COMFYUI_FOLDERS.slice(0, 8).map((entry) => entry.folder).join(', ')}`,
+    { details: { files: open.map((file) => file.name) } },
+  );
 }
 
 /**

@@ -29,6 +29,8 @@ export interface GgufReadOptions {
   maxArrayItems?: number;
   /** Refuse to read more than this many bytes of metadata (default 32 MB). */
   maxBytes?: number;
+  /** Size of the first read of `readGgufMetadata` (default 64 KB); each next one doubles. */
+  firstReadBytes?: number;
 }
 
 const TYPE_NAMES = [
@@ -210,7 +212,7 @@ export async function readGgufMetadata(
 ): Promise<GgufMetadata> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   let bytes: Uint8Array = new Uint8Array(0);
-  let wanted = 64 * 1024;
+  let wanted = Math.min(options.firstReadBytes ?? 64 * 1024, maxBytes);
   for (;;) {
     const more = await read(bytes.length, wanted - bytes.length);
     bytes = Buffer.concat([bytes, more]);

@@ -11,7 +11,7 @@ import { classifyModelFile } from './classify-model';
 import { readGgufMetadata } from './gguf-metadata';
 import type { GgufMetadata } from './gguf-metadata';
 import type { ModelClassification } from './model-class';
-import { isRangeUnsupported, prefetchingReader } from './remote-bytes';
+import { isRangeUnsupported } from './remote-bytes';
 import { readSafetensorsHeader } from './safetensors-header';
 import type { SafetensorsHeader } from './safetensors-header';
 
@@ -27,8 +27,6 @@ export interface ModelFileProbe {
   problem: string | null;
 }
 
-/** The first block read; most headers (even a full SDXL checkpoint's) fit in it. */
-const PREFETCH_BYTES = 256 * 1024;
 /** Headers bigger than this are not fetched before a download. */
 export const MAX_PROBED_HEADER_BYTES = 16 * 1024 * 1024;
 
@@ -57,7 +55,8 @@ export async function probeModelFile(
   read: ReadBytes,
   file: { fileName: string; fileSize?: number | null },
 ): Promise<ModelFileProbe> {
-  const cached = prefetchingReader(read, PREFETCH_BYTES);
+  // Small reads only: a probe must not pull much of a file it is not downloading yet.
+  const cached = read;
   let format = formatFromName(file.fileName);
   let safetensors: SafetensorsHeader | null = null;
   let gguf: GgufMetadata | null = null;

@@ -1,14 +1,25 @@
 /**
- * The fallback source: a plain http(s) link to one file. Resolving it does no network I/O, so
- * enqueue returns at once; the byte layer learns the size and validators on the first request.
- * The file name comes from the request, else the link's last path segment, else "download".
+ * The fallback source: a plain http(s) link to one file. A preview asks the link itself
+ * (direct-link-probe.ts: size, suggested name, reachability, resumability; 404 and HTML pages
+ * reported) and reads a safetensors/GGUF header by Range to choose its folder; enqueue without a
+ * folder reads the header too. The file name comes from the request, else the server's
+ * Content-Disposition (previews), else the link's last path segment, else "download".
+ * A preview of a file nothing places says `needsFolder`; a program enqueueing it without a folder
+ * still gets the models root (kept for API compatibility; the web app always sends a folder).
  */
 import { ModeldockError } from '../errors';
 import { relativeDestination } from '../paths/confine-path';
 import { sanitizeFileName } from '../paths/sanitize-file-name';
 import { redactUrl } from '../secrets/redact';
 import type { EnqueueRequest } from '../jobs/download-manager-api';
-import type { ResolvedSource, SourceResolver } from './source-resolver';
+import type { ResolveContext, ResolvedSource, SourceResolver } from './source-resolver';
+import { chosenFolder, decideFolder } from '../placement/choose-folder';
+import type { FolderDecision } from '../placement/choose-folder';
+import { isProbeableName } from '../model-format/probe-model-file';
+import { probeDirectLink } from './direct-link-probe';
+import type { DirectLinkFacts } from './direct-link-probe';
+import { decideFolders, placementOf } from './file-placement';
+import type { ProbedDecision } from './file-placement';
 
 const FALLBACK_NAME = 'download';
 const EXAMPLE = 'https://huggingface.co/org/model/resolve/main/model.safetensors';
@@ -46,11 +57,23 @@ export const directUrlResolver: SourceResolver = {
   accepts(input: string): boolean {
     return /^https?:\/\//i.test(input.trim());
   },
-  async resolve(request: EnqueueRequest): Promise<ResolvedSource> {
+  async resolve(request: EnqueueRequest, context?: ResolveContext): Promise<ResolvedSource> {
     const url = parseDirectUrl(request.url);
-    const name = request.filename ? sanitizeFileName(request.filename) : fileNameFromUrl(url);
+    const userFolder = chosenFolder(request.folder);
+    const previewing = context?.purpose === 'preview';
+    const facts: DirectLinkFacts | null = previewing ? await probeDirectLink(context!, url.href) : null;
+    let name = request.filename ? sanitizeFileName(request.filename) : (facts?.fileName ?? fileNameFromUrl(url));
     if (!name) throw new ModeldockError('INVALID_INPUT', `"${request.filename}" cannot be used as a file name`);
-    const relativePath = relativeDestination(request.folder ?? '', name);
+    let decision: FolderDecision;
+    if (context && !userFolder && !facts?.problem && isProbeableName(name)) {
+      const [probed] = (await decideFolders([{ url: url.href, fileName: name, size: facts?.size ?? null }], { token: null, credential: null }, context)) as [ProbedDecision];
+      decision = probed;
+      // ComfyUI lists files by extension: an unnamed link's weights get the one their bytes say.
+      if (probed.format && !/\.[a-z0-9]{1,8}$/i.test(name) && !request.filename) name = `${name}.${probed.format}`;
+    } else {
+      decision = decideFolder({ fileName: name, userFolder });
+    }
+    const relativePath = relativeDestination(decision.folder ?? '', name);
     return {
       kind: 'direct',
       source: redactUrl(url.href),
@@ -59,13 +82,17 @@ export const directUrlResolver: SourceResolver = {
           url: url.href,
           name,
           relativePath,
-          bytesTotal: null,
+          bytesTotal: facts?.size ?? null,
           expectedSha256: request.sha256 ? request.sha256.toLowerCase() : null,
           credential: null,
           revision: null,
-          access: 'unknown',
+          access: facts ? (facts.problem ? 'denied' : 'ok') : 'unknown',
+          // At enqueue an unplaced file keeps the API's old behaviour (the root); previews ask.
+          ...(previewing || decision.folder ? { placement: placementOf(decision) } : {}),
         },
       ],
+      ...(facts?.problem ? { accessProblem: facts.problem } : {}),
+      ...(facts && !facts.resumable && !facts.problem ? { warnings: ['The server does not allow resuming: an interrupted download starts over'] } : {}),
     };
   },
 };

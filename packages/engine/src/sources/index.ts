@@ -24,7 +24,6 @@ export type { Preset, PresetFile } from './presets/catalog';
 export { createPresetResolver } from './presets/preset-resolver';
 export { presetStatus } from './presets/preset-status';
 export type { PresetFileState, PresetFileStatus, PresetStatus } from './presets/preset-status';
-export { comfyFolderForCivitai, guessComfyFolderForPath } from './comfyui-folders';
 export { checkCivitaiKey, checkHuggingFaceToken } from './api-key-check';
 export type { ApiKeyCheck, ApiKeyCheckContext, ApiKeyCheckOptions } from './api-key-check';
 export { DEFAULT_HUB_RETRY } from './hub-retry';

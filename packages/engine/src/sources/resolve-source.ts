@@ -5,7 +5,7 @@
  * is already on disk — without writing or starting anything.
  */
 import type { EnqueueRequest } from '../jobs/download-manager-api';
-import type { ResolveContext, ResolvedFile, SourceResolver } from './source-resolver';
+import type { AccessProblem, ListedSourceFile, ResolveContext, ResolvedFile, SourceResolver } from './source-resolver';
 import { ModeldockError } from '../errors';
 import { absoluteDestination } from '../paths/confine-path';
 import { unrecognisedInputError } from './accepted-inputs';
@@ -58,6 +58,9 @@ export interface SourcePreview {
   /** Sum of exact or estimated sizes, or null when one is unknown. */
   estimatedTotalBytes: number | null;
   warnings: string[];
+  listing: ListedSourceFile[] | null;
+  choiceRequired: string | null;
+  accessProblem: AccessProblem | null;
 }
 
 function sum(values: Array<number | null | undefined>): number | null {
@@ -79,7 +82,7 @@ export async function resolveSource(
     throw new ModeldockError('INVALID_INPUT', 'Paste a link, a repository id or a preset to download');
   }
   const resolver = pickResolver(request.url, resolvers);
-  const resolved = await resolver.resolve(request, context);
+  const resolved = await resolver.resolve(request, { ...context, purpose: 'preview' });
   const files: SourcePreviewFile[] = [];
   for (const file of resolved.files) {
     const stat = await context.fs.stat(absoluteDestination(context.modelsRoot, file.relativePath));
@@ -92,5 +95,8 @@ export async function resolveSource(
     totalBytes: sum(files.map((file) => file.bytesTotal)),
     estimatedTotalBytes: sum(files.map((file) => file.bytesTotal ?? file.estimatedBytes)),
     warnings: resolved.warnings ?? [],
+    listing: resolved.listing ?? null,
+    choiceRequired: resolved.choiceRequired ?? null,
+    accessProblem: resolved.accessProblem ?? null,
   };
 }

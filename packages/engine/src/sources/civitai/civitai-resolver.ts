@@ -1,7 +1,8 @@
 /**
  * Civitai: turns a model page, a download link, an AIR or `civitai:…` (civitai-input.ts) into one
  * file, with its expected sha256 (`hashes.SHA256`, lowercased), its name from the API (sanitised)
- * and its ComfyUI folder from the model and file types (comfyui-folders.ts).
+ * and its ComfyUI folder from the model and file types (placement/folder-table.ts); a type no folder
+ * is meant for (Poses, Wildcards, Other) asks for a folder (FOLDER_REQUIRED at enqueue).
  *
  * Optional EnqueueRequest fields: `civitaiFile` { type, format, size, fp, quantType, fileId } to
  * pick a file other than the primary one (a download link's own parameters count the same; a
@@ -18,7 +19,8 @@ import { ModeldockError } from '../../errors';
 import { redactSecrets, registerSecret } from '../../secrets/redact';
 import { normaliseFolder, relativeDestination } from '../../paths/confine-path';
 import { sanitizeFileName } from '../../paths/sanitize-file-name';
-import { chosenFolder, comfyFolderForCivitai } from '../comfyui-folders';
+import { chosenFolder, civitaiFolderDecision } from '../../placement/choose-folder';
+import { placementOf } from '../file-placement';
 import { cleanServerText } from '../hub-http';
 import type { HubHttp } from '../hub-http';
 import { DEFAULT_HUB_RETRY, withHubRetries } from '../hub-retry';
@@ -183,8 +185,10 @@ export function createCivitaiResolver(options: CivitaiResolverOptions = {}): Sou
       );
     }
     const name = sanitizeFileName(request.filename ?? file.name) ?? fallbackName(version, file);
-    const folder = chosenFolder(request.folder) ?? comfyFolderForCivitai(modelType, file.type, file.metadata.format);
-    const relativePath = relativeDestination(folder, name);
+    const decision = civitaiFolderDecision(modelType, file.type, file.metadata.format, name);
+    const userFolder = chosenFolder(request.folder);
+    const placement = placementOf(userFolder ? { ...decision, folder: userFolder, basis: 'user' } : decision);
+    const relativePath = relativeDestination(userFolder ?? decision.folder ?? '', name);
     const { bytesTotal, estimatedBytes } = sizesOf(file);
     const warnings = warningsFor(file, sanitizeFileName(file.name) ?? fallbackName(version, file));
     return {
@@ -201,6 +205,7 @@ export function createCivitaiResolver(options: CivitaiResolverOptions = {}): Sou
           credential: 'civitai',
           revision: null,
           access: 'ok',
+          placement,
         },
       ],
       ...(warnings.length > 0 ? { warnings } : {}),

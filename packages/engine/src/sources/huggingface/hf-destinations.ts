@@ -1,13 +1,11 @@
 /**
  * Where each selected Hugging Face file lands under the models root.
  *
- * 'comfyui' (default):
- * - one file, or files picked by patterns or a folder: `<folder>/<file name>`, the folder being what
- *   the user chose, else the ComfyUI folder guessed from the path and name (vae/ for ae.safetensors,
- *   diffusion_models/ for a GGUF, …);
- * - a whole repository: kept together with its structure in `<folder>/<repo name>/<path>`, the
- *   folder defaulting to diffusers/ for a diffusers repository (model_index.json), else the folder
- *   of its largest weight file.
+ * 'comfyui' (default): each file in the folder decided for it (placement/choose-folder.ts: the
+ * user's folder, a `split_files/<folder>/` path, the file's header, then its path and name) as
+ * `<folder>/<file name>`; a file nothing places keeps its bare name and `needsFolder` (enqueue
+ * refuses it until a folder is given). The files of a diffusers layout stay together in
+ * `<folder, default diffusers>/<repo name>/<path>`, as the Diffusers loader reads them.
  * 'hf-cache': `<folder, default huggingface/hub>/models--org--name/blobs/<etag>`; the snapshot links
  * are made after completion by hf-cache-layout.ts. A blob is downloaded once: another path with the
  * same content is downloaded straight to its own `snapshots/<commit>/<path>`, because the link step
@@ -18,8 +16,13 @@ import type { DestinationLayout } from '../../jobs/download-manager-api';
 import { ModeldockError } from '../../errors';
 import { relativeDestination } from '../../paths/confine-path';
 import { sanitizeFileName } from '../../paths/sanitize-file-name';
-import { chosenFolder, guessComfyFolderForPath, isWeightFile } from '../comfyui-folders';
-import { DEFAULT_HF_CACHE_FOLDER, hfCacheBlobRelativePath, hfCacheSnapshotRelativePath } from './hf-cache-layout';
+import { chosenFolder } from '../../placement/choose-folder';
+import type { FolderDecision } from '../../placement/choose-folder';
+import {
+  DEFAULT_HF_CACHE_FOLDER,
+  hfCacheBlobRelativePath,
+  hfCacheSnapshotRelativePath,
+} from './hf-cache-layout';
 import type { HfRepoType } from './hf-input';
 
 export interface HfSelectedFile {
@@ -28,6 +31,10 @@ export interface HfSelectedFile {
   /** The cache blob name (ETag); null when the Hub gave none. */
   blob: string | null;
   sha256: string | null;
+  /** Where the file goes in the ComfyUI layout (decided before placing). */
+  decision?: FolderDecision;
+  /** Part of a diffusers layout: kept with its repository's structure. */
+  diffusersComponent?: boolean;
 }
 
 export type HfSelectionKind = 'file' | 'selection' | 'repository';
@@ -53,7 +60,8 @@ function fileNameOf(repoPath: string): string {
 
 function safeSegment(segment: string, repoPath: string): string {
   const safe = sanitizeFileName(segment);
-  if (!safe) throw new ModeldockError('INVALID_INPUT', `"${repoPath}" cannot be stored under a safe name`);
+  if (!safe)
+    throw new ModeldockError('INVALID_INPUT', `"${repoPath}" cannot be stored under a safe name`);
   return safe;
 }
 
@@ -72,73 +80,91 @@ function assertDistinct(placed: HfPlacedFile[]): void {
   }
 }
 
-function largestWeightFolder(files: HfSelectedFile[]): string | null {
-  const weights = files.filter((file) => isWeightFile(file.path)).sort((a, b) => (b.size ?? 0) - (a.size ?? 0));
-  for (const file of weights) {
-    const folder = guessComfyFolderForPath(file.path);
-    if (folder) return folder;
-  }
-  return null;
-}
-
 function placeForComfyUi(files: HfSelectedFile[], options: HfDestinationOptions): HfPlacedFile[] {
   const userFolder = chosenFolder(options.folder);
-  if (options.kind === 'file') {
-    const file = files[0]!;
-    const folder = userFolder ?? guessComfyFolderForPath(file.path) ?? 'checkpoints';
-    return [{ ...file, relativePath: relativeDestination(folder, options.filename ?? fileNameOf(file.path)) }];
-  }
-  if (options.kind === 'repository') {
-    const isDiffusers = files.some((file) => file.path === 'model_index.json');
-    const base = userFolder ?? (isDiffusers ? 'diffusers' : (largestWeightFolder(files) ?? 'huggingface'));
-    const repoName = safeSegment(options.repoId.split('/')[1]!, options.repoId);
-    const placed = files.map((file) => ({
+  const repoName = safeSegment(options.repoId.split('/')[1]!, options.repoId);
+  const placed = files.map((file) => {
+    if (file.diffusersComponent) {
+      const segments = file.path.split('/').map((segment) => safeSegment(segment, file.path));
+      return {
+        ...file,
+        relativePath: [
+          file.decision?.basis === 'user' ? file.decision.folder : (userFolder ?? 'diffusers'),
+          repoName,
+          ...segments,
+        ].join('/'),
+      };
+    }
+    const name =
+      options.kind === 'file' && options.filename
+        ? options.filename
+        : safeSegment(fileNameOf(file.path), file.path);
+    return {
       ...file,
-      relativePath: [base, repoName, ...file.path.split('/').map((segment) => safeSegment(segment, file.path))]
-        .filter((part) => part !== '')
-        .join('/'),
-    }));
-    assertDistinct(placed);
-    return placed;
-  }
-  const fallback = largestWeightFolder(files) ?? 'checkpoints';
-  const placed = files.map((file) => ({
-    ...file,
-    relativePath: relativeDestination(userFolder ?? guessComfyFolderForPath(file.path) ?? fallback, fileNameOf(file.path)),
-  }));
+      relativePath: relativeDestination(file.decision?.folder ?? userFolder ?? '', name),
+    };
+  });
   assertDistinct(placed);
   return placed;
 }
 
 function placeForHfCache(files: HfSelectedFile[], options: HfDestinationOptions): HfPlacedFile[] {
   if (options.filename !== undefined) {
-    throw new ModeldockError('INVALID_INPUT', 'A file name cannot be chosen with the Hugging Face cache layout: the cache names files itself');
+    throw new ModeldockError(
+      'INVALID_INPUT',
+      'A file name cannot be chosen with the Hugging Face cache layout: the cache names files itself',
+    );
   }
   const cacheFolder = chosenFolder(options.folder) ?? DEFAULT_HF_CACHE_FOLDER;
   const placed: HfPlacedFile[] = [];
   const blobs = new Set<string>();
   for (const file of files) {
     if (!file.blob) {
-      throw new ModeldockError('HTTP_ERROR', `Hugging Face gave no ETag for "${file.path}", which the cache layout needs to name its blob`);
+      throw new ModeldockError(
+        'HTTP_ERROR',
+        `Hugging Face gave no ETag for "${file.path}", which the cache layout needs to name its blob`,
+      );
     }
     if (blobs.has(file.blob)) {
       placed.push({
         ...file,
-        relativePath: hfCacheSnapshotRelativePath(cacheFolder, options.repoType, options.repoId, options.commit, file.path),
+        relativePath: hfCacheSnapshotRelativePath(
+          cacheFolder,
+          options.repoType,
+          options.repoId,
+          options.commit,
+          file.path,
+        ),
       });
       continue;
     }
     blobs.add(file.blob);
-    placed.push({ ...file, relativePath: hfCacheBlobRelativePath(cacheFolder, options.repoType, options.repoId, file.blob) });
+    placed.push({
+      ...file,
+      relativePath: hfCacheBlobRelativePath(
+        cacheFolder,
+        options.repoType,
+        options.repoId,
+        file.blob,
+      ),
+    });
   }
   return placed;
 }
 
-export function placeHfFiles(files: HfSelectedFile[], options: HfDestinationOptions): HfPlacedFile[] {
+export function placeHfFiles(
+  files: HfSelectedFile[],
+  options: HfDestinationOptions,
+): HfPlacedFile[] {
   if (options.filename !== undefined && options.kind !== 'file') {
-    throw new ModeldockError('INVALID_INPUT', 'A file name can only be given when downloading a single file');
+    throw new ModeldockError(
+      'INVALID_INPUT',
+      'A file name can only be given when downloading a single file',
+    );
   }
-  return options.layout === 'hf-cache' ? placeForHfCache(files, options) : placeForComfyUi(files, options);
+  return options.layout === 'hf-cache'
+    ? placeForHfCache(files, options)
+    : placeForComfyUi(files, options);
 }
 
 /** The display name of a repository file: its base name. */

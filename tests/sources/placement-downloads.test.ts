@@ -1,0 +1,151 @@
+/**
+ * Every file where ComfyUI looks for it (issue 13): the download manager with the real byte layer
+ * against the fake Hub and a plain origin. Headers are read by Range before the download decides
+ * the folder; documentation stays behind; a direct link is asked before anything is queued.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  createDownloadManager,
+  createHubResolvers,
+  createNodeFileSystem,
+  createSystemClock,
+  createUndiciHttpClient,
+} from '@modeldock/engine';
+import type { DownloadManager, JobStatus, JobSummary, UndiciHttpClient } from '@modeldock/engine';
+import { MemoryJobStore } from '../support/memory-job-store';
+import { closeServer, listen } from '../support/fake-cdn';
+import { startFakeHuggingFace } from '../support/fake-huggingface';
+import type { FakeHuggingFace } from '../support/fake-huggingface';
+import { startFileOrigin } from '../support/file-origin';
+import type { FileOrigin } from '../support/file-origin';
+import { TENSORS, safetensorsFile } from '../support/model-bytes';
+import { seedHub } from './helpers/hf-fixtures';
+import { rejectionOf } from './helpers/resolve-context';
+
+let hub: FakeHuggingFace;
+let origin: FileOrigin;
+let htmlServer: http.Server;
+let htmlUrl: string;
+let client: UndiciHttpClient;
+let modelsRoot: string;
+let manager: DownloadManager;
+
+beforeAll(async () => {
+  hub = await startFakeHuggingFace();
+  seedHub(hub);
+  origin = await startFileOrigin();
+  origin.addFile('4711', { bytes: safetensorsFile({ tensors: [...TENSORS.fluxVae], totalSize: 4096 }) });
+  htmlServer = http.createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    response.end('<!doctype html><title>Sign in</title><form>password</form>');
+  });
+  htmlUrl = await listen(htmlServer);
+  client = createUndiciHttpClient({ connectionsPerHost: 4, idleTimeoutMs: 5_000, allowPrivateHosts: true });
+});
+
+afterAll(async () => {
+  await client.close();
+  await hub.close();
+  await origin.close();
+  await closeServer(htmlServer);
+});
+
+beforeEach(async () => {
+  modelsRoot = await mkdtemp(path.join(os.tmpdir(), 'modeldock-placement-'));
+  manager = createDownloadManager({
+    store: new MemoryJobStore(),
+    http: client,
+    fs: createNodeFileSystem(),
+    clock: createSystemClock(),
+    logger: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+    modelsRoot,
+    workerId: 'placement-test',
+    config: { allowPrivateHosts: true, idleTimeoutMs: 5_000, maxAttempts: 2, retryBaseDelayMs: 10, retryMaxDelayMs: 50, syncIntervalMs: 20 },
+    credentials: async () => null,
+    resolvers: createHubResolvers({ huggingFaceEndpoint: hub.url, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5 } }),
+    recoverAllLeasesAtStart: true,
+  });
+  await manager.start();
+});
+
+afterEach(async () => {
+  await manager.stop();
+  await rm(modelsRoot, { recursive: true, force: true });
+});
+
+async function finished(jobId: string): Promise<JobSummary> {
+  const deadline = Date.now() + 20_000;
+  const done: JobStatus[] = ['completed', 'failed', 'cancelled'];
+  for (;;) {
+    const job = await manager.getJob(jobId);
+    if (done.includes(job.status)) return job;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} still ${job.status}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function filesUnder(root: string): Promise<string[]> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'))
+    .sort();
+}
+
+describe('where downloads land', () => {
+  it('FLUX.1-schnell: ae in vae/, the transformer in diffusion_models/, README and images left behind', async () => {
+    const { jobId } = await manager.enqueue({ url: 'black-forest-labs/FLUX.1-schnell' });
+    const job = await finished(jobId);
+    expect(job.status).toBe('completed');
+    expect(await filesUnder(modelsRoot)).toEqual(['diffusion_models/flux1-schnell.safetensors', 'vae/ae.safetensors']);
+  });
+
+  it('a GGUF text encoder goes to text_encoders/ (its architecture says qwen3); a repository of quantisations asks which', async () => {
+    const { jobId } = await manager.enqueue({ url: 'unsloth/Qwen3-4B-Instruct-2507-GGUF/Qwen3-4B-Instruct-2507-Q8_0.gguf' });
+    expect((await finished(jobId)).status).toBe('completed');
+    expect(await filesUnder(modelsRoot)).toEqual(['text_encoders/Qwen3-4B-Instruct-2507-Q8_0.gguf']);
+    const ambiguous = await rejectionOf(manager.enqueue({ url: 'unsloth/Qwen3-4B-Instruct-2507-GGUF' }));
+    expect(ambiguous.code).toBe('AMBIGUOUS_INPUT');
+    expect(ambiguous.message).toContain('Qwen3-4B-Instruct-2507-Q4_K_M.gguf');
+    const preview = await manager.preview({ url: 'unsloth/Qwen3-4B-Instruct-2507-GGUF' });
+    expect(preview.files).toEqual([]);
+    expect(preview.choiceRequired).toContain('GGUF');
+    expect(preview.listing!.map((file) => [file.group, file.selected, file.relativePath])).toEqual([
+      ['Q4_K_M', false, 'text_encoders/Qwen3-4B-Instruct-2507-Q4_K_M.gguf'],
+      ['Q8_0', false, 'text_encoders/Qwen3-4B-Instruct-2507-Q8_0.gguf'],
+    ]);
+  });
+
+  it('a direct link to an unnamed safetensors VAE lands in vae/ with the extension its bytes say', async () => {
+    const preview = await manager.preview({ url: `${origin.url}/4711` });
+    expect(preview.accessProblem).toBeNull();
+    expect(preview.files[0]).toMatchObject({ relativePath: 'vae/4711.safetensors', bytesTotal: 4096, access: 'ok', placement: { modelClass: 'vae', basis: 'header' } });
+    const { jobId } = await manager.enqueue({ url: `${origin.url}/4711` });
+    expect((await finished(jobId)).status).toBe('completed');
+    expect(await filesUnder(modelsRoot)).toEqual(['vae/4711.safetensors']);
+  });
+
+  it('a direct 404 or an HTML page is reported in the preview, before anything is queued', async () => {
+    const missing = await manager.preview({ url: `${origin.url}/missing.safetensors` });
+    expect(missing.accessProblem).toMatchObject({ code: 'REMOTE_NOT_FOUND' });
+    expect(missing.files[0]!.access).toBe('denied');
+    const page = await manager.preview({ url: `${htmlUrl}/model.safetensors` });
+    expect(page.accessProblem).toMatchObject({ code: 'NOT_A_MODEL' });
+    expect(page.accessProblem!.message).toMatch(/web page/);
+    expect((await manager.listJobs({})).items).toEqual([]);
+  });
+
+  it('a file nothing places asks for a folder in the preview, and a repository pick without one is refused', async () => {
+    const preview = await manager.preview({ url: 'someone/pickles' });
+    expect(preview.files[0]!.placement).toMatchObject({ needsFolder: true });
+    const refused = await rejectionOf(manager.enqueue({ url: 'someone/pickles' }));
+    expect(refused.code).toBe('FOLDER_REQUIRED');
+    const { jobId } = await manager.enqueue({ url: 'someone/pickles', files: [{ path: 'pytorch_model.bin', folder: 'clip' }] });
+    expect((await finished(jobId)).status).toBe('completed');
+    expect(await filesUnder(modelsRoot)).toEqual(['text_encoders/pytorch_model.bin']);
+  });
+});
