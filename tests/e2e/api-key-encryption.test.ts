@@ -12,11 +12,12 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createSystemClock,
+  createTaskRunner,
   createUndiciHttpClient,
   isModeldockError,
   ModeldockError,
 } from '@modeldock/engine';
-import type { Logger, UndiciHttpClient } from '@modeldock/engine';
+import type { Logger, TaskRunner, UndiciHttpClient } from '@modeldock/engine';
 import type {
   ApiKeyPlatform,
   ApiKeyStore,
@@ -260,6 +261,7 @@ describe('saved keys and Settings, against the fake hubs', () => {
   let settings: ApiKeySettings;
   let check: PlatformKeyCheck;
   const open: ApiKeySettings[] = [];
+  let tasks: TaskRunner;
 
   beforeAll(async () => {
     hub = await startFakeHuggingFace();
@@ -295,6 +297,7 @@ describe('saved keys and Settings, against the fake hubs', () => {
       keys,
       check: keyCheck,
       logger,
+      tasks,
       recheckDelays: { firstMs, maxMs: firstMs * 4 },
     });
     open.push(created);
@@ -302,6 +305,8 @@ describe('saved keys and Settings, against the fake hubs', () => {
   }
 
   beforeEach(() => {
+    tasks = createTaskRunner({ clock: createSystemClock(), logger });
+    tasks.start();
     store = new MemoryApiKeyStore();
     secretKey = randomBytes(32);
     saved = createStoredApiKeys({
@@ -317,6 +322,7 @@ describe('saved keys and Settings, against the fake hubs', () => {
 
   afterEach(async () => {
     for (const each of open.splice(0)) await each.close();
+    await tasks.stop();
     const text = logged.join('\n');
     for (const key of [HF_KEY, HF_OTHER_KEY, CIVITAI_KEY]) expect(text).not.toContain(key);
   });

@@ -2,8 +2,10 @@
  * The server's event plumbing in-process: one subscriber's stream (replay, then live, nothing lost
  * or repeated) and the hub that merges this process's events with other processes' stored events.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSystemClock, createTaskRunner } from '@modeldock/engine';
 import type {
+  TaskRunner,
   DownloadManager,
   JobEvent,
   JobEventListener,
@@ -174,18 +176,26 @@ describe('job event hub', () => {
     };
   }
 
+  const runners: TaskRunner[] = [];
+  afterEach(async () => {
+    for (const runner of runners.splice(0)) await runner.stop();
+  });
+
   function shared(
     watch: ReturnType<typeof fakeWatch>['watch'],
     remoteProgressIntervalMs: number | null = null,
   ) {
-    const errors: unknown[] = [];
+    const clock = createSystemClock();
+    const tasks = createTaskRunner({ clock, logger: console });
+    tasks.start();
+    runners.push(tasks);
     return {
-      errors,
       options: {
         watchStoredEvents: watch,
         latestStoredEventId: async () => '30',
         remoteProgressIntervalMs,
-        onError: (error: unknown) => errors.push(error),
+        tasks,
+        clock,
       },
     };
   }

@@ -14,6 +14,7 @@ import {
   createNodeFileSystem,
   withFileLinks,
   createSystemClock,
+  createTaskRunner,
   createUndiciHttpClient,
   registerSecret,
   resolveEngineConfig,
@@ -109,6 +110,12 @@ export async function startApp(
     });
     cleanup.push({ name: 'close database', run: () => db.close() });
 
+    // The server's background work (API key rechecks, other processes' progress): one stop for all.
+    const clock = createSystemClock();
+    const tasks = createTaskRunner({ clock, logger: log });
+    tasks.start();
+    cleanup.push({ name: 'stop background tasks', run: () => tasks.stop() });
+
     const engineConfig = resolveEngineConfig(config.engine);
     const http = createUndiciHttpClient(engineConfig);
     cleanup.push({ name: 'close HTTP client', run: () => http.close() });
@@ -118,8 +125,9 @@ export async function startApp(
       store: db.apiKeys,
       config,
       http,
-      clock: createSystemClock(),
+      clock,
       logger: log,
+      tasks,
     });
     cleanup.push({ name: 'stop API key checks', run: () => credentials.close() });
 
@@ -131,7 +139,7 @@ export async function startApp(
       http,
       // Hard links let a reused file take no extra space; symbolic links build the HF cache layout.
       fs,
-      clock: createSystemClock(),
+      clock,
       logger: loggers.engine,
       // The real path: confinement compares real paths, and the root itself may be a symlink.
       modelsRoot,
@@ -154,7 +162,7 @@ export async function startApp(
       stores: { library: db.library, refreshTasks: db.refreshTasks, jobs: db.jobs },
       manager,
       fs,
-      clock: createSystemClock(),
+      clock,
       logger: loggers.engine,
       modelsRoot,
       dataDir: config.dataDir,
@@ -172,8 +180,8 @@ export async function startApp(
         db.driver === 'postgres'
           ? Math.max(engineConfig.syncIntervalMs, REMOTE_PROGRESS_MIN_INTERVAL_MS)
           : null,
-      onError: (error) =>
-        log.warn({ err: error }, 'Could not read the progress of jobs other processes run'),
+      tasks,
+      clock,
     });
     cleanup.push({ name: 'close event feed', run: () => events.close() });
 
@@ -224,6 +232,7 @@ export async function startApp(
             { name: 'stop downloads', run: () => manager.stop() },
             { name: 'close event feed', run: () => events.close() },
             { name: 'stop API key checks', run: () => credentials.close() },
+            { name: 'stop background tasks', run: () => tasks.stop() },
             { name: 'close connections', run: () => listener.close() },
             { name: 'close HTTP client', run: () => http.close() },
             { name: 'close database', run: () => db.close() },

@@ -8,7 +8,8 @@
  * lost, it catches up from the newest event it has seen.
  */
 import type { Sql } from 'postgres';
-import type { Logger, StoredJobEvent } from '@modeldock/engine';
+import { createSystemClock, createTaskRunner } from '@modeldock/engine';
+import type { Clock, Logger, StoredJobEvent } from '@modeldock/engine';
 import { createTimeOrderedId } from './time-ordered-id';
 
 export const EVENT_CHANNEL = 'modeldock_job_events';
@@ -34,7 +35,17 @@ export interface PostgresNotificationOptions {
   logger?: Logger;
   /** How often to look for events whose notification never came. */
   pollIntervalMs?: number;
+  clock?: Clock;
 }
+
+export const EVENT_CATCH_UP_TASK = 'job-event-catch-up';
+
+const silentLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
 
 const DEFAULT_POLL_INTERVAL_MS = 5_000;
 
@@ -158,21 +169,25 @@ export async function startPostgresEventNotifications(
    * The safety net under NOTIFY: a notification can be lost (postgres.js gives up re-listening if
    * the server is down at that moment), so now and then look for what arrived unannounced.
    */
-  let sweeping = false;
-  function sweep(): void {
-    if (closed || sweeping) return;
-    sweeping = true;
+  async function sweep(): Promise<void> {
+    if (closed) return;
     if (listeners.size > 0) catchUp();
     else enqueue(async () => listeners.skipTo(BigInt(await reader.latestEventId())));
-    enqueue(async () => {
-      sweeping = false;
-    });
+    await queue;
   }
 
   listeners.skipTo(BigInt(await reader.latestEventId()));
   const listening = await client.listen(EVENT_CHANNEL, onNotification, catchUp);
-  const poll = setInterval(sweep, pollIntervalMs);
-  poll.unref();
+  const tasks = createTaskRunner({
+    clock: options.clock ?? createSystemClock(),
+    logger: logger ?? silentLogger,
+  });
+  tasks.register({
+    name: EVENT_CATCH_UP_TASK,
+    schedule: { every: pollIntervalMs, firstAfter: pollIntervalMs },
+    run: sweep,
+  });
+  tasks.start();
 
   return {
     async published(event) {
@@ -192,7 +207,7 @@ export async function startPostgresEventNotifications(
 
     async close() {
       closed = true;
-      clearInterval(poll);
+      await tasks.stop();
       listeners.clear();
       await listening.unlisten().catch(() => undefined);
       await queue;

@@ -190,3 +190,8 @@ export function toJobError(error: unknown, at?: number): JobError {
   if (at !== undefined) result.at = at;
   return result;
 }
+
+/** An error's message, secrets redacted, for a log line or a stored reason. */
+export function describeError(error: unknown): string {
+  return redactSecrets(error instanceof Error ? error.message : String(error));
+}

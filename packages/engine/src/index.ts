@@ -29,6 +29,7 @@ export { startPrefixHasher } from './verify/sha256-prefix-hasher';
 export type { PrefixHasher } from './verify/sha256-prefix-hasher';
 export * from './sources/index';
 export * from './library/index';
+export * from './tasks/index';
 export * from './tasks/refresh/index';
 export * from './model-format/index';
 export * from './metadata/index';

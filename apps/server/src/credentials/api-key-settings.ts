@@ -6,7 +6,7 @@
  * the same StoredApiKeys the credential provider reads.
  */
 import { ModeldockError, registerSecret } from '@modeldock/engine';
-import type { Logger } from '@modeldock/engine';
+import type { Logger, TaskRunner } from '@modeldock/engine';
 import { environmentVariablesOf } from '../env';
 import { PLATFORM_NAMES } from './api-key-platforms';
 import type { ApiKeyPlatform } from './api-key-platforms';
@@ -32,6 +32,8 @@ export interface ApiKeySettingsOptions {
   keys: StoredApiKeys;
   check: PlatformKeyCheck;
   logger: Logger;
+  /** Where the checks of keys saved unchecked run (the server's background tasks). */
+  tasks: TaskRunner;
   recheckDelays?: Partial<RecheckDelays>;
   now?: () => Date;
   /** Tokens from the server's environment, per platform (null: none). */
@@ -122,7 +124,7 @@ export function createApiKeySettings(options: ApiKeySettingsOptions): ApiKeySett
 
   const rechecks = createKeyRecheckSchedule({
     delays: options.recheckDelays,
-    logger,
+    tasks: options.tasks,
     async recheck(platform, version) {
       const reading = await keys.read(platform);
       if (!reading || reading.version !== version || reading.key === null) return 'done';

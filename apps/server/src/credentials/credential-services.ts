@@ -4,7 +4,7 @@
  * provider the engine asks, and the Settings service with its checks through the configured
  * endpoints.
  */
-import type { Clock, CredentialProvider, HttpClient, Logger } from '@modeldock/engine';
+import type { Clock, CredentialProvider, HttpClient, Logger, TaskRunner } from '@modeldock/engine';
 import type { ApiKeyStore } from '@modeldock/db';
 import type { ServerConfig } from '../env';
 import { createSecretBox } from '../secrets/secret-box';
@@ -23,6 +23,7 @@ export interface CredentialServicesOptions {
   http: HttpClient;
   clock: Clock;
   logger: Logger;
+  tasks: TaskRunner;
 }
 
 export interface CredentialServices {
@@ -51,6 +52,7 @@ export async function startCredentialServices(
       endpoints: { huggingface: config.huggingFaceEndpoint, civitai: config.civitaiEndpoint },
     }),
     logger,
+    tasks: options.tasks,
     environment: config.credentials,
   });
   await settings.start();

@@ -1,9 +1,10 @@
 /**
  * Keys saved while their platform could not be reached are checked again later, with a growing
  * delay (1 min, 2, 4, … up to an hour by default), until the platform answers, the key is replaced
- * or removed, or the server stops.
+ * or removed, or the server stops. Each pending check is a one-off task on the server's
+ * TaskRunner (`api-key-recheck:<platform>`), retried with its backoff.
  */
-import type { Logger } from '@modeldock/engine';
+import type { TaskRunner } from '@modeldock/engine';
 import type { ApiKeyPlatform } from './api-key-platforms';
 
 export interface RecheckDelays {
@@ -20,86 +21,63 @@ export interface KeyRecheckSchedule {
   cancel(platform: ApiKeyPlatform): void;
   /** The wait before the next check should the current one fail; null when nothing is scheduled. */
   nextDelayMs(platform: ApiKeyPlatform): number | null;
-  /** Cancels every timer and waits for a check under way. */
+  /** Cancels every pending check and waits for a check under way. */
   close(): Promise<void>;
 }
 
 export interface KeyRecheckScheduleOptions {
   delays?: Partial<RecheckDelays>;
-  logger: Logger;
+  tasks: TaskRunner;
   recheck(platform: ApiKeyPlatform, version: string): Promise<RecheckOutcome>;
-}
-
-interface Entry {
-  version: string;
-  /** Checks already started. */
-  attempts: number;
-  timer: NodeJS.Timeout | null;
 }
 
 export const DEFAULT_RECHECK_DELAYS: RecheckDelays = { firstMs: 60_000, maxMs: 60 * 60_000 };
 
+export function recheckTaskName(platform: ApiKeyPlatform): string {
+  return `api-key-recheck:${platform}`;
+}
+
 export function createKeyRecheckSchedule(options: KeyRecheckScheduleOptions): KeyRecheckSchedule {
+  const { tasks } = options;
   const delays = { ...DEFAULT_RECHECK_DELAYS, ...options.delays };
-  const entries = new Map<ApiKeyPlatform, Entry>();
-  const running = new Set<Promise<void>>();
+  /** Platforms whose check was scheduled here, for close(). */
+  const scheduled = new Set<ApiKeyPlatform>();
   let closed = false;
 
-  const delayFor = (attempts: number) =>
-    Math.min(delays.firstMs * 2 ** Math.min(attempts, 30), delays.maxMs);
-
-  function arm(platform: ApiKeyPlatform, entry: Entry, delayMs: number): void {
-    entry.timer = setTimeout(() => {
-      entry.timer = null;
-      const run = fire(platform, entry);
-      running.add(run);
-      void run.finally(() => running.delete(run));
-    }, delayMs);
-    // A pending check must never keep a stopping process alive.
-    entry.timer.unref();
-  }
-
-  async function fire(platform: ApiKeyPlatform, entry: Entry): Promise<void> {
-    entry.attempts++;
-    let outcome: RecheckOutcome;
-    try {
-      outcome = await options.recheck(platform, entry.version);
-    } catch (error) {
-      if (closed) return;
-      options.logger.warn({ platform, err: error }, 'Checking a saved API key again failed');
-      outcome = 'again';
-    }
-    if (entries.get(platform) !== entry) return;
-    if (outcome === 'done' || closed) {
-      entries.delete(platform);
-      return;
-    }
-    arm(platform, entry, delayFor(entry.attempts));
-  }
+  /** The wait after `checks` checks: firstMs · 2^checks, at most maxMs. */
+  const delayFor = (checks: number) =>
+    Math.min(delays.firstMs * 2 ** Math.min(checks, 30), delays.maxMs);
 
   function cancel(platform: ApiKeyPlatform): void {
-    const entry = entries.get(platform);
-    if (entry?.timer) clearTimeout(entry.timer);
-    entries.delete(platform);
+    scheduled.delete(platform);
+    // Not awaited: a check under way may itself cancel (it recorded an outcome).
+    void tasks.remove(recheckTaskName(platform));
   }
 
   return {
     schedule(platform, version, scheduleOptions = {}) {
       if (closed) return;
       cancel(platform);
-      const entry: Entry = { version, attempts: 0, timer: null };
-      entries.set(platform, entry);
-      arm(platform, entry, scheduleOptions.immediately ? 0 : delayFor(0));
+      scheduled.add(platform);
+      tasks.register({
+        name: recheckTaskName(platform),
+        schedule: { once: scheduleOptions.immediately ? 0 : delayFor(0) },
+        // After the n-th unanswered check, wait firstMs · 2^n.
+        backoff: { firstMs: Math.min(delays.firstMs * 2, delays.maxMs), maxMs: delays.maxMs },
+        failureMessage: 'Checking a saved API key again failed',
+        run: async () => ((await options.recheck(platform, version)) === 'again' ? 'retry' : undefined),
+      });
     },
     cancel,
     nextDelayMs(platform) {
-      const entry = entries.get(platform);
-      return entry ? delayFor(entry.attempts) : null;
+      // A finished check's task is gone: nothing is scheduled.
+      const status = tasks.status(recheckTaskName(platform));
+      return status ? delayFor(status.runs) : null;
     },
     async close() {
       closed = true;
-      for (const platform of [...entries.keys()]) cancel(platform);
-      await Promise.allSettled([...running]);
+      await Promise.all([...scheduled].map((platform) => tasks.remove(recheckTaskName(platform))));
+      scheduled.clear();
     },
   };
 }

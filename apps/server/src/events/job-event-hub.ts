@@ -6,13 +6,15 @@
  * (our own, echoed back by the database): it is delivered once.
  */
 import type {
+  Clock,
   DownloadManager,
   JobEvent,
   JobEventListener,
   StoredJobEvent,
+  TaskRunner,
 } from '@modeldock/engine';
 import { FINISHED_STATUSES } from '@modeldock/engine';
-import { startRemoteProgress } from './remote-job-progress';
+import { REMOTE_JOB_PROGRESS_TASK, remoteProgressTask } from './remote-job-progress';
 
 /** What the events subscription needs: live events and a replay of stored ones. */
 export interface JobEventSource {
@@ -45,7 +47,9 @@ export interface SharedDatabaseEvents {
   latestStoredEventId: () => Promise<string>;
   /** How often to look at other processes' running jobs while someone is subscribed; null = never (one process). */
   remoteProgressIntervalMs: number | null;
-  onError: (error: unknown) => void;
+  /** Where the look at other processes' jobs runs (the server's background tasks). */
+  tasks: TaskRunner;
+  clock: Clock;
 }
 
 export function createJobEventHub(
@@ -77,23 +81,24 @@ export function createJobEventHub(
   }
 
   const stopLocal = manager.subscribe((event) => {
-    if (!isStoredId(event.id)) localProgressAt.set(event.jobId, Date.now());
+    if (!isStoredId(event.id)) localProgressAt.set(event.jobId, shared?.clock.now() ?? Date.now());
     deliver(event);
   });
   const stopWatching = shared?.watchStoredEvents((stored) => deliver(toJobEvent(stored)));
-  const stopRemoteProgress =
-    shared && shared.remoteProgressIntervalMs !== null
-      ? startRemoteProgress({
-          manager,
-          intervalMs: shared.remoteProgressIntervalMs,
-          hasSubscribers: () => listeners.size > 0,
-          lastLocalProgressAt: (jobId) => localProgressAt.get(jobId),
-          currentStoredId: async () =>
-            (newestStoredId ??= BigInt(await shared.latestStoredEventId())),
-          publish: deliver,
-          onError: shared.onError,
-        })
-      : undefined;
+  const remoteProgress = shared && shared.remoteProgressIntervalMs !== null;
+  if (remoteProgress)
+    shared.tasks.register(
+      remoteProgressTask({
+        manager,
+        clock: shared.clock,
+        intervalMs: shared.remoteProgressIntervalMs!,
+        hasSubscribers: () => listeners.size > 0,
+        lastLocalProgressAt: (jobId) => localProgressAt.get(jobId),
+        currentStoredId: async () =>
+          (newestStoredId ??= BigInt(await shared.latestStoredEventId())),
+        publish: deliver,
+      }),
+    );
 
   return {
     subscribe(listener) {
@@ -104,7 +109,7 @@ export function createJobEventHub(
     close() {
       stopLocal();
       stopWatching?.();
-      stopRemoteProgress?.();
+      if (remoteProgress) void shared!.tasks.remove(REMOTE_JOB_PROGRESS_TASK);
       listeners.clear();
     },
   };

@@ -4,10 +4,11 @@
  * someone is subscribed, this looks at running jobs every `intervalMs` and publishes a progress
  * event for each one that this process does not run and whose durable bytes moved.
  */
-import type { DownloadManager, JobEvent } from '@modeldock/engine';
+import type { Clock, DownloadManager, JobEvent, BackgroundTask } from '@modeldock/engine';
 
 export interface RemoteProgressOptions {
   manager: DownloadManager;
+  clock: Clock;
   intervalMs: number;
   /** True while someone listens: no subscriber, no queries. */
   hasSubscribers: () => boolean;
@@ -16,22 +17,23 @@ export interface RemoteProgressOptions {
   /** The stored id progress ids build on (`<stored>.<n>`). */
   currentStoredId: () => Promise<bigint>;
   publish: (event: JobEvent) => void;
-  onError: (error: unknown) => void;
 }
+
+export const REMOTE_JOB_PROGRESS_TASK = 'remote-job-progress';
 
 const MAX_JOBS_PER_LOOK = 500;
 
-export function startRemoteProgress(options: RemoteProgressOptions): () => void {
+/** A periodic task for the server's TaskRunner; a failed look is logged and tried at the next tick. */
+export function remoteProgressTask(options: RemoteProgressOptions): BackgroundTask {
   const lastBytes = new Map<string, number>();
   let counter = 0;
-  let looking = false;
 
   async function lookOnce(): Promise<void> {
     const { items } = await options.manager.listJobs({
       status: ['running', 'verifying'],
       limit: MAX_JOBS_PER_LOOK,
     });
-    const now = Date.now();
+    const now = options.clock.now();
     const stillRunning = new Set(items.map((job) => job.id));
     for (const jobId of lastBytes.keys()) if (!stillRunning.has(jobId)) lastBytes.delete(jobId);
     for (const job of items) {
@@ -45,15 +47,12 @@ export function startRemoteProgress(options: RemoteProgressOptions): () => void 
     }
   }
 
-  const timer = setInterval(() => {
-    if (looking || !options.hasSubscribers()) return;
-    looking = true;
-    lookOnce()
-      .catch(options.onError)
-      .finally(() => {
-        looking = false;
-      });
-  }, options.intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  return {
+    name: REMOTE_JOB_PROGRESS_TASK,
+    schedule: { every: options.intervalMs, firstAfter: options.intervalMs },
+    failureMessage: 'Could not read the progress of jobs other processes run',
+    async run() {
+      if (options.hasSubscribers()) await lookOnce();
+    },
+  };
 }

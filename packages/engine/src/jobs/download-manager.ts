@@ -8,6 +8,7 @@ import { resolveEngineConfig } from '../config';
 import type { EngineConfig } from '../config';
 import { ModeldockError, toModeldockError } from '../errors';
 import type { Clock, CredentialProvider, FileSystem, HttpClient, JobStore, LocalFileIndex, Logger } from '../ports';
+import { createTaskRunner } from '../tasks/task-runner';
 import type { SourceResolver } from '../sources/source-resolver';
 import type { TransferFile } from '../transfer/file-transfer-api';
 import { createTokenBucketLimiter } from '../transfer/token-bucket-limiter';
@@ -61,6 +62,8 @@ export function createDownloadManager(options: DownloadManagerOptions): Download
   const events = new JobEventHub(options.store, options.clock, options.logger);
   const runs = new Map<string, JobRun>();
   let scheduler: JobScheduler | null = null;
+  // The manager's background work (claim polling, stale sweep): one start, one stop.
+  const tasks = createTaskRunner({ clock: options.clock, logger: options.logger });
 
   const ctx: ManagerContext = {
     store: options.store,
@@ -96,12 +99,14 @@ export function createDownloadManager(options: DownloadManagerOptions): Download
     const report = await recoverAtStartup(ctx, { recoverAllLeases: options.recoverAllLeasesAtStart ?? false });
     ctx.logger.info({ workerId: ctx.workerId, ...report }, 'download manager started');
     if (stopping) return;
-    scheduler = new JobScheduler(ctx);
+    scheduler = new JobScheduler(ctx, tasks);
     scheduler.start();
+    tasks.start();
   }
 
   async function stop(): Promise<void> {
     await starting?.catch(() => undefined);
+    await tasks.stop();
     await scheduler?.stopClaiming();
     const active = [...runs.values()];
     for (const run of active) run.stop('shutdown');

@@ -39,8 +39,3 @@ export function logJobError(
   if (error.httpStatus !== undefined) fields.httpStatus = error.httpStatus;
   logger[level](fields, text);
 }
-
-/** For failures that belong to no job (a store outage during a sweep, a listener that threw). */
-export function describeError(error: unknown): string {
-  return redactSecrets(error instanceof Error ? error.message : String(error));
-}

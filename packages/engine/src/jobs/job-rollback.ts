@@ -10,7 +10,7 @@ import { absoluteDestination } from '../paths/confine-path';
 import { currentIndexEntry } from '../library/indexed-hash';
 import { forgetLocalFiles } from '../library/record-local-file';
 import { sha256OfFile } from './file-sha256';
-import { describeError } from './job-log';
+import { describeError } from '../errors';
 import { libraryContextOf } from './manager-context';
 import type { ManagerContext } from './manager-context';
 

@@ -20,7 +20,8 @@ import type {
 import { reserveDiskSpace } from './disk-reservation';
 import { FileRecordWriter } from './file-record-writer';
 import { planFileBatches, runWithConcurrency } from './file-run-plan';
-import { describeError, logJobError, logJobStatus } from './job-log';
+import { describeError } from '../errors';
+import { logJobError, logJobStatus } from './job-log';
 import { keepLease } from './lease-keeper';
 import { libraryContextOf } from './manager-context';
 import type { JobRun, ManagerContext, StopReason } from './manager-context';

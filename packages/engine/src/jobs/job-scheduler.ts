@@ -5,8 +5,10 @@
  * dead worker's lease expired) and for the stale-job sweep.
  */
 import type { JobRecord } from '../job-model';
-import { describeError, logJobStatus } from './job-log';
+import { describeError } from '../errors';
+import { logJobStatus } from './job-log';
 import { startJobRun } from './job-runner';
+import type { TaskRunner } from '../tasks/task-runner';
 import type { ManagerContext } from './manager-context';
 import { requeueStaleJobs } from './stale-jobs';
 
@@ -15,23 +17,40 @@ const MAX_POLL_INTERVAL_MS = 2_000;
 /** How often to look for stale jobs, at most. */
 const MAX_STALE_SWEEP_INTERVAL_MS = 60_000;
 
+export const JOB_CLAIM_POLL_TASK = 'job-claim-poll';
+export const STALE_JOB_SWEEP_TASK = 'stale-job-sweep';
+
 export class JobScheduler {
   private started = false;
   private stopping = false;
   private pumping: Promise<void> | null = null;
   private wakeAgain = false;
-  private readonly pollTimer = new AbortController();
-  private pollLoop: Promise<void> | null = null;
-  private lastStaleSweepAt: number;
 
-  constructor(private readonly ctx: ManagerContext) {
-    this.lastStaleSweepAt = ctx.clock.now();
-  }
+  /** Its timers are two tasks on the manager's runner, which stops them before `stopClaiming`. */
+  constructor(
+    private readonly ctx: ManagerContext,
+    private readonly tasks: TaskRunner,
+  ) {}
 
   start(): void {
     if (this.started || this.stopping) return;
     this.started = true;
-    this.pollLoop = this.pollUntilStopped();
+    const pollMs = Math.max(1, Math.min(MAX_POLL_INTERVAL_MS, Math.floor(this.ctx.config.leaseMs / 3)));
+    const sweepMs = Math.min(MAX_STALE_SWEEP_INTERVAL_MS, Math.max(pollMs, Math.floor(this.ctx.config.staleAfterMs / 4)));
+    this.tasks.register({
+      name: JOB_CLAIM_POLL_TASK,
+      schedule: { every: pollMs, firstAfter: pollMs },
+      run: async () => this.wake(),
+    });
+    this.tasks.register({
+      name: STALE_JOB_SWEEP_TASK,
+      schedule: { every: sweepMs, firstAfter: sweepMs },
+      failureMessage: 'stale job sweep failed',
+      run: async () => {
+        await requeueStaleJobs(this.ctx);
+        this.wake();
+      },
+    });
     this.wake();
   }
 
@@ -49,9 +68,9 @@ export class JobScheduler {
   /** No new claims from now on; resolves once any claim in flight is settled. */
   async stopClaiming(): Promise<void> {
     this.stopping = true;
-    this.pollTimer.abort();
+    await this.tasks.remove(JOB_CLAIM_POLL_TASK);
+    await this.tasks.remove(STALE_JOB_SWEEP_TASK);
     await this.pumping;
-    await this.pollLoop;
   }
 
   private async pump(): Promise<void> {
@@ -90,27 +109,5 @@ export class JobScheduler {
     const status = claimed.status === 'verifying' ? 'verifying' : 'queued';
     await this.ctx.store.updateJob(claimed.id, { status, releaseLease: true }, this.ctx.now(), this.ctx.workerId);
     logJobStatus(this.ctx.logger, { ...claimed, status }, 'job returned to the queue for shutdown');
-  }
-
-  private async pollUntilStopped(): Promise<void> {
-    const pollMs = Math.max(1, Math.min(MAX_POLL_INTERVAL_MS, Math.floor(this.ctx.config.leaseMs / 3)));
-    const sweepMs = Math.min(MAX_STALE_SWEEP_INTERVAL_MS, Math.max(pollMs, Math.floor(this.ctx.config.staleAfterMs / 4)));
-    for (;;) {
-      try {
-        await this.ctx.clock.sleep(pollMs, this.pollTimer.signal);
-      } catch {
-        return;
-      }
-      if (this.stopping) return;
-      if (this.ctx.clock.now() - this.lastStaleSweepAt >= sweepMs) {
-        this.lastStaleSweepAt = this.ctx.clock.now();
-        try {
-          await requeueStaleJobs(this.ctx);
-        } catch (error) {
-          this.ctx.logger.warn({ message: describeError(error) }, 'stale job sweep failed');
-        }
-      }
-      this.wake();
-    }
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { JobStatus } from '../job-model';
 import type { Clock, JobStore, Logger } from '../ports';
-import { describeError } from './job-log';
+import { describeError } from '../errors';
 
 export interface LeaseKeeperOptions {
   store: JobStore;

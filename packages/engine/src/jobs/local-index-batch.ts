@@ -7,7 +7,7 @@ import type { IndexedFile } from '../ports';
 import type { LibraryContext } from '../library/library-context';
 import { localIndexEntry, recordLocalFile } from '../library/record-local-file';
 import type { CompletedLocalFile } from '../library/record-local-file';
-import { describeError } from './job-log';
+import { describeError } from '../errors';
 
 /** Files looked at (lstat) at once. */
 const STATS_AT_ONCE = 16;

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { fileIdOfTempName, isTempFileName } from '../paths/temp-path';
 import { walkModelsRoot } from '../library/models-root-walk';
-import { describeError } from './job-log';
+import { describeError } from '../errors';
 import type { ManagerContext } from './manager-context';
 
 /** Statuses whose partial files may still be resumed (a failed job resumes on retry). */

@@ -8,7 +8,7 @@ import type { FileRecord } from '../job-model';
 import type { FileSystem, Logger } from '../ports';
 import { absoluteDestination } from '../paths/confine-path';
 import { tempPathFor } from '../paths/temp-path';
-import { describeError } from './job-log';
+import { describeError } from '../errors';
 import type { ManagerContext } from './manager-context';
 
 function isMissing(error: unknown): boolean {

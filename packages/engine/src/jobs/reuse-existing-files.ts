@@ -12,7 +12,7 @@ import type { Placement } from '../library/place-existing-file';
 import { redactSecrets } from '../secrets/redact';
 import { recordLocalFile } from '../library/record-local-file';
 import type { DestinationCheck } from './existing-destination';
-import { describeError } from './job-log';
+import { describeError } from '../errors';
 
 export interface ReusedFile extends Placement {
   /** The file it was placed from. */

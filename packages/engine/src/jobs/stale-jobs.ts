@@ -7,7 +7,8 @@
 import { toJobError, ModeldockError } from '../errors';
 import type { JobRecord } from '../job-model';
 import { formatDuration } from './human-duration';
-import { describeError, logJobError } from './job-log';
+import { describeError } from '../errors';
+import { logJobError } from './job-log';
 import type { ManagerContext } from './manager-context';
 
 export async function requeueStaleJobs(ctx: ManagerContext): Promise<number> {

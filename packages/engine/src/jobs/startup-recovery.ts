@@ -3,7 +3,8 @@
  * themselves (released at once when no other process can hold them, else claimed once their lease
  * expires), temp files no job owns are removed, and jobs stuck without progress are requeued.
  */
-import { describeError, logJobStatus } from './job-log';
+import { describeError } from '../errors';
+import { logJobStatus } from './job-log';
 import type { ManagerContext } from './manager-context';
 import { removeOrphanTempFiles } from './orphan-temp-files';
 import { requeueStaleJobs } from './stale-jobs';

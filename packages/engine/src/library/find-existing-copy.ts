@@ -5,7 +5,7 @@
  */
 import type { IndexedFile } from '../ports';
 import { absoluteDestination } from '../paths/confine-path';
-import { describeError } from '../jobs/job-log';
+import { describeError } from '../errors';
 import { isUnchangedSince } from './indexed-hash';
 import type { LibraryContext } from './library-context';
 

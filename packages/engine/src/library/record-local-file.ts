@@ -4,7 +4,7 @@
  * index is a help, not the truth: failing to update it is logged and never fails a download.
  */
 import { absoluteDestination } from '../paths/confine-path';
-import { describeError } from '../jobs/job-log';
+import { describeError } from '../errors';
 import type { IndexedFile } from '../ports';
 import type { LibraryContext } from './library-context';
 import { librarySourceOf } from './library-source';
