@@ -7,7 +7,7 @@
 import { TRPCClientError } from '@trpc/client';
 import type { TRPCLink } from '@trpc/client';
 import { observable } from '@trpc/server/observable';
-import type { AppRouter } from '@modeldock/server';
+import type { AppRouter } from '@modeldock/client';
 
 /** The server's code for a call without its token; UNAUTHORIZED alone also means a refused hub key. */
 const ACCESS_TOKEN_REQUIRED = 'ACCESS_TOKEN_REQUIRED';
