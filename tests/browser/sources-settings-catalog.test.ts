@@ -14,7 +14,6 @@ import { createServerFolders, startServerProcess } from '../support/server-proce
 import type { ServerProcess } from '../support/server-process';
 import { startFakeHuggingFace } from '../support/fake-huggingface';
 import type { FakeHfFile, FakeHuggingFace } from '../support/fake-huggingface';
-import { generateBytes } from '../support/file-origin';
 import { ggufBytes } from './gguf-bytes';
 import { safetensorsBytes } from './safetensors-bytes';
 import {
@@ -349,8 +348,11 @@ describe.skipIf(!chromiumLookup.found)('preview, settings and catalog pages in C
 
   it('rolls back the completed files of a failed bundle after a confirmation, and only those', async () => {
     const partB = hubFile('acme/two-parts', 'part-b.safetensors');
-    // Same size, other bytes: part b fails its SHA-256 check every time, after part a completed.
-    hub.cdn.replace(`lfs/${partB.sha256}`, generateBytes(partB.size, 99));
+    // Same size and a readable header (so it is still placed), other bytes: part b fails its
+    // SHA-256 check every time, after part a completed.
+    const otherBytes = safetensorsBytes(48 * KIB, 99);
+    expect(otherBytes.length).toBe(partB.size);
+    hub.cdn.replace(`lfs/${partB.sha256}`, otherBytes);
     const page = await open();
     const url = `${hub.url}/acme/two-parts`;
     const preview = await previewDownload(page, url);

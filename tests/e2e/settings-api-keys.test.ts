@@ -368,7 +368,11 @@ describe.skipIf(!TEST_DATABASE_URL)(
       ]);
       // The second server read "no key" at its start; it reads the row again within seconds.
       const { jobId } = await waitFor(
-        () => secondApi.downloads.enqueue.mutate({ url: `${hubs.hub.url}/${gatedFile}` }),
+        () =>
+          secondApi.downloads.enqueue.mutate({
+            url: `${hubs.hub.url}/${gatedFile}`,
+            folder: 'checkpoints',
+          }),
         'the second server to use the key set on the first',
         30_000,
         500,

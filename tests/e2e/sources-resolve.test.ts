@@ -79,6 +79,9 @@ describe('sources.resolve: previews', () => {
       source: 'hf://black-forest-labs/FLUX.1-schnell@main/ae.safetensors',
       bytesTotal: file.size,
       warnings: [],
+      listing: null,
+      accessProblem: null,
+      choiceRequired: null,
       files: [
         {
           name: 'ae.safetensors',
@@ -90,6 +93,13 @@ describe('sources.resolve: previews', () => {
           credential: 'huggingface',
           onDisk: 'missing',
           existingMatch: null,
+          // Placed by what its header says, read by Range before any download.
+          placement: {
+            basis: 'header',
+            evidence: 'tensor names only encoder.*/decoder.*: a VAE',
+            modelClass: 'vae',
+            needsFolder: false,
+          },
         },
       ],
     });
@@ -119,8 +129,9 @@ describe('sources.resolve: previews', () => {
     });
     expect(parts.kind).toBe('huggingface');
     expect(parts.files.map((file) => file.relativePath).sort()).toEqual([
-      'flux-parts/diffusion_pytorch_model.safetensors',
-      'flux-parts/model.safetensors',
+      // Diffusers parts keep their repository layout, so two model.safetensors never collide.
+      'flux-parts/FLUX.1-schnell/text_encoder/model.safetensors',
+      'flux-parts/FLUX.1-schnell/vae/diffusion_pytorch_model.safetensors',
     ]);
     expect(parts.bytesTotal).toBe(
       repo.file('vae/diffusion_pytorch_model.safetensors').size +
@@ -148,6 +159,12 @@ describe('sources.resolve: previews', () => {
         credential: 'civitai',
         onDisk: 'missing',
         existingMatch: null,
+        placement: {
+          basis: 'source',
+          evidence: 'Civitai type Checkpoint / file type Model',
+          modelClass: 'checkpoint',
+          needsFolder: false,
+        },
       },
     ]);
     await expectNothingStarted(before);
@@ -206,7 +223,7 @@ describe('files already on disk', () => {
       250,
     );
     expect(preview.files[0]).toMatchObject({
-      relativePath: 'checkpoints/flux1-schnell.safetensors',
+      relativePath: 'diffusion_models/flux1-schnell.safetensors',
       onDisk: 'missing',
       existingMatch: { relativePath: PLACED_BY_HAND },
     });
@@ -223,14 +240,23 @@ describe('files already on disk', () => {
     expect(job.status).toBe('completed');
     expect(job.files).toEqual([
       expect.objectContaining({
-        relativePath: 'checkpoints/flux1-schnell.safetensors',
+        relativePath: 'diffusion_models/flux1-schnell.safetensors',
         status: 'completed',
         sha256: schnell().sha256,
         expectedSha256: schnell().sha256,
       }),
     ]);
-    expect(cdn.requests.length).toBe(cdnRequestsBefore);
-    const placedPath = path.join(server.modelsDir, 'checkpoints/flux1-schnell.safetensors');
+    // Only the header probe that places the file (small ranged reads); no byte of the body.
+    const fetchedSince = cdn.requests.slice(cdnRequestsBefore);
+    for (const request of fetchedSince) {
+      const [start, end] =
+        /^bytes=(\d+)-(\d+)$/
+          .exec(request.headers['range'] ?? '')
+          ?.slice(1)
+          .map(Number) ?? [];
+      expect(end! - start!, request.url).toBeLessThan(64 * 1024);
+    }
+    const placedPath = path.join(server.modelsDir, 'diffusion_models/flux1-schnell.safetensors');
     expect(await readFile(placedPath)).toEqual(schnell().bytes);
     // Same file system: a hard link, so the reused file takes no extra space.
     expect((await stat(placedPath)).ino).toBe(
@@ -245,9 +271,12 @@ describe('files already on disk', () => {
     const link = `${hub.url}/leejet/Z-Image-Turbo-GGUF/blob/main/z_image_turbo-Q4_K_M.gguf`;
     const { jobId } = await api.downloads.enqueue.mutate({ url: link });
     await waitForStatus(api, jobId, 'completed');
-    const preview = await api.sources.resolve.query({ url: link, folder: 'unet' });
+    const preview = await api.sources.resolve.query({
+      url: link,
+      folder: 'diffusion_models/copies',
+    });
     expect(preview.files[0]).toMatchObject({
-      relativePath: 'unet/z_image_turbo-Q4_K_M.gguf',
+      relativePath: 'diffusion_models/copies/z_image_turbo-Q4_K_M.gguf',
       onDisk: 'missing',
       existingMatch: { relativePath: 'diffusion_models/z_image_turbo-Q4_K_M.gguf' },
     });

@@ -230,11 +230,11 @@ describe('the index kept in step with downloads', () => {
     });
     await fixture.harness.waitForStatus(jobId, 'completed');
     await waitUntil(
-      async () => (await fixture!.index.get('unet/new.gguf')) !== null,
+      async () => (await fixture!.index.get('diffusion_models/new.gguf')) !== null,
       'the file to be recorded',
     );
-    const entry = (await fixture.index.get('unet/new.gguf'))!;
-    const onDisk = await stat(fixture.absolute('unet/new.gguf'));
+    const entry = (await fixture.index.get('diffusion_models/new.gguf'))!;
+    const onDisk = await stat(fixture.absolute('diffusion_models/new.gguf'));
     expect(entry).toMatchObject({
       sha256: sha256Of('downloaded bytes'),
       size: onDisk.size,

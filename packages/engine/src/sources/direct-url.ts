@@ -61,15 +61,28 @@ export const directUrlResolver: SourceResolver = {
     const url = parseDirectUrl(request.url);
     const userFolder = chosenFolder(request.folder);
     const previewing = context?.purpose === 'preview';
-    const facts: DirectLinkFacts | null = previewing ? await probeDirectLink(context!, url.href) : null;
-    let name = request.filename ? sanitizeFileName(request.filename) : (facts?.fileName ?? fileNameFromUrl(url));
-    if (!name) throw new ModeldockError('INVALID_INPUT', `"${request.filename}" cannot be used as a file name`);
+    const facts: DirectLinkFacts | null = previewing
+      ? await probeDirectLink(context!, url.href)
+      : null;
+    let name = request.filename
+      ? sanitizeFileName(request.filename)
+      : (facts?.fileName ?? fileNameFromUrl(url));
+    if (!name)
+      throw new ModeldockError(
+        'INVALID_INPUT',
+        `"${request.filename}" cannot be used as a file name`,
+      );
     let decision: FolderDecision;
     if (context && !userFolder && !facts?.problem && isProbeableName(name)) {
-      const [probed] = (await decideFolders([{ url: url.href, fileName: name, size: facts?.size ?? null }], { token: null, credential: null }, context)) as [ProbedDecision];
+      const [probed] = (await decideFolders(
+        [{ url: url.href, fileName: name, size: facts?.size ?? null }],
+        { token: null, credential: null },
+        context,
+      )) as [ProbedDecision];
       decision = probed;
       // ComfyUI lists files by extension: an unnamed link's weights get the one their bytes say.
-      if (probed.format && !/\.[a-z0-9]{1,8}$/i.test(name) && !request.filename) name = `${name}.${probed.format}`;
+      if (probed.format && !/\.[a-z0-9]{1,16}$/i.test(name) && !request.filename)
+        name = `${name}.${probed.format}`;
     } else {
       decision = decideFolder({ fileName: name, userFolder });
     }
@@ -92,7 +105,9 @@ export const directUrlResolver: SourceResolver = {
         },
       ],
       ...(facts?.problem ? { accessProblem: facts.problem } : {}),
-      ...(facts && !facts.resumable && !facts.problem ? { warnings: ['The server does not allow resuming: an interrupted download starts over'] } : {}),
+      ...(facts && !facts.resumable && !facts.problem
+        ? { warnings: ['The server does not allow resuming: an interrupted download starts over'] }
+        : {}),
     };
   },
 };

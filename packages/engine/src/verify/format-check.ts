@@ -251,7 +251,9 @@ async function checkSafetensors(
     );
   }
   const length = Number(headerLength);
-  const headerBytes = await readAt(handle, 8, length);
+  // A small header is already in `head`: one read per file matters for bundles of thousands.
+  const headerBytes =
+    8 + length <= head.length ? head.subarray(8, 8 + length) : await readAt(handle, 8, length);
   if (headerBytes[0] !== 0x7b)
     throw invalid(fileName, 'safetensors file: its header does not start with "{"');
   let header: object;
