@@ -19,7 +19,7 @@ import { seedHub } from '../sources/helpers/hf-fixtures';
 
 const REBOUND = 'rebind.attacker.example';
 const ALLOWED_NAME = 'gpu-box.lan';
-const HF_TOKEN = 'hf_lanFAKEtoken0for0rebinding0tests';
+const HF_TOKEN = 'hf_FAKE_lan_rebinding_tests_token';
 
 interface Answer {
   status: number;
