@@ -283,7 +283,7 @@ describe('the other commands', () => {
     await waitFor(async () => {
       const { items } = await api.library.list.query({ search: 'tiny-llama-Q4_0' });
       return items.length > 0 ? items : null;
-    }, 30_000);
+    }, 'the downloaded file in the library');
     for (const args of [
       ['ls'],
       ['library', 'ls'],
