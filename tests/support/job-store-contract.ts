@@ -106,6 +106,7 @@ export function describeJobStoreContract(
           attempts: 0,
           onFileFailure: 'keep',
           warnings: [],
+          node: null,
           leaseOwner: null,
           leaseExpiresAt: null,
           startedAt: null,
@@ -295,6 +296,27 @@ export function describeJobStoreContract(
           status: 'running',
           leaseOwner: 'worker-a',
           leaseExpiresAt: at(1_100),
+        });
+      });
+
+      test('a job for a node is taken only by a worker of that name, even after its lease expired', async () => {
+        const forB = await create({ node: 'gpu-b', priority: 5 });
+        const forAny = await create();
+        expect(forB.node).toBe('gpu-b');
+        expect((await store.getJob(forAny.id))!.node).toBeNull();
+        // Worker A skips B's job, higher priority though it is, and takes the one for any node.
+        expect((await store.claimNextJob('worker-a', LEASE_MS, at(10), 'gpu-a'))!.id).toBe(forAny.id);
+        expect(await store.claimNextJob('worker-a', LEASE_MS, at(11), 'gpu-a')).toBeNull();
+        await store.updateJob(forAny.id, { status: 'completed', releaseLease: true }, at(12));
+        // A worker that gives no name takes only jobs for any node.
+        expect(await store.claimNextJob('worker-x', LEASE_MS, at(12))).toBeNull();
+        const taken = await store.claimNextJob('worker-b', LEASE_MS, at(20), 'gpu-b');
+        expect(taken).toMatchObject({ id: forB.id, node: 'gpu-b', leaseOwner: 'worker-b' });
+        // B died: its lease runs out, and still only a worker named gpu-b may carry the job on.
+        expect(await store.claimNextJob('worker-a', LEASE_MS, at(LEASE_MS * 5), 'gpu-a')).toBeNull();
+        expect(await store.claimNextJob('worker-b2', LEASE_MS, at(LEASE_MS * 5), 'gpu-b')).toMatchObject({
+          id: forB.id,
+          leaseOwner: 'worker-b2',
         });
       });
 

@@ -94,6 +94,7 @@ export class MemoryJobStore implements JobStore {
       attempts: 0,
       onFileFailure: job.onFileFailure ?? 'keep',
       warnings: [],
+      node: job.node ?? null,
       leaseOwner: null,
       leaseExpiresAt: null,
       createdAt: new Date(now),
@@ -133,10 +134,11 @@ export class MemoryJobStore implements JobStore {
     return matches[0] ? copy(matches[0].record) : null;
   }
 
-  async claimNextJob(workerId: string, leaseMs: number, now: Date): Promise<JobRecord | null> {
+  async claimNextJob(workerId: string, leaseMs: number, now: Date, nodeName?: string): Promise<JobRecord | null> {
     const candidates = [...this.jobs.values()]
       .map((stored) => stored.record)
       .filter((job) => job.status === 'queued' || (isLeased(job.status) && leaseExpired(job, now)))
+      .filter((job) => job.node === null || job.node === nodeName)
       .sort((a, b) => b.priority - a.priority || a.queueOrder - b.queueOrder);
     const job = candidates[0];
     if (!job) return null;

@@ -4,6 +4,7 @@ import {
   bundlePosition,
   completedFilesOf,
   isPickle,
+  statusLabel,
 } from '../../apps/web/src/lib/downloads/job-display';
 
 function file(name: string, overrides: Partial<JobFile> = {}): JobFile {
@@ -39,6 +40,8 @@ function job(files: JobFile[], overrides: Partial<Job> = {}): Job {
     bandwidthLimitBps: null,
     warnings: [],
     currentFileIndex: null,
+    node: null,
+    waitingFor: null,
     createdAt: '2025-01-01T00:00:00.000Z',
     updatedAt: '2025-01-01T00:00:00.000Z',
     finishedAt: null,
@@ -47,6 +50,14 @@ function job(files: JobFile[], overrides: Partial<Job> = {}): Job {
 }
 
 describe('job display helpers', () => {
+  it('labels a queued job for a node that is not running "Waiting for <node>", and others by status', () => {
+    expect(statusLabel(job([file('a')], { status: 'queued', node: 'gpu-box', waitingFor: 'gpu-box' }))).toBe(
+      'Waiting for gpu-box',
+    );
+    expect(statusLabel(job([file('a')], { status: 'queued', node: 'gpu-box', waitingFor: null }))).toBe('Queued');
+    expect(statusLabel(job([file('a')], { status: 'running', node: 'gpu-box' }))).toBe('Downloading');
+  });
+
   it('counts only the files the job downloaded itself as completed', () => {
     const files = [
       file('a'),

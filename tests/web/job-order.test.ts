@@ -24,6 +24,8 @@ function job(id: string, overrides: Partial<Job>): Job {
     bandwidthLimitBps: null,
     warnings: [],
     currentFileIndex: null,
+    node: null,
+    waitingFor: null,
     createdAt: '2025-01-01T00:00:00.000Z',
     updatedAt: '2025-01-01T00:00:00.000Z',
     finishedAt: null,

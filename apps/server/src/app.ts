@@ -16,6 +16,7 @@ import {
   createSystemClock,
   createTaskRunner,
   createUndiciHttpClient,
+  createWorkerPresence,
   registerSecret,
   resolveEngineConfig,
 } from '@modeldock/engine';
@@ -134,6 +135,20 @@ export async function startApp(
     const fs = withFileLinks(createNodeFileSystem());
     const modelsRoot = realpathSync(config.modelsDir);
     const workerId = workerIdForThisProcess();
+    // Heartbeats a few times per lease: a worker is taken as down once a whole lease passed in silence.
+    const presence = createWorkerPresence({
+      store: db.workers,
+      jobs: db.jobs,
+      clock,
+      logger: log,
+      tasks,
+      workerId,
+      nodeName: config.nodeName,
+      heartbeatMs: Math.max(250, Math.floor(engineConfig.leaseMs / 3)),
+      aliveWithinMs: engineConfig.leaseMs,
+    });
+    await presence.start();
+    cleanup.push({ name: 'leave the workers list', run: () => presence.stop() });
     const manager = createDownloadManager({
       store: db.jobs,
       http,
@@ -144,6 +159,8 @@ export async function startApp(
       // The real path: confinement compares real paths, and the root itself may be a symlink.
       modelsRoot,
       workerId,
+      nodeName: config.nodeName,
+      presence,
       config: engineConfig,
       credentials: credentials.provider,
       resolvers: createHubResolvers({
@@ -196,6 +213,7 @@ export async function startApp(
         database: db.driver,
         version: VERSION,
         apiKeys: credentials.settings,
+        workers: presence,
       },
       originGuard: createOriginGuard({
         listenHost: config.host,
@@ -216,6 +234,7 @@ export async function startApp(
         dataDir: config.dataDir,
         modelsDir: config.modelsDir,
         downloadsLog: loggers.downloadsLogFile,
+        node: config.nodeName,
         accessTokenRequired: accessGate.required,
       },
       'modeldock started',
@@ -230,6 +249,7 @@ export async function startApp(
             { name: 'ask clients to reconnect', run: () => listener.notifyReconnect() },
             { name: 'stop library tasks', run: () => libraryServices.close() },
             { name: 'stop downloads', run: () => manager.stop() },
+            { name: 'leave the workers list', run: () => presence.stop() },
             { name: 'close event feed', run: () => events.close() },
             { name: 'stop API key checks', run: () => credentials.close() },
             { name: 'stop background tasks', run: () => tasks.stop() },

@@ -8,12 +8,14 @@
  * process's arguments are visible to every user of the machine.
  */
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import {
   DEFAULT_ENGINE_CONFIG,
   ModeldockError,
   findCharacterNotAllowedInKey,
+  isValidNodeName,
   redactSecrets,
 } from '@modeldock/engine';
 import type { EngineConfig } from '@modeldock/engine';
@@ -52,6 +54,8 @@ export interface ServerConfig {
   civitaiEndpoint: string | null;
   /** Minutes between background library scans; 0 = only at start, after downloads and on request. */
   libraryScanIntervalMinutes: number;
+  /** This process's worker name: it runs jobs for any node and jobs enqueued for this one. */
+  nodeName: string;
 }
 
 interface SettingSpec {
@@ -118,6 +122,11 @@ export const SETTINGS = {
   shutdownTimeoutMs: {
     env: 'MODELDOCK_SHUTDOWN_TIMEOUT_MS',
     description: 'Longest a graceful stop may take, in ms (default 15000).',
+  },
+  nodeName: {
+    env: 'MODELDOCK_NODE_NAME',
+    description:
+      'This worker\'s name among the servers sharing one PostgreSQL (default: the host name). It downloads jobs for any node and jobs added with this node (`node` on enqueue, `modeldock add --node`).',
   },
   libraryScanIntervalMinutes: {
     env: 'MODELDOCK_LIBRARY_SCAN_INTERVAL_MINUTES',
@@ -401,6 +410,11 @@ const settingsSchema = z.object({
     .default('info'),
   shutdownTimeoutMs: wholeNumber(100, 600_000).default(15_000),
   libraryScanIntervalMinutes: wholeNumber(0, 10_080).default(30),
+  nodeName: z
+    .string()
+    .trim()
+    .refine(isValidNodeName, 'must be 1 to 63 letters, digits, dots, dashes or underscores, starting with a letter or digit')
+    .optional(),
   maxConcurrentJobs: wholeNumber(1, 64).optional(),
   connectionsPerFile: wholeNumber(1, 32).optional(),
   connectionsPerHost: wholeNumber(1, 256).optional(),
@@ -580,7 +594,14 @@ export function parseServerConfig(
     huggingFaceEndpoint: settings.huggingFaceEndpoint ?? null,
     civitaiEndpoint: settings.civitaiEndpoint ?? null,
     libraryScanIntervalMinutes: settings.libraryScanIntervalMinutes,
+    nodeName: settings.nodeName ?? nodeNameFromHost(hostname()),
   };
+}
+
+/** The host name as a worker name: characters a node name cannot hold become "-". */
+export function nodeNameFromHost(host: string): string {
+  const name = host.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 63);
+  return isValidNodeName(name) ? name : 'modeldock';
 }
 
 /** Creates the data and models folders, with a message that names the folder when it cannot. */

@@ -4,6 +4,7 @@ import { tasksRouter } from './routers/tasks';
 import { healthRouter } from './routers/health';
 import { sourcesRouter } from './routers/sources';
 import { settingsRouter } from './routers/settings';
+import { workersRouter } from './routers/workers';
 import { router } from './trpc';
 
 export const appRouter = router({
@@ -13,6 +14,7 @@ export const appRouter = router({
   settings: router(settingsRouter),
   library: router(libraryRouter),
   tasks: router(tasksRouter),
+  workers: router(workersRouter),
 });
 
 export type AppRouter = typeof appRouter;

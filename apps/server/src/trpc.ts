@@ -5,7 +5,13 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { isModeldockError, toModeldockError } from '@modeldock/engine';
-import type { DownloadManager, ErrorCode, ModelLibrary, RefreshTasks } from '@modeldock/engine';
+import type {
+  DownloadManager,
+  ErrorCode,
+  ModelLibrary,
+  RefreshTasks,
+  WorkerPresence,
+} from '@modeldock/engine';
 import type { JobEventSource } from './events/job-event-hub';
 import type { ApiKeySettings } from './credentials/api-key-settings';
 
@@ -21,6 +27,8 @@ export interface AppContext {
   version: string;
   /** Settings → API keys; absent in tests that stand up a listener without credentials. */
   apiKeys?: ApiKeySettings;
+  /** This worker and the others sharing the database; absent in tests without a database. */
+  workers?: WorkerPresence;
 }
 
 const TRPC_CODE_FOR: Partial<Record<ErrorCode, TRPC_ERROR_CODE_KEY>> = {

@@ -38,8 +38,7 @@ export function percentOf(done: number, total: number | null): string {
 
 /** What a job is doing, in words: "running", "waiting for gpu-box", "retrying in 4s (IDLE_TIMEOUT)". */
 export function describeStatus(job: Job, now = Date.now()): string {
-  const waitingFor = (job as { waitingFor?: string | null }).waitingFor;
-  if (job.status === 'queued' && waitingFor) return `waiting for ${waitingFor}`;
+  if (job.status === 'queued' && job.waitingFor) return `waiting for ${job.waitingFor}`;
   if (job.stalled) {
     const inSeconds = Math.max(0, (Date.parse(job.stalled.nextAttemptAt) - now) / 1000);
     return `retrying in ${formatDuration(inSeconds)} (${job.stalled.code})`;

@@ -6,6 +6,7 @@ import { registerJobCommands } from './commands/jobs';
 import { registerKeyCommands } from './commands/keys';
 import { registerLibraryCommands } from './commands/library';
 import { registerServe } from './commands/serve';
+import { registerWorkers } from './commands/workers';
 import { DEFAULT_URL } from './connection';
 import { VERSION } from './version';
 
@@ -33,6 +34,7 @@ Exit status: 0 done, 1 a job or check failed, 2 bad usage, 3 server unreachable,
   registerJobCommands(program);
   registerLibraryCommands(program);
   registerKeyCommands(program);
+  registerWorkers(program);
   registerDoctor(program);
   registerServe(program);
   return program;

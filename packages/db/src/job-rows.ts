@@ -44,6 +44,7 @@ export function toJobRecord(row: JobRow, files: JobFileRow[]): JobRecord {
     attempts: row.attempts,
     onFileFailure: row.onFileFailure,
     warnings: row.warnings,
+    node: row.node,
     leaseOwner: row.leaseOwner,
     leaseExpiresAt: row.leaseExpiresAt,
     createdAt: row.createdAt,

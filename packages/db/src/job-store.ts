@@ -89,6 +89,7 @@ export class SqlJobStore implements JobStore {
             priority: job.priority,
             bandwidthLimitBps: job.bandwidthLimitBps ?? null,
             onFileFailure: job.onFileFailure ?? 'keep',
+            node: job.node ?? null,
             createdAt: now,
             updatedAt: now,
             // A job created already finished (every file present) has finished now.
@@ -180,7 +181,12 @@ export class SqlJobStore implements JobStore {
     });
   }
 
-  async claimNextJob(workerId: string, leaseMs: number, now: Date): Promise<JobRecord | null> {
+  async claimNextJob(
+    workerId: string,
+    leaseMs: number,
+    now: Date,
+    nodeName?: string,
+  ): Promise<JobRecord | null> {
     return withDatabaseErrors('taking the next download from the queue', async () => {
       return this.db.transaction(async (tx) => {
         // SKIP LOCKED: concurrent claimers on PostgreSQL each take a different job instead of waiting.
@@ -188,12 +194,18 @@ export class SqlJobStore implements JobStore {
           .select({ id: jobs.id, status: jobs.status })
           .from(jobs)
           .where(
-            or(
-              eq(jobs.status, 'queued'),
-              and(
-                inArray(jobs.status, LEASED_STATUSES),
-                or(isNull(jobs.leaseExpiresAt), lte(jobs.leaseExpiresAt, now)),
+            and(
+              or(
+                eq(jobs.status, 'queued'),
+                and(
+                  inArray(jobs.status, LEASED_STATUSES),
+                  or(isNull(jobs.leaseExpiresAt), lte(jobs.leaseExpiresAt, now)),
+                ),
               ),
+              // A job for a node is only ever taken by a worker of that name.
+              nodeName === undefined
+                ? isNull(jobs.node)
+                : or(isNull(jobs.node), eq(jobs.node, nodeName)),
             ),
           )
           .orderBy(desc(jobs.priority), asc(jobs.queueOrder))

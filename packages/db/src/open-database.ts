@@ -11,6 +11,7 @@ import type {
   Logger,
   RefreshTaskStore,
   StoredJobEvent,
+  WorkerStore,
 } from '@modeldock/engine';
 import { createApiKeyStore } from './api-key-store';
 import type { ApiKeyStore } from './api-key-store';
@@ -31,6 +32,7 @@ import { createLocalFileIndexStore } from './local-file-index-store';
 import { createLibraryStore } from './library/library-store';
 import { createRefreshTaskStore } from './tasks/refresh-task-store';
 import type { SettingsStore } from './settings-store';
+import { createWorkerStore } from './worker-store';
 
 export interface OpenDatabaseOptions {
   /** The data directory; the embedded database lives in `<dataDir>/pglite`. */
@@ -59,6 +61,8 @@ export interface ModeldockDatabase {
   library: LibraryStore;
   /** Durable refresh tasks (library scans, metadata refreshes), leased like jobs. */
   refreshTasks: RefreshTaskStore;
+  /** Heartbeats of the processes sharing the database (`workers.list`, jobs for a node). */
+  workers: WorkerStore;
   /**
    * Stored job events as they are appended, by this or any other process sharing the database,
    * each delivered once. Returns an unsubscribe.
@@ -129,6 +133,7 @@ function assemble(
     fileIndex: createLocalFileIndexStore(db),
     library: createLibraryStore(db),
     refreshTasks: createRefreshTaskStore(db),
+    workers: createWorkerStore(db),
     watchEvents: (listener) => notifications.watch(listener),
     close() {
       closing ??= (async () => {

@@ -67,6 +67,8 @@ export const jobs = pgTable(
     attempts: integer('attempts').notNull().default(0),
     onFileFailure: text('on_file_failure').$type<'keep' | 'rollback'>().notNull().default('keep'),
     warnings: jsonb('warnings').$type<string[]>().notNull().default([]),
+    /** The worker (node name) that must run it; null = any. */
+    node: text('node'),
     leaseOwner: text('lease_owner'),
     leaseExpiresAt: timestamptz('lease_expires_at'),
     createdAt: timestamptz('created_at').notNull(),
@@ -257,3 +259,19 @@ export type JobRow = typeof jobs.$inferSelect;
 export type JobFileRow = typeof jobFiles.$inferSelect;
 export type JobEventRow = typeof jobEvents.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
+
+/**
+ * The processes sharing this database, one row each: its node name (MODELDOCK_NODE_NAME) and its
+ * last heartbeat. A job for a node whose rows are all silent waits for it.
+ */
+export const workers = pgTable(
+  'workers',
+  {
+    /** The process's lease owner id (host:pid:random). */
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    startedAt: timestamptz('started_at').notNull(),
+    lastHeartbeatAt: timestamptz('last_heartbeat_at').notNull(),
+  },
+  (table) => [index('workers_name_idx').on(table.name)],
+);

@@ -34,3 +34,4 @@ export * from './tasks/refresh/index';
 export * from './model-format/index';
 export * from './metadata/index';
 export * from './placement/index';
+export * from './workers/index';

@@ -116,6 +116,8 @@ export interface JobRecord {
   onFileFailure: 'keep' | 'rollback';
   /** Free-form warnings such as a pickle format, shown with the job. */
   warnings: string[];
+  /** The worker (MODELDOCK_NODE_NAME) that must run it; null = any worker sharing the database. */
+  node: string | null;
   leaseOwner: string | null;
   leaseExpiresAt: Date | null;
   createdAt: Date;
@@ -157,6 +159,10 @@ export interface JobSummary {
   warnings: string[];
   /** Index of the file being transferred, for bundles (0-based), or null. */
   currentFileIndex: number | null;
+  /** The worker that must run it (`node` at enqueue), or null for any. */
+  node: string | null;
+  /** Set while the job is queued for a node whose worker is not running: "waiting for <node>". */
+  waitingFor: string | null;
   createdAt: string;
   updatedAt: string;
   finishedAt: string | null;
@@ -173,8 +179,16 @@ function sumBytes(files: { bytesDone: number }[]): number {
   return files.reduce((total, file) => total + file.bytesDone, 0);
 }
 
-/** Converts an internal record to the API's `Job`, overlaying live progress when the caller has it. */
-export function toJobSummary(job: JobRecord, live?: LiveProgress): JobSummary {
+/** Which workers are running now, as far as this process knows (their heartbeats). */
+export interface NodePresence {
+  isAlive(node: string): boolean;
+}
+
+/**
+ * Converts an internal record to the API's `Job`, overlaying live progress when the caller has it;
+ * with `presence`, a queued job for a node that is not running says it is waiting for it.
+ */
+export function toJobSummary(job: JobRecord, live?: LiveProgress, presence?: NodePresence): JobSummary {
   const files: JobFileSummary[] = job.files.map((file) => ({
     name: file.name,
     relativePath: file.relativePath,
@@ -215,6 +229,8 @@ export function toJobSummary(job: JobRecord, live?: LiveProgress): JobSummary {
     bandwidthLimitBps: job.bandwidthLimitBps,
     warnings: job.warnings,
     currentFileIndex: current ? current.index : null,
+    node: job.node,
+    waitingFor: job.status === 'queued' && job.node !== null && presence && !presence.isAlive(job.node) ? job.node : null,
     createdAt: job.createdAt.toISOString(),
     updatedAt: job.updatedAt.toISOString(),
     finishedAt: job.finishedAt ? job.finishedAt.toISOString() : null,

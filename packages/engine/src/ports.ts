@@ -43,6 +43,8 @@ export interface NewJob {
   onFileFailure?: 'keep' | 'rollback';
   /** Status to create the job in; 'completed' when every file is already present. */
   status?: JobStatus;
+  /** Only the worker of this name may claim it; null/absent = any worker. */
+  node?: string | null;
 }
 
 export interface JobPatch {
@@ -120,10 +122,11 @@ export interface JobStore {
   findActiveJobByDestination(relativePaths: string[]): Promise<JobRecord | null>;
   /**
    * Atomically takes the next runnable job: status 'queued' (or 'running'/'verifying' whose lease
-   * expired, i.e. its worker died), highest priority first, then lowest queueOrder. Sets status
-   * 'running' unless it was 'verifying', and the lease to `workerId` until `now + leaseMs`.
+   * expired, i.e. its worker died), highest priority first, then lowest queueOrder, among jobs for
+   * any node and jobs for `nodeName` (absent: only jobs for any node). Sets status 'running' unless
+   * it was 'verifying', and the lease to `workerId` until `now + leaseMs`.
    */
-  claimNextJob(workerId: string, leaseMs: number, now: Date): Promise<JobRecord | null>;
+  claimNextJob(workerId: string, leaseMs: number, now: Date, nodeName?: string): Promise<JobRecord | null>;
   /** Extends the lease if the job is still ours and running/verifying. */
   renewLease(jobId: string, workerId: string, leaseMs: number, now: Date): Promise<LeaseOutcome>;
   /**
@@ -164,6 +167,28 @@ export interface JobStore {
   /** Stored events after `afterId`, oldest first, optionally for one job. */
   listEventsAfter(afterId: string, jobId?: string, limit?: number): Promise<StoredJobEvent[]>;
   latestEventId(): Promise<string>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workers: the processes sharing a database, each with a name (MODELDOCK_NODE_NAME) and a
+// heartbeat, so a job for a node runs only there and waits while that node is down.
+// ---------------------------------------------------------------------------------------------
+
+export interface WorkerRecord {
+  /** This process's lease owner id (host:pid:random). */
+  id: string;
+  /** Its node name; several processes may share one (they then share its jobs). */
+  name: string;
+  startedAt: Date;
+  lastHeartbeatAt: Date;
+}
+
+export interface WorkerStore {
+  /** Inserts or refreshes this worker's row. */
+  recordHeartbeat(worker: { id: string; name: string; startedAt: Date }, now: Date): Promise<void>;
+  listWorkers(): Promise<WorkerRecord[]>;
+  /** Removes workers by id (a graceful stop), or those silent since before `before`. */
+  removeWorkers(query: { ids?: string[]; silentSince?: Date }): Promise<number>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 import { tracked } from '@trpc/server';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
-import { JOB_STATUSES } from '@modeldock/engine';
+import { JOB_STATUSES, isValidNodeName } from '@modeldock/engine';
 import type { JobEvent } from '@modeldock/engine';
 import { call, publicProcedure } from '../trpc';
 import { subscribeToJobEvents } from '../events/job-event-stream';
@@ -50,6 +50,12 @@ export const enqueueInput = z.object({
     .optional(),
   layout: z.enum(['comfyui', 'hf-cache']).optional(),
   reuseExisting: z.boolean().optional(),
+  /** The worker (MODELDOCK_NODE_NAME) that must download it; absent = any worker. */
+  node: z
+    .string()
+    .trim()
+    .refine(isValidNodeName, 'node must be a worker name: 1 to 63 letters, digits, dots, dashes or underscores')
+    .optional(),
 });
 
 export const downloadsRouter = {

@@ -14,6 +14,7 @@ export const resolveInput = enqueueInput.omit({
   bandwidthLimitBps: true,
   onFileFailure: true,
   reuseExisting: true,
+  node: true,
 });
 
 const downloadPresetInput = z.object({

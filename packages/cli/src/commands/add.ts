@@ -36,7 +36,7 @@ function requestFrom(input: string, options: AddOptions): EnqueueInput {
   if (options.exclude?.length) request.exclude = options.exclude;
   if (options.revision !== undefined) request.revision = options.revision;
   if (options.priority !== undefined) request.priority = options.priority;
-  if (options.node !== undefined) (request as EnqueueInput & { node?: string }).node = options.node;
+  if (options.node !== undefined) request.node = options.node;
   return request;
 }
 
@@ -82,11 +82,7 @@ function describePreview(preview: SourcePreview): string {
 async function add(context: CommandContext, input: string, options: AddOptions): Promise<ExitCode> {
   const client = context.client();
   const request = requestFrom(input, options);
-  const {
-    priority: _priority,
-    node: _node,
-    ...previewRequest
-  } = request as EnqueueInput & { node?: string };
+  const { priority: _priority, node: _node, ...previewRequest } = request;
   const preview = await client.sources.resolve.query(previewRequest);
   if (preview.accessProblem) {
     throw new CliError(preview.accessProblem.code, preview.accessProblem.message, EXIT.failed);
@@ -135,6 +131,10 @@ export function registerAdd(program: Command): void {
     .option('--exclude <glob>', 'leave out files matching this pattern (repeatable)', collect)
     .option('--revision <revision>', 'branch, tag or commit of a Hugging Face repository')
     .option('--priority <n>', 'higher runs first (default 0)', integerOption('--priority'))
+    .option(
+      '--node <name>',
+      'the worker (its MODELDOCK_NODE_NAME) that must download it, into its own models folder',
+    )
     .option('-y, --yes', 'download several files without asking')
     .option('-w, --wait', 'follow the download and exit with its result (0 done, 1 failed)')
     .addHelpText(

@@ -49,6 +49,11 @@ export interface EnqueueRequest {
    * copy) and verify it, instead of downloading it again.
    */
   reuseExisting?: boolean;
+  /**
+   * The worker (its MODELDOCK_NODE_NAME) that must download it, into its own models folder; absent =
+   * any worker sharing the database. While that worker is not running the job waits.
+   */
+  node?: string;
 }
 
 export type DestinationLayout = 'comfyui' | 'hf-cache';

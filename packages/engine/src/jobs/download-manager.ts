@@ -6,6 +6,8 @@
 import path from 'node:path';
 import { resolveEngineConfig } from '../config';
 import type { EngineConfig } from '../config';
+import type { NodePresence } from '../job-model';
+import { validateNodeName } from '../workers/node-name';
 import { ModeldockError, toModeldockError } from '../errors';
 import type { Clock, CredentialProvider, FileSystem, HttpClient, JobStore, LocalFileIndex, Logger } from '../ports';
 import { createTaskRunner } from '../tasks/task-runner';
@@ -38,6 +40,13 @@ export interface DownloadManagerOptions {
   modelsRoot: string;
   /** Identifies this process in leases; stable across restarts of the same worker if possible. */
   workerId: string;
+  /**
+   * This worker's name (MODELDOCK_NODE_NAME): it runs jobs for any node and jobs enqueued with this
+   * `node`. Default: the workerId's host part.
+   */
+  nodeName?: string;
+  /** Which workers are running (their heartbeats), so a job for a node that is down says so. */
+  presence?: NodePresence;
   config?: Partial<EngineConfig>;
   credentials?: CredentialProvider;
   /** Hugging Face, Civitai…; the first that accepts an input resolves it, direct links otherwise. */
@@ -59,7 +68,9 @@ const MAX_LIST_LIMIT = 500;
 export function createDownloadManager(options: DownloadManagerOptions): DownloadManager {
   if (!options.workerId) throw new ModeldockError('INTERNAL', 'createDownloadManager needs a workerId');
   const config = resolveEngineConfig(options.config);
-  const events = new JobEventHub(options.store, options.clock, options.logger);
+  const nodeName = validateNodeName(options.nodeName ?? (options.workerId.split(':')[0] || 'local'), 'nodeName');
+  const presence = options.presence ?? null;
+  const events = new JobEventHub(options.store, options.clock, options.logger, presence);
   const runs = new Map<string, JobRun>();
   let scheduler: JobScheduler | null = null;
   // The manager's background work (claim polling, stale sweep): one start, one stop.
@@ -73,6 +84,8 @@ export function createDownloadManager(options: DownloadManagerOptions): Download
     logger: options.logger,
     config,
     workerId: options.workerId,
+    nodeName,
+    presence,
     credentials: options.credentials ?? (async () => null),
     resolvers: options.resolvers ?? [],
     transferFile: options.transferFile ?? byteLayerTransferFile,

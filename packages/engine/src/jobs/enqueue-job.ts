@@ -58,6 +58,13 @@ async function checkDestinations(ctx: ManagerContext, files: readonly ResolvedFi
   return checks;
 }
 
+/** A file of a job for another node: its destination is on that node, so nothing is known here. */
+function notCheckedHere(file: ResolvedFile): DestinationCheck {
+  return file.status === 'present'
+    ? { present: true, bytes: file.bytesTotal, sha256: file.expectedSha256 }
+    : { present: false, bytes: null, sha256: null };
+}
+
 export async function enqueueJob(
   ctx: ManagerContext,
   locks: DestinationLocks,
@@ -76,8 +83,10 @@ export async function enqueueJob(
       return { jobId: attachedTo.id, attached: true, alreadyPresent: false, reused: false };
     }
 
-    const library = libraryContextOf(ctx);
-    const checks = await checkDestinations(ctx, files, library);
+    // A job for another node lands on that node's disk: what is on this one says nothing about it.
+    const elsewhere = validated.node !== undefined && validated.node !== ctx.nodeName;
+    const library = elsewhere ? null : libraryContextOf(ctx);
+    const checks = elsewhere ? files.map(notCheckedHere) : await checkDestinations(ctx, files, library);
     const reused =
       validated.reuseExisting === true && library
         ? await reuseExistingFiles(library, files, checks, resolved.kind)
@@ -93,6 +102,7 @@ export async function enqueueJob(
         bandwidthLimitBps: validated.bandwidthLimitBps,
         onFileFailure: validated.onFileFailure,
         status: allDone ? 'completed' : 'queued',
+        node: validated.node ?? null,
         files: files.map((file, index) => toNewFile(file, checks[index]!, reused[index] ?? null)),
       },
       ctx.now(),

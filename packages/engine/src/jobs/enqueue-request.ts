@@ -2,6 +2,7 @@
  * Validates what a client sent to `enqueue` before anything is resolved or written. Every rejection
  * is a ModeldockError whose message says what was wrong and what a good value looks like.
  */
+import { validateNodeName } from '../workers/node-name';
 import { ModeldockError } from '../errors';
 import { normaliseFolder } from '../paths/confine-path';
 import { sanitizeFileName } from '../paths/sanitize-file-name';
@@ -65,10 +66,12 @@ export function validateEnqueueRequest(request: EnqueueRequest): ValidatedEnqueu
   }
 
   // Source-specific fields (revision, include, civitaiFile, layout…) pass through: their resolver checks them.
-  const { filename: _rawFilename, sha256: _rawSha256, ...sourceFields } = request;
+  const { filename: _rawFilename, sha256: _rawSha256, node: rawNode, ...sourceFields } = request;
+  const node = rawNode === undefined || rawNode === null || rawNode === '' ? undefined : validateNodeName(rawNode);
   const validated: ValidatedEnqueueRequest = { ...sourceFields, url, folder, priority, bandwidthLimitBps, onFileFailure };
   if (filename !== undefined) validated.filename = filename;
   if (sha256 !== undefined) validated.sha256 = sha256;
+  if (node !== undefined) validated.node = node;
   return validated;
 }
 

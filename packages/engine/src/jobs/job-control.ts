@@ -29,7 +29,7 @@ export class JobControl {
   }
 
   summarise(job: JobRecord): JobSummary {
-    return toJobSummary(job, this.ctx.runs.get(job.id)?.live());
+    return toJobSummary(job, this.ctx.runs.get(job.id)?.live(), this.ctx.presence ?? undefined);
   }
 
   async pause(jobId: string): Promise<JobSummary> {

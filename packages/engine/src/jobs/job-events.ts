@@ -5,7 +5,7 @@
  */
 import { ModeldockError } from '../errors';
 import { toJobSummary } from '../job-model';
-import type { JobRecord, LiveProgress } from '../job-model';
+import type { JobRecord, LiveProgress, NodePresence } from '../job-model';
 import type { JobStore, Logger, StoredJobEvent, Clock } from '../ports';
 import type { JobEvent, JobEventListener } from './download-manager-api';
 
@@ -23,6 +23,7 @@ export class JobEventHub {
     private readonly store: JobStore,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly presence: NodePresence | null = null,
   ) {}
 
   /** Continues the numbering after what the store already holds. */
@@ -39,7 +40,7 @@ export class JobEventHub {
 
   /** Stores a change of `job` and publishes it. Returns the stored event's id. */
   async record(type: StoredEventType, job: JobRecord, live?: LiveProgress): Promise<string> {
-    const summary = toJobSummary(job, live);
+    const summary = toJobSummary(job, live, this.presence ?? undefined);
     const stored = await this.store.appendEvent(job.id, type, summary, new Date(this.clock.now()));
     this.noteStoredId(stored.id);
     this.publish({ id: stored.id, jobId: job.id, type, job: summary });
@@ -60,7 +61,7 @@ export class JobEventHub {
       id: `${this.lastStoredId}.${this.progressCounter}`,
       jobId: job.id,
       type: 'progress',
-      job: toJobSummary(job, live),
+      job: toJobSummary(job, live, this.presence ?? undefined),
     });
   }
 

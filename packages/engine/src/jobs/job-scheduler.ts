@@ -78,7 +78,12 @@ export class JobScheduler {
       this.wakeAgain = false;
       try {
         while (!this.stopping && this.ctx.runs.size < this.ctx.config.maxConcurrentJobs) {
-          const claimed = await this.ctx.store.claimNextJob(this.ctx.workerId, this.ctx.config.leaseMs, this.ctx.now());
+          const claimed = await this.ctx.store.claimNextJob(
+            this.ctx.workerId,
+            this.ctx.config.leaseMs,
+            this.ctx.now(),
+            this.ctx.nodeName,
+          );
           if (!claimed) break;
           if (this.stopping) {
             await this.giveBack(claimed);

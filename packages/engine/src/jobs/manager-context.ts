@@ -3,7 +3,7 @@
  * event hub, the limiters and the registry of jobs running in this process.
  */
 import type { EngineConfig } from '../config';
-import type { JobStatus, LiveProgress } from '../job-model';
+import type { JobStatus, LiveProgress, NodePresence } from '../job-model';
 import type { Clock, CredentialProvider, FileSystem, HttpClient, JobStore, LocalFileIndex, Logger } from '../ports';
 import type { LibraryContext } from '../library/library-context';
 import type { ResolveContext } from '../sources/source-resolver';
@@ -40,6 +40,10 @@ export interface ManagerContext {
   readonly logger: Logger;
   readonly config: EngineConfig;
   readonly workerId: string;
+  /** This worker's node name: it claims jobs for any node and jobs for this one. */
+  readonly nodeName: string;
+  /** Which nodes are running, for "waiting for <node>"; null = only this one is known. */
+  readonly presence: NodePresence | null;
   readonly credentials: CredentialProvider;
   readonly resolvers: readonly SourceResolver[];
   readonly transferFile: TransferFile;

@@ -38,6 +38,12 @@ export const STATUS_LABELS: Record<StatusKey, string> = {
   cancelled: 'Cancelled',
 };
 
+/** The badge's words: a queued job for a node that is not running says which one it waits for. */
+export function statusLabel(job: Job): string {
+  if (job.status === 'queued' && job.waitingFor) return `Waiting for ${job.waitingFor}`;
+  return STATUS_LABELS[statusKey(job)];
+}
+
 /** Files this job downloaded itself: a rollback deletes these and never the ones already present. */
 export function completedFilesOf(job: Job): Job['files'] {
   return job.files.filter((file) => file.status === 'completed');
