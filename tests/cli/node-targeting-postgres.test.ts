@@ -25,7 +25,9 @@ const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL?.trim() || null;
 const LEASE_MS = 3_000;
 
 if (!TEST_DATABASE_URL) {
-  console.log('[several machines on PostgreSQL] skipped: TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)');
+  console.log(
+    '[several machines on PostgreSQL] skipped: TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)',
+  );
 }
 
 interface ListedJob {
@@ -60,7 +62,10 @@ describe.skipIf(!TEST_DATABASE_URL)('jobs for a node, two servers sharing Postgr
 
   function startNode(name: string): Promise<ServerProcess> {
     return startServerProcess({
-      folders: { dataDir: path.join(root, `data-${name}`), modelsDir: path.join(root, `models-${name}`) },
+      folders: {
+        dataDir: path.join(root, `data-${name}`),
+        modelsDir: path.join(root, `models-${name}`),
+      },
       env: { DATABASE_URL: scratch.url, MODELDOCK_NODE_NAME: name },
     });
   }
@@ -70,13 +75,20 @@ describe.skipIf(!TEST_DATABASE_URL)('jobs for a node, two servers sharing Postgr
   async function listed(jobId: string): Promise<ListedJob> {
     const result = await cli(['ls', '--json']);
     expect(result.code, result.stderr).toBe(0);
-    const job = (JSON.parse(result.stdout) as { items: ListedJob[] }).items.find((item) => item.id === jobId);
+    const job = (JSON.parse(result.stdout) as { items: ListedJob[] }).items.find(
+      (item) => item.id === jobId,
+    );
     if (!job) throw new Error(`job ${jobId} is not listed: ${result.stdout}`);
     return job;
   }
 
   async function addFor(node: string, name: string): Promise<string> {
-    const file = origin.addFile(name, { bytes: ggufFile({ 'general.architecture': 'llama', 'general.name': name }, { totalSize: 64 * 1024 }) });
+    const file = origin.addFile(name, {
+      bytes: ggufFile(
+        { 'general.architecture': 'llama', 'general.name': name },
+        { totalSize: 64 * 1024 },
+      ),
+    });
     const result = await cli(['add', file.url, '--folder', 'llm', '--node', node, '--json']);
     expect(result.code, result.stderr).toBe(0);
     return (JSON.parse(result.stdout) as { queued: { jobId: string } }).queued.jobId;
@@ -86,18 +98,32 @@ describe.skipIf(!TEST_DATABASE_URL)('jobs for a node, two servers sharing Postgr
     const jobId = await addFor('node-b', 'for-b.gguf');
     // Several of A's claim rounds go by: the job stays queued, and says for whom.
     await new Promise((resolve) => setTimeout(resolve, LEASE_MS));
-    expect(await listed(jobId)).toMatchObject({ status: 'queued', node: 'node-b', waitingFor: 'node-b' });
+    expect(await listed(jobId)).toMatchObject({
+      status: 'queued',
+      node: 'node-b',
+      waitingFor: 'node-b',
+    });
     const text = await cli(['ls']);
     expect(text.stdout).toMatch(new RegExp(`${jobId}\\s+waiting for node-b`));
     expect(existsSync(path.join(a.modelsDir, 'llm/for-b.gguf'))).toBe(false);
 
-    const workersBefore = JSON.parse((await cli(['workers', '--json'])).stdout) as { node: string; items: { name: string; alive: boolean }[] };
-    expect(workersBefore).toMatchObject({ node: 'node-a', items: [{ name: 'node-a', alive: true }] });
+    const workersBefore = JSON.parse((await cli(['workers', '--json'])).stdout) as {
+      node: string;
+      items: { name: string; alive: boolean }[];
+    };
+    expect(workersBefore).toMatchObject({
+      node: 'node-a',
+      items: [{ name: 'node-a', alive: true }],
+    });
 
     b = await startNode('node-b');
     const watched = await cli(['watch', jobId]);
     expect(watched.code, watched.stderr).toBe(0);
-    expect(await listed(jobId)).toMatchObject({ status: 'completed', node: 'node-b', waitingFor: null });
+    expect(await listed(jobId)).toMatchObject({
+      status: 'completed',
+      node: 'node-b',
+      waitingFor: null,
+    });
     const onB = await readFile(path.join(b.modelsDir, 'llm/for-b.gguf'));
     expect(onB.length).toBe(64 * 1024);
     expect(existsSync(path.join(a.modelsDir, 'llm/for-b.gguf'))).toBe(false);
@@ -127,7 +153,9 @@ describe.skipIf(!TEST_DATABASE_URL)('jobs for a node, two servers sharing Postgr
         if (!seen.includes(running)) await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect(seen).toContain(running);
-      const nodeA = (await api.workers.list.query()).items.find((worker) => worker.name === 'node-a');
+      const nodeA = (await api.workers.list.query()).items.find(
+        (worker) => worker.name === 'node-a',
+      );
       expect(nodeA?.runningJobIds).toEqual([]);
     } finally {
       origin.setThrottle(null);

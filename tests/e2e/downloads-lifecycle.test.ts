@@ -60,12 +60,16 @@ describe('downloads end to end (built server, PGlite)', () => {
     expect(exit?.code, server?.output()).toBe(0);
   });
 
-  it('reports its health, version and database', async () => {
-    expect(await api.health.query()).toEqual({
+  it('reports its health, version, database, node name and workers (itself)', async () => {
+    const health = await api.health.query();
+    expect(health).toEqual({
       ok: true,
       version: serverPackage.version,
       database: 'pglite',
+      node: expect.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]*$/),
+      workers: [expect.objectContaining({ alive: true, self: true, runningJobIds: [] })],
     });
+    expect(health.workers[0]!.name).toBe(health.node);
   });
 
   it('enqueue → live events over WebSocket → completed, with the origin’s exact bytes at the final path', async () => {

@@ -51,7 +51,15 @@ describe('startApp in-process', () => {
     expect(app.database).toBe('pglite');
     const health = await fetch(`${app.url}/trpc/health`);
     expect(await health.json()).toEqual({
-      result: { data: { ok: true, version: expect.any(String), database: 'pglite' } },
+      result: {
+        data: {
+          ok: true,
+          version: expect.any(String),
+          database: 'pglite',
+          node: expect.any(String),
+          workers: [expect.objectContaining({ self: true, alive: true })],
+        },
+      },
     });
 
     await Promise.all([app.close(), app.close()]);

@@ -59,7 +59,13 @@ describe('listener', () => {
     open.push(listener);
     expect(listener.url).toBe(`http://127.0.0.1:${listener.port}`);
     const api = connectHttp(listener.url);
-    expect(await api.health.query()).toEqual({ ok: true, version: 'test', database: 'pglite' });
+    expect(await api.health.query()).toEqual({
+      ok: true,
+      version: 'test',
+      database: 'pglite',
+      node: null,
+      workers: [],
+    });
     expect(await api.downloads.limits.query()).toEqual({ globalBps: 1234 });
     expect(await (await fetch(`${listener.url}/anything/else`)).text()).toBe('static');
   });

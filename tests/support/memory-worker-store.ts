@@ -4,7 +4,10 @@ import type { WorkerRecord, WorkerStore } from '@modeldock/engine';
 export class MemoryWorkerStore implements WorkerStore {
   readonly rows = new Map<string, WorkerRecord>();
 
-  async recordHeartbeat(worker: { id: string; name: string; startedAt: Date }, now: Date): Promise<void> {
+  async recordHeartbeat(
+    worker: { id: string; name: string; startedAt: Date },
+    now: Date,
+  ): Promise<void> {
     const existing = this.rows.get(worker.id);
     this.rows.set(worker.id, {
       id: worker.id,

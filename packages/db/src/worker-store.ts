@@ -11,32 +11,49 @@ export function createWorkerStore(db: Database): WorkerStore {
       return withDatabaseErrors('recording this worker’s heartbeat', async () => {
         await db
           .insert(workers)
-          .values({ id: worker.id, name: worker.name, startedAt: worker.startedAt, lastHeartbeatAt: now })
-          .onConflictDoUpdate({ target: workers.id, set: { name: worker.name, lastHeartbeatAt: now } });
+          .values({
+            id: worker.id,
+            name: worker.name,
+            startedAt: worker.startedAt,
+            lastHeartbeatAt: now,
+          })
+          .onConflictDoUpdate({
+            target: workers.id,
+            set: { name: worker.name, lastHeartbeatAt: now },
+          });
       });
     },
     listWorkers() {
       return withDatabaseErrors('listing the workers', async () => {
-        const rows = await db.select().from(workers).orderBy(asc(workers.name), asc(workers.startedAt));
-        return rows.map(
-          (row): WorkerRecord => ({
-            id: row.id,
-            name: row.name,
-            startedAt: row.startedAt,
-            lastHeartbeatAt: row.lastHeartbeatAt,
-          }),
-        );
+        const rows = await db
+          .select()
+          .from(workers)
+          .orderBy(asc(workers.name), asc(workers.startedAt));
+        return rows.map((row): WorkerRecord => ({
+          id: row.id,
+          name: row.name,
+          startedAt: row.startedAt,
+          lastHeartbeatAt: row.lastHeartbeatAt,
+        }));
       });
     },
     removeWorkers(query) {
       return withDatabaseErrors('removing workers', async () => {
         let removed = 0;
         if (query.ids && query.ids.length > 0) {
-          removed += (await db.delete(workers).where(inArray(workers.id, query.ids)).returning({ id: workers.id })).length;
+          removed += (
+            await db
+              .delete(workers)
+              .where(inArray(workers.id, query.ids))
+              .returning({ id: workers.id })
+          ).length;
         }
         if (query.silentSince) {
           removed += (
-            await db.delete(workers).where(lt(workers.lastHeartbeatAt, query.silentSince)).returning({ id: workers.id })
+            await db
+              .delete(workers)
+              .where(lt(workers.lastHeartbeatAt, query.silentSince))
+              .returning({ id: workers.id })
           ).length;
         }
         return removed;

@@ -89,6 +89,7 @@ describe('a stalled job', () => {
       attempts: 1,
       onFileFailure: 'keep',
       warnings: [],
+      node: null,
       leaseOwner: 'w',
       leaseExpiresAt: at,
       createdAt: at,

@@ -20,8 +20,13 @@ describe('jobs for a node', () => {
       workerId: 'gpu-a:1:x',
       extra: { nodeName: 'gpu-a', presence: { isAlive: (node) => alive.has(node) } },
     });
-    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/for-b.gguf', node: 'gpu-b' });
-    const { jobId: anyJob } = await harness.manager.enqueue({ url: 'https://cdn.example/for-any.gguf' });
+    const { jobId } = await harness.manager.enqueue({
+      url: 'https://cdn.example/for-b.gguf',
+      node: 'gpu-b',
+    });
+    const { jobId: anyJob } = await harness.manager.enqueue({
+      url: 'https://cdn.example/for-any.gguf',
+    });
 
     // A takes the job for any node and leaves B's, however many times it looks for work.
     const first = await harness.transfer.call(0);
@@ -32,11 +37,16 @@ describe('jobs for a node', () => {
     expect(harness.transfer.calls).toHaveLength(1);
     const waiting = await harness.manager.getJob(jobId);
     expect(waiting).toMatchObject({ status: 'queued', node: 'gpu-b', waitingFor: 'gpu-b' });
-    expect(harness.events.filter((event) => event.jobId === jobId).at(-1)?.job).toMatchObject({ waitingFor: 'gpu-b' });
+    expect(harness.events.filter((event) => event.jobId === jobId).at(-1)?.job).toMatchObject({
+      waitingFor: 'gpu-b',
+    });
 
     // B starts: it is alive, so the job is plainly queued, and B downloads it.
     alive.add('gpu-b');
-    expect(await harness.manager.getJob(jobId)).toMatchObject({ status: 'queued', waitingFor: null });
+    expect(await harness.manager.getJob(jobId)).toMatchObject({
+      status: 'queued',
+      waitingFor: null,
+    });
     const b = await harness.another({ workerId: 'gpu-b:1:y', extra: { nodeName: 'gpu-b' } });
     const call = await b.transfer.call(0);
     expect(call.file.name).toBe('for-b.gguf');
@@ -47,7 +57,10 @@ describe('jobs for a node', () => {
 
   it('a job for this very node runs here and never shows as waiting', async () => {
     harness = await createHarness({ workerId: 'gpu-a:1:x', extra: { nodeName: 'gpu-a' } });
-    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/here.gguf', node: 'gpu-a' });
+    const { jobId } = await harness.manager.enqueue({
+      url: 'https://cdn.example/here.gguf',
+      node: 'gpu-a',
+    });
     const call = await harness.transfer.call(0);
     await call.complete('x');
     const done = await harness.waitForStatus(jobId, 'completed');
@@ -57,7 +70,9 @@ describe('jobs for a node', () => {
   it('refuses a node name that is not a worker name, creating nothing', async () => {
     harness = await createHarness({ extra: { nodeName: 'gpu-a' } });
     for (const node of ['gpu a', '../etc', '-dash', 'x'.repeat(64)]) {
-      const refusal = await harness.manager.enqueue({ url: 'https://cdn.example/a.gguf', node }).catch((error: unknown) => error);
+      const refusal = await harness.manager
+        .enqueue({ url: 'https://cdn.example/a.gguf', node })
+        .catch((error: unknown) => error);
       expect(refusal).toBeInstanceOf(ModeldockError);
       expect((refusal as ModeldockError).code).toBe('INVALID_INPUT');
     }
@@ -66,8 +81,14 @@ describe('jobs for a node', () => {
 
   it('without a node name the worker is named after the host part of its id', async () => {
     harness = await createHarness({ workerId: 'box-7:42:abcd' });
-    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/b.gguf', node: 'box-7' });
+    const { jobId } = await harness.manager.enqueue({
+      url: 'https://cdn.example/b.gguf',
+      node: 'box-7',
+    });
     await (await harness.transfer.call(0)).complete('x');
-    await waitUntil(async () => (await harness.store.getJob(jobId))?.status === 'completed', 'the job to complete');
+    await waitUntil(
+      async () => (await harness.store.getJob(jobId))?.status === 'completed',
+      'the job to complete',
+    );
   });
 });

@@ -56,7 +56,10 @@ describe('worker presence', () => {
     const store = new MemoryWorkerStore();
     const a = presenceFor('gpu-a', store, clock);
     await a.start();
-    expect(store.rows.get('gpu-a:1:abcd')).toMatchObject({ name: 'gpu-a', lastHeartbeatAt: new Date(1_000_000) });
+    expect(store.rows.get('gpu-a:1:abcd')).toMatchObject({
+      name: 'gpu-a',
+      lastHeartbeatAt: new Date(1_000_000),
+    });
     await advance(clock, 2_000);
     expect(store.rows.get('gpu-a:1:abcd')!.lastHeartbeatAt.getTime()).toBe(1_002_000);
   });
@@ -86,8 +89,18 @@ describe('worker presence', () => {
     const clock = new FakeClock(9_000_000);
     const store = new MemoryWorkerStore();
     const now = clock.now();
-    const job = (id: string, status: JobRecord['status'], owner: string | null, expiresIn: number) =>
-      ({ id, status, leaseOwner: owner, leaseExpiresAt: owner ? new Date(now + expiresIn) : null }) as JobRecord;
+    const job = (
+      id: string,
+      status: JobRecord['status'],
+      owner: string | null,
+      expiresIn: number,
+    ) =>
+      ({
+        id,
+        status,
+        leaseOwner: owner,
+        leaseExpiresAt: owner ? new Date(now + expiresIn) : null,
+      }) as JobRecord;
     const a = presenceFor('gpu-a', store, clock, [
       job('running-here', 'running', 'gpu-a:1:abcd', 1_000),
       job('verifying-here', 'verifying', 'gpu-a:1:abcd', 1_000),
@@ -110,7 +123,10 @@ describe('worker presence', () => {
   it('a graceful stop removes the row and stops the heartbeat; long-silent rows are forgotten', async () => {
     const clock = new FakeClock(20_000_000);
     const store = new MemoryWorkerStore();
-    await store.recordHeartbeat({ id: 'old:1:x', name: 'old', startedAt: new Date(0) }, new Date(clock.now() - FORGET_WORKERS_AFTER_MS - 1));
+    await store.recordHeartbeat(
+      { id: 'old:1:x', name: 'old', startedAt: new Date(0) },
+      new Date(clock.now() - FORGET_WORKERS_AFTER_MS - 1),
+    );
     const a = presenceFor('gpu-a', store, clock);
     await a.start();
     expect([...store.rows.keys()]).toEqual(['gpu-a:1:abcd']);

@@ -52,12 +52,14 @@ export interface WorkerPresence extends NodePresence {
 }
 
 export function createWorkerPresence(options: WorkerPresenceOptions): WorkerPresence {
-  const { store, jobs, clock, logger, tasks, workerId, nodeName, heartbeatMs, aliveWithinMs } = options;
+  const { store, jobs, clock, logger, tasks, workerId, nodeName, heartbeatMs, aliveWithinMs } =
+    options;
   const startedAt = new Date(clock.now());
   let known: WorkerRecord[] = [];
   let stopped = false;
 
-  const isRecent = (worker: WorkerRecord, now: number) => worker.lastHeartbeatAt.getTime() >= now - aliveWithinMs;
+  const isRecent = (worker: WorkerRecord, now: number) =>
+    worker.lastHeartbeatAt.getTime() >= now - aliveWithinMs;
 
   async function beat(): Promise<void> {
     if (stopped) return;
@@ -90,9 +92,14 @@ export function createWorkerPresence(options: WorkerPresenceOptions): WorkerPres
       stopped = true;
       known = known.filter((worker) => worker.id !== workerId);
       await tasks.remove(WORKER_HEARTBEAT_TASK);
-      await store.removeWorkers({ ids: [workerId] }).catch((error: unknown) =>
-        logger.warn({ message: error instanceof Error ? error.message : String(error) }, 'could not remove this worker'),
-      );
+      await store
+        .removeWorkers({ ids: [workerId] })
+        .catch((error: unknown) =>
+          logger.warn(
+            { message: error instanceof Error ? error.message : String(error) },
+            'could not remove this worker',
+          ),
+        );
     },
     async list() {
       const [workers, active] = await Promise.all([store.listWorkers(), jobs.listActiveJobs()]);
