@@ -19,6 +19,8 @@ export interface AppContext {
   tasks: RefreshTasks;
   database: 'pglite' | 'postgres';
   version: string;
+  /** Where models and modeldock's own data live (Settings shows them); absent in bare listener tests. */
+  paths?: { modelsDir: string; dataDir: string };
   /** Settings → API keys; absent in tests that stand up a listener without credentials. */
   apiKeys?: ApiKeySettings;
 }
@@ -51,6 +53,7 @@ const TRPC_CODE_FOR: Partial<Record<ErrorCode, TRPC_ERROR_CODE_KEY>> = {
   ENTRY_NOT_FOUND: 'NOT_FOUND',
   REMOTE_NOT_FOUND: 'NOT_FOUND',
   RATE_LIMITED: 'TOO_MANY_REQUESTS',
+  ACCESS_TOKEN_THROTTLED: 'TOO_MANY_REQUESTS',
   SHUTDOWN: 'SERVICE_UNAVAILABLE',
   // An upstream's fault is not this server's: a bad answer is 502, an unreachable or silent one 503.
   SERVER_ERROR: 'BAD_GATEWAY',
