@@ -214,6 +214,7 @@ export async function startApp(
         version: VERSION,
         apiKeys: credentials.settings,
         workers: presence,
+        paths: { modelsDir: modelsRoot, dataDir: config.dataDir },
       },
       originGuard: createOriginGuard({
         listenHost: config.host,

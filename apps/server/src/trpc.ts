@@ -25,6 +25,8 @@ export interface AppContext {
   tasks: RefreshTasks;
   database: 'pglite' | 'postgres';
   version: string;
+  /** Where models and modeldock's own data live (Settings shows them); absent in bare listener tests. */
+  paths?: { modelsDir: string; dataDir: string };
   /** Settings → API keys; absent in tests that stand up a listener without credentials. */
   apiKeys?: ApiKeySettings;
   /** This worker and the others sharing the database; absent in tests without a database. */
