@@ -20,6 +20,7 @@ import { accessTokenError } from './access-gate';
 import type { AccessGate } from './access-gate';
 import { jsonError } from './json-error';
 import { createSessionEndpoint, isSessionPath } from './session-endpoint';
+import { createThumbnailHandler, isThumbnailPath } from './thumbnails';
 
 export const API_PATH = '/trpc';
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -92,6 +93,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   const { context, originGuard, accessGate, serveStaticFile, logger } = options;
   let accepting = true;
   const handleSession = createSessionEndpoint({ accessGate, originGuard });
+  const handleThumbnail = createThumbnailHandler({ metadata: context.metadata, accessGate });
 
   /** Runs per HTTP request; a refusal here becomes a normal tRPC error for every call in a batch. */
   function createHttpContext({
@@ -140,6 +142,14 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
         logger.error({ err: error }, 'Signing a browser in failed');
         if (!response.headersSent) response.writeHead(500);
         response.end();
+      });
+      return;
+    }
+    if (isThumbnailPath(request.url)) {
+      handleThumbnail(request, response).catch((error: unknown) => {
+        logger.error({ err: error, url: request.url }, 'Serving a thumbnail failed');
+        if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        response.end('Internal error');
       });
       return;
     }

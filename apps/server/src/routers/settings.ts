@@ -4,7 +4,8 @@
  */
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
-import { ModeldockError, findCharacterNotAllowedInKey } from '@modeldock/engine';
+import { ModeldockError, NSFW_LEVELS, findCharacterNotAllowedInKey } from '@modeldock/engine';
+import { metadataOf } from './library';
 import type { ApiKeySettings } from '../credentials/api-key-settings';
 import { API_KEY_PLATFORMS } from '../credentials/api-key-platforms';
 import { call, publicProcedure } from '../trpc';
@@ -53,6 +54,26 @@ const apiKeysRouter = {
     .mutation(({ ctx, input }) => call(() => apiKeysOf(ctx).remove(input.platform))),
 } satisfies TRPCRouterRecord;
 
+/** Settings → Metadata: sidecars beside models, A1111's `<stem>.json`, the preview content limit. */
+const metadataSettingsRouter = {
+  get: publicProcedure.query(({ ctx }) => call(() => metadataOf(ctx).getSettings())),
+
+  set: publicProcedure
+    .input(
+      z.object({
+        writeSidecars: z.boolean().optional(),
+        writeA1111: z.boolean().optional(),
+        maxNsfwLevel: z
+          .number()
+          .int()
+          .refine((level) => (NSFW_LEVELS as readonly number[]).includes(level), `maxNsfwLevel must be one of ${NSFW_LEVELS.join(', ')} (1 PG, 2 PG-13, 4 R, 8 X, 16 XXX)`)
+          .optional(),
+      }),
+    )
+    .mutation(({ ctx, input }) => call(() => metadataOf(ctx).setSettings(input))),
+} satisfies TRPCRouterRecord;
+
 export const settingsRouter = {
   apiKeys: apiKeysRouter,
+  metadata: metadataSettingsRouter,
 } satisfies TRPCRouterRecord;
