@@ -7,6 +7,7 @@
  * server on 0.0.0.0 without a token works as before and warns once at start.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import path from 'node:path';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import WebSocket from 'ws';
@@ -56,6 +57,27 @@ function connectWebSocketWith(url: string, headers: Record<string, string>) {
     WebSocket: WebSocketWithHeaders as unknown as typeof globalThis.WebSocket,
   });
   return { api: createTRPCClient<AppRouter>({ links: [wsLink({ client })] }), client };
+}
+
+/** A GET with headers fetch refuses to set (Host): status, content type and body. */
+function rawGet(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; type: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(url, { headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          type: String(response.headers['content-type'] ?? ''),
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
+    });
+    request.on('error', reject);
+  });
 }
 
 function signIn(url: string, body: unknown, headers: Record<string, string> = {}) {
@@ -122,6 +144,30 @@ describe('access token (MODELDOCK_ACCESS_TOKEN)', () => {
     const asOwner = connectHttp(url, { authorization: `Bearer ${ACCESS_TOKEN}` });
     expect((await asOwner.downloads.list.query()).items).toEqual([]);
     expect(origin.requests).toEqual([]);
+  });
+
+  it('refuses a subscription over HTTP without the token with 401 before any event is streamed', async () => {
+    const stream = await rawGet(`${url}/trpc/downloads.events`, { accept: 'text/event-stream' });
+    expect(stream.status).toBe(401);
+    expect(stream.type).toMatch(/^application\/json/);
+    expect(stream.body).not.toMatch(/^event:/m);
+    expect(JSON.parse(stream.body)).toMatchObject({
+      error: { data: { code: 'UNAUTHORIZED', modeldockCode: 'ACCESS_TOKEN_REQUIRED' } },
+    });
+  });
+
+  it('answers a malformed Host header 400 with a reason, never 500', async () => {
+    for (const host of ['localhost@evil.example', 'localhost/evil', 'local host']) {
+      const answer = await rawGet(`${url}/trpc/downloads.list`, {
+        host,
+        authorization: `Bearer ${ACCESS_TOKEN}`,
+      });
+      expect(answer.status, host).toBe(400);
+      expect(JSON.parse(answer.body)).toMatchObject({
+        error: { data: { code: 'BAD_REQUEST', modeldockCode: 'INVALID_INPUT' } },
+      });
+      expect(JSON.parse(answer.body).error.message).toMatch(/Host header is missing or malformed/);
+    }
   });
 
   it('refuses a wrong bearer token and accepts the right one for queries and mutations', async () => {
@@ -248,6 +294,60 @@ describe('access token (MODELDOCK_ACCESS_TOKEN)', () => {
       ...findSecrets(output, [ACCESS_TOKEN, cookieValue], 'stdout/stderr'),
       ...findSecrets(downloadsLog, [ACCESS_TOKEN, cookieValue], 'the downloads log'),
     ]).toEqual([]);
+  });
+});
+
+describe('wrong access-token guesses', () => {
+  let server: ServerProcess;
+  let url: string;
+
+  beforeAll(async () => {
+    server = await startServerProcess({ env: { MODELDOCK_ACCESS_TOKEN: ACCESS_TOKEN } });
+    url = `http://127.0.0.1:${server.port}`;
+  });
+
+  afterAll(async () => {
+    await server?.dispose();
+  });
+
+  it('are slowed per address after five: then even the right token waits, with Retry-After; each is logged with the address, never the token', async () => {
+    const guess = (token: string) =>
+      fetch(`${url}/trpc/downloads.list`, { headers: { authorization: `Bearer ${token}` } });
+    for (let attempt = 1; attempt <= 5; attempt += 1) {
+      expect((await guess(`wrong-guess-number-${attempt}-abcdefghij`)).status).toBe(401);
+    }
+    // The sixth wrong guess earns the first wait; from then on the address must wait.
+    expect((await guess('wrong-guess-number-6-abcdefghij')).status).toBe(401);
+    const slowed = await guess(ACCESS_TOKEN);
+    expect(slowed.status).toBe(429);
+    expect(Number(slowed.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await slowed.json()).toMatchObject({
+      error: { data: { code: 'TOO_MANY_REQUESTS', modeldockCode: 'ACCESS_TOKEN_THROTTLED' } },
+    });
+    // The sign-in form counts too and is held to the same wait.
+    const form = await fetch(`${url}/auth/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: ACCESS_TOKEN }),
+    });
+    expect(form.status).toBe(429);
+    // health stays open: it presents no token.
+    expect((await fetch(`${url}/trpc/health`)).status).toBe(200);
+
+    await expect
+      .poll(() => (server.output().match(/Wrong access token presented/g) ?? []).length)
+      .toBe(6);
+    const warning = server
+      .output()
+      .split('\n')
+      .find((line) => line.includes('Wrong access token presented'))!;
+    expect(JSON.parse(warning)).toMatchObject({
+      level: 'warn',
+      address: '127.0.0.1',
+      wrongGuesses: 1,
+    });
+    expect(findSecrets(server.output(), [ACCESS_TOKEN], 'stdout/stderr')).toEqual([]);
+    expect(server.output()).not.toContain('wrong-guess-number');
   });
 });
 

@@ -169,19 +169,28 @@ describe('server configuration', () => {
 
   it('takes the access token from the environment only, and refuses a short one without echoing it', () => {
     expect(parse([]).accessToken).toBeNull();
-    expect(parse([], { MODELDOCK_ACCESS_TOKEN: ' 0123456789abcdef0123 ' }).accessToken).toBe(
-      '0123456789abcdef0123',
+    expect(parse([], { MODELDOCK_ACCESS_TOKEN: ' 0123456789abcdef01234567 ' }).accessToken).toBe(
+      '0123456789abcdef01234567',
     );
-    const short = problemOf([], { MODELDOCK_ACCESS_TOKEN: 'tooShort9secret' });
-    expect(short).toMatch(/MODELDOCK_ACCESS_TOKEN must be at least 16 characters/);
+    // 23 characters: one short of the minimum.
+    const short = problemOf([], { MODELDOCK_ACCESS_TOKEN: 'tooShort9secret-abcdefg' });
+    expect(short).toMatch(/MODELDOCK_ACCESS_TOKEN must be at least 24 characters/);
     expect(short).toMatch(/openssl rand -hex 24/);
     expect(short).not.toContain('tooShort9secret');
+    // Long enough but of little variety: nine different characters.
+    const plain = problemOf([], { MODELDOCK_ACCESS_TOKEN: '123456789123456789123456789' });
+    expect(plain).toMatch(/MODELDOCK_ACCESS_TOKEN is too easy to guess: .*10 different characters/);
+    expect(plain).toMatch(/openssl rand -hex 24/);
+    expect(plain).not.toContain('123456789123');
+    expect(parse([], { MODELDOCK_ACCESS_TOKEN: '1234567890123456789012345' }).accessToken).toBe(
+      '1234567890123456789012345',
+    );
     const spaced = problemOf([], { MODELDOCK_ACCESS_TOKEN: 'has a space inside it ok' });
     expect(spaced).toMatch(/MODELDOCK_ACCESS_TOKEN must be printable ASCII/);
     expect(spaced).not.toContain('has a space');
-    const asFlag = problemOf(['--access-token=0123456789abcdef0123']);
+    const asFlag = problemOf(['--access-token=0123456789abcdef01234567']);
     expect(asFlag).toMatch(/Unknown option --access-token/);
-    expect(asFlag).not.toContain('0123456789abcdef0123');
+    expect(asFlag).not.toContain('0123456789abcdef01234567');
   });
 
   it('prints help generated from the settings table', () => {

@@ -108,7 +108,7 @@ export const SETTINGS = {
   accessToken: {
     env: 'MODELDOCK_ACCESS_TOKEN',
     description:
-      'Token every API call and WebSocket must carry (Authorization: Bearer <token>; the web app asks for it once and keeps a cookie). At least 16 characters, e.g. openssl rand -hex 24. Default: none, anyone who can reach the port can use the server.',
+      'Token every API call and WebSocket must carry (Authorization: Bearer <token>; the web app asks for it once and keeps a cookie). At least 24 characters of some variety, e.g. openssl rand -hex 24. Default: none, anyone who can reach the port can use the server.',
     secret: true,
   },
   logLevel: {
@@ -357,7 +357,9 @@ const keyValue = secretValue.superRefine((key, ctx) => {
   }
 });
 
-export const ACCESS_TOKEN_MIN_LENGTH = 16;
+export const ACCESS_TOKEN_MIN_LENGTH = 24;
+/** `aaaa…` or `1212…` is long but guessable: a token needs at least this many different characters. */
+export const ACCESS_TOKEN_MIN_DISTINCT = 10;
 
 const accessTokenValue = z
   .string()
@@ -368,7 +370,11 @@ const accessTokenValue = z
   )
   .max(1024, 'must be at most 1024 characters')
   // Printable ASCII only: it travels in an HTTP header, where anything else is mangled or refused.
-  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+  .refine(
+    (token) => new Set(token).size >= ACCESS_TOKEN_MIN_DISTINCT,
+    `is too easy to guess: it must use at least ${ACCESS_TOKEN_MIN_DISTINCT} different characters; make one with \`openssl rand -hex 24\``,
+  );
 
 const secretKeyValue = z
   .string()

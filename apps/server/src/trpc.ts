@@ -53,6 +53,7 @@ const TRPC_CODE_FOR: Partial<Record<ErrorCode, TRPC_ERROR_CODE_KEY>> = {
   ENTRY_NOT_FOUND: 'NOT_FOUND',
   REMOTE_NOT_FOUND: 'NOT_FOUND',
   RATE_LIMITED: 'TOO_MANY_REQUESTS',
+  ACCESS_TOKEN_THROTTLED: 'TOO_MANY_REQUESTS',
   SHUTDOWN: 'SERVICE_UNAVAILABLE',
   // An upstream's fault is not this server's: a bad answer is 502, an unreachable or silent one 503.
   SERVER_ERROR: 'BAD_GATEWAY',

@@ -33,6 +33,8 @@ export const ERROR_CODES = [
   'FORBIDDEN',
   'REMOTE_NOT_FOUND',
   'RATE_LIMITED',
+  /** Too many wrong access tokens from one address: it must wait before presenting another. */
+  'ACCESS_TOKEN_THROTTLED',
   'SERVER_ERROR',
   // Integrity.
   'BAD_CONTENT_RANGE',

@@ -5,7 +5,12 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createNodeFileSystem, createSystemClock, createUndiciHttpClient, transferFile } from '@modeldock/engine';
+import {
+  createNodeFileSystem,
+  createSystemClock,
+  createUndiciHttpClient,
+  transferFile,
+} from '@modeldock/engine';
 import type { EngineConfig } from '@modeldock/engine';
 import type { UndiciHttpClient } from '@modeldock/engine';
 import { deterministicBytes, sha256Hex, startFaultOrigin } from '../../support/fault-origin';
@@ -29,7 +34,11 @@ let harness: Harness;
 
 beforeEach(async () => {
   origin = await startFaultOrigin();
-  http = createUndiciHttpClient({ connectionsPerHost: 8, idleTimeoutMs: 2_000, allowPrivateHosts: true });
+  http = createUndiciHttpClient({
+    connectionsPerHost: 8,
+    idleTimeoutMs: 2_000,
+    allowPrivateHosts: true,
+  });
 });
 
 afterEach(async () => {
@@ -61,7 +70,11 @@ describe('with the real byte layer', () => {
   it('downloads a file: completed, bytes identical, hash recorded, no temp file left', async () => {
     const file = origin.setFile('/models/tiny.bin', deterministicBytes(300_000, 7));
     harness = await realHarness();
-    const { jobId } = await harness.manager.enqueue({ url: file.url, folder: 'checkpoints', sha256: file.sha256 });
+    const { jobId } = await harness.manager.enqueue({
+      url: file.url,
+      folder: 'checkpoints',
+      sha256: file.sha256,
+    });
     const job = await harness.waitForStatus(jobId, 'completed', 20_000);
     expect(job).toMatchObject({ bytesDone: 300_000, bytesTotal: 300_000 });
     expect(job.files[0]!.sha256).toBe(file.sha256);
@@ -75,7 +88,11 @@ describe('with the real byte layer', () => {
     origin.setThrottle(100_000);
     harness = await realHarness();
     const { jobId } = await harness.manager.enqueue({ url: file.url, folder: 'loras' });
-    await waitUntil(async () => (await durableBytes(harness, jobId)) > 0, 'some bytes to be durable', 20_000);
+    await waitUntil(
+      async () => (await durableBytes(harness, jobId)) > 0,
+      'some bytes to be durable',
+      20_000,
+    );
     const cancelled = await harness.manager.cancel(jobId);
     expect(cancelled.status).toBe('cancelled');
     expect(await filesIn(path.join(harness.modelsRoot, 'loras'))).toEqual([]);
@@ -86,7 +103,11 @@ describe('with the real byte layer', () => {
     origin.setThrottle(150_000);
     harness = await realHarness();
     const { jobId } = await harness.manager.enqueue({ url: file.url });
-    await waitUntil(async () => (await durableBytes(harness, jobId)) > 100_000, 'bytes to be durable', 20_000);
+    await waitUntil(
+      async () => (await durableBytes(harness, jobId)) > 100_000,
+      'bytes to be durable',
+      20_000,
+    );
     const paused = await harness.manager.pause(jobId);
     const offset = await durableBytes(harness, jobId);
     expect(paused.status).toBe('paused');
@@ -100,7 +121,9 @@ describe('with the real byte layer', () => {
     const resumedRequest = origin.requestsTo('/models/resume.bin')[requestsBefore]!;
     expect(resumedRequest.headers.range).toBe(`bytes=${offset}-`);
     expect(resumedRequest.headers['if-range']).toBe(file.etag);
-    expect(sha256Hex(await readFile(path.join(harness.modelsRoot, 'resume.bin')))).toBe(file.sha256);
+    expect(sha256Hex(await readFile(path.join(harness.modelsRoot, 'resume.bin')))).toBe(
+      file.sha256,
+    );
   });
 
   it('after stop(), a new manager on the same store resumes the job from its durable offset', async () => {
@@ -108,7 +131,11 @@ describe('with the real byte layer', () => {
     origin.setThrottle(150_000);
     harness = await realHarness();
     const { jobId } = await harness.manager.enqueue({ url: file.url });
-    await waitUntil(async () => (await durableBytes(harness, jobId)) > 100_000, 'bytes to be durable', 20_000);
+    await waitUntil(
+      async () => (await durableBytes(harness, jobId)) > 100_000,
+      'bytes to be durable',
+      20_000,
+    );
     await harness.manager.stop();
     const offset = await durableBytes(harness, jobId);
     expect((await harness.store.getJob(jobId))!.status).toBe('queued');
@@ -124,6 +151,30 @@ describe('with the real byte layer', () => {
     });
     const done = await restarted.waitForStatus(jobId, 'completed', 20_000);
     expect(done.files[0]!.sha256).toBe(file.sha256);
-    expect(origin.requestsTo('/models/restart.bin')[requestsBefore]!.headers.range).toBe(`bytes=${offset}-`);
+    expect(origin.requestsTo('/models/restart.bin')[requestsBefore]!.headers.range).toBe(
+      `bytes=${offset}-`,
+    );
+  });
+
+  it('on a slow link (50 KB/s) reports progress at least once a second, with a speed that never drops to 0 while bytes flow', async () => {
+    // Smaller than one single-stream slab (512 KiB): before, nothing was reported until the end.
+    const file = origin.setFile('/models/trickle.bin', deterministicBytes(260_000, 11));
+    origin.setThrottle(50_000);
+    harness = await realHarness({ config: { connectionsPerFile: 1 } });
+    const progress: { at: number; bytes: number; speed: number }[] = [];
+    harness.manager.subscribe((event) => {
+      if (event.type !== 'progress') return;
+      progress.push({ at: Date.now(), bytes: event.job.bytesDone, speed: event.job.speedBps ?? 0 });
+    });
+    const { jobId } = await harness.manager.enqueue({ url: file.url, sha256: file.sha256 });
+    await harness.waitForStatus(jobId, 'completed', 30_000);
+    origin.setThrottle(null);
+
+    const moving = progress.filter((sample) => sample.bytes > 0 && sample.bytes < 260_000);
+    // About five seconds of transfer: an event at least every second, each with bytes counted.
+    expect(moving.length).toBeGreaterThanOrEqual(4);
+    const gaps = moving.slice(1).map((sample, index) => sample.at - moving[index]!.at);
+    expect(Math.max(...gaps)).toBeLessThan(1_500);
+    expect(moving.every((sample) => sample.speed > 0)).toBe(true);
   });
 });

@@ -61,4 +61,38 @@ describe('staged writer', () => {
     await file.close();
     expect(ends).toEqual([1000]);
   });
+
+  it('writes a slab that has waited half a second at the next chunk, so a slow link still shows progress', async () => {
+    const file = await PartialFile.open(createNodeFileSystem(), path.join(dir, 'slow.part'));
+    let now = 10_000;
+    const ends: number[] = [];
+    const writer = new StagedWriter(file, (end) => ends.push(end), 512 * 1024, {
+      now: () => now,
+    });
+    // 10 KB every 200 ms: 50 KB/s, far from filling a 512 KiB slab.
+    for (let offset = 0; offset < 100_000; offset += 10_000) {
+      await writer.append(deterministicBytes(10_000, offset + 1), offset);
+      await writer.settle();
+      now += 200;
+    }
+    // The first slab starts at t=0 and is written with the chunk staged at t=600 ms, and so on.
+    expect(ends).toEqual([40_000, 80_000]);
+    await writer.drain();
+    await file.close();
+    expect(ends).toEqual([40_000, 80_000, 100_000]);
+  });
+
+  it('without a clock, writes only full slabs until drained', async () => {
+    const file = await PartialFile.open(createNodeFileSystem(), path.join(dir, 'untimed.part'));
+    const ends: number[] = [];
+    const writer = new StagedWriter(file, (end) => ends.push(end), 512 * 1024);
+    for (let offset = 0; offset < 100_000; offset += 10_000) {
+      await writer.append(deterministicBytes(10_000, offset + 1), offset);
+    }
+    await writer.settle();
+    expect(ends).toEqual([]);
+    await writer.drain();
+    await file.close();
+    expect(ends).toEqual([100_000]);
+  });
 });

@@ -67,6 +67,14 @@ export function createAccessGate({ token }: AccessGateOptions) {
     return 'wrong';
   }
 
+  /** Whether the request presents a bearer token, and whether it is the right one. */
+  function bearerVerdict(headers: IncomingHttpHeaders): 'none' | 'right' | 'wrong' {
+    if (tokenDigest === null) return 'none';
+    const bearer = bearerTokenOf(headers);
+    if (bearer === null) return 'none';
+    return sameSecret(bearer, tokenDigest) ? 'right' : 'wrong';
+  }
+
   /** Whether `presented` (from the login form) is the token. */
   function isToken(presented: string): boolean {
     return tokenDigest !== null && sameSecret(presented, tokenDigest);
@@ -75,6 +83,7 @@ export function createAccessGate({ token }: AccessGateOptions) {
   return {
     required: token !== null,
     check,
+    bearerVerdict,
     isToken,
     /** The cookie's value; registered as a secret so no log line can carry it. */
     sessionValue,
@@ -109,5 +118,5 @@ export function unprotectedListenWarning(
   accessToken: string | null,
 ): string | null {
   if (accessToken !== null || isLoopbackAddress(listenHost)) return null;
-  return `warning: modeldock listens on ${listenHost} without an access token: anyone who can reach port ${port} can use it. To require one, set MODELDOCK_ACCESS_TOKEN (at least 16 characters, e.g. from \`openssl rand -hex 24\`) in its environment.`;
+  return `warning: modeldock listens on ${listenHost} without an access token: anyone who can reach port ${port} can use it. To require one, set MODELDOCK_ACCESS_TOKEN (at least 24 characters, e.g. from \`openssl rand -hex 24\`) in its environment.`;
 }

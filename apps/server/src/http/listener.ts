@@ -13,11 +13,13 @@ import { WebSocketServer } from 'ws';
 import { ModeldockError } from '@modeldock/engine';
 import type pino from 'pino';
 import { appRouter } from '../root';
-import { toTRPCError } from '../trpc';
 import type { AppContext } from '../trpc';
 import type { OriginGuard } from './origin-guard';
-import { accessTokenError } from './access-gate';
 import type { AccessGate } from './access-gate';
+import { createApiRequestGate } from './api-request-gate';
+import type { ApiRefusal } from './api-request-gate';
+import { createGuessThrottle } from './guess-throttle';
+import type { GuessThrottle } from './guess-throttle';
 import { jsonError } from './json-error';
 import { createSessionEndpoint, isSessionPath } from './session-endpoint';
 import { createThumbnailHandler, isThumbnailPath } from './thumbnails';
@@ -38,6 +40,8 @@ export interface ListenerOptions {
   accessGate: AccessGate;
   serveStaticFile: (request: IncomingMessage, response: ServerResponse) => Promise<void>;
   logger: pino.Logger;
+  /** Slows wrong access-token guesses; one on the system clock by default. */
+  guessThrottle?: GuessThrottle;
 }
 
 export interface Listener {
@@ -55,6 +59,29 @@ export interface Listener {
 function isApiPath(url: string | undefined): boolean {
   const pathname = new URL(url ?? '/', 'http://localhost').pathname;
   return pathname === API_PATH || pathname.startsWith(`${API_PATH}/`);
+}
+
+/** `/trpc/health,downloads.list?batch=1` → the procedures called and whether the answer is a batch. */
+function apiCallsOf(url: string | undefined): { paths: string[]; batched: boolean } {
+  const parsed = new URL(url ?? '/', 'http://localhost');
+  let names = parsed.pathname.slice(API_PATH.length + 1);
+  try {
+    names = decodeURIComponent(names);
+  } catch {
+    // Left as sent: an undecodable name is no public procedure, and tRPC answers it 404.
+  }
+  return { paths: names.split(','), batched: parsed.searchParams.get('batch') === '1' };
+}
+
+/** A refusal in tRPC's own shape: one error per call when the request was a batch. */
+function sendApiRefusal(response: ServerResponse, refusal: ApiRefusal, calls: number | null): void {
+  const { status, body } = jsonError(refusal.code, refusal.error);
+  response.writeHead(status, {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+    ...refusal.headers,
+  });
+  response.end(calls === null ? body : `[${Array.from({ length: calls }, () => body).join(',')}]`);
 }
 
 function formatUrl(host: string, port: number): string {
@@ -92,37 +119,36 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number): 
 export async function startListener(options: ListenerOptions): Promise<Listener> {
   const { context, originGuard, accessGate, serveStaticFile, logger } = options;
   let accepting = true;
-  const handleSession = createSessionEndpoint({ accessGate, originGuard });
-  const handleThumbnail = createThumbnailHandler({ metadata: context.metadata, accessGate });
+  const throttle = options.guessThrottle ?? createGuessThrottle({ now: () => Date.now() });
+  const gate = createApiRequestGate({
+    originGuard,
+    accessGate,
+    throttle,
+    isAccepting: () => accepting,
+    logger,
+  });
+  const handleSession = createSessionEndpoint({ accessGate, originGuard, gate, throttle });
+  const handleThumbnail = createThumbnailHandler({ metadata: context.metadata, gate });
 
-  /** Runs per HTTP request; a refusal here becomes a normal tRPC error for every call in a batch. */
-  function createHttpContext({
-    req,
-    info,
-  }: {
-    req: IncomingMessage;
-    info: { calls: { path: string }[] };
-  }): AppContext {
-    if (!accepting)
-      throw toTRPCError(
-        new ModeldockError('SHUTDOWN', 'modeldock is shutting down; try again in a moment'),
-      );
-    // Queries too: a query can send the user's saved key upstream (sources.resolve).
-    const verdict = originGuard.checkRequest(req.headers);
-    if (!verdict.allowed) throw toTRPCError(new ModeldockError('FORBIDDEN', verdict.reason));
-    const onlyPublic =
-      info.calls.length > 0 && info.calls.every((call) => PUBLIC_PROCEDURES.has(call.path));
-    const access = accessGate.check(req.headers);
-    if ((access === 'missing' || access === 'wrong') && !onlyPublic)
-      throw toTRPCError(accessTokenError(access));
-    return context;
+  /** Queries too are gated: a query can send the user's saved key upstream (sources.resolve). */
+  function refuseApiRequest(request: IncomingMessage, response: ServerResponse): boolean {
+    const { paths, batched } = apiCallsOf(request.url);
+    const publicOnly = paths.every((path) => PUBLIC_PROCEDURES.has(path));
+    const refusal = gate.check(request, publicOnly);
+    if (refusal === null) return false;
+    logger.debug(
+      { code: refusal.code, modeldockCode: refusal.error.code, path: paths.join(',') },
+      'API call rejected',
+    );
+    sendApiRefusal(response, refusal, batched ? paths.length : null);
+    return true;
   }
 
   const handleApi = createHTTPHandler({
     router: appRouter,
     basePath: `${API_PATH}/`,
     maxBodySize: MAX_BODY_BYTES,
-    createContext: createHttpContext,
+    createContext: () => context,
     onError({ error, path, type }) {
       if (error.code === 'INTERNAL_SERVER_ERROR') {
         logger.error({ err: error.cause ?? error, path, type }, 'API call failed');
@@ -134,7 +160,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
 
   const server = http.createServer((request, response) => {
     if (isApiPath(request.url)) {
-      handleApi(request, response);
+      if (!refuseApiRequest(request, response)) handleApi(request, response);
       return;
     }
     if (isSessionPath(request.url)) {
@@ -179,21 +205,23 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
       return rejectUpgrade(socket, 404, `WebSocket connections go to ${API_PATH}`);
     if (!accepting)
       return rejectUpgrade(socket, 503, 'modeldock is shutting down; try again in a moment');
-    // Browsers do not apply CORS to WebSockets: the Origin check is the only thing stopping another site.
-    const verdict = originGuard.checkRequest(request.headers);
-    if (!verdict.allowed) {
-      logger.warn(
-        { origin: request.headers.origin, host: request.headers.host },
-        'WebSocket from a foreign origin refused',
+    // Browsers do not apply CORS to WebSockets: the Origin check is the only thing stopping another
+    // site. The token is checked before the upgrade too: without it no frame is ever exchanged.
+    const refusal = gate.check(request, false);
+    if (refusal !== null) {
+      if (refusal.code === 'FORBIDDEN') {
+        logger.warn(
+          { origin: request.headers.origin, host: request.headers.host },
+          'WebSocket from a foreign origin refused',
+        );
+        return rejectUpgrade(socket, 403, refusal.error.message);
+      }
+      logger.debug(
+        { modeldockCode: refusal.error.code },
+        'WebSocket without the access token refused',
       );
-      return rejectUpgrade(socket, 403, verdict.reason);
-    }
-    // Refused before the upgrade: without the token no frame is ever exchanged.
-    const access = accessGate.check(request.headers);
-    if (access === 'missing' || access === 'wrong') {
-      logger.debug({ access }, 'WebSocket without the access token refused');
-      const refusal = jsonError('UNAUTHORIZED', accessTokenError(access));
-      return rejectUpgrade(socket, refusal.status, refusal.body, 'application/json');
+      const { status, body } = jsonError(refusal.code, refusal.error);
+      return rejectUpgrade(socket, status, body, 'application/json');
     }
     wss.handleUpgrade(request, socket, head, (client) => wss.emit('connection', client, request));
   });

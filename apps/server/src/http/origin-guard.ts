@@ -30,7 +30,10 @@ export interface OriginGuardOptions {
   machineHostname?: string;
 }
 
-export type GuardVerdict = { allowed: true } | { allowed: false; reason: string };
+export type GuardVerdict =
+  | { allowed: true }
+  /** `malformed`: the request itself is broken (a Host no server has), answered 400 rather than 403. */
+  | { allowed: false; reason: string; malformed?: boolean };
 
 const ALLOWED: GuardVerdict = { allowed: true };
 /** Sec-Fetch-Site values that mean "a page of another origin asked for this". */
@@ -61,9 +64,16 @@ export function createOriginGuard(options: OriginGuardOptions) {
 
   /** Any request to the API: the Host must name this server (see the policies above). */
   function checkHost(headers: IncomingHttpHeaders): GuardVerdict {
-    if (policy === 'any') return ALLOWED;
     const hostname = hostnameOf(headers.host);
-    if (hostname === null) return { allowed: false, reason: 'Missing or malformed Host header' };
+    if (hostname === null) {
+      return {
+        allowed: false,
+        malformed: true,
+        reason:
+          'The Host header is missing or malformed: it must be a host name or address with an optional port (no user name, path or spaces).',
+      };
+    }
+    if (policy === 'any') return ALLOWED;
     if (namesThisServer(hostname)) return ALLOWED;
     if (policy === 'loopback') {
       return {

@@ -9,6 +9,10 @@ import { ModeldockError } from '@modeldock/engine';
 import type { AccessGate } from './access-gate';
 import { accessTokenError } from './access-gate';
 import type { OriginGuard } from './origin-guard';
+import { throttledError } from './api-request-gate';
+import type { ApiRequestGate } from './api-request-gate';
+import { clientAddressKey } from './guess-throttle';
+import type { GuessThrottle } from './guess-throttle';
 import { sendJsonError } from './json-error';
 
 export const SESSION_PATH = '/auth/session';
@@ -44,9 +48,17 @@ function presentedToken(body: string): string | null {
 export interface SessionEndpointOptions {
   accessGate: AccessGate;
   originGuard: OriginGuard;
+  /** Counts wrong tokens typed into the sign-in form like wrong bearer tokens. */
+  gate: Pick<ApiRequestGate, 'noteWrongGuess'>;
+  throttle: GuessThrottle;
 }
 
-export function createSessionEndpoint({ accessGate, originGuard }: SessionEndpointOptions) {
+export function createSessionEndpoint({
+  accessGate,
+  originGuard,
+  gate,
+  throttle,
+}: SessionEndpointOptions) {
   return async function handleSession(
     request: IncomingMessage,
     response: ServerResponse,
@@ -65,7 +77,11 @@ export function createSessionEndpoint({ accessGate, originGuard }: SessionEndpoi
     }
     const verdict = originGuard.checkRequest(request.headers);
     if (!verdict.allowed) {
-      sendJsonError(response, 'FORBIDDEN', new ModeldockError('FORBIDDEN', verdict.reason));
+      if (verdict.malformed) {
+        sendJsonError(response, 'BAD_REQUEST', new ModeldockError('INVALID_INPUT', verdict.reason));
+      } else {
+        sendJsonError(response, 'FORBIDDEN', new ModeldockError('FORBIDDEN', verdict.reason));
+      }
       return;
     }
     if (request.method === 'DELETE') {
@@ -112,10 +128,19 @@ export function createSessionEndpoint({ accessGate, originGuard }: SessionEndpoi
       sendJsonError(response, 'UNAUTHORIZED', accessTokenError('missing'));
       return;
     }
+    const address = clientAddressKey(request.socket.remoteAddress);
+    const waitMs = throttle.waitMs(address);
+    if (waitMs > 0) {
+      const refusal = throttledError(waitMs);
+      sendJsonError(response, refusal.code, refusal.error, refusal.headers);
+      return;
+    }
     if (!accessGate.isToken(token)) {
+      gate.noteWrongGuess(address);
       sendJsonError(response, 'UNAUTHORIZED', accessTokenError('wrong'));
       return;
     }
+    throttle.recordRight(address);
     response.writeHead(204, {
       'set-cookie': accessGate.sessionCookie(),
       'cache-control': 'no-store',

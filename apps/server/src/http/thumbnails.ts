@@ -1,7 +1,7 @@
 /**
  * `GET /thumbnails/<entry id>`: a library entry's thumbnail (a WebP made by the engine, or its
  * stored SVG placeholder), else a placeholder generated now, so the grid has no holes. Behind the
- * access gate like the API. Every answer says what it is and forbids sniffing; an SVG also gets a
+ * same gate as the API (origin, access token, wrong-token throttle). Every answer says what it is and forbids sniffing; an SVG also gets a
  * CSP that lets nothing in it run or load. A versioned URL (`?v=`) is cached for a year, the bare
  * one (placeholder before any preview) revalidated.
  */
@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { THUMBNAIL_ROUTE } from '@modeldock/engine';
 import type { LibraryMetadata } from '@modeldock/engine';
-import type { AccessGate } from './access-gate';
+import type { ApiRequestGate } from './api-request-gate';
 
 const SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
 
@@ -28,14 +28,25 @@ function plain(response: ServerResponse, status: number, text: string): void {
   response.end(`${text}\n`);
 }
 
-export function createThumbnailHandler(options: { metadata: LibraryMetadata | undefined; accessGate: AccessGate }) {
+const REFUSAL_STATUS: Record<string, number> = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  TOO_MANY_REQUESTS: 429,
+  SERVICE_UNAVAILABLE: 503,
+};
+
+export function createThumbnailHandler(options: { metadata: LibraryMetadata | undefined; gate: ApiRequestGate }) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.setHeader('allow', 'GET, HEAD');
       return plain(response, 405, 'Thumbnails are read with GET');
     }
-    const access = options.accessGate.check(request.headers);
-    if (access === 'missing' || access === 'wrong') return plain(response, 401, 'Sign in to see thumbnails');
+    const refusal = options.gate.check(request, false);
+    if (refusal) {
+      for (const [name, value] of Object.entries(refusal.headers ?? {})) response.setHeader(name, value);
+      return plain(response, REFUSAL_STATUS[refusal.code] ?? 403, refusal.error.message);
+    }
     if (!options.metadata) return plain(response, 404, 'No thumbnails in this server');
     const url = new URL(request.url ?? '/', 'http://localhost');
     let id: string;

@@ -78,6 +78,9 @@ export const libraryRouter = {
     .mutation(({ ctx, input }) => call(() => metadataOf(ctx).update(input.id))),
 
 
+  /** Free space and whether the models root takes a new file (a probe written, fsynced, removed). */
+  storage: publicProcedure.query(({ ctx }) => call(() => ctx.library.storage())),
+
   delete: publicProcedure
     .input(z.object({ ids: z.array(entryId).min(1).max(500) }))
     .mutation(({ ctx, input }) => call(() => ctx.library.delete(input.ids))),

@@ -59,8 +59,12 @@ export async function pumpBody(
   window: WriteWindow,
   limiters: readonly BandwidthLimiter[],
   signal: AbortSignal,
+  /** The engine's clock: on a slow link, staged bytes are written (and counted) within half a second. */
+  now: () => number,
 ): Promise<PumpOutcome> {
-  const writer = new StagedWriter(file, (end) => window.written(end), slabBytesFor(window));
+  const writer = new StagedWriter(file, (end) => window.written(end), slabBytesFor(window), {
+    now,
+  });
   let outcome: PumpOutcome = 'body-ended';
   try {
     for await (const chunk of body) {

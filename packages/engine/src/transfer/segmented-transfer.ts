@@ -110,6 +110,7 @@ async function drainIntoSegment(
       window,
       session.context.limiters,
       signal,
+      () => session.context.clock.now(),
     );
   } catch (error) {
     throw bodyReadError(remote, error, window.position - from, bodyEnd - from);

@@ -36,6 +36,7 @@ export async function streamToEnd(
       window,
       session.context.limiters,
       signal,
+      () => session.context.clock.now(),
     );
   } catch (error) {
     throw bodyReadError(

@@ -3,12 +3,24 @@
  * into reusable slabs, a full slab is written while the next one fills (so the socket keeps being
  * read during the write), and a write is only reported once it completed. Far fewer trips to the
  * file system thread pool than one write per 64 KB chunk, and no allocation per chunk.
+ *
+ * On a slow link a slab would take long to fill (512 KiB at 50 KB/s is ten seconds), and progress is
+ * only reported for written bytes: so a slab that has held bytes for `maxStagedMs` is written at
+ * the next chunk even when not full, and progress keeps moving at least twice a second.
  */
 import type { PartialFile } from './partial-file';
 import { returnSlab, takeSlab } from './slab-pool';
 
 export const SLAB_BYTES = 256 * 1024;
 const SLAB_COUNT = 2;
+/** How long staged bytes may wait for their slab to fill before they are written anyway. */
+export const MAX_STAGED_MS = 500;
+
+export interface StagedWriterTiming {
+  /** Milliseconds, from the engine's clock. */
+  now: () => number;
+  maxStagedMs?: number;
+}
 
 interface Slab {
   /** Taken from the slab pool when first needed (a small body may never need the second slab). */
@@ -16,6 +28,8 @@ interface Slab {
   /** File offset of the slab's first byte. */
   position: number;
   length: number;
+  /** When the slab's first byte was staged (clock milliseconds). */
+  stagedSince: number;
   /** The write of this slab, while it runs. */
   writing: Promise<void> | null;
 }
@@ -28,18 +42,23 @@ export class StagedWriter {
   /** File offset of the earliest failed slab: bytes before it were still written. */
   #failedAt = Number.POSITIVE_INFINITY;
   readonly #slabBytes: number;
+  readonly #timing: Required<StagedWriterTiming> | null;
 
   constructor(
     private readonly file: PartialFile,
     /** Called in file order when the bytes up to `end` (exclusive) are written. */
     private readonly onWritten: (end: number) => void,
     slabBytes = SLAB_BYTES,
+    /** Without it, slabs are written only when full (or drained). */
+    timing?: StagedWriterTiming,
   ) {
     this.#slabBytes = slabBytes;
+    this.#timing = timing ? { maxStagedMs: MAX_STAGED_MS, ...timing } : null;
     this.#slabs = Array.from({ length: SLAB_COUNT }, () => ({
       buffer: null,
       position: 0,
       length: 0,
+      stagedSince: 0,
       writing: null,
     }));
   }
@@ -62,7 +81,10 @@ export class StagedWriter {
         if (slab.writing) await slab.writing;
         this.#rethrow();
       }
-      if (slab.length === 0) slab.position = position + offset;
+      if (slab.length === 0) {
+        slab.position = position + offset;
+        if (this.#timing) slab.stagedSince = this.#timing.now();
+      }
       slab.buffer ??= takeSlab(this.#slabBytes);
       const copied = Math.min(data.length - offset, this.#slabBytes - slab.length);
       slab.buffer.set(data.subarray(offset, offset + copied), slab.length);
@@ -70,6 +92,14 @@ export class StagedWriter {
       offset += copied;
       if (slab.length === this.#slabBytes) this.#flush(slab);
     }
+    this.#flushIfWaitedTooLong();
+  }
+
+  /** The slow-link rule: bytes staged for `maxStagedMs` are written now (the next slab fills meanwhile). */
+  #flushIfWaitedTooLong(): void {
+    const slab = this.#slabs[this.#current]!;
+    if (!this.#timing || slab.length === 0 || slab.writing) return;
+    if (this.#timing.now() - slab.stagedSince >= this.#timing.maxStagedMs) this.#flush(slab);
   }
 
   /**
