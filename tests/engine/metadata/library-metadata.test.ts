@@ -72,6 +72,8 @@ const previewClient: HttpClient = {
 };
 
 beforeAll(async () => {
+  // Opening PGlite takes seconds on a busy machine: once here, not inside the first test's hook.
+  await shared.open();
   civitai = await startFakeCivitai({ refuseUnknownKeys: true });
   hf = await startFakeHuggingFace();
   images = await startFakeImageHost();
@@ -101,7 +103,7 @@ beforeAll(async () => {
     versions: [{ id: 21, name: 'v16', baseModel: 'SDXL 1.0', publishedAt: '2026-06-01T00:00:00Z', trainedWords: ['photo'], images: [{ url: urls.jpeg }], files: [{ id: 211, name: 'big_v16.safetensors', content: bytes.big }] }],
   });
   hf.addRepo({ id: 'acme/encoder', files: [{ path: 'encoder.safetensors', content: bytes.encoder }], info: { pipelineTag: 'feature-extraction', tags: ['t5'], baseModel: 'google/t5-v1_1-xxl' } });
-});
+}, 180_000);
 
 afterAll(async () => {
   await Promise.all([civitai.close(), hf.close(), images.close(), permissive.close(), guarded.close()]);
