@@ -29,14 +29,8 @@ async function writePartial(h: Harness, call: TransferCall, bytes: number): Prom
   return temp;
 }
 
-async function startOne(
-  h: Harness,
-  name = 'model.safetensors',
-): Promise<{ jobId: string; call: TransferCall }> {
-  const { jobId } = await h.manager.enqueue({
-    url: `https://cdn.example/${name}`,
-    folder: 'checkpoints',
-  });
+async function startOne(h: Harness, name = 'model.safetensors'): Promise<{ jobId: string; call: TransferCall }> {
+  const { jobId } = await h.manager.enqueue({ url: `https://cdn.example/${name}`, folder: 'checkpoints' });
   const call = await h.transfer.call(h.transfer.calls.length);
   return { jobId, call };
 }
@@ -99,12 +93,7 @@ describe('pause and resume', () => {
       'status:completed',
     ]);
     const pausedLine = harness.logger.lines.find((line) => line.fields.status === 'paused');
-    expect(pausedLine?.fields).toMatchObject({
-      jobId,
-      status: 'paused',
-      previousStatus: 'running',
-      action: 'pause',
-    });
+    expect(pausedLine?.fields).toMatchObject({ jobId, status: 'paused', previousStatus: 'running', action: 'pause' });
   });
 });
 
@@ -159,10 +148,7 @@ describe('cancel', () => {
 
 describe('a job another process runs, finishing while it is paused or cancelled here', () => {
   /** This process's view of a shared store, where a test can act right after the job is read. */
-  function storeSeenHere(
-    shared: MemoryJobStore,
-    afterRead: { next: (() => Promise<void>) | null },
-  ): MemoryJobStore {
+  function storeSeenHere(shared: MemoryJobStore, afterRead: { next: (() => Promise<void>) | null }): MemoryJobStore {
     return new Proxy(shared, {
       get(target, property) {
         if (property === 'getJob') {
@@ -175,42 +161,32 @@ describe('a job another process runs, finishing while it is paused or cancelled 
           };
         }
         const value = Reflect.get(target, property, target) as unknown;
-        return typeof value === 'function'
-          ? (value as (...args: unknown[]) => unknown).bind(target)
-          : value;
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
       },
     });
   }
 
-  it.each(['cancel', 'pause'] as const)(
-    '%s: the completion stands, and the action is refused as for a completed job',
-    async (action) => {
-      const shared = new MemoryJobStore();
-      const afterRead: { next: (() => Promise<void>) | null } = { next: null };
-      harness = await createHarness({ store: storeSeenHere(shared, afterRead), start: false });
-      const elsewhere = await harness.another({ store: shared });
-      const { jobId } = await harness.manager.enqueue({
-        url: 'https://cdn.example/model.safetensors',
-        folder: 'checkpoints',
-      });
-      const call = await elsewhere.transfer.call(0);
-      await call.progress(400, 1000);
+  it.each(['cancel', 'pause'] as const)('%s: the completion stands, and the action is refused as for a completed job', async (action) => {
+    const shared = new MemoryJobStore();
+    const afterRead: { next: (() => Promise<void>) | null } = { next: null };
+    harness = await createHarness({ store: storeSeenHere(shared, afterRead), start: false });
+    const elsewhere = await harness.another({ store: shared });
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/model.safetensors', folder: 'checkpoints' });
+    const call = await elsewhere.transfer.call(0);
+    await call.progress(400, 1000);
 
-      // The click arrives here just as the worker elsewhere finishes the file and the job.
-      afterRead.next = async () => {
-        await call.complete(Buffer.alloc(1000, 7));
-        await elsewhere.waitForStatus(jobId, 'completed');
-      };
-      await expect(harness.manager[action](jobId)).rejects.toMatchObject({ code: 'INVALID_STATE' });
+    // The click arrives here just as the worker elsewhere finishes the file and the job.
+    afterRead.next = async () => {
+      await call.complete(Buffer.alloc(1000, 7));
+      await elsewhere.waitForStatus(jobId, 'completed');
+    };
+    await expect(harness.manager[action](jobId)).rejects.toMatchObject({ code: 'INVALID_STATE' });
 
-      const stored = (await shared.getJob(jobId))!;
-      expect(stored.status).toBe('completed');
-      expect(stored.files[0]).toMatchObject({ status: 'completed', bytesDone: 1000 });
-      expect(
-        await readFile(path.join(harness.modelsRoot, 'checkpoints', 'model.safetensors')),
-      ).toEqual(Buffer.alloc(1000, 7));
-    },
-  );
+    const stored = (await shared.getJob(jobId))!;
+    expect(stored.status).toBe('completed');
+    expect(stored.files[0]).toMatchObject({ status: 'completed', bytesDone: 1000 });
+    expect(await readFile(path.join(harness.modelsRoot, 'checkpoints', 'model.safetensors'))).toEqual(Buffer.alloc(1000, 7));
+  });
 });
 
 describe('retry of a failed job', () => {
@@ -220,10 +196,7 @@ describe('retry of a failed job', () => {
     await call.progress(250, 1000);
     call.fail(new ModeldockError('CONNECTION_REFUSED', 'Connection refused', { retryable: true }));
     const failed = await harness.waitForStatus(jobId, 'failed');
-    expect(failed.error).toMatchObject({
-      code: 'CONNECTION_REFUSED',
-      message: 'Connection refused',
-    });
+    expect(failed.error).toMatchObject({ code: 'CONNECTION_REFUSED', message: 'Connection refused' });
     expect(failed.files[0]).toMatchObject({ status: 'failed', bytesDone: 250 });
     harness.store.patchDirectly(jobId, { attempts: 3 });
 
@@ -244,20 +217,14 @@ describe('impossible transitions', () => {
     await expect(harness.manager.resume(jobId)).resolves.toMatchObject({ status: 'running' });
     await call.complete('x');
     await harness.waitForStatus(jobId, 'completed');
-    const error = await harness.manager
-      .cancel(jobId)
-      .catch((caught: unknown) => caught as ModeldockError);
+    const error = await harness.manager.cancel(jobId).catch((caught: unknown) => caught as ModeldockError);
     expect(error).toMatchObject({ code: 'INVALID_STATE' });
     expect((error as ModeldockError).message).toMatch(/Clear finished/);
     await expect(harness.manager.pause(jobId)).rejects.toMatchObject({ code: 'INVALID_STATE' });
     await expect(harness.manager.resume(jobId)).rejects.toMatchObject({ code: 'INVALID_STATE' });
     await expect(harness.manager.retry(jobId)).rejects.toMatchObject({ code: 'INVALID_STATE' });
-    await expect(harness.manager.getJob('no-such-job')).rejects.toMatchObject({
-      code: 'JOB_NOT_FOUND',
-    });
-    await expect(harness.manager.pause('no-such-job')).rejects.toMatchObject({
-      code: 'JOB_NOT_FOUND',
-    });
+    await expect(harness.manager.getJob('no-such-job')).rejects.toMatchObject({ code: 'JOB_NOT_FOUND' });
+    await expect(harness.manager.pause('no-such-job')).rejects.toMatchObject({ code: 'JOB_NOT_FOUND' });
     await expect(harness.manager.getJob('')).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 });
@@ -281,24 +248,16 @@ describe('bandwidth limits', () => {
     expect(jobLimiter!.rate).toBeNull();
     expect(harness.manager.setGlobalBandwidthLimit(null)).toEqual({ globalBps: null });
     expect(() => harness.manager.setGlobalBandwidthLimit(-5)).toThrow(ModeldockError);
-    await expect(harness.manager.setJobBandwidthLimit(jobId, 1.5)).rejects.toMatchObject({
-      code: 'INVALID_INPUT',
-    });
+    await expect(harness.manager.setJobBandwidthLimit(jobId, 1.5)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 
   it('starts a job with the limit it was enqueued with, and picks up a change made by another process', async () => {
     harness = await createHarness();
-    const { jobId } = await harness.manager.enqueue({
-      url: 'https://cdn.example/a.bin',
-      bandwidthLimitBps: 2048,
-    });
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin', bandwidthLimitBps: 2048 });
     const call = await harness.transfer.call(0);
     expect(call.context.limiters[1]!.rate).toBe(2048);
     harness.store.patchDirectly(jobId, { bandwidthLimitBps: 4096 });
-    await waitUntil(
-      () => call.context.limiters[1]!.rate === 4096,
-      'the lease renewal to pick up the new limit',
-    );
+    await waitUntil(() => call.context.limiters[1]!.rate === 4096, 'the lease renewal to pick up the new limit');
   });
 });
 
@@ -318,13 +277,9 @@ describe('clear finished', () => {
     const running = await startOne(harness, 'running.bin');
 
     expect(await harness.manager.clearFinished()).toBe(2);
-    expect(await readFile(path.join(harness.modelsRoot, 'checkpoints', 'done.bin'), 'utf8')).toBe(
-      'complete file',
-    );
+    expect(await readFile(path.join(harness.modelsRoot, 'checkpoints', 'done.bin'), 'utf8')).toBe('complete file');
     expect(await exists(failedTemp)).toBe(false);
-    await expect(harness.manager.getJob(done.jobId)).rejects.toMatchObject({
-      code: 'JOB_NOT_FOUND',
-    });
+    await expect(harness.manager.getJob(done.jobId)).rejects.toMatchObject({ code: 'JOB_NOT_FOUND' });
     expect((await harness.manager.getJob(running.jobId)).status).toBe('running');
     const removals = harness.events.filter((event) => event.type === 'removed');
     expect(removals.map((event) => event.jobId).sort()).toEqual([done.jobId, failed.jobId].sort());
@@ -336,9 +291,7 @@ describe('clear finished', () => {
     harness = await createHarness();
     const failed = await startOne(harness, 'retried.bin');
     const temp = await writePartial(harness, failed.call, 100);
-    failed.call.fail(
-      new ModeldockError('CONNECTION_REFUSED', 'Connection refused', { retryable: true }),
-    );
+    failed.call.fail(new ModeldockError('CONNECTION_REFUSED', 'Connection refused', { retryable: true }));
     await harness.waitForStatus(failed.jobId, 'failed');
 
     // The user clicks Retry on the job right after Clear finished listed it as finished.
@@ -352,9 +305,7 @@ describe('clear finished', () => {
 
     expect((await harness.manager.getJob(failed.jobId)).status).not.toBe('failed');
     expect(await exists(temp)).toBe(true);
-    expect(
-      harness.events.some((event) => event.type === 'removed' && event.jobId === failed.jobId),
-    ).toBe(false);
+    expect(harness.events.some((event) => event.type === 'removed' && event.jobId === failed.jobId)).toBe(false);
     const resumed = await harness.transfer.call(1);
     expect(resumed.file).toMatchObject({ id: failed.call.file.id, bytesDone: 100 });
   });
@@ -362,10 +313,7 @@ describe('clear finished', () => {
 
 describe('a transfer that ignores its abort', () => {
   it('does not hang a pause or the shutdown for longer than a lease', async () => {
-    harness = await createHarness({
-      transferFile: () => new Promise(() => undefined),
-      config: { maxConcurrentJobs: 1 },
-    });
+    harness = await createHarness({ transferFile: () => new Promise(() => undefined), config: { maxConcurrentJobs: 1 } });
     const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/stuck.bin' });
     await harness.waitForStatus(jobId, 'running');
     const paused = await harness.manager.pause(jobId);
@@ -376,8 +324,6 @@ describe('a transfer that ignores its abort', () => {
     const other = await harness.manager.enqueue({ url: 'https://cdn.example/other.bin' });
     await harness.waitForStatus(other.jobId, 'running');
     await harness.manager.stop();
-    expect(harness.logger.find('jobs did not stop cleanly')?.fields).toMatchObject({
-      code: 'SHUTDOWN',
-    });
+    expect(harness.logger.find('jobs did not stop cleanly')?.fields).toMatchObject({ code: 'SHUTDOWN' });
   });
 });

@@ -52,20 +52,14 @@ function withFreeBytes(free: () => number): FileSystem {
 describe('running one file', () => {
   it('goes running → verifying → completed, recording hash, format, warnings and a structured log', async () => {
     harness = await createHarness();
-    const { jobId } = await harness.manager.enqueue({
-      url: 'https://cdn.example/old.ckpt',
-      folder: 'checkpoints',
-    });
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/old.ckpt', folder: 'checkpoints' });
     const call = await harness.transfer.call(0);
     expect(call.file.status).toBe('running');
     expect(call.context.modelsRoot).toBe(harness.modelsRoot);
     await call.progress(4, 4);
     call.callbacks.onVerifying(2, 4);
     await harness.waitForStatus(jobId, 'verifying');
-    await call.complete('data', {
-      format: 'pickle',
-      warnings: ['Pickle files can run code when loaded'],
-    });
+    await call.complete('data', { format: 'pickle', warnings: ['Pickle files can run code when loaded'] });
     const job = await harness.waitForStatus(jobId, 'completed');
     expect(job).toMatchObject({ bytesDone: 4, bytesTotal: 4, speedBps: 0, error: null });
     expect(job.warnings).toEqual(['Pickle files can run code when loaded']);
@@ -81,33 +75,14 @@ describe('running one file', () => {
     harness = await createHarness();
     const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
     const call = await harness.transfer.call(0);
-    const stalled = {
-      reason: 'Connection reset by peer',
-      code: 'NETWORK_ERROR',
-      nextAttemptAt: new Date().toISOString(),
-      attempt: 2,
-    };
+    const stalled = { reason: 'Connection reset by peer', code: 'NETWORK_ERROR', nextAttemptAt: new Date().toISOString(), attempt: 2 };
     call.callbacks.onStalled(stalled);
-    await waitUntil(
-      async () => (await harness.manager.getJob(jobId)).stalled !== null,
-      'stalled to show',
-    );
+    await waitUntil(async () => (await harness.manager.getJob(jobId)).stalled !== null, 'stalled to show');
     expect((await harness.manager.getJob(jobId)).stalled).toEqual(stalled);
-    expect(
-      harness.events.some(
-        (event) => event.type === 'updated' && event.job?.stalled?.code === 'NETWORK_ERROR',
-      ),
-    ).toBe(true);
-    expect(harness.logger.find('job stalled, retrying')?.fields).toMatchObject({
-      jobId,
-      code: 'NETWORK_ERROR',
-      attempt: 2,
-    });
+    expect(harness.events.some((event) => event.type === 'updated' && event.job?.stalled?.code === 'NETWORK_ERROR')).toBe(true);
+    expect(harness.logger.find('job stalled, retrying')?.fields).toMatchObject({ jobId, code: 'NETWORK_ERROR', attempt: 2 });
     call.callbacks.onStalled(null);
-    await waitUntil(
-      async () => (await harness.manager.getJob(jobId)).stalled === null,
-      'stalled to clear',
-    );
+    await waitUntil(async () => (await harness.manager.getJob(jobId)).stalled === null, 'stalled to clear');
   });
 
   it('fails with the full error (code, message, redacted causes, HTTP status) on the job and the file', async () => {
@@ -115,26 +90,14 @@ describe('running one file', () => {
     const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
     const call = await harness.transfer.call(0);
     const cause = new Error('GET https://cdn.example/a.bin?token=hunter2secret failed');
-    call.fail(
-      new ModeldockError('REMOTE_NOT_FOUND', 'The file does not exist (HTTP 404)', {
-        cause,
-        httpStatus: 404,
-      }),
-    );
+    call.fail(new ModeldockError('REMOTE_NOT_FOUND', 'The file does not exist (HTTP 404)', { cause, httpStatus: 404 }));
     const job = await harness.waitForStatus(jobId, 'failed');
-    expect(job.error).toMatchObject({
-      code: 'REMOTE_NOT_FOUND',
-      message: 'The file does not exist (HTTP 404)',
-      httpStatus: 404,
-    });
+    expect(job.error).toMatchObject({ code: 'REMOTE_NOT_FOUND', message: 'The file does not exist (HTTP 404)', httpStatus: 404 });
     expect(job.error!.causes![0]).toContain('token=[redacted]');
     expect(job.files[0]!.error?.code).toBe('REMOTE_NOT_FOUND');
     expect(job.finishedAt).not.toBeNull();
     const line = harness.logger.find('job failed');
-    expect(line).toMatchObject({
-      level: 'error',
-      fields: { jobId, status: 'failed', code: 'REMOTE_NOT_FOUND' },
-    });
+    expect(line).toMatchObject({ level: 'error', fields: { jobId, status: 'failed', code: 'REMOTE_NOT_FOUND' } });
     expect(harness.logger.text()).not.toContain('hunter2secret');
   });
 
@@ -150,11 +113,7 @@ describe('running one file', () => {
     const second = await harness.manager.enqueue({ url: 'https://cdn.example/b.safetensors' });
     const secondCall = await harness.transfer.call(1);
     await secondCall.progress(500, 1000);
-    secondCall.fail(
-      new ModeldockError('INVALID_FORMAT', 'Not a safetensors file', {
-        details: { discardPartial: true },
-      }),
-    );
+    secondCall.fail(new ModeldockError('INVALID_FORMAT', 'Not a safetensors file', { details: { discardPartial: true } }));
     const secondJob = await harness.waitForStatus(second.jobId, 'failed');
     expect(secondJob.files[0]).toMatchObject({ status: 'failed', bytesDone: 0 });
   });
@@ -181,11 +140,7 @@ describe('running one file: unusual endings', () => {
   it('a job claimed back in verifying is running again once its file transfers again', async () => {
     harness = await createHarness({ start: false });
     const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
-    harness.store.patchDirectly(jobId, {
-      status: 'verifying',
-      leaseOwner: 'dead',
-      leaseExpiresAt: new Date(0),
-    });
+    harness.store.patchDirectly(jobId, { status: 'verifying', leaseOwner: 'dead', leaseExpiresAt: new Date(0) });
     await harness.manager.start();
     const call = await harness.transfer.call(0);
     expect((await harness.manager.getJob(jobId)).status).toBe('running');
@@ -199,14 +154,8 @@ describe('running one file: unusual endings', () => {
     const call = await harness.transfer.call(0);
     harness.store.patchDirectly(jobId, { leaseOwner: 'worker-z' });
     await call.complete('x');
-    await waitUntil(
-      () => harness.logger.find('job lease lost') !== undefined,
-      'the loss to be noticed',
-    );
-    expect(await harness.store.getJob(jobId)).toMatchObject({
-      status: 'running',
-      leaseOwner: 'worker-z',
-    });
+    await waitUntil(() => harness.logger.find('job lease lost') !== undefined, 'the loss to be noticed');
+    expect(await harness.store.getJob(jobId)).toMatchObject({ status: 'running', leaseOwner: 'worker-z' });
   });
 
   it('never overwrites the status when the lease was taken before the job could be marked failed', async () => {
@@ -215,10 +164,7 @@ describe('running one file: unusual endings', () => {
     const call = await harness.transfer.call(0);
     harness.store.patchDirectly(jobId, { status: 'paused', leaseOwner: null });
     call.fail(new ModeldockError('FORBIDDEN', 'Forbidden'));
-    await waitUntil(
-      () => harness.logger.find('job lease lost') !== undefined,
-      'the loss to be noticed',
-    );
+    await waitUntil(() => harness.logger.find('job lease lost') !== undefined, 'the loss to be noticed');
     expect((await harness.store.getJob(jobId))!.status).toBe('paused');
   });
 
@@ -241,14 +187,11 @@ describe('running a bundle', () => {
     harness = await createHarness({ extra: { resolvers: [bundle(['a.bin', 'b.bin', 'c.bin'])] } });
     const updateFile = harness.store.updateFile.bind(harness.store);
     harness.store.updateFile = async (fileId, patch, now) => {
-      if (patch.status === 'completed' || patch.status === 'failed')
-        throw new Error('disk of the database is full');
+      if (patch.status === 'completed' || patch.status === 'failed') throw new Error('disk of the database is full');
       return updateFile(fileId, patch, now);
     };
     const { jobId } = await harness.manager.enqueue({ url: 'bundle:x' });
-    const [first, second, third] = await Promise.all(
-      [0, 1, 2].map((n) => harness.transfer.call(n)),
-    );
+    const [first, second, third] = await Promise.all([0, 1, 2].map((n) => harness.transfer.call(n)));
     // The first file's bytes are done, but neither its completion nor its failure can be recorded.
     await first!.complete('a');
     const job = await harness.waitForStatus(jobId, 'failed');
@@ -262,19 +205,11 @@ describe('running a bundle', () => {
     harness = await createHarness({
       config: { segmentThresholdBytes: 100 },
       extra: {
-        resolvers: [
-          bundle(
-            Array.from({ length: SMALL_FILE_PARALLELISM + 4 }, (_, index) => `small-${index}.json`),
-            10,
-          ),
-        ],
+        resolvers: [bundle(Array.from({ length: SMALL_FILE_PARALLELISM + 4 }, (_, index) => `small-${index}.json`), 10)],
       },
     });
     const { jobId } = await harness.manager.enqueue({ url: 'bundle:x', folder: 'unit' });
-    await waitUntil(
-      () => harness.transfer.pending().length === SMALL_FILE_PARALLELISM,
-      'a batch of small files in flight',
-    );
+    await waitUntil(() => harness.transfer.pending().length === SMALL_FILE_PARALLELISM, 'a batch of small files in flight');
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(harness.transfer.pending()).toHaveLength(SMALL_FILE_PARALLELISM);
     harness.transfer.autoComplete = (call) => call.complete('0123456789');
@@ -285,10 +220,7 @@ describe('running a bundle', () => {
   });
 
   it('writes each small file of a bundle once, when it is done, but a large file as it starts too', async () => {
-    harness = await createHarness({
-      config: { segmentThresholdBytes: 100 },
-      extra: { resolvers: [bundle(['one.json', 'two.json'], 10)] },
-    });
+    harness = await createHarness({ config: { segmentThresholdBytes: 100 }, extra: { resolvers: [bundle(['one.json', 'two.json'], 10)] } });
     const statuses: string[] = [];
     const updateFile = harness.store.updateFile.bind(harness.store);
     harness.store.updateFile = async (fileId, patch, now) => {
@@ -334,31 +266,18 @@ describe('running a bundle', () => {
     harness = await createHarness({ extra: { resolvers: [bundle(['a.bin', 'b.bin', 'c.bin'])] } });
     const { jobId } = await harness.manager.enqueue({ url: 'bundle:x', folder: 'unit' });
     harness.transfer.autoComplete = (call) =>
-      call.file.name === 'b.bin'
-        ? call.fail(new ModeldockError('FORBIDDEN', 'Access denied (HTTP 403)'))
-        : call.complete(call.file.name);
+      call.file.name === 'b.bin' ? call.fail(new ModeldockError('FORBIDDEN', 'Access denied (HTTP 403)')) : call.complete(call.file.name);
     const job = await harness.waitForStatus(jobId, 'failed');
     expect(job.files.map((file) => file.status)).toEqual(['completed', 'failed', 'completed']);
-    expect(job.error).toMatchObject({
-      code: 'FORBIDDEN',
-      message: '1 of 3 files failed; b.bin: Access denied (HTTP 403)',
-    });
+    expect(job.error).toMatchObject({ code: 'FORBIDDEN', message: '1 of 3 files failed; b.bin: Access denied (HTTP 403)' });
     expect(await readFile(path.join(harness.modelsRoot, 'unit', 'a.bin'), 'utf8')).toBe('a.bin');
     expect(await readFile(path.join(harness.modelsRoot, 'unit', 'c.bin'), 'utf8')).toBe('c.bin');
   });
 
   it('rolls the whole bundle back when set to (onFileFailure rollback), stopping the files in flight', async () => {
     harness = await createHarness({ extra: { resolvers: [bundle(['a.bin', 'b.bin', 'c.bin'])] } });
-    const { jobId } = await harness.manager.enqueue({
-      url: 'bundle:x',
-      folder: 'unit',
-      onFileFailure: 'rollback',
-    });
-    const [a, b, c] = [
-      await harness.transfer.call(0),
-      await harness.transfer.call(1),
-      await harness.transfer.call(2),
-    ];
+    const { jobId } = await harness.manager.enqueue({ url: 'bundle:x', folder: 'unit', onFileFailure: 'rollback' });
+    const [a, b, c] = [await harness.transfer.call(0), await harness.transfer.call(1), await harness.transfer.call(2)];
     await a!.complete('a');
     expect(await exists(path.join(harness.modelsRoot, 'unit', 'a.bin'))).toBe(true);
     b!.fail(new ModeldockError('REMOTE_NOT_FOUND', 'Not found (HTTP 404)'));
@@ -396,9 +315,7 @@ describe('disk space', () => {
     await harness.manager.start();
     await harness.transfer.call(0);
     const failed = await harness.waitForStatus(second.jobId, 'failed');
-    expect(failed.error?.message).toMatch(
-      /2\.0 kB needed, 1\.5 kB free \(1\.0 kB for this download and 1\.0 kB for 1 other\)/,
-    );
+    expect(failed.error?.message).toMatch(/2\.0 kB needed, 1\.5 kB free \(1\.0 kB for this download and 1\.0 kB for 1 other\)/);
     expect((await harness.manager.getJob(first.jobId)).status).toBe('running');
   });
 

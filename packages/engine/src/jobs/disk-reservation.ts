@@ -15,8 +15,7 @@ import { formatBytes } from './human-bytes';
 export function remainingBytes(job: JobRecord): number {
   let remaining = 0;
   for (const file of job.files) {
-    if (file.status === 'completed' || file.status === 'present' || file.bytesTotal === null)
-      continue;
+    if (file.status === 'completed' || file.status === 'present' || file.bytesTotal === null) continue;
     remaining += Math.max(0, file.bytesTotal - file.bytesDone);
   }
   return remaining;
@@ -29,11 +28,7 @@ function runsBefore(other: JobRecord, job: JobRecord): boolean {
 }
 
 /** Runs the check for `job` after any other check of this manager; `onReserved` marks it as counted. */
-export function reserveDiskSpace(
-  ctx: ManagerContext,
-  job: JobRecord,
-  onReserved: () => void,
-): Promise<void> {
+export function reserveDiskSpace(ctx: ManagerContext, job: JobRecord, onReserved: () => void): Promise<void> {
   return ctx.diskChecks.run(async () => {
     await assertDiskSpaceFor(ctx, job);
     onReserved();
@@ -70,10 +65,7 @@ export async function assertDiskSpaceFor(ctx: ManagerContext, job: JobRecord): P
     otherJobs > 0
       ? ` (${formatBytes(own)} for this download and ${formatBytes(others)} for ${otherJobs} other${otherJobs === 1 ? '' : 's'})`
       : '';
-  const kept =
-    reserve > 0
-      ? `, of which ${formatBytes(Math.min(reserve, free))} stays free for the system`
-      : '';
+  const kept = reserve > 0 ? `, of which ${formatBytes(Math.min(reserve, free))} stays free for the system` : '';
   throw new ModeldockError(
     'DISK_FULL',
     `Not enough disk space: ${formatBytes(needed)} needed, ${formatBytes(free)} free${kept}${shared}. Free up space or pause other downloads, then retry.`,

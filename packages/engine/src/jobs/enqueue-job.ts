@@ -36,11 +36,7 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 const DESTINATION_CHECKS_AT_ONCE = 8;
 
 /** Every file's destination checked, a few at a time; the first file (in order) that fails decides the error. */
-async function checkDestinations(
-  ctx: ManagerContext,
-  files: readonly ResolvedFile[],
-  library: LibraryContext | null,
-): Promise<DestinationCheck[]> {
+async function checkDestinations(ctx: ManagerContext, files: readonly ResolvedFile[], library: LibraryContext | null): Promise<DestinationCheck[]> {
   const checks: DestinationCheck[] = new Array(files.length);
   const failures: Array<{ index: number; error: unknown }> = [];
   await runWithConcurrency(
@@ -106,12 +102,7 @@ export async function enqueueJob(
       await linkDoneFilesIntoHfCache(ctx, job);
       if (library) await recordVerifiedPresentFiles(library, files, checks);
       if (resolved.warnings && resolved.warnings.length > 0) {
-        job =
-          (await ctx.store.updateJob(
-            job.id,
-            { warnings: [...new Set(resolved.warnings)] },
-            ctx.now(),
-          )) ?? job;
+        job = (await ctx.store.updateJob(job.id, { warnings: [...new Set(resolved.warnings)] }, ctx.now())) ?? job;
       }
       for (const created of job.files) {
         const original = files[created.index];
@@ -121,46 +112,25 @@ export async function enqueueJob(
       await ctx.events.record('created', job);
     } catch (error) {
       // An enqueue that answers an error has created nothing: the half-made job goes too.
-      await ctx.store
-        .deleteJobs([job.id])
-        .catch((cleanupError: unknown) =>
-          ctx.logger.warn(
-            { jobId: job.id, err: cleanupError },
-            'Could not remove a job whose enqueue failed',
-          ),
-        );
+      await ctx.store.deleteJobs([job.id]).catch((cleanupError: unknown) =>
+        ctx.logger.warn({ jobId: job.id, err: cleanupError }, 'Could not remove a job whose enqueue failed'),
+      );
       throw error;
     }
     if (allPresent) {
-      logJobStatus(ctx.logger, job, 'already present, nothing to download', {
-        files: job.files.length,
-      });
+      logJobStatus(ctx.logger, job, 'already present, nothing to download', { files: job.files.length });
     } else if (allDone) {
-      logJobStatus(ctx.logger, job, 'completed from files already on disk', {
-        files: job.files.length,
-      });
+      logJobStatus(ctx.logger, job, 'completed from files already on disk', { files: job.files.length });
     } else {
-      logJobStatus(ctx.logger, job, 'job queued', {
-        files: job.files.length,
-        priority: job.priority,
-      });
+      logJobStatus(ctx.logger, job, 'job queued', { files: job.files.length, priority: job.priority });
       ctx.wakeScheduler();
     }
-    return {
-      jobId: job.id,
-      attached: false,
-      alreadyPresent: allPresent,
-      reused: reused.some((file) => file !== null),
-    };
+    return { jobId: job.id, attached: false, alreadyPresent: allPresent, reused: reused.some((file) => file !== null) };
   });
 }
 
-async function resolveSource(
-  ctx: ManagerContext,
-  request: ValidatedEnqueueRequest,
-): Promise<ResolvedSource> {
-  const resolver =
-    ctx.resolvers.find((candidate) => candidate.accepts(request.url)) ?? directUrlResolver;
+async function resolveSource(ctx: ManagerContext, request: ValidatedEnqueueRequest): Promise<ResolvedSource> {
+  const resolver = ctx.resolvers.find((candidate) => candidate.accepts(request.url)) ?? directUrlResolver;
   try {
     return await resolver.resolve(request, resolveContextOf(ctx));
   } catch (error) {
@@ -169,24 +139,15 @@ async function resolveSource(
 }
 
 /** Re-checks what a resolver produced: names safe, destinations inside the root and distinct. */
-export function checkResolvedFiles<File extends ResolvedFile>(
-  ctx: Pick<ManagerContext, 'modelsRoot'>,
-  resolved: { source: string; files: File[] },
-): File[] {
+export function checkResolvedFiles<File extends ResolvedFile>(ctx: Pick<ManagerContext, 'modelsRoot'>, resolved: { source: string; files: File[] }): File[] {
   if (resolved.files.length === 0) {
-    throw new ModeldockError(
-      'INVALID_INPUT',
-      `Nothing to download at ${redactUrl(resolved.source)}: it lists no files`,
-    );
+    throw new ModeldockError('INVALID_INPUT', `Nothing to download at ${redactUrl(resolved.source)}: it lists no files`);
   }
   const seen = new Set<string>();
   return resolved.files.map((file) => {
     absoluteDestination(ctx.modelsRoot, file.relativePath);
     if (file.relativePath === '' || seen.has(file.relativePath)) {
-      throw new ModeldockError(
-        'INVALID_INPUT',
-        `Two files of this download would be saved as "${file.relativePath}"`,
-      );
+      throw new ModeldockError('INVALID_INPUT', `Two files of this download would be saved as "${file.relativePath}"`);
     }
     seen.add(file.relativePath);
     const lastSegment = file.relativePath.split('/').pop() ?? file.relativePath;
@@ -203,18 +164,10 @@ export function checkResolvedFiles<File extends ResolvedFile>(
 function assertFoldersKnown(files: readonly ResolvedFile[]): void {
   const open = files.filter((file) => file.placement?.needsFolder);
   if (open.length === 0) return;
-  const names = open
-    .slice(0, 5)
-    .map((file) => file.name)
-    .join(', ');
+  const names = open.slice(0, 5).map((file) => file.name).join(', ');
   throw new ModeldockError(
     'FOLDER_REQUIRED',
-    `Choose a folder for ${names}: ${open[0]!.placement!.evidence}. ComfyUI reads models only from its folders, e.g. ${COMFYUI_FOLDERS.slice(
-      0,
-      8,
-    )
-      .map((entry) => entry.folder)
-      .join(', ')}`,
+    `Choose a folder for ${names}: ${open[0]!.placement!.evidence}. ComfyUI reads models only from its folders, e.g. ${COMFYUI_FOLDERS.slice(0, 8).map((entry) => entry.folder).join(', ')}`,
     { details: { files: open.map((file) => file.name) } },
   );
 }
@@ -223,10 +176,7 @@ function assertFoldersKnown(files: readonly ResolvedFile[]): void {
  * The active job writing every one of these files; a partial overlap is a conflict, and so is a file
  * whose SHA-256 differs from the one being written there (another file under the same name).
  */
-async function findJobWritingAll(
-  ctx: ManagerContext,
-  files: readonly ResolvedFile[],
-): Promise<JobRecord | null> {
+async function findJobWritingAll(ctx: ManagerContext, files: readonly ResolvedFile[]): Promise<JobRecord | null> {
   const destinations = files.map((file) => file.relativePath);
   const active = await ctx.store.findActiveJobByDestination(destinations);
   if (!active) return null;
@@ -251,21 +201,13 @@ async function findJobWritingAll(
   return active;
 }
 
-function toNewFile(
-  file: ResolvedFile,
-  check: DestinationCheck,
-  reused: ReusedFile | null,
-): NewFile {
+function toNewFile(file: ResolvedFile, check: DestinationCheck, reused: ReusedFile | null): NewFile {
   const status = check.present ? 'present' : reused ? 'completed' : 'queued';
   return {
     url: SecretUrlVault.storable(file.url),
     name: file.name,
     relativePath: file.relativePath,
-    bytesTotal: check.present
-      ? (check.bytes ?? file.bytesTotal)
-      : reused
-        ? reused.bytes
-        : file.bytesTotal,
+    bytesTotal: check.present ? (check.bytes ?? file.bytesTotal) : reused ? reused.bytes : file.bytesTotal,
     expectedSha256: file.expectedSha256,
     credential: file.credential,
     revision: file.revision,
@@ -290,21 +232,12 @@ async function recordFilesDoneAtEnqueue(
     const placement = reused[file.index];
     if (check?.present) {
       const bytes = check.bytes ?? file.bytesTotal ?? 0;
-      await ctx.store.updateFile(
-        file.id,
-        { bytesDone: bytes, bytesTotal: bytes, sha256: check.sha256, status: 'present' },
-        ctx.now(),
-      );
+      await ctx.store.updateFile(file.id, { bytesDone: bytes, bytesTotal: bytes, sha256: check.sha256, status: 'present' }, ctx.now());
       changed = true;
     } else if (placement) {
       await ctx.store.updateFile(
         file.id,
-        {
-          bytesDone: placement.bytes,
-          bytesTotal: placement.bytes,
-          sha256: placement.sha256,
-          status: 'completed',
-        },
+        { bytesDone: placement.bytes, bytesTotal: placement.bytes, sha256: placement.sha256, status: 'completed' },
         ctx.now(),
       );
       changed = true;
@@ -318,11 +251,7 @@ async function recordFilesDoneAtEnqueue(
 }
 
 /** Present files hashed just now go into the local file index, so the next check need not read them. */
-async function recordVerifiedPresentFiles(
-  library: LibraryContext,
-  files: ResolvedFile[],
-  checks: DestinationCheck[],
-): Promise<void> {
+async function recordVerifiedPresentFiles(library: LibraryContext, files: ResolvedFile[], checks: DestinationCheck[]): Promise<void> {
   for (const [index, file] of files.entries()) {
     const check = checks[index];
     if (check?.present && check.hashedNow && check.sha256) {
@@ -341,9 +270,7 @@ async function linkDoneFilesIntoHfCache(ctx: ManagerContext, job: JobRecord): Pr
   for (const file of job.files) {
     if (file.status !== 'present' && file.status !== 'completed') continue;
     try {
-      await ctx.cacheLinks.run(() =>
-        linkHfCacheFile(job, file, { fs: ctx.fs, modelsRoot: ctx.modelsRoot }),
-      );
+      await ctx.cacheLinks.run(() => linkHfCacheFile(job, file, { fs: ctx.fs, modelsRoot: ctx.modelsRoot }));
     } catch (error) {
       ctx.logger.warn(
         { jobId: job.id, file: file.relativePath, message: describeError(error) },

@@ -27,17 +27,12 @@ function invalid(message: string): ModeldockError {
 }
 
 export function validateEnqueueRequest(request: EnqueueRequest): ValidatedEnqueueRequest {
-  if (typeof request !== 'object' || request === null)
-    throw invalid('Send a download request with a url');
+  if (typeof request !== 'object' || request === null) throw invalid('Send a download request with a url');
   const url = typeof request.url === 'string' ? request.url.trim() : '';
   if (url === '') {
-    throw new ModeldockError(
-      'INVALID_URL',
-      'Paste a link to download, such as https://huggingface.co/org/model/resolve/main/model.safetensors',
-    );
+    throw new ModeldockError('INVALID_URL', 'Paste a link to download, such as https://huggingface.co/org/model/resolve/main/model.safetensors');
   }
-  if (url.length > MAX_URL_LENGTH)
-    throw new ModeldockError('INVALID_URL', `The link is longer than ${MAX_URL_LENGTH} characters`);
+  if (url.length > MAX_URL_LENGTH) throw new ModeldockError('INVALID_URL', `The link is longer than ${MAX_URL_LENGTH} characters`);
 
   const priority = request.priority ?? 0;
   if (!Number.isSafeInteger(priority) || priority < 0) {
@@ -47,31 +42,21 @@ export function validateEnqueueRequest(request: EnqueueRequest): ValidatedEnqueu
   let sha256: string | undefined;
   if (request.sha256 !== undefined && request.sha256 !== null && request.sha256 !== '') {
     sha256 = String(request.sha256).trim().toLowerCase();
-    if (!SHA256_HEX.test(sha256))
-      throw invalid("sha256 must be 64 hexadecimal characters (the file's SHA-256 as published)");
+    if (!SHA256_HEX.test(sha256)) throw invalid('sha256 must be 64 hexadecimal characters (the file\'s SHA-256 as published)');
   }
 
   const folder = normaliseFolder(request.folder);
 
   let filename: string | undefined;
-  if (
-    request.filename !== undefined &&
-    request.filename !== null &&
-    request.filename.trim() !== ''
-  ) {
+  if (request.filename !== undefined && request.filename !== null && request.filename.trim() !== '') {
     const safe = sanitizeFileName(request.filename);
     if (!safe) throw invalid(`"${request.filename.slice(0, 100)}" cannot be used as a file name`);
     filename = safe;
   }
 
   const bandwidthLimitBps = request.bandwidthLimitBps ?? null;
-  if (
-    bandwidthLimitBps !== null &&
-    (!Number.isSafeInteger(bandwidthLimitBps) || bandwidthLimitBps <= 0)
-  ) {
-    throw invalid(
-      'bandwidthLimitBps must be a whole number of bytes per second above 0, or null for no limit',
-    );
+  if (bandwidthLimitBps !== null && (!Number.isSafeInteger(bandwidthLimitBps) || bandwidthLimitBps <= 0)) {
+    throw invalid('bandwidthLimitBps must be a whole number of bytes per second above 0, or null for no limit');
   }
 
   const onFileFailure = request.onFileFailure ?? 'keep';
@@ -81,14 +66,7 @@ export function validateEnqueueRequest(request: EnqueueRequest): ValidatedEnqueu
 
   // Source-specific fields (revision, include, civitaiFile, layout…) pass through: their resolver checks them.
   const { filename: _rawFilename, sha256: _rawSha256, ...sourceFields } = request;
-  const validated: ValidatedEnqueueRequest = {
-    ...sourceFields,
-    url,
-    folder,
-    priority,
-    bandwidthLimitBps,
-    onFileFailure,
-  };
+  const validated: ValidatedEnqueueRequest = { ...sourceFields, url, folder, priority, bandwidthLimitBps, onFileFailure };
   if (filename !== undefined) validated.filename = filename;
   if (sha256 !== undefined) validated.sha256 = sha256;
   return validated;
@@ -98,9 +76,7 @@ export function validateEnqueueRequest(request: EnqueueRequest): ValidatedEnqueu
 export function validateBandwidthLimit(bytesPerSecond: number | null): number | null {
   if (bytesPerSecond === null) return null;
   if (!Number.isSafeInteger(bytesPerSecond) || bytesPerSecond <= 0) {
-    throw invalid(
-      'The bandwidth limit must be a whole number of bytes per second above 0, or null for no limit',
-    );
+    throw invalid('The bandwidth limit must be a whole number of bytes per second above 0, or null for no limit');
   }
   return bytesPerSecond;
 }

@@ -58,19 +58,10 @@ export class JobControl {
       jobId,
       'cancel',
       'cancelled',
-      async () => ({
-        status: 'cancelled',
-        finishedAt: this.ctx.now(),
-        stalled: null,
-        speedBps: 0,
-        releaseLease: true,
-      }),
+      async () => ({ status: 'cancelled', finishedAt: this.ctx.now(), stalled: null, speedBps: 0, releaseLease: true }),
       // Stopped (or never run here): remove what it wrote so far. A worker elsewhere that has not yet
       // noticed removes its own temp files once it sees the job cancelled.
-      async (cancelled) => ({
-        ...cancelled,
-        files: await discardUnfinishedFiles(this.ctx, cancelled.files),
-      }),
+      async (cancelled) => ({ ...cancelled, files: await discardUnfinishedFiles(this.ctx, cancelled.files) }),
     );
   }
 
@@ -78,21 +69,10 @@ export class JobControl {
     const summary = await this.changeStatus(jobId, 'retry', null, async (job) => {
       for (const file of job.files) {
         if (file.status === 'failed' || file.status === 'cancelled') {
-          await this.ctx.store.updateFile(
-            file.id,
-            { status: 'queued', error: null },
-            this.ctx.now(),
-          );
+          await this.ctx.store.updateFile(file.id, { status: 'queued', error: null }, this.ctx.now());
         }
       }
-      return {
-        status: 'queued',
-        error: null,
-        stalled: null,
-        finishedAt: null,
-        attempts: 0,
-        releaseLease: true,
-      };
+      return { status: 'queued', error: null, stalled: null, finishedAt: null, attempts: 0, releaseLease: true };
     });
     this.ctx.wakeScheduler();
     return summary;
@@ -100,9 +80,7 @@ export class JobControl {
 
   async setPriority(jobId: string, priority: number): Promise<JobSummary> {
     const value = validatePriority(priority);
-    const summary = await this.changeSettings(jobId, 'setPriority', async () => ({
-      priority: value,
-    }));
+    const summary = await this.changeSettings(jobId, 'setPriority', async () => ({ priority: value }));
     this.ctx.wakeScheduler();
     return summary;
   }
@@ -117,9 +95,7 @@ export class JobControl {
 
   async setJobBandwidthLimit(jobId: string, bytesPerSecond: number | null): Promise<JobSummary> {
     const limit = validateBandwidthLimit(bytesPerSecond);
-    const summary = await this.changeSettings(jobId, 'setBandwidthLimit', async () => ({
-      bandwidthLimitBps: limit,
-    }));
+    const summary = await this.changeSettings(jobId, 'setBandwidthLimit', async () => ({ bandwidthLimitBps: limit }));
     this.ctx.runs.get(jobId)?.setBandwidthLimit(limit);
     return summary;
   }
@@ -149,22 +125,14 @@ export class JobControl {
           sha256: null,
           segments: null,
           validator: null,
-          error: {
-            code: 'CANCELLED',
-            message: 'Removed by a rollback of this download',
-            at: this.ctx.clock.now(),
-          },
+          error: { code: 'CANCELLED', message: 'Removed by a rollback of this download', at: this.ctx.clock.now() },
         },
         this.ctx.now(),
       );
     }
     const warnings = [...job.warnings, ...describeRollback(outcome)];
     const updated = await this.ctx.store.updateJob(jobId, { warnings }, this.ctx.now());
-    if (!updated)
-      throw new ModeldockError(
-        'JOB_NOT_FOUND',
-        `No download with id ${jobId}: it was removed meanwhile`,
-      );
+    if (!updated) throw new ModeldockError('JOB_NOT_FOUND', `No download with id ${jobId}: it was removed meanwhile`);
     await this.publish('updated', updated);
     logJobStatus(this.ctx.logger, updated, 'job rolled back', {
       removed: outcome.removed.map((file) => file.relativePath),
@@ -186,8 +154,7 @@ export class JobControl {
       if (!job || !FINISHED_STATUSES.includes(job.status)) continue;
       if ((await this.ctx.store.deleteJobs([jobId], FINISHED_STATUSES)) === 0) continue;
       removed++;
-      if (job.status !== 'completed')
-        await removePartialFiles(this.ctx.fs, this.ctx.modelsRoot, job.files, this.ctx.logger);
+      if (job.status !== 'completed') await removePartialFiles(this.ctx.fs, this.ctx.modelsRoot, job.files, this.ctx.logger);
       this.ctx.secretUrls.forget(job.files.map((file) => file.id));
       await this.ctx.events.recordRemoved(jobId);
     }
@@ -203,10 +170,7 @@ export class JobControl {
     }
     const job = await this.ctx.store.getJob(jobId);
     if (!job) {
-      throw new ModeldockError(
-        'JOB_NOT_FOUND',
-        `No download with id ${jobId}: it may have been cleared from the list`,
-      );
+      throw new ModeldockError('JOB_NOT_FOUND', `No download with id ${jobId}: it may have been cleared from the list`);
     }
     return job;
   }
@@ -240,25 +204,14 @@ export class JobControl {
       }
       const previous = job.status;
       const holder = job.leaseOwner ?? undefined;
-      const written = await this.ctx.store.updateJob(
-        jobId,
-        await buildPatch(job),
-        this.ctx.now(),
-        holder,
-      );
+      const written = await this.ctx.store.updateJob(jobId, await buildPatch(job), this.ctx.now(), holder);
       if (!written) {
         if (attempt < MAX_STATUS_CHANGE_ATTEMPTS) continue;
-        throw new ModeldockError(
-          'INVALID_STATE',
-          `Download ${jobId} kept changing while it was being changed; try again.`,
-        );
+        throw new ModeldockError('INVALID_STATE', `Download ${jobId} kept changing while it was being changed; try again.`);
       }
       const updated = await afterChange(written);
       await this.publish('status', updated);
-      logJobStatus(this.ctx.logger, updated, `job ${updated.status}`, {
-        previousStatus: previous,
-        action,
-      });
+      logJobStatus(this.ctx.logger, updated, `job ${updated.status}`, { previousStatus: previous, action });
       return this.summarise(updated);
     }
   }
@@ -272,11 +225,7 @@ export class JobControl {
     checkTransition(action, job.status);
     const patch = await buildPatch(job);
     const updated = await this.ctx.store.updateJob(jobId, patch, this.ctx.now());
-    if (!updated)
-      throw new ModeldockError(
-        'JOB_NOT_FOUND',
-        `No download with id ${jobId}: it was removed meanwhile`,
-      );
+    if (!updated) throw new ModeldockError('JOB_NOT_FOUND', `No download with id ${jobId}: it was removed meanwhile`);
     await this.publish('updated', updated);
     logJobStatus(this.ctx.logger, updated, 'job settings changed', { action, ...patch });
     return this.summarise(updated);
@@ -299,11 +248,7 @@ export class JobControl {
       // Its slot is free again: the stuck run no longer owns the job.
       if (this.ctx.runs.get(run.jobId) === run) this.ctx.runs.delete(run.jobId);
       this.ctx.logger.warn(
-        {
-          jobId: run.jobId,
-          code: 'INTERNAL',
-          message: 'The transfer did not stop in time; changing the job anyway',
-        },
+        { jobId: run.jobId, code: 'INTERNAL', message: 'The transfer did not stop in time; changing the job anyway' },
         'job run did not settle',
       );
     }

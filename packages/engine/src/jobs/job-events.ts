@@ -99,11 +99,7 @@ export class JobEventHub {
         listener(event);
       } catch (error) {
         this.logger.warn(
-          {
-            jobId: event.jobId,
-            eventId: event.id,
-            message: error instanceof Error ? error.message : String(error),
-          },
+          { jobId: event.jobId, eventId: event.id, message: error instanceof Error ? error.message : String(error) },
           'job event listener failed',
         );
       }

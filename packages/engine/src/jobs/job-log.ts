@@ -9,10 +9,7 @@ import { redactSecrets } from '../secrets/redact';
 
 type JobLike = Pick<JobRecord, 'id' | 'status' | 'kind' | 'source'>;
 
-export function jobLogFields(
-  job: JobLike,
-  extra: Record<string, unknown> = {},
-): Record<string, unknown> {
+export function jobLogFields(job: JobLike, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const fields: Record<string, unknown> = {
     jobId: job.id,
     status: job.status,
@@ -25,12 +22,7 @@ export function jobLogFields(
   return fields;
 }
 
-export function logJobStatus(
-  logger: Logger,
-  job: JobLike,
-  text: string,
-  extra: Record<string, unknown> = {},
-): void {
+export function logJobStatus(logger: Logger, job: JobLike, text: string, extra: Record<string, unknown> = {}): void {
   logger.info(jobLogFields(job, extra), text);
 }
 

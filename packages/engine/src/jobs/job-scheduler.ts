@@ -35,14 +35,8 @@ export class JobScheduler {
   start(): void {
     if (this.started || this.stopping) return;
     this.started = true;
-    const pollMs = Math.max(
-      1,
-      Math.min(MAX_POLL_INTERVAL_MS, Math.floor(this.ctx.config.leaseMs / 3)),
-    );
-    const sweepMs = Math.min(
-      MAX_STALE_SWEEP_INTERVAL_MS,
-      Math.max(pollMs, Math.floor(this.ctx.config.staleAfterMs / 4)),
-    );
+    const pollMs = Math.max(1, Math.min(MAX_POLL_INTERVAL_MS, Math.floor(this.ctx.config.leaseMs / 3)));
+    const sweepMs = Math.min(MAX_STALE_SWEEP_INTERVAL_MS, Math.max(pollMs, Math.floor(this.ctx.config.staleAfterMs / 4)));
     this.tasks.register({
       name: JOB_CLAIM_POLL_TASK,
       schedule: { every: pollMs, firstAfter: pollMs },
@@ -84,11 +78,7 @@ export class JobScheduler {
       this.wakeAgain = false;
       try {
         while (!this.stopping && this.ctx.runs.size < this.ctx.config.maxConcurrentJobs) {
-          const claimed = await this.ctx.store.claimNextJob(
-            this.ctx.workerId,
-            this.ctx.config.leaseMs,
-            this.ctx.now(),
-          );
+          const claimed = await this.ctx.store.claimNextJob(this.ctx.workerId, this.ctx.config.leaseMs, this.ctx.now());
           if (!claimed) break;
           if (this.stopping) {
             await this.giveBack(claimed);
@@ -117,12 +107,7 @@ export class JobScheduler {
   /** A job claimed while shutting down goes straight back, untouched. */
   private async giveBack(claimed: JobRecord): Promise<void> {
     const status = claimed.status === 'verifying' ? 'verifying' : 'queued';
-    await this.ctx.store.updateJob(
-      claimed.id,
-      { status, releaseLease: true },
-      this.ctx.now(),
-      this.ctx.workerId,
-    );
+    await this.ctx.store.updateJob(claimed.id, { status, releaseLease: true }, this.ctx.now(), this.ctx.workerId);
     logJobStatus(this.ctx.logger, { ...claimed, status }, 'job returned to the queue for shutdown');
   }
 }

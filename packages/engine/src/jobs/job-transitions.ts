@@ -5,15 +5,7 @@
 import { ModeldockError } from '../errors';
 import type { JobStatus } from '../job-model';
 
-export type JobAction =
-  | 'pause'
-  | 'resume'
-  | 'cancel'
-  | 'retry'
-  | 'setPriority'
-  | 'moveToTop'
-  | 'setBandwidthLimit'
-  | 'rollback';
+export type JobAction = 'pause' | 'resume' | 'cancel' | 'retry' | 'setPriority' | 'moveToTop' | 'setBandwidthLimit' | 'rollback';
 
 interface ActionRule {
   /** Statuses the action changes. */
@@ -69,8 +61,5 @@ export function checkTransition(action: JobAction, status: JobStatus): 'apply' |
   if (rule.from.includes(status)) return 'apply';
   if (rule.unchanged.includes(status)) return 'unchanged';
   const wayOut = WAY_OUT[action]?.[status] ?? 'it has already finished';
-  throw new ModeldockError(
-    'INVALID_STATE',
-    `Cannot ${rule.verb} this download while it is ${status}: ${wayOut}.`,
-  );
+  throw new ModeldockError('INVALID_STATE', `Cannot ${rule.verb} this download while it is ${status}: ${wayOut}.`);
 }

@@ -48,10 +48,7 @@ async function renewUntilStopped(options: LeaseKeeperOptions, signal: AbortSigna
       outcome = await store.renewLease(jobId, workerId, leaseMs, new Date(now));
     } catch (error) {
       if (signal.aborted) return;
-      logger.warn(
-        { jobId, code: 'LEASE_LOST', message: describeError(error) },
-        'could not renew the job lease',
-      );
+      logger.warn({ jobId, code: 'LEASE_LOST', message: describeError(error) }, 'could not renew the job lease');
       // Past expiry another worker may already be writing the same file: stop rather than race it.
       if (clock.now() >= heldUntil) {
         options.onLost(null);

@@ -20,11 +20,7 @@ async function fileIdsThatMayResume(ctx: ManagerContext): Promise<Set<string>> {
   }
   let cursor: string | null = null;
   do {
-    const page = await ctx.store.listJobs({
-      statuses: ['failed'],
-      limit: RESUMABLE_PAGE_SIZE,
-      cursor,
-    });
+    const page = await ctx.store.listJobs({ statuses: ['failed'], limit: RESUMABLE_PAGE_SIZE, cursor });
     for (const job of page.items) for (const file of job.files) owned.add(file.id);
     cursor = page.nextCursor;
   } while (cursor);
@@ -37,10 +33,7 @@ export async function removeOrphanTempFiles(ctx: ManagerContext): Promise<number
   let removed = 0;
   const files = walkModelsRoot(ctx.fs, ctx.modelsRoot, {
     onUnreadableFolder: (folder, error) =>
-      ctx.logger.warn(
-        { folder: path.relative(ctx.modelsRoot, folder), message: describeError(error) },
-        'could not list a folder',
-      ),
+      ctx.logger.warn({ folder: path.relative(ctx.modelsRoot, folder), message: describeError(error) }, 'could not list a folder'),
   });
   for await (const file of files) {
     if (!isTempFileName(file.name)) continue;
@@ -52,10 +45,7 @@ export async function removeOrphanTempFiles(ctx: ManagerContext): Promise<number
       removed++;
       ctx.logger.info({ file: file.relativePath }, 'removed an orphan temp file');
     } catch (error) {
-      ctx.logger.warn(
-        { file: file.relativePath, message: describeError(error) },
-        'could not remove an orphan temp file',
-      );
+      ctx.logger.warn({ file: file.relativePath, message: describeError(error) }, 'could not remove an orphan temp file');
     }
   }
   return removed;

@@ -15,20 +15,13 @@ function isMissing(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === 'ENOENT';
 }
 
-async function removeIfPresent(
-  fs: FileSystem,
-  absolutePath: string,
-  logger: Logger,
-): Promise<boolean> {
+async function removeIfPresent(fs: FileSystem, absolutePath: string, logger: Logger): Promise<boolean> {
   try {
     await fs.unlink(absolutePath);
     return true;
   } catch (error) {
     if (!isMissing(error)) {
-      logger.warn(
-        { file: path.basename(absolutePath), message: describeError(error) },
-        'could not remove a file',
-      );
+      logger.warn({ file: path.basename(absolutePath), message: describeError(error) }, 'could not remove a file');
     }
     return false;
   }

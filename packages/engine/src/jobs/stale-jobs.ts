@@ -21,10 +21,7 @@ export async function requeueStaleJobs(ctx: ManagerContext): Promise<number> {
     try {
       if (await markStale(ctx, job)) requeued++;
     } catch (error) {
-      ctx.logger.warn(
-        { jobId: job.id, message: describeError(error) },
-        'could not requeue a stale job',
-      );
+      ctx.logger.warn({ jobId: job.id, message: describeError(error) }, 'could not requeue a stale job');
     }
   }
   return requeued;
@@ -39,10 +36,7 @@ async function markStale(ctx: ManagerContext, job: JobRecord): Promise<boolean> 
   const outOfAttempts = attempts >= ctx.config.maxAttempts;
   const jobError = toJobError(
     outOfAttempts
-      ? new ModeldockError(
-          'STALE',
-          `No progress for ${formatDuration(ctx.config.staleAfterMs)}, ${attempts} times: giving up. Use Retry to try again.`,
-        )
+      ? new ModeldockError('STALE', `No progress for ${formatDuration(ctx.config.staleAfterMs)}, ${attempts} times: giving up. Use Retry to try again.`)
       : stale,
     ctx.clock.now(),
   );
@@ -55,30 +49,15 @@ async function markStale(ctx: ManagerContext, job: JobRecord): Promise<boolean> 
   const updated = await ctx.store.updateJob(
     job.id,
     outOfAttempts
-      ? {
-          status: 'failed',
-          error: jobError,
-          finishedAt: ctx.now(),
-          attempts,
-          stalled: null,
-          speedBps: 0,
-          releaseLease: true,
-        }
+      ? { status: 'failed', error: jobError, finishedAt: ctx.now(), attempts, stalled: null, speedBps: 0, releaseLease: true }
       : { status: 'queued', attempts, stalled: null, speedBps: 0, releaseLease: true },
     ctx.now(),
   );
   if (!updated) return false;
-  logJobError(
-    ctx.logger,
-    'warn',
-    updated,
-    jobError,
-    outOfAttempts ? 'stale job failed' : 'stale job requeued',
-    {
-      attempts,
-      previousOwner: job.leaseOwner,
-    },
-  );
+  logJobError(ctx.logger, 'warn', updated, jobError, outOfAttempts ? 'stale job failed' : 'stale job requeued', {
+    attempts,
+    previousOwner: job.leaseOwner,
+  });
   // If this process was running it, stop writing now rather than at the next lease renewal.
   ctx.runs.get(job.id)?.stop('lease-lost');
   await ctx.events.record('status', updated);

@@ -20,10 +20,7 @@ export interface RecoveryReport {
   staleRequeued: number;
 }
 
-export async function recoverAtStartup(
-  ctx: ManagerContext,
-  options: RecoveryOptions,
-): Promise<RecoveryReport> {
+export async function recoverAtStartup(ctx: ManagerContext, options: RecoveryOptions): Promise<RecoveryReport> {
   const requeued = await requeueInterruptedJobs(ctx, options.recoverAllLeases);
   let orphanTempFilesRemoved = 0;
   try {
@@ -41,10 +38,7 @@ export async function recoverAtStartup(
  * them when no other process shares the store, else those held under this worker's own id (a
  * previous run of this same worker).
  */
-async function requeueInterruptedJobs(
-  ctx: ManagerContext,
-  recoverAllLeases: boolean,
-): Promise<number> {
+async function requeueInterruptedJobs(ctx: ManagerContext, recoverAllLeases: boolean): Promise<number> {
   let requeued = 0;
   for (const job of await ctx.store.listActiveJobs()) {
     if (job.status !== 'running' && job.status !== 'verifying') continue;
@@ -61,16 +55,12 @@ async function requeueInterruptedJobs(
       }
     }
     requeued++;
-    logJobStatus(ctx.logger, updated, 'interrupted job returned to the queue', {
-      previousOwner: job.leaseOwner,
-    });
+    logJobStatus(ctx.logger, updated, 'interrupted job returned to the queue', { previousOwner: job.leaseOwner });
     await ctx.events.record('status', { ...updated, files: updated.files.map(requeueFile) });
   }
   return requeued;
 }
 
 function requeueFile<T extends { status: string }>(file: T): T {
-  return file.status === 'running' || file.status === 'verifying'
-    ? { ...file, status: 'queued' }
-    : file;
+  return file.status === 'running' || file.status === 'verifying' ? { ...file, status: 'queued' } : file;
 }
