@@ -114,9 +114,10 @@ describe('where downloads land', () => {
     const preview = await manager.preview({ url: 'unsloth/Qwen3-4B-Instruct-2507-GGUF' });
     expect(preview.files).toEqual([]);
     expect(preview.choiceRequired).toContain('GGUF');
-    expect(preview.listing!.map((file) => [file.group, file.selected, file.relativePath])).toEqual([
-      ['Q4_K_M', false, 'text_encoders/Qwen3-4B-Instruct-2507-Q4_K_M.gguf'],
-      ['Q8_0', false, 'text_encoders/Qwen3-4B-Instruct-2507-Q8_0.gguf'],
+    // The picker says which quantisation is already on disk (the one just downloaded).
+    expect(preview.listing!.map((file) => [file.group, file.selected, file.relativePath, file.onDisk])).toEqual([
+      ['Q4_K_M', false, 'text_encoders/Qwen3-4B-Instruct-2507-Q4_K_M.gguf', 'missing'],
+      ['Q8_0', false, 'text_encoders/Qwen3-4B-Instruct-2507-Q8_0.gguf', 'present'],
     ]);
   });
 

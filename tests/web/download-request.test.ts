@@ -5,6 +5,7 @@ import {
   familyOfKind,
   fieldsForNextDownload,
   guessSourceFamily,
+  optionsSetCount,
   requestKey,
   splitPatterns,
 } from '../../apps/web/src/lib/downloads/add/download-request';
@@ -117,10 +118,31 @@ describe('buildResolveInput', () => {
 });
 
 describe('fieldsForNextDownload', () => {
-  it('keeps the folder and layout, and forgets everything tied to the last link', () => {
+  it('resets every option, so the next link does not inherit a folder, a name or a hash', () => {
     const next = fieldsForNextDownload(
-      fields({ url: 'org/name', folder: 'loras', layout: 'hf-cache', sha256: 'ab', include: '*' }),
+      fields({
+        url: 'org/name',
+        folder: 'loras',
+        filename: 'x.safetensors',
+        layout: 'hf-cache',
+        sha256: 'ab',
+        include: '*',
+      }),
     );
-    expect(next).toEqual({ ...emptyFields(), folder: 'loras', layout: 'hf-cache' });
+    expect(next).toEqual(emptyFields());
+  });
+});
+
+describe('optionsSetCount', () => {
+  it('counts each option that is set, priority included, and ignores blanks', () => {
+    expect(optionsSetCount(emptyFields(), undefined)).toBe(0);
+    expect(optionsSetCount(fields({ folder: ' ', filename: '' }), null)).toBe(0);
+    expect(optionsSetCount(fields({ folder: 'loras', sha256: 'ab' }), 3)).toBe(3);
+    expect(
+      optionsSetCount(
+        fields({ civitai: { ...emptyFields().civitai, fp: 'fp16', fileId: 12 } }),
+        Number.NaN,
+      ),
+    ).toBe(2);
   });
 });

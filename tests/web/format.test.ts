@@ -130,7 +130,13 @@ describe('parseRate', () => {
   it('explains what is wrong with input that is not a limit', () => {
     expect(parseRate('', 'MB/s')).toEqual({ error: 'Enter a limit, or choose "Unlimited".' });
     expect(parseRate('fast', 'MB/s')).toEqual({ error: '"fast" is not a number.' });
-    expect(parseRate('-3', 'MB/s')).toEqual({ error: '"-3" is not a number.' });
+    expect(parseRate('-3', 'MB/s')).toEqual({
+      error: 'The limit must be positive ("-3" is below 0).',
+    });
+    expect(parseRate('-5', 'kB/s')).toEqual({
+      error: 'The limit must be positive ("-5" is below 0).',
+    });
+    expect(parseRate('-x', 'MB/s')).toEqual({ error: '"-x" is not a number.' });
     expect(parseRate('0', 'MB/s')).toEqual({ error: 'The limit must be more than 0.' });
     expect(parseRate('2000', 'GB/s')).toEqual({ error: 'The limit must be at most 1000 GB/s.' });
   });

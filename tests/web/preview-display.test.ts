@@ -4,6 +4,7 @@ import {
   fileSizeText,
   filesToFetch,
   previewSizeText,
+  previewTotals,
   reusableFiles,
   shortHash,
 } from '../../apps/web/src/lib/downloads/add/preview-display';
@@ -83,5 +84,28 @@ describe('shortHash', () => {
     const hash = 'a'.repeat(12) + 'b'.repeat(46) + 'c'.repeat(6);
     expect(shortHash(hash)).toBe(`${'a'.repeat(12)}…${'c'.repeat(6)}`);
     expect(shortHash('abc')).toBe('abc');
+  });
+});
+
+describe('previewTotals', () => {
+  it('counts only the files a download fetches, reused and present ones as already here', () => {
+    const shown = preview(
+      [
+        file({ bytesTotal: 3_000_000 }),
+        file({ bytesTotal: null, estimatedBytes: 5_400_000 }),
+        file({ onDisk: 'present' }),
+        file({ existingMatch: { relativePath: 'loras/x.safetensors' } }),
+      ],
+      null,
+    );
+    expect(previewTotals(shown, true)).toEqual({
+      toFetch: 2,
+      bytesToFetch: 8_400_000,
+      alreadyHere: 2,
+    });
+    expect(previewTotals(shown, false).toFetch).toBe(3);
+    expect(
+      previewTotals(preview([file({ bytesTotal: null })], null), true).bytesToFetch,
+    ).toBeNull();
   });
 });

@@ -196,6 +196,7 @@ export async function startApp(
         database: db.driver,
         version: VERSION,
         apiKeys: credentials.settings,
+        paths: { modelsDir: modelsRoot, dataDir: config.dataDir },
       },
       originGuard: createOriginGuard({
         listenHost: config.host,

@@ -19,6 +19,8 @@ export interface AppContext {
   tasks: RefreshTasks;
   database: 'pglite' | 'postgres';
   version: string;
+  /** Where models and modeldock's own data live (Settings shows them); absent in bare listener tests. */
+  paths?: { modelsDir: string; dataDir: string };
   /** Settings → API keys; absent in tests that stand up a listener without credentials. */
   apiKeys?: ApiKeySettings;
 }

@@ -49,6 +49,17 @@ export const enqueueInput = z.object({
     })
     .optional(),
   layout: z.enum(['comfyui', 'hf-cache']).optional(),
+  /** Hugging Face repositories or folders: exactly these files (the file picker's ticks). */
+  files: z
+    .array(
+      z.object({
+        path: plainName(z.string().trim().min(1).max(1024), 'a file path'),
+        folder: plainName(z.string().max(1024), 'folder').optional(),
+      }),
+    )
+    .min(1, 'files must list at least one file')
+    .max(10_000, 'at most 10000 files')
+    .optional(),
   reuseExisting: z.boolean().optional(),
 });
 

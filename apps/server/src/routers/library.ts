@@ -40,6 +40,9 @@ export const libraryRouter = {
 
   stats: publicProcedure.query(({ ctx }) => call(() => ctx.library.stats())),
 
+  /** Free space and whether the models root takes a new file (a probe written, fsynced, removed). */
+  storage: publicProcedure.query(({ ctx }) => call(() => ctx.library.storage())),
+
   delete: publicProcedure
     .input(z.object({ ids: z.array(entryId).min(1).max(500) }))
     .mutation(({ ctx, input }) => call(() => ctx.library.delete(input.ids))),

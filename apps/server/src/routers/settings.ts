@@ -4,7 +4,13 @@
  */
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
-import { ModeldockError, findCharacterNotAllowedInKey } from '@modeldock/engine';
+import {
+  LEGACY_FOLDER_NAMES,
+  ModeldockError,
+  findCharacterNotAllowedInKey,
+  folderTableRows,
+  unplacedCivitaiTypes,
+} from '@modeldock/engine';
 import type { ApiKeySettings } from '../credentials/api-key-settings';
 import { API_KEY_PLATFORMS } from '../credentials/api-key-platforms';
 import { call, publicProcedure } from '../trpc';
@@ -55,4 +61,18 @@ const apiKeysRouter = {
 
 export const settingsRouter = {
   apiKeys: apiKeysRouter,
+  /**
+   * Where files go: the models folder, the data folder, and the table of ComfyUI folders with the
+   * kinds of file placed in each (what the folder select and Settings show).
+   */
+  folders: publicProcedure.query(({ ctx }) => ({
+    modelsDir: ctx.paths?.modelsDir ?? null,
+    dataDir: ctx.paths?.dataDir ?? null,
+    folders: folderTableRows(),
+    legacyNames: Object.entries(LEGACY_FOLDER_NAMES).map(([legacy, folder]) => ({
+      legacy,
+      folder,
+    })),
+    civitaiTypesWithoutFolder: unplacedCivitaiTypes(),
+  })),
 } satisfies TRPCRouterRecord;

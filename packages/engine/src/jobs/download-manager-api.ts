@@ -120,6 +120,11 @@ export interface FilePreview {
   existingMatch: { relativePath: string } | null;
 }
 
+/** One file of a repository listing, with what is at its destination now (null when it has none yet). */
+export interface ListedFilePreview extends ListedSourceFile {
+  onDisk: OnDiskState | null;
+}
+
 /** What a download would fetch, before anything starts (`sources.resolve`). */
 export interface DownloadPreview {
   kind: string;
@@ -129,7 +134,7 @@ export interface DownloadPreview {
   bytesTotal: number | null;
   warnings: string[];
   /** Every file of a repository or folder with its type and destination, for the file picker. */
-  listing: ListedSourceFile[] | null;
+  listing: ListedFilePreview[] | null;
   /** Set when a program would get AMBIGUOUS_INPUT (several quantisations): the user picks. */
   choiceRequired: string | null;
   /** The files are described but cannot be downloaded yet: what is wrong and what to do. */

@@ -10,13 +10,14 @@ import { directUrlResolver } from '../sources/direct-url';
 import { largestPartialSize } from '../sources/presets/preset-status';
 import { resolveSource } from '../sources/resolve-source';
 import type { SourcePreview } from '../sources/resolve-source';
-import type { ResolvedFile } from '../sources/source-resolver';
+import type { ListedSourceFile, ResolvedFile } from '../sources/source-resolver';
 import { findExistingCopy } from '../library/find-existing-copy';
 import { currentIndexEntry } from '../library/indexed-hash';
 import type { LibraryContext } from '../library/library-context';
 import type {
   DownloadPreview,
   FilePreview,
+  ListedFilePreview,
   OnDiskState,
   PreviewRequest,
 } from './download-manager-api';
@@ -32,7 +33,7 @@ import type { ManagerContext } from './manager-context';
 async function onDiskState(
   ctx: ManagerContext,
   library: LibraryContext | null,
-  file: ResolvedFile,
+  file: Pick<ResolvedFile, 'relativePath' | 'bytesTotal' | 'expectedSha256'>,
 ): Promise<OnDiskState> {
   const absolutePath = absoluteDestination(ctx.modelsRoot, file.relativePath);
   // Refused here as enqueue would refuse it: a folder that is a link leading out of the models folder.
@@ -48,6 +49,31 @@ async function onDiskState(
     return indexed && indexed.sha256 !== file.expectedSha256 ? 'conflict' : 'present';
   }
   return (await largestPartialSize(ctx.fs, absolutePath)) === null ? 'missing' : 'partial';
+}
+
+/** The picker's rows with their destination's state; a file the preview checked keeps its answer. */
+async function listingOnDisk(
+  ctx: ManagerContext,
+  library: LibraryContext | null,
+  listing: ListedSourceFile[],
+  checked: FilePreview[],
+): Promise<ListedFilePreview[]> {
+  const known = new Map(checked.map((file) => [file.relativePath, file.onDisk]));
+  const rows: ListedFilePreview[] = [];
+  for (const entry of listing) {
+    let onDisk: OnDiskState | null = null;
+    if (entry.relativePath !== null) {
+      onDisk =
+        known.get(entry.relativePath) ??
+        (await onDiskState(ctx, library, {
+          relativePath: entry.relativePath,
+          bytesTotal: entry.size,
+          expectedSha256: null,
+        }).catch(() => null));
+    }
+    rows.push({ ...entry, onDisk });
+  }
+  return rows;
 }
 
 export async function previewDownload(
@@ -86,13 +112,16 @@ export async function previewDownload(
       placement: file.placement ?? null,
     });
   }
+  const listing = resolved.listing
+    ? await listingOnDisk(ctx, library, resolved.listing, files)
+    : null;
   return {
     kind: resolved.kind,
     source: redactUrl(resolved.source),
     files,
     bytesTotal: resolved.totalBytes,
     warnings: [...new Set(resolved.warnings)],
-    listing: resolved.listing,
+    listing,
     choiceRequired: resolved.choiceRequired,
     accessProblem: resolved.accessProblem,
   };

@@ -32,3 +32,5 @@ export {
   checkIndexSha256,
   MAX_INDEX_PAGE,
 } from './index-entry-checks';
+export { checkStorage } from './storage-check';
+export type { StorageCheck } from './storage-check';

@@ -3,6 +3,8 @@
  * source; delete, clear cache, "Download again", disk usage; scans run as durable 'scan' refresh
  * tasks (at start, every `scanIntervalMs`, and on request) and a live feed of changes.
  */
+import { checkStorage } from './storage-check';
+import type { StorageCheck } from './storage-check';
 import { ModeldockError } from '../errors';
 import type { EnqueueRequest, EnqueueResult } from '../jobs/download-manager-api';
 import type { Clock, FileSystem, JobStore, Logger } from '../ports';
@@ -66,6 +68,8 @@ export interface ModelLibrary {
   list(query?: LibraryListQuery): Promise<{ items: LibraryEntry[]; nextCursor: string | null }>;
   get(id: string): Promise<LibraryEntry>;
   stats(): Promise<LibraryStats>;
+  /** Free space under the models root and whether a file can be written there (`modeldock doctor`). */
+  storage(): Promise<StorageCheck>;
   delete(ids: string[]): Promise<DeleteResult>;
   clearCache(options: { dryRun: boolean }): Promise<CacheCleanup>;
   redownload(id: string): Promise<{ jobId: string }>;
@@ -196,6 +200,7 @@ export function createModelLibrary(ports: ModelLibraryPorts): ModelLibrary {
         dataDir: ports.dataDir,
       };
     },
+    storage: () => checkStorage(ports.fs, ports.modelsRoot, ports.clock),
     async delete(ids) {
       const result = await deleteEntries(ctx, ids);
       if (result.deleted > 0) events.publish({ type: 'entries', ids: [...new Set(ids)] });

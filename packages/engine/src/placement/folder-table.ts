@@ -150,3 +150,31 @@ export const DOCUMENTATION_FILE =
 /** Repository files a loader reads beside diffusers/transformers weights: kept only in the HF cache layout. */
 export const LOADER_FILE =
   /(^|\/)([^/]*\.json|[^/]*\.model|[^/]*\.tiktoken|merges\.txt|vocab\.txt|[^/]*\.ya?ml|[^/]*\.py)$/i;
+
+/** One row of the table as Settings and the folder select show it. */
+export interface FolderTableRow extends ComfyFolder {
+  /** The kinds of file placed here by type (from the header, the source or the name). */
+  modelClasses: ModelClass[];
+  /** Civitai model types placed here (lowercased, as matched). */
+  civitaiTypes: string[];
+}
+
+/** The whole table, one row per folder, in the order of COMFYUI_FOLDERS. */
+export function folderTableRows(): FolderTableRow[] {
+  return COMFYUI_FOLDERS.map((entry) => ({
+    ...entry,
+    modelClasses: (Object.keys(CLASS_FOLDERS) as ModelClass[]).filter(
+      (modelClass) => CLASS_FOLDERS[modelClass] === entry.folder,
+    ),
+    civitaiTypes: Object.entries(CIVITAI_MODEL_TYPES)
+      .filter(([, modelClass]) => modelClass !== null && CLASS_FOLDERS[modelClass] === entry.folder)
+      .map(([type]) => type),
+  }));
+}
+
+/** Civitai types that no folder reads: a download of one asks for a folder. */
+export function unplacedCivitaiTypes(): string[] {
+  return Object.entries(CIVITAI_MODEL_TYPES)
+    .filter(([, modelClass]) => modelClass === null)
+    .map(([type]) => type);
+}

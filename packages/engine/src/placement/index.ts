@@ -6,8 +6,10 @@ export {
   COMFYUI_FOLDERS,
   HF_PATH_HINTS,
   LEGACY_FOLDER_NAMES,
+  folderTableRows,
+  unplacedCivitaiTypes,
 } from './folder-table';
-export type { ComfyFolder } from './folder-table';
+export type { ComfyFolder, FolderTableRow } from './folder-table';
 export {
   authoritativePathDecision,
   chosenFolder,

@@ -24,9 +24,20 @@ export type {
   LibraryStats,
   Task,
 } from '@modeldock/client';
-import type { ClearCacheResult, PresetView, ResolveInput } from '@modeldock/client';
+import type {
+  ClearCacheResult,
+  PresetView,
+  ResolveInput,
+  RouterOutputs,
+  SourcePreview,
+} from '@modeldock/client';
 
 export type CivitaiFileChoice = NonNullable<ResolveInput['civitaiFile']>;
 export type DestinationLayout = NonNullable<ResolveInput['layout']>;
 export type PresetFileView = PresetView['files'][number];
 export type CacheCleanup = ClearCacheResult;
+/** One file of a repository listing, as the file picker shows it. */
+export type ListedFile = NonNullable<SourcePreview['listing']>[number];
+/** Settings → Folders: the models and data folders and the type → folder table. */
+export type FolderTable = RouterOutputs['settings']['folders'];
+export type FolderTableRow = FolderTable['folders'][number];

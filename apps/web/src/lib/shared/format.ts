@@ -92,6 +92,8 @@ export function parseRate(
 ): { bytesPerSecond: number } | { error: string } {
   const trimmed = text.trim().replace(',', '.');
   if (trimmed === '') return { error: 'Enter a limit, or choose "Unlimited".' };
+  if (/^-\s*\d+(\.\d+)?$/.test(trimmed))
+    return { error: `The limit must be positive ("${text.trim()}" is below 0).` };
   if (!/^\d+(\.\d+)?$/.test(trimmed)) return { error: `"${text.trim()}" is not a number.` };
   const bytesPerSecond = Math.round(Number(trimmed) * RATE_UNITS[unit]);
   if (bytesPerSecond < 1) return { error: 'The limit must be more than 0.' };

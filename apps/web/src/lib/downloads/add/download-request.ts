@@ -124,7 +124,35 @@ export function requestKey(input: ResolveInput): string {
   return JSON.stringify(input);
 }
 
-/** Fields that belong to one source and mean nothing for the next link pasted. */
-export function fieldsForNextDownload(fields: DownloadFields): DownloadFields {
-  return { ...emptyFields(), folder: fields.folder, layout: fields.layout };
+/**
+ * The form after a download was queued: every option is reset, so the next link pasted does not
+ * silently inherit a folder, a name or a hash chosen for the last one.
+ */
+export function fieldsForNextDownload(_fields: DownloadFields): DownloadFields {
+  return emptyFields();
+}
+
+/** How many options are set: shown on the folded Options so a set one is never forgotten. */
+export function optionsSetCount(
+  fields: DownloadFields,
+  priority: number | null | undefined,
+): number {
+  const texts = [
+    fields.folder,
+    fields.filename,
+    fields.sha256,
+    fields.revision,
+    fields.include,
+    fields.exclude,
+    fields.layout,
+    fields.civitai.type,
+    fields.civitai.format,
+    fields.civitai.size,
+    fields.civitai.fp,
+    fields.civitai.quantType,
+  ];
+  let count = texts.filter((text) => text.trim() !== '').length;
+  if (typeof fields.civitai.fileId === 'number' && Number.isFinite(fields.civitai.fileId)) count++;
+  if (typeof priority === 'number' && Number.isFinite(priority)) count++;
+  return count;
 }

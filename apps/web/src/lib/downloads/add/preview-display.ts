@@ -61,3 +61,24 @@ export function filesToFetch(preview: SourcePreview, reuseExisting: boolean): Fi
     (file) => file.onDisk !== 'present' && !(reuseExisting && file.existingMatch !== null),
   );
 }
+
+/**
+ * What a download of the previewed files fetches: files not already at their destination nor reused,
+ * their bytes (estimates count; null when one size is unknown), and how many are already here.
+ */
+export function previewTotals(
+  preview: SourcePreview,
+  reuseExisting: boolean,
+): { toFetch: number; bytesToFetch: number | null; alreadyHere: number } {
+  const fetched = filesToFetch(preview, reuseExisting);
+  let bytes: number | null = 0;
+  for (const file of fetched) {
+    const size = file.bytesTotal ?? file.estimatedBytes;
+    bytes = bytes === null || size === null ? null : bytes + size;
+  }
+  return {
+    toFetch: fetched.length,
+    bytesToFetch: bytes,
+    alreadyHere: preview.files.length - fetched.length,
+  };
+}
