@@ -6,6 +6,7 @@
 import { ModeldockError } from '@modeldock/engine';
 import type {
   JobStore,
+  LibraryMetadataStore,
   LibraryStore,
   LocalFileIndex,
   Logger,
@@ -30,6 +31,7 @@ import { describeDatabaseUrl, openPostgresDatabase } from './postgres-database';
 import { createSettingsStore } from './settings-store';
 import { createLocalFileIndexStore } from './local-file-index-store';
 import { createLibraryStore } from './library/library-store';
+import { createMetadataStore } from './library/metadata-store';
 import { createRefreshTaskStore } from './tasks/refresh-task-store';
 import type { SettingsStore } from './settings-store';
 import { createWorkerStore } from './worker-store';
@@ -59,6 +61,8 @@ export interface ModeldockDatabase {
   fileIndex: LocalFileIndex;
   /** The model library: the same rows as `fileIndex`, present and missing, with their sources. */
   library: LibraryStore;
+  /** Per library entry: metadata, preview and update status (cascades with the entry). */
+  metadata: LibraryMetadataStore;
   /** Durable refresh tasks (library scans, metadata refreshes), leased like jobs. */
   refreshTasks: RefreshTaskStore;
   /** Heartbeats of the processes sharing the database (`workers.list`, jobs for a node). */
@@ -132,6 +136,7 @@ function assemble(
     settings: createSettingsStore(db),
     fileIndex: createLocalFileIndexStore(db),
     library: createLibraryStore(db),
+    metadata: createMetadataStore(db),
     refreshTasks: createRefreshTaskStore(db),
     workers: createWorkerStore(db),
     watchEvents: (listener) => notifications.watch(listener),
