@@ -5,17 +5,14 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { isModeldockError, toModeldockError } from '@modeldock/engine';
-<<<<<<< HEAD
 import type {
   DownloadManager,
   ErrorCode,
+  LibraryMetadata,
   ModelLibrary,
   RefreshTasks,
   WorkerPresence,
 } from '@modeldock/engine';
-=======
-import type { DownloadManager, ErrorCode, LibraryMetadata, ModelLibrary, RefreshTasks } from '@modeldock/engine';
->>>>>>> main
 import type { JobEventSource } from './events/job-event-hub';
 import type { ApiKeySettings } from './credentials/api-key-settings';
 
