@@ -55,6 +55,8 @@ export interface StartOptions {
   migrationsFolder?: string;
   /** Where console log lines go (stdout by default). */
   console?: DestinationStream;
+  /** How to start this program again to create a new embedded database in a child process. */
+  pgliteInitdbCommand?: readonly string[];
 }
 
 /** apps/web/build, found from this module whether it runs from src/ or from the dist/ bundle. */
@@ -107,6 +109,7 @@ export async function startApp(
       databaseUrl: config.databaseUrl ?? undefined,
       migrationsFolder: options.migrationsFolder,
       logger: loggers.engine,
+      pgliteInitdbCommand: options.pgliteInitdbCommand,
     });
     cleanup.push({ name: 'close database', run: () => db.close() });
 
@@ -159,8 +162,19 @@ export async function startApp(
     cleanup.push({ name: 'stop downloads', run: () => manager.stop() });
 
     const libraryServices = await startLibraryServices({
-      stores: { library: db.library, refreshTasks: db.refreshTasks, jobs: db.jobs },
+      stores: {
+        library: db.library,
+        refreshTasks: db.refreshTasks,
+        jobs: db.jobs,
+        metadata: db.metadata,
+        settings: db.settings,
+      },
       manager,
+      http,
+      credentials: credentials.provider,
+      civitaiEndpoint: config.civitaiEndpoint ?? undefined,
+      huggingFaceEndpoint: config.huggingFaceEndpoint ?? undefined,
+      maxRedirects: engineConfig.maxRedirects,
       fs,
       clock,
       logger: loggers.engine,
@@ -193,6 +207,7 @@ export async function startApp(
         events,
         library: libraryServices.library,
         tasks: libraryServices.tasks,
+        metadata: libraryServices.metadata,
         database: db.driver,
         version: VERSION,
         apiKeys: credentials.settings,

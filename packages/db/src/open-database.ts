@@ -6,6 +6,7 @@
 import { ModeldockError } from '@modeldock/engine';
 import type {
   JobStore,
+  LibraryMetadataStore,
   LibraryStore,
   LocalFileIndex,
   Logger,
@@ -29,6 +30,7 @@ import { describeDatabaseUrl, openPostgresDatabase } from './postgres-database';
 import { createSettingsStore } from './settings-store';
 import { createLocalFileIndexStore } from './local-file-index-store';
 import { createLibraryStore } from './library/library-store';
+import { createMetadataStore } from './library/metadata-store';
 import { createRefreshTaskStore } from './tasks/refresh-task-store';
 import type { SettingsStore } from './settings-store';
 
@@ -41,6 +43,11 @@ export interface OpenDatabaseOptions {
   migrationsFolder?: string;
   /** For warnings about event delivery; callers pass a redacting logger. */
   logger?: Logger;
+  /**
+   * Embedded database only: how to start this program again so a new database is created in a
+   * child process, whose WebAssembly memory then dies with it (see pglite-first-start.ts).
+   */
+  pgliteInitdbCommand?: readonly string[];
   /**
    * PostgreSQL only: how often to look for events from other processes whose notification was
    * lost (default 5 s). Notified events arrive at once regardless.
@@ -57,6 +64,8 @@ export interface ModeldockDatabase {
   fileIndex: LocalFileIndex;
   /** The model library: the same rows as `fileIndex`, present and missing, with their sources. */
   library: LibraryStore;
+  /** Per library entry: metadata, preview and update status (cascades with the entry). */
+  metadata: LibraryMetadataStore;
   /** Durable refresh tasks (library scans, metadata refreshes), leased like jobs. */
   refreshTasks: RefreshTaskStore;
   /**
@@ -105,7 +114,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Modeld
     return assemble('postgres', opened.db, jobs, notifications, opened.close);
   }
 
-  const opened = await openPgliteDatabase(options.dataDir, migrationsFolder, options.logger);
+  const opened = await openPgliteDatabase(options.dataDir, migrationsFolder, options.logger, {
+    initdbCommand: options.pgliteInitdbCommand,
+  });
   const notifications = createLocalEventNotifications(options.logger);
   const jobs = new SqlJobStore(opened.db, {
     onEventAppended: (event) => notifications.published(event),
@@ -128,6 +139,7 @@ function assemble(
     settings: createSettingsStore(db),
     fileIndex: createLocalFileIndexStore(db),
     library: createLibraryStore(db),
+    metadata: createMetadataStore(db),
     refreshTasks: createRefreshTaskStore(db),
     watchEvents: (listener) => notifications.watch(listener),
     close() {
