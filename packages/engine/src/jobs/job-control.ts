@@ -29,7 +29,12 @@ export class JobControl {
   }
 
   summarise(job: JobRecord): JobSummary {
-    return toJobSummary(job, this.ctx.runs.get(job.id)?.live(), this.ctx.presence ?? undefined);
+    return toJobSummary(
+      job,
+      this.ctx.runs.get(job.id)?.live(),
+      { now: this.ctx.now().getTime(), leaseMs: this.ctx.config.leaseMs, workerId: this.ctx.workerId },
+      this.ctx.presence ?? undefined,
+    );
   }
 
   async pause(jobId: string): Promise<JobSummary> {

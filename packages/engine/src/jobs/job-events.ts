@@ -40,7 +40,7 @@ export class JobEventHub {
 
   /** Stores a change of `job` and publishes it. Returns the stored event's id. */
   async record(type: StoredEventType, job: JobRecord, live?: LiveProgress): Promise<string> {
-    const summary = toJobSummary(job, live, this.presence ?? undefined);
+    const summary = toJobSummary(job, live, undefined, this.presence ?? undefined);
     const stored = await this.store.appendEvent(job.id, type, summary, new Date(this.clock.now()));
     this.noteStoredId(stored.id);
     this.publish({ id: stored.id, jobId: job.id, type, job: summary });
@@ -61,7 +61,7 @@ export class JobEventHub {
       id: `${this.lastStoredId}.${this.progressCounter}`,
       jobId: job.id,
       type: 'progress',
-      job: toJobSummary(job, live, this.presence ?? undefined),
+      job: toJobSummary(job, live, undefined, this.presence ?? undefined),
     });
   }
 
