@@ -192,6 +192,17 @@ describe.skipIf(!chromiumLookup.found)('the add form in Chromium', () => {
     // The folder chosen for that file is not silently kept for the next one.
     expect(await form.getByLabel('Folder', { exact: true }).inputValue()).toBe('');
     expect(await form.locator('[data-options-set]').count()).toBe(0);
+
+    // A single finished job comes off the list; its file stays.
+    const card = page.getByRole('article', { name: 'vae.safetensors', exact: true });
+    await card.getByRole('button', { name: 'Remove vae.safetensors from the list' }).click();
+    await card.waitFor({ state: 'detached', timeout: 15_000 });
+    expect(
+      (await api.downloads.list.query({ limit: 500 })).items.some((job) =>
+        job.files.some((file) => file.name === 'vae.safetensors'),
+      ),
+    ).toBe(false);
+    expect(existsSync(path.join(server.modelsDir, 'my_vaes', 'vae.safetensors'))).toBe(true);
   });
 
   it('fits a 390 px wide screen on every page: no sideways scroll, the whole header visible', async () => {
