@@ -91,6 +91,12 @@ describe('dots, spaces and control characters', () => {
     expect(sanitizeFileName('\u0001\u001fx')).toBe('x');
   });
 
+  it('removes a bidirectional override outright, leaving the name as it is stored', () => {
+    // "evil\u202Egnp.safetensors" displays as "evilsrosnetefas.png"; the file is called what it is.
+    expect(sanitizeFileName('evil\u202Egnp.safetensors')).toBe('evilgnp.safetensors');
+    expect(sanitizeFileName('a\u2066b\u2069.gguf')).toBe('ab.gguf');
+  });
+
   it('replaces every forbidden character', () => {
     expect(sanitizeFileName('a<b>c:d"e|f?g*h.gguf')).toBe('a_b_c_d_e_f_g_h.gguf');
   });
@@ -130,6 +136,9 @@ describe('folders', () => {
     ['loras/CON', /not allowed \("CON"\)/],
     ['a\u007fb', /control characters/],
     ['a\u001fb', /control characters/],
+    // A colon after the first segment is a forbidden character, not a drive letter.
+    ['loras:sdxl', /contains a name that is not allowed \("loras:sdxl"\)/],
+    ['loras/a:b', /contains a name that is not allowed \("a:b"\)/],
   ])('refuses %j', (folder, message) => {
     expect(() => normaliseFolder(folder)).toThrowError(
       expect.objectContaining({ code: 'PATH_OUTSIDE_ROOT', message: expect.stringMatching(message) }),
@@ -152,8 +161,23 @@ describe('folders', () => {
   it('places the root itself and refuses a sibling that shares its prefix', () => {
     expect(absoluteDestination('/models', '')).toBe(path.resolve('/models'));
     expect(() => absoluteDestination('/models', '../models-evil/x')).toThrowError(
-      expect.objectContaining({ code: 'PATH_OUTSIDE_ROOT' }),
+      expect.objectContaining({
+        code: 'PATH_OUTSIDE_ROOT',
+        message: expect.stringMatching(/^"\.\.\/models-evil\/x" leads out of the models folder: /),
+      }),
     );
+  });
+
+  it('places a nested destination under the root, one folder per segment', () => {
+    expect(absoluteDestination('/models/', 'loras/sdxl/m.gguf')).toBe(
+      path.join(path.resolve('/models'), 'loras', 'sdxl', 'm.gguf'),
+    );
+  });
+
+  it('works with a models root at the top of the file system', () => {
+    const top = path.resolve('/');
+    expect(absoluteDestination(top, 'loras/m.gguf')).toBe(path.join(top, 'loras', 'm.gguf'));
+    expect(absoluteDestination(top, '')).toBe(top);
   });
 });
 
@@ -201,6 +225,18 @@ describe('links out of the models root', () => {
     for (const target of ['alias/a.gguf', 'link.gguf', 'plain.gguf', 'self', 'new/deeper/x.gguf']) {
       await expect(assertRealPathInsideRoot(fs, root, path.join(root, target))).resolves.toBeUndefined();
     }
+  });
+
+  it('accepts destinations under a models root that is the file-system root', async () => {
+    const top = path.resolve('/');
+    const existing = new Set([top, path.join(top, 'loras')]);
+    const rootFs = {
+      realpath: async (p: string) => p,
+      lstat: async (p: string) =>
+        existing.has(p) ? { isSymbolicLink: false, isDirectory: true, isFile: false } : null,
+    } as unknown as FileSystem;
+    await expect(assertRealPathInsideRoot(rootFs, top, path.join(top, 'loras', 'm.gguf'))).resolves.toBeUndefined();
+    await expect(assertRealPathInsideRoot(rootFs, top, path.join(top, 'new', 'm.gguf'))).resolves.toBeUndefined();
   });
 
   it('stops walking up at the file-system root when nothing exists (an unmounted models drive)', async () => {

@@ -53,6 +53,8 @@ export type Fault =
       encoding: 'gzip' | 'deflate' | 'deflate-raw' | 'br' | 'compress';
       truncateAt?: number;
     }
+  /** 200 with the whole file and no Content-Length (chunked): nothing says where it ends. */
+  | { kind: 'unknown-length' }
   /** Normal service at `bytesPerSecond` for this connection. */
   | { kind: 'throttle'; bytesPerSecond: number }
   /** Serves the current version, then (once the headers are out) replaces the file: a new upload. */
@@ -303,6 +305,16 @@ export async function startFaultOrigin(): Promise<FaultOrigin> {
     const size = file.bytes.length;
     if (fault.kind === 'unsatisfiable') {
       send(416, { 'content-range': `bytes */${size}`, ...validatorHeaders(file) }, '');
+      return;
+    }
+    if (fault.kind === 'unknown-length') {
+      record.status = 200;
+      response.writeHead(200, {
+        ...validatorHeaders(file),
+        'content-type': 'application/octet-stream',
+      });
+      await writeBody(response, record, file.bytes, {});
+      response.end();
       return;
     }
     if (fault.kind === 'encoded') {

@@ -5,6 +5,7 @@ import {
   completedFilesOf,
   isPickle,
   jobTitle,
+  partialBytesOf,
 } from '../../apps/web/src/lib/downloads/job-display';
 
 function file(name: string, overrides: Partial<JobFile> = {}): JobFile {
@@ -79,5 +80,26 @@ describe('jobTitle', () => {
     expect(jobTitle(bundle)).toBe('preset:p');
     expect(jobTitle(bundle, { other: 'Other' })).toBe('preset:p');
     expect(jobTitle(job([file('a.gguf')], { source: 'org/name' }), { p: 'Z' })).toBe('a.gguf');
+  });
+});
+
+describe('partialBytesOf', () => {
+  it('counts the unfinished files a failed job still holds, never its completed or present ones', () => {
+    const failed = job(
+      [
+        file('a.safetensors', { status: 'completed', bytesDone: 500 }),
+        file('b.safetensors', { status: 'failed', bytesDone: 300, bytesTotal: 900 }),
+        file('c.safetensors', { status: 'queued', bytesDone: 20, bytesTotal: 900 }),
+        file('d.safetensors', { status: 'present', bytesDone: 900, bytesTotal: 900 }),
+      ],
+      { status: 'failed' },
+    );
+    expect(partialBytesOf(failed)).toBe(320);
+  });
+
+  it('is 0 for a job that is not failed: its partial files are running or already gone', () => {
+    const files = [file('b.safetensors', { status: 'running', bytesDone: 300, bytesTotal: 900 })];
+    expect(partialBytesOf(job(files, { status: 'running' }))).toBe(0);
+    expect(partialBytesOf(job(files, { status: 'cancelled' }))).toBe(0);
   });
 });

@@ -159,8 +159,19 @@ export async function startApp(
     cleanup.push({ name: 'stop downloads', run: () => manager.stop() });
 
     const libraryServices = await startLibraryServices({
-      stores: { library: db.library, refreshTasks: db.refreshTasks, jobs: db.jobs },
+      stores: {
+        library: db.library,
+        refreshTasks: db.refreshTasks,
+        jobs: db.jobs,
+        metadata: db.metadata,
+        settings: db.settings,
+      },
       manager,
+      http,
+      credentials: credentials.provider,
+      civitaiEndpoint: config.civitaiEndpoint ?? undefined,
+      huggingFaceEndpoint: config.huggingFaceEndpoint ?? undefined,
+      maxRedirects: engineConfig.maxRedirects,
       fs,
       clock,
       logger: loggers.engine,
@@ -193,6 +204,7 @@ export async function startApp(
         events,
         library: libraryServices.library,
         tasks: libraryServices.tasks,
+        metadata: libraryServices.metadata,
         database: db.driver,
         version: VERSION,
         apiKeys: credentials.settings,

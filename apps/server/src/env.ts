@@ -143,6 +143,18 @@ export const SETTINGS = {
     env: 'MODELDOCK_IDLE_TIMEOUT_MS',
     description: `A connection silent this long is retried, in ms (default ${DEFAULT_ENGINE_CONFIG.idleTimeoutMs}).`,
   },
+  minSpeedBps: {
+    env: 'MODELDOCK_MIN_SPEED_BPS',
+    description: `A connection slower than this many bytes per second over MODELDOCK_MIN_SPEED_WINDOW_MS counts as stalled; 0 turns the rule off (default ${DEFAULT_ENGINE_CONFIG.minSpeedBps}).`,
+  },
+  minSpeedWindowMs: {
+    env: 'MODELDOCK_MIN_SPEED_WINDOW_MS',
+    description: `The window the minimum speed is judged over, in ms (default ${DEFAULT_ENGINE_CONFIG.minSpeedWindowMs}).`,
+  },
+  diskReserveBytes: {
+    env: 'MODELDOCK_DISK_RESERVE_BYTES',
+    description: `Free space downloads never use, in bytes; a body of unknown length stops before it (default ${DEFAULT_ENGINE_CONFIG.diskReserveBytes}, 1 GiB).`,
+  },
   maxAttempts: {
     env: 'MODELDOCK_MAX_ATTEMPTS',
     description: `Attempts per file before a job fails (default ${DEFAULT_ENGINE_CONFIG.maxAttempts}).`,
@@ -406,6 +418,9 @@ const settingsSchema = z.object({
   connectionsPerHost: wholeNumber(1, 256).optional(),
   segmentThresholdBytes: wholeNumber(1024, Number.MAX_SAFE_INTEGER).optional(),
   idleTimeoutMs: wholeNumber(50, 3_600_000).optional(),
+  minSpeedBps: wholeNumber(0, 1e9).optional(),
+  minSpeedWindowMs: wholeNumber(1000, 3_600_000).optional(),
+  diskReserveBytes: wholeNumber(0, Number.MAX_SAFE_INTEGER).optional(),
   maxAttempts: wholeNumber(1, 1000).optional(),
   retryBaseDelayMs: wholeNumber(1, 3_600_000).optional(),
   retryMaxDelayMs: wholeNumber(1, 86_400_000).optional(),
@@ -428,6 +443,9 @@ const ENGINE_SETTINGS = [
   'connectionsPerHost',
   'segmentThresholdBytes',
   'idleTimeoutMs',
+  'minSpeedBps',
+  'minSpeedWindowMs',
+  'diskReserveBytes',
   'maxAttempts',
   'retryBaseDelayMs',
   'retryMaxDelayMs',

@@ -5,7 +5,7 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { isModeldockError, toModeldockError } from '@modeldock/engine';
-import type { DownloadManager, ErrorCode, ModelLibrary, RefreshTasks } from '@modeldock/engine';
+import type { DownloadManager, ErrorCode, LibraryMetadata, ModelLibrary, RefreshTasks } from '@modeldock/engine';
 import type { JobEventSource } from './events/job-event-hub';
 import type { ApiKeySettings } from './credentials/api-key-settings';
 
@@ -17,6 +17,8 @@ export interface AppContext {
   library: ModelLibrary;
   /** Durable refresh tasks (scans; metadata refreshes add their kinds). */
   tasks: RefreshTasks;
+  /** Metadata, previews and update checks of library entries; absent in tests of the listener alone. */
+  metadata?: LibraryMetadata;
   database: 'pglite' | 'postgres';
   version: string;
   /** Where models and modeldock's own data live (Settings shows them); absent in bare listener tests. */

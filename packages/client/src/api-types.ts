@@ -64,6 +64,12 @@ export type LibrarySource = NonNullable<LibraryEntry['source']>;
 export type LibraryStats = RouterOutputs['library']['stats'];
 export type LibraryDeleteResult = RouterOutputs['library']['delete'];
 export type ClearCacheResult = RouterOutputs['library']['clearCache'];
+/** What the metadata domain knows about an entry's model (null until described). */
+export type LibraryEntryMetadata = NonNullable<LibraryEntry['metadata']>;
+export type LibraryEntryUpdate = NonNullable<LibraryEntry['update']>;
+export type MetadataSummary = NonNullable<LibraryStats['metadata']>;
+export type LibraryRefreshInput = RouterInputs['library']['refresh'];
+export type MetadataSettings = RouterOutputs['settings']['metadata']['get'];
 /** What `library.events` delivers: `{ id, data }`, resumable with `lastEventId`. */
 export type TrackedLibraryEvent =
   RouterOutputs['library']['events'] extends AsyncIterable<infer Event, unknown, unknown>

@@ -6,6 +6,7 @@
 import { ModeldockError } from '@modeldock/engine';
 import type {
   JobStore,
+  LibraryMetadataStore,
   LibraryStore,
   LocalFileIndex,
   Logger,
@@ -29,6 +30,7 @@ import { describeDatabaseUrl, openPostgresDatabase } from './postgres-database';
 import { createSettingsStore } from './settings-store';
 import { createLocalFileIndexStore } from './local-file-index-store';
 import { createLibraryStore } from './library/library-store';
+import { createMetadataStore } from './library/metadata-store';
 import { createRefreshTaskStore } from './tasks/refresh-task-store';
 import type { SettingsStore } from './settings-store';
 
@@ -57,6 +59,8 @@ export interface ModeldockDatabase {
   fileIndex: LocalFileIndex;
   /** The model library: the same rows as `fileIndex`, present and missing, with their sources. */
   library: LibraryStore;
+  /** Per library entry: metadata, preview and update status (cascades with the entry). */
+  metadata: LibraryMetadataStore;
   /** Durable refresh tasks (library scans, metadata refreshes), leased like jobs. */
   refreshTasks: RefreshTaskStore;
   /**
@@ -128,6 +132,7 @@ function assemble(
     settings: createSettingsStore(db),
     fileIndex: createLocalFileIndexStore(db),
     library: createLibraryStore(db),
+    metadata: createMetadataStore(db),
     refreshTasks: createRefreshTaskStore(db),
     watchEvents: (listener) => notifications.watch(listener),
     close() {

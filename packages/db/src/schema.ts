@@ -37,6 +37,12 @@ import type {
   TaskItemError,
   TaskStatus,
   TaskTargets,
+  CivitaiIdentity,
+  Completeness,
+  HuggingFaceIdentity,
+  MetadataSourceKind,
+  StoredModelMetadata,
+  UpdateStatusKind,
 } from '@modeldock/engine';
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -213,6 +219,61 @@ export const modelMetadata = pgTable(
     index('model_metadata_status_name_idx').on(table.status, table.name, table.id),
     index('model_metadata_status_size_idx').on(table.status, table.sizeBytes, table.id),
     index('model_metadata_status_added_idx').on(table.status, table.createdAt, table.id),
+  ],
+);
+
+/**
+ * Per library entry: what the metadata domain learnt (engine: metadata/refresh/stored-metadata.ts).
+ * The normalised fields are columns so the library can filter and count by them; the hub identities,
+ * raw hub answers and update status are jsonb. Goes with its entry (cascade).
+ */
+export const libraryMetadata = pgTable(
+  'library_metadata',
+  {
+    entryId: text('entry_id')
+      .primaryKey()
+      .references(() => modelMetadata.id, { onDelete: 'cascade' }),
+    /** The file's SHA-256 when this was written (a changed file is described again). */
+    sha256: text('sha256'),
+    /** Null until the entry has been described (then every field below may still be null: "not known"). */
+    completeness: text('completeness').$type<Completeness>(),
+    name: text('name'),
+    versionName: text('version_name'),
+    type: text('type'),
+    baseModel: text('base_model'),
+    trainedWords: jsonb('trained_words').$type<string[]>().notNull().default([]),
+    tags: jsonb('tags').$type<string[]>().notNull().default([]),
+    /** Sanitised HTML. */
+    description: text('description'),
+    creator: text('creator'),
+    nsfwLevel: integer('nsfw_level'),
+    sourceUrl: text('source_url'),
+    missing: jsonb('missing').$type<string[]>().notNull().default([]),
+    sources: jsonb('sources').$type<MetadataSourceKind[]>().notNull().default([]),
+    describedAt: timestamptz('described_at'),
+    civitai: jsonb('civitai').$type<CivitaiIdentity>(),
+    huggingFace: jsonb('hugging_face').$type<HuggingFaceIdentity>(),
+    /** Raw source JSON: Civitai's version and model, Hugging Face's model info. */
+    raw: jsonb('raw').$type<StoredModelMetadata['raw']>().notNull().default({}),
+    /** 'image' or 'placeholder'. */
+    previewKind: text('preview_kind').$type<'image' | 'placeholder'>(),
+    /** File name in the data folder's thumbnails. */
+    previewThumbnail: text('preview_thumbnail'),
+    previewBesideModel: text('preview_beside_model'),
+    previewUpdatedAt: timestamptz('preview_updated_at'),
+    updateStatus: text('update_status').$type<UpdateStatusKind>(),
+    updateLatest: jsonb('update_latest').$type<{ id: string; name: string; publishedAt: string | null }>(),
+    updateCheckedAt: timestamptz('update_checked_at'),
+    updateNote: text('update_note'),
+    /** When Civitai said it does not know this SHA-256 (not asked again on every scan). */
+    civitaiNotFoundAt: timestamptz('civitai_not_found_at'),
+    /** Relative paths of sidecars seen or written beside the model. */
+    sidecars: jsonb('sidecars').$type<string[]>().notNull().default([]),
+    updatedAt: timestamptz('updated_at').notNull(),
+  },
+  (table) => [
+    index('library_metadata_completeness_idx').on(table.completeness),
+    index('library_metadata_update_status_idx').on(table.updateStatus),
   ],
 );
 

@@ -10,6 +10,17 @@ export interface EngineConfig {
   connectionsPerHost: number;
   /** A connection that delivers no byte for this long is stalled. */
   idleTimeoutMs: number;
+  /**
+   * A connection slower than this (bytes per second of time spent waiting on it) over
+   * `minSpeedWindowMs` is stalled too: a trickle must not hold a download slot forever. 0 = off.
+   */
+  minSpeedBps: number;
+  minSpeedWindowMs: number;
+  /**
+   * Free space downloads never use (bytes): a job that would eat into it does not start, and a body
+   * of unknown length is stopped before it does.
+   */
+  diskReserveBytes: number;
   /** Attempts per file before the job fails (network errors, 5xx, 429). */
   maxAttempts: number;
   retryBaseDelayMs: number;
@@ -36,6 +47,9 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   connectionsPerFile: 8,
   connectionsPerHost: 16,
   idleTimeoutMs: 30_000,
+  minSpeedBps: 1024,
+  minSpeedWindowMs: 60_000,
+  diskReserveBytes: 1024 * 1024 * 1024,
   maxAttempts: 8,
   retryBaseDelayMs: 1_000,
   retryMaxDelayMs: 60_000,

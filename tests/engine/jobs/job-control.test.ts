@@ -121,6 +121,19 @@ describe('cancel', () => {
     expect(await exists(temp)).toBe(false);
   });
 
+  it('cancels a failed job too, removing the partial file it still held', async () => {
+    harness = await createHarness();
+    const { jobId, call } = await startOne(harness);
+    const temp = await writePartial(harness, call, 300);
+    call.fail(new ModeldockError('DISK_FULL', 'Not enough disk space: 900 B needed, 0 B free'));
+    const failed = await harness.waitForStatus(jobId, 'failed');
+    expect(failed.files[0]).toMatchObject({ bytesDone: 300 });
+    expect(await exists(temp)).toBe(true);
+    const cancelled = await harness.manager.cancel(jobId);
+    expect(cancelled).toMatchObject({ status: 'cancelled', bytesDone: 0 });
+    expect(await exists(temp)).toBe(false);
+  });
+
   it('retry puts a cancelled job back in the queue and it starts from zero', async () => {
     harness = await createHarness();
     const { jobId, call } = await startOne(harness);

@@ -307,7 +307,7 @@ describe('disk space', () => {
     harness = await createHarness({
       start: false,
       fs: withFreeBytes(() => 1_500),
-      config: { maxConcurrentJobs: 2 },
+      config: { maxConcurrentJobs: 2, diskReserveBytes: 0 },
       extra: { resolvers: [bundle(['a.bin'], 1_000)] },
     });
     const first = await harness.manager.enqueue({ url: 'bundle:x', folder: 'one' });
@@ -317,6 +317,21 @@ describe('disk space', () => {
     const failed = await harness.waitForStatus(second.jobId, 'failed');
     expect(failed.error?.message).toMatch(/2\.0 kB needed, 1\.5 kB free \(1\.0 kB for this download and 1\.0 kB for 1 other\)/);
     expect((await harness.manager.getJob(first.jobId)).status).toBe('running');
+  });
+
+  it('keeps the free-space reserve: a job that would eat into it does not start', async () => {
+    harness = await createHarness({
+      fs: withFreeBytes(() => 1_500),
+      config: { diskReserveBytes: 1_000 },
+      extra: { resolvers: [bundle(['a.bin'], 1_000)] },
+    });
+    const { jobId } = await harness.manager.enqueue({ url: 'bundle:x', folder: 'one' });
+    const failed = await harness.waitForStatus(jobId, 'failed');
+    expect(failed.error?.code).toBe('DISK_FULL');
+    expect(failed.error?.message).toMatch(
+      /^Not enough disk space: 1\.0 kB needed, 1\.5 kB free, of which 1\.0 kB stays free for the system\./,
+    );
+    expect(harness.transfer.calls).toHaveLength(0);
   });
 
   it('does not retry a disk full during the write, and keeps the partial for later', async () => {

@@ -163,7 +163,7 @@ describe('with the real byte layer', () => {
     harness = await realHarness({ config: { connectionsPerFile: 1 } });
     const progress: { at: number; bytes: number; speed: number }[] = [];
     harness.manager.subscribe((event) => {
-      if (event.type !== 'progress') return;
+      if (event.type !== 'progress' || event.job === null) return;
       progress.push({ at: Date.now(), bytes: event.job.bytesDone, speed: event.job.speedBps ?? 0 });
     });
     const { jobId } = await harness.manager.enqueue({ url: file.url, sha256: file.sha256 });

@@ -11,6 +11,7 @@ import {
   unexpectedContentTypeError,
 } from '../../../packages/engine/src/verify/format-check';
 import { createNodeFileSystem } from '../../../packages/engine/src/fs/node-file-system';
+import type { FileSystem, WritableFile } from '../../../packages/engine/src/ports';
 
 const fs = createNodeFileSystem();
 let dir: string;
@@ -123,6 +124,67 @@ describe('safetensors', () => {
   });
 });
 
+describe('reading the file', () => {
+  /** Checks `bytes` through a handle that counts its reads (the caller's handle, kept open). */
+  async function countReads(name: string, bytes: Buffer) {
+    const file = path.join(dir, name);
+    await writeFile(file, bytes);
+    const real = await fs.open(file, 'r');
+    const reads: Array<{ position: number; length: number }> = [];
+    const counting = {
+      read: (buffer: Uint8Array, offset: number, length: number, position: number) => {
+        reads.push({ position, length });
+        return real.read(buffer, offset, length, position);
+      },
+    } as unknown as WritableFile;
+    try {
+      const result = await checkModelFormat(fs, file, name, bytes.length, counting);
+      return { result, reads };
+    } finally {
+      await real.close();
+    }
+  }
+
+  it('reads a small file once: its header is already in the first bytes', async () => {
+    const small = safetensors({ t: { dtype: 'U8', shape: [4], data_offsets: [0, 4] } }, 4);
+    expect(await countReads('small.safetensors', small)).toEqual({
+      result: { format: 'safetensors', warnings: [] },
+      reads: [{ position: 0, length: small.length }],
+    });
+    // A header that ends exactly where the file (and the first read) ends.
+    const bare = safetensors({}, 0);
+    expect(await countReads('bare.safetensors', bare)).toEqual({
+      result: { format: 'safetensors', warnings: [] },
+      reads: [{ position: 0, length: 10 }],
+    });
+  });
+
+  it('shows at most 100 characters of a hostile tensor name in every message', async () => {
+    const name = `${'n'.repeat(100)}TAIL`;
+    const shown = `"${'n'.repeat(100)}"`;
+    const wrongLength = { [name]: { dtype: 'U8', shape: [4], data_offsets: [0, 2] } };
+    await expect(check('length.safetensors', safetensors(wrongLength, 2))).rejects.toMatchObject({
+      message: expect.stringContaining(`tensor ${shown} has the wrong byte length`),
+    });
+    const gap = { [name]: { dtype: 'U8', shape: [2], data_offsets: [2, 4] } };
+    await expect(check('gap.safetensors', safetensors(gap, 4))).rejects.toMatchObject({
+      message: expect.stringContaining(`not contiguous at ${shown} (offset 2, expected 0)`),
+    });
+  });
+
+  it('calls a file that cannot be opened an I/O error', async () => {
+    const unopenable = {
+      ...fs,
+      open: async () => {
+        throw new Error('the disk went away');
+      },
+    } as FileSystem;
+    await expect(
+      checkModelFormat(unopenable, path.join(dir, 'gone.gguf'), 'gone.gguf', 24),
+    ).rejects.toMatchObject({ code: 'IO_ERROR', message: 'the disk went away' });
+  });
+});
+
 describe('GGUF', () => {
   const gguf = (version: number) => {
     const header = Buffer.alloc(24);
@@ -147,7 +209,27 @@ describe('GGUF', () => {
   });
 
   it('recognises GGUF magic under another extension', async () => {
-    expect((await check('model.weights', gguf(2))).format).toBe('gguf');
+    expect(await check('model.weights', gguf(2))).toEqual({ format: 'gguf', warnings: [] });
+  });
+
+  it('needs the whole fixed header: 16 bytes in version 1, 24 since version 2', async () => {
+    expect(await check('v1.gguf', gguf(1).subarray(0, 16))).toEqual({
+      format: 'gguf',
+      warnings: [],
+    });
+    expect(await check('v3.gguf', gguf(3))).toEqual({ format: 'gguf', warnings: [] });
+    for (const [name, bytes] of [
+      ['v1-cut.gguf', gguf(1).subarray(0, 15)],
+      ['v2-cut.gguf', gguf(2).subarray(0, 16)],
+      ['v3-cut.gguf', gguf(3).subarray(0, 23)],
+      // Magic and version only: no tensor or metadata counts.
+      ['v3-bare.gguf', gguf(3).subarray(0, 8)],
+    ] as const) {
+      await expect(check(name, bytes)).rejects.toMatchObject({
+        code: 'INVALID_FORMAT',
+        message: `"${name}" is not a valid GGUF file: it is too short`,
+      });
+    }
   });
 });
 
@@ -157,7 +239,10 @@ describe('pickle formats', () => {
     async (name) => {
       const result = await check(name, Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 0, 0, 0]));
       expect(result.format).toBe('pickle');
-      expect(result.warnings[0]).toMatch(/can run arbitrary code/);
+      expect(result.warnings).toEqual([
+        `"${name}" is a pickle-based file (${path.extname(name)}): loading it can run arbitrary code. ` +
+          'Only use it if you trust its author; prefer a .safetensors version when one exists.',
+      ]);
     },
   );
 
@@ -221,6 +306,31 @@ describe('bodies that are not the model', () => {
     expect(
       describeUnexpectedBody('json', Buffer.from('{"detail":"Rate limit"}'), 'a.gguf'),
     ).toContain('"Rate limit"');
+  });
+
+  it('tells a login page by its wording: log in, login, log-in, sign in, signin, sign-in', () => {
+    for (const words of ['Log in', 'login', 'log-in', 'Sign in', 'signin', 'Sign-in']) {
+      const page = Buffer.from(`<!doctype html><title>${words}</title><p>Welcome back</p>`);
+      expect(describeUnexpectedBody('html', page, 'a.gguf')).toBe(
+        'The server sent an HTML page (looks like a login page: the file probably needs an API key or an account) instead of the model file "a.gguf"',
+      );
+    }
+  });
+
+  it('quotes a JSON error behind a byte order mark, and one cut off mid-body', () => {
+    const withBom = Buffer.from('\uFEFF{"detail": "Repository not found"}');
+    expect(unexpectedContentTypeError('application/json', 'a.safetensors', withBom)?.message).toBe(
+      'The server sent a JSON response instead of the model file "a.safetensors": "Repository not found"',
+    );
+    // Only the first bytes are sampled, so the JSON may end anywhere: the message is still found.
+    for (const body of [
+      '{"error" : "Access denied", "url": "https://',
+      '{"error":"Quota", "x":[',
+    ]) {
+      expect(describeUnexpectedBody('json', Buffer.from(body), 'a.gguf')).toMatch(
+        /JSON response instead of the model file "a.gguf": "(Access denied|Quota)"$/,
+      );
+    }
   });
 
   it('rejects text/html and application/json Content-Types for model files only', () => {

@@ -157,6 +157,7 @@ describe('the address guard', () => {
     expect(isForbiddenAddress('[::1]')).toBe(true);
     expect(isForbiddenAddress('[::1')).toBe(false);
     expect(isForbiddenAddress('::1]')).toBe(false);
+    expect(isForbiddenAddress('0::1]')).toBe(false);
     expect(isForbiddenAddress('[2606:4700::1111]')).toBe(false);
     expect(isForbiddenAddress('models.example')).toBe(false);
   });
@@ -164,7 +165,12 @@ describe('the address guard', () => {
   it('refuses localhost names and private literals unless private hosts are allowed', () => {
     for (const url of ['http://localhost/x', 'http://api.localhost:8080/x', 'http://10.1.2.3/x', 'http://[fd00::1]/x']) {
       expect(() => assertHostAllowed(new URL(url), false)).toThrowError(
-        expect.objectContaining({ code: 'PRIVATE_ADDRESS', message: expect.stringMatching(/^Refusing to download from \S+: it is a local/) }),
+        expect.objectContaining({
+          code: 'PRIVATE_ADDRESS',
+          message: expect.stringMatching(
+            /^Refusing to download from \S+: it is a local, private or link-local address\. An operator can allow this with the "allow private hosts" setting\.$/,
+          ),
+        }),
       );
       expect(() => assertHostAllowed(new URL(url), true)).not.toThrow();
     }
@@ -228,6 +234,12 @@ describe('the address guard', () => {
     const all = await lookup.all('rebind.example');
     expect(all.address).toEqual([]);
     expect(all.error).toMatchObject({ code: 'PRIVATE_ADDRESS' });
+  });
+
+  it('names a looked-up literal once, not as resolving to itself', async () => {
+    const lookup = lookupWith({ '10.0.0.7': [{ address: '10.0.0.7', family: 4 }] });
+    const one = await lookup.one('10.0.0.7');
+    expect((one.error as Error).message).toMatch(/^Refusing to download from 10\.0\.0\.7: it is a local/);
   });
 
   it('passes resolver errors on, and says ENOTFOUND when a name has no address', async () => {

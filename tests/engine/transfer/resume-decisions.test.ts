@@ -145,6 +145,10 @@ describe('a pinned download whose 206 carries a new ETag', () => {
       kind: 'reject',
       error: { code: 'UPSTREAM_CHANGED', retryable: false, details: { discardPartial: true } },
     });
+    // The user is told why it will not be retried and what to do.
+    expect(decision.kind === 'reject' && decision.error.message).toMatch(
+      /^The file changed on the server since the download started \(.+\), but this download is pinned to a specific version or checksum\. The partial download was discarded; check the source for the new version\.$/,
+    );
   });
 
   it('restarts an unpinned one, discarding the partial', () => {

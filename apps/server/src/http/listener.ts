@@ -22,6 +22,7 @@ import { createGuessThrottle } from './guess-throttle';
 import type { GuessThrottle } from './guess-throttle';
 import { jsonError } from './json-error';
 import { createSessionEndpoint, isSessionPath } from './session-endpoint';
+import { createThumbnailHandler, isThumbnailPath } from './thumbnails';
 
 export const API_PATH = '/trpc';
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -127,6 +128,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     logger,
   });
   const handleSession = createSessionEndpoint({ accessGate, originGuard, gate, throttle });
+  const handleThumbnail = createThumbnailHandler({ metadata: context.metadata, gate });
 
   /** Queries too are gated: a query can send the user's saved key upstream (sources.resolve). */
   function refuseApiRequest(request: IncomingMessage, response: ServerResponse): boolean {
@@ -166,6 +168,14 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
         logger.error({ err: error }, 'Signing a browser in failed');
         if (!response.headersSent) response.writeHead(500);
         response.end();
+      });
+      return;
+    }
+    if (isThumbnailPath(request.url)) {
+      handleThumbnail(request, response).catch((error: unknown) => {
+        logger.error({ err: error, url: request.url }, 'Serving a thumbnail failed');
+        if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        response.end('Internal error');
       });
       return;
     }

@@ -3,22 +3,40 @@
  * library and task stores, the download manager (for "Download again" and for what it is writing),
  * and a scan queued after every finished download so new files appear with their source.
  */
-import { createModelLibrary, createRefreshTasks } from '@modeldock/engine';
+import path from 'node:path';
+import { createLibraryMetadata, createMetadataHubs, createModelLibrary, createRefreshTasks } from '@modeldock/engine';
 import type {
   Clock,
+  CredentialProvider,
   DownloadManager,
   FileSystem,
+  HttpClient,
   JobStore,
+  LibraryMetadata,
+  LibraryMetadataStore,
   LibraryStore,
   Logger,
   ModelLibrary,
   RefreshTaskStore,
   RefreshTasks,
+  SettingsPort,
 } from '@modeldock/engine';
 
 export interface LibraryServicesOptions {
-  stores: { library: LibraryStore; refreshTasks: RefreshTaskStore; jobs: JobStore };
+  stores: {
+    library: LibraryStore;
+    refreshTasks: RefreshTaskStore;
+    jobs: JobStore;
+    metadata: LibraryMetadataStore;
+    settings: SettingsPort;
+  };
   manager: DownloadManager;
+  /** The guarded client downloads use (private-address, redirect and timeout rules). */
+  http: HttpClient;
+  credentials: CredentialProvider;
+  civitaiEndpoint?: string;
+  huggingFaceEndpoint?: string;
+  maxRedirects: number;
   fs: FileSystem;
   clock: Clock;
   logger: Logger;
@@ -34,6 +52,7 @@ export interface LibraryServicesOptions {
 export interface LibraryServices {
   library: ModelLibrary;
   tasks: RefreshTasks;
+  metadata: LibraryMetadata;
   close(): Promise<void>;
 }
 
@@ -47,6 +66,31 @@ export async function startLibraryServices(options: LibraryServicesOptions): Pro
     leaseMs: options.leaseMs,
   });
   const transferring = new Set<string>();
+  // The library tells its listeners; it is created below and needs `metadata` to describe entries.
+  let entriesChanged: (ids: string[] | null) => void = () => undefined;
+  const metadata = createLibraryMetadata({
+    library: options.stores.library,
+    store: options.stores.metadata,
+    tasks,
+    settings: options.stores.settings,
+    enqueue: (request) => manager.enqueue(request),
+    fs: options.fs,
+    http: options.http,
+    clock,
+    logger,
+    hubs: createMetadataHubs({
+      http: options.http,
+      clock,
+      logger,
+      credentials: options.credentials,
+      civitaiEndpoint: options.civitaiEndpoint,
+      huggingFaceEndpoint: options.huggingFaceEndpoint,
+    }),
+    modelsRoot: options.modelsRoot,
+    thumbnailsDir: path.join(options.dataDir, 'thumbnails'),
+    maxRedirects: options.maxRedirects,
+    onChanged: (ids) => entriesChanged(ids),
+  });
   const library = createModelLibrary({
     store: options.stores.library,
     tasks,
@@ -61,7 +105,10 @@ export async function startLibraryServices(options: LibraryServicesOptions): Pro
     settings: {
       scanIntervalMs: options.scanIntervalMinutes > 0 ? options.scanIntervalMinutes * 60_000 : null,
     },
+    describe: (entries) => metadata.describe(entries),
+    afterScan: () => metadata.afterScan(),
   });
+  entriesChanged = (ids) => library.entriesChanged(ids);
   const unsubscribe = manager.subscribe((event) => {
     const status = event.job?.status;
     if (status === 'running' || status === 'verifying') transferring.add(event.jobId);
@@ -77,6 +124,7 @@ export async function startLibraryServices(options: LibraryServicesOptions): Pro
   return {
     library,
     tasks,
+    metadata,
     async close() {
       unsubscribe();
       await library.stop();

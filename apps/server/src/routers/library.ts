@@ -3,13 +3,20 @@ import { tracked } from '@trpc/server';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
 import {
+  LIBRARY_FLAGS,
   LIBRARY_FORMATS,
   LIBRARY_SORTS,
   LIBRARY_SOURCE_KINDS,
   LIBRARY_STATUSES,
   MAX_LIBRARY_PAGE,
+  ModeldockError,
+  REFRESH_KINDS,
+  REFRESH_SCOPES,
+  TASK_PRIORITIES,
 } from '@modeldock/engine';
+import type { LibraryMetadata } from '@modeldock/engine';
 import { call, publicProcedure } from '../trpc';
+import type { AppContext } from '../trpc';
 import { subscribeToLibraryEvents } from '../library/library-event-stream';
 import type { LibraryStreamEvent } from '../library/library-event-stream';
 
@@ -21,6 +28,8 @@ export const libraryListInput = z
     folder: z.string().max(512).nullish(),
     source: z.enum(LIBRARY_SOURCE_KINDS).nullish(),
     format: z.enum(LIBRARY_FORMATS).nullish(),
+    /** update_available, incomplete (metadata not complete), no_preview (no preview image). */
+    flag: z.enum(LIBRARY_FLAGS).nullish(),
     search: z.string().max(512).nullish(),
     sort: z.enum(LIBRARY_SORTS).optional(),
     order: z.enum(['asc', 'desc']).optional(),
@@ -28,6 +37,17 @@ export const libraryListInput = z
     cursor: z.string().max(2048).nullish(),
   })
   .optional();
+
+export function metadataOf(ctx: AppContext): LibraryMetadata {
+  if (!ctx.metadata) throw new ModeldockError('INTERNAL', 'Model metadata is not available in this server');
+  return ctx.metadata;
+}
+
+const selection = {
+  ids: z.array(entryId).min(1).max(500).optional(),
+  scope: z.enum(REFRESH_SCOPES).optional(),
+  priority: z.enum(TASK_PRIORITIES).optional(),
+};
 
 export const libraryRouter = {
   list: publicProcedure
@@ -38,7 +58,25 @@ export const libraryRouter = {
     .input(z.object({ id: entryId }))
     .query(({ ctx, input }) => call(() => ctx.library.get(input.id))),
 
-  stats: publicProcedure.query(({ ctx }) => call(() => ctx.library.stats())),
+  /** Disk usage, and how many entries have partial or minimal metadata, no preview, an update. */
+  stats: publicProcedure.query(({ ctx }) =>
+    call(async () => ({ ...(await ctx.library.stats()), metadata: ctx.metadata ? await ctx.metadata.summary() : null })),
+  ),
+
+  /** Metadata, previews or both, for chosen entries, all incomplete ones ("Fix all"), or all. */
+  refresh: publicProcedure
+    .input(z.object({ ...selection, kind: z.enum(REFRESH_KINDS) }))
+    .mutation(({ ctx, input }) => call(() => metadataOf(ctx).refresh(input))),
+
+  checkUpdates: publicProcedure
+    .input(z.object(selection).optional())
+    .mutation(({ ctx, input }) => call(() => metadataOf(ctx).checkUpdates(input ?? {}))),
+
+  /** Downloads the newer version found by an update check (Civitai: beside the old file). */
+  update: publicProcedure
+    .input(z.object({ id: entryId }))
+    .mutation(({ ctx, input }) => call(() => metadataOf(ctx).update(input.id))),
+
 
   /** Free space and whether the models root takes a new file (a probe written, fsynced, removed). */
   storage: publicProcedure.query(({ ctx }) => call(() => ctx.library.storage())),

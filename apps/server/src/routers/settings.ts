@@ -7,10 +7,12 @@ import { z } from 'zod';
 import {
   LEGACY_FOLDER_NAMES,
   ModeldockError,
+  NSFW_LEVELS,
   findCharacterNotAllowedInKey,
   folderTableRows,
   unplacedCivitaiTypes,
 } from '@modeldock/engine';
+import { metadataOf } from './library';
 import type { ApiKeySettings } from '../credentials/api-key-settings';
 import { API_KEY_PLATFORMS } from '../credentials/api-key-platforms';
 import { call, publicProcedure } from '../trpc';
@@ -59,8 +61,28 @@ const apiKeysRouter = {
     .mutation(({ ctx, input }) => call(() => apiKeysOf(ctx).remove(input.platform))),
 } satisfies TRPCRouterRecord;
 
+/** Settings → Metadata: sidecars beside models, A1111's `<stem>.json`, the preview content limit. */
+const metadataSettingsRouter = {
+  get: publicProcedure.query(({ ctx }) => call(() => metadataOf(ctx).getSettings())),
+
+  set: publicProcedure
+    .input(
+      z.object({
+        writeSidecars: z.boolean().optional(),
+        writeA1111: z.boolean().optional(),
+        maxNsfwLevel: z
+          .number()
+          .int()
+          .refine((level) => (NSFW_LEVELS as readonly number[]).includes(level), `maxNsfwLevel must be one of ${NSFW_LEVELS.join(', ')} (1 PG, 2 PG-13, 4 R, 8 X, 16 XXX)`)
+          .optional(),
+      }),
+    )
+    .mutation(({ ctx, input }) => call(() => metadataOf(ctx).setSettings(input))),
+} satisfies TRPCRouterRecord;
+
 export const settingsRouter = {
   apiKeys: apiKeysRouter,
+  metadata: metadataSettingsRouter,
   /**
    * Where files go: the models folder, the data folder, and the table of ComfyUI folders with the
    * kinds of file placed in each (what the folder select and Settings show).

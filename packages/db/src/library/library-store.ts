@@ -14,7 +14,7 @@ import type {
 } from '@modeldock/engine';
 import type { Database } from '../database';
 import { withDatabaseErrors } from '../database-errors';
-import { modelMetadata } from '../schema';
+import { libraryMetadata, modelMetadata } from '../schema';
 import { createTimeOrderedId } from '../time-ordered-id';
 
 /** Keeps `IN (…)` lists far below PostgreSQL's 65 535 bind parameters. */
@@ -86,6 +86,7 @@ function filters(query: LibraryStoreQuery): SQL[] {
     );
   }
   if (query.format !== null) where.push(eq(modelMetadata.format, query.format));
+  if (query.flag !== null) where.push(flagFilter(query.flag));
   if (query.source === 'disk') {
     where.push(or(isNull(modelMetadata.source), sql`${modelMetadata.source}->>'kind' = 'disk'`)!);
   } else if (query.source !== null) {
@@ -96,6 +97,15 @@ function filters(query: LibraryStoreQuery): SQL[] {
     where.push(or(ilike(modelMetadata.relativePath, pattern), ilike(modelMetadata.name, pattern))!);
   }
   return where;
+}
+
+/** Entries by what the metadata domain knows: a row in library_metadata says it (none: not described yet). */
+function flagFilter(flag: NonNullable<LibraryStoreQuery['flag']>): SQL {
+  const described = (condition: SQL) =>
+    sql`exists (select 1 from ${libraryMetadata} where ${libraryMetadata.entryId} = ${modelMetadata.id} and ${condition})`;
+  if (flag === 'update_available') return described(sql`${libraryMetadata.updateStatus} = 'update_available'`);
+  if (flag === 'incomplete') return sql`not ${described(sql`${libraryMetadata.completeness} = 'complete'`)}`;
+  return sql`not ${described(sql`${libraryMetadata.previewKind} = 'image'`)}`;
 }
 
 function afterCursor(query: LibraryStoreQuery): SQL | null {

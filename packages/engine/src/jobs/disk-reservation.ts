@@ -59,14 +59,16 @@ export async function assertDiskSpaceFor(ctx: ManagerContext, job: JobRecord): P
   }
   const free = await ctx.fs.freeBytes(ctx.modelsRoot);
   const needed = own + others;
-  if (needed <= free) return;
+  const reserve = ctx.config.diskReserveBytes;
+  if (needed + reserve <= free) return;
   const shared =
     otherJobs > 0
       ? ` (${formatBytes(own)} for this download and ${formatBytes(others)} for ${otherJobs} other${otherJobs === 1 ? '' : 's'})`
       : '';
+  const kept = reserve > 0 ? `, of which ${formatBytes(Math.min(reserve, free))} stays free for the system` : '';
   throw new ModeldockError(
     'DISK_FULL',
-    `Not enough disk space: ${formatBytes(needed)} needed, ${formatBytes(free)} free${shared}. Free up space or pause other downloads, then retry.`,
-    { details: { neededBytes: needed, freeBytes: free } },
+    `Not enough disk space: ${formatBytes(needed)} needed, ${formatBytes(free)} free${kept}${shared}. Free up space or pause other downloads, then retry.`,
+    { details: { neededBytes: needed, freeBytes: free, reserveBytes: reserve } },
   );
 }

@@ -20,7 +20,8 @@ const ACTIVE: readonly JobStatus[] = ['queued', 'running', 'paused', 'verifying'
 const RULES: Record<JobAction, ActionRule> = {
   pause: { from: ['queued', 'running', 'verifying'], unchanged: ['paused'], verb: 'pause' },
   resume: { from: ['paused'], unchanged: ['queued', 'running', 'verifying'], verb: 'resume' },
-  cancel: { from: ACTIVE, unchanged: ['cancelled'], verb: 'cancel' },
+  // A failed job can be cancelled too: that removes the partial files it still holds.
+  cancel: { from: [...ACTIVE, 'failed'], unchanged: ['cancelled'], verb: 'cancel' },
   retry: { from: ['failed', 'cancelled'], unchanged: [], verb: 'retry' },
   setPriority: { from: ACTIVE, unchanged: [], verb: 'change the priority of' },
   moveToTop: { from: ACTIVE, unchanged: [], verb: 'move' },
@@ -36,7 +37,6 @@ const WAY_OUT: Partial<Record<JobAction, Partial<Record<JobStatus, string>>>> = 
   },
   cancel: {
     completed: 'the file is complete; use Clear finished to remove it from the list',
-    failed: 'it has already stopped; use Clear finished to remove it and its partial files',
   },
   retry: {
     paused: 'use Resume to continue it',

@@ -4,6 +4,8 @@
  * (`metadata`, `preview`, `update`) beside these; nothing here assumes they are absent.
  */
 import path from 'node:path';
+import type { Completeness } from '../metadata/metadata-model';
+import type { UpdateStatusKind } from '../metadata/updates/update-status';
 
 export const LIBRARY_FORMATS = ['safetensors', 'gguf', 'pickle', 'other'] as const;
 export type LibraryFormat = (typeof LIBRARY_FORMATS)[number];
@@ -37,6 +39,36 @@ export interface LibraryEntryError {
   message: string;
 }
 
+/** What the metadata domain knows about an entry's model (null until it has been described). */
+export interface LibraryEntryMetadata {
+  name: string | null;
+  versionName: string | null;
+  type: string | null;
+  baseModel: string | null;
+  trainedWords: string[];
+  tags: string[];
+  /** Sanitised HTML: safe to render as markup. */
+  description: string | null;
+  creator: string | null;
+  nsfwLevel: number | null;
+  sourceUrl: string | null;
+  completeness: Completeness;
+  missing: string[];
+  /** ISO time. */
+  updatedAt: string;
+}
+
+export interface LibraryEntryUpdate {
+  status: UpdateStatusKind;
+  latest: { id: string; name: string; publishedAt: string | null } | null;
+  /** ISO time. */
+  checkedAt: string;
+}
+
+/** Filters on what the metadata domain knows. */
+export const LIBRARY_FLAGS = ['update_available', 'incomplete', 'no_preview'] as const;
+export type LibraryFlag = (typeof LIBRARY_FLAGS)[number];
+
 export interface LibraryEntry {
   id: string;
   /** Relative to the models root, POSIX separators. */
@@ -57,6 +89,10 @@ export interface LibraryEntry {
   /** ISO times. */
   addedAt: string;
   updatedAt: string;
+  metadata: LibraryEntryMetadata | null;
+  /** A thumbnail URL the server serves (a placeholder when the model has no usable image). */
+  preview: { url: string } | null;
+  update: LibraryEntryUpdate | null;
 }
 
 const FORMAT_BY_EXTENSION: Record<string, LibraryFormat> = {

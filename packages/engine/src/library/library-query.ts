@@ -3,8 +3,8 @@
  * INVALID_INPUT that names the field and the values it takes.
  */
 import { ModeldockError } from '../errors';
-import { LIBRARY_FORMATS, LIBRARY_SOURCE_KINDS, LIBRARY_STATUSES } from './library-entry';
-import type { LibraryEntryStatus, LibraryFormat, LibrarySourceKind } from './library-entry';
+import { LIBRARY_FLAGS, LIBRARY_FORMATS, LIBRARY_SOURCE_KINDS, LIBRARY_STATUSES } from './library-entry';
+import type { LibraryEntryStatus, LibraryFlag, LibraryFormat, LibrarySourceKind } from './library-entry';
 import { LIBRARY_SORTS } from './library-store';
 import type { LibrarySort, LibraryStoreQuery } from './library-store';
 
@@ -14,6 +14,8 @@ export interface LibraryListQuery {
   folder?: string | null;
   source?: LibrarySourceKind | null;
   format?: LibraryFormat | null;
+  /** Only entries with an update available, with incomplete metadata, or without a preview image. */
+  flag?: LibraryFlag | null;
   search?: string | null;
   sort?: LibrarySort;
   order?: 'asc' | 'desc';
@@ -64,6 +66,7 @@ export function validateLibraryQuery(query: LibraryListQuery = {}): LibraryStore
     folder: folder === null ? null : folder.replace(/\/+$/, ''),
     source: query.source == null ? null : oneOf('source', query.source, LIBRARY_SOURCE_KINDS),
     format: query.format == null ? null : oneOf('format', query.format, LIBRARY_FORMATS),
+    flag: query.flag == null ? null : oneOf('flag', query.flag, LIBRARY_FLAGS),
     search: optionalText('search', query.search)?.trim() || null,
     sort: query.sort === undefined ? 'name' : oneOf('sort', query.sort, LIBRARY_SORTS),
     order: query.order === undefined ? 'asc' : oneOf('order', query.order, ['asc', 'desc'] as const),

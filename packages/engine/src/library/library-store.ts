@@ -6,6 +6,7 @@
 import type {
   LibraryEntryError,
   LibraryEntryStatus,
+  LibraryFlag,
   LibraryFormat,
   LibrarySource,
   LibrarySourceKind,
@@ -53,6 +54,8 @@ export interface LibraryStoreQuery {
   folder: string | null;
   source: LibrarySourceKind | null;
   format: LibraryFormat | null;
+  /** What the metadata domain knows (update available, incomplete, no preview image). */
+  flag: LibraryFlag | null;
   /** Matched case-insensitively against the path (file name and folders). */
   search: string | null;
   sort: LibrarySort;

@@ -52,6 +52,10 @@ export interface ModelLibraryPorts {
   /** Shown in the stats (where the database and logs live). */
   dataDir: string;
   settings?: Partial<ModelLibrarySettings>;
+  /** Fills the metadata domain's fields of listed entries (metadata, preview, update). */
+  describe?(entries: LibraryEntry[]): Promise<LibraryEntry[]>;
+  /** A scan recorded changes (the metadata domain reads new entries' sidecars). */
+  afterScan?(): Promise<void>;
 }
 
 export interface LibraryStats {
@@ -101,6 +105,9 @@ export function toLibraryEntry(row: LibraryRow): LibraryEntry {
     error: row.error,
     addedAt: row.addedAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
+    metadata: null,
+    preview: null,
+    update: null,
   };
 }
 
@@ -154,7 +161,12 @@ export function createModelLibrary(ports: ModelLibraryPorts): ModelLibrary {
       isDownloading: ports.isDownloading,
       busyReadBytesPerSecond: settings.busyReadBytesPerSecond,
       onScanned: (report) => {
-        if (report.hashed + report.moved + report.missing + report.failed > 0) events.publish({ type: 'entries', ids: null });
+        if (report.hashed + report.moved + report.missing + report.failed > 0) {
+          events.publish({ type: 'entries', ids: null });
+          ports.afterScan?.().catch((error: unknown) =>
+            ports.logger.warn({ message: (error as Error).message }, 'could not queue reading the sidecars of new entries'),
+          );
+        }
       },
     }),
   );
@@ -183,12 +195,14 @@ export function createModelLibrary(ports: ModelLibraryPorts): ModelLibrary {
     }
   }
 
+  const describe = async (entries: LibraryEntry[]) => (ports.describe ? ports.describe(entries) : entries);
+
   return {
     async list(query) {
       const page = await store.list(validateLibraryQuery(query));
-      return { items: page.items.map(toLibraryEntry), nextCursor: page.nextCursor };
+      return { items: await describe(page.items.map(toLibraryEntry)), nextCursor: page.nextCursor };
     },
-    get: async (id) => toLibraryEntry(await getRow(id)),
+    get: async (id) => (await describe([toLibraryEntry(await getRow(id))]))[0]!,
     async stats() {
       const folders = await store.usage();
       return {

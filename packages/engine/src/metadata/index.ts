@@ -43,3 +43,9 @@ export type { MetadataTarget, MetadataTargetSource, MetadataTaskKind } from './r
 export { createMemoryMetadataStore } from './refresh/stored-metadata';
 export type { ModelMetadataStore, StoredModelMetadata, StoredPreview } from './refresh/stored-metadata';
 export { baseModelOfHeader, fromGgufMetadata, fromSafetensorsHeader, headerContribution, topTrainingTags } from './normalise/from-header';
+export type { LibraryMetadataStore, MetadataSummary } from './library/library-metadata-store';
+export { createLibraryMetadata, REFRESH_KINDS, REFRESH_SCOPES, UPDATE_CHECK_KIND } from './library/library-metadata';
+export type { LibraryMetadata, LibraryMetadataPorts, RefreshKind, RefreshRequest, RefreshScope, SettingsPort, Thumbnail } from './library/library-metadata';
+export { DEFAULT_METADATA_SETTINGS, NSFW_LEVELS, readMetadataSettings } from './library/metadata-settings';
+export { THUMBNAIL_ROUTE, thumbnailUrl, withMetadataFields } from './library/entry-fields';
+export { SIDECARS_TASK_KIND, metadataTaskHandler, resolveTargets, describeWait } from './library/metadata-tasks';

@@ -31,7 +31,7 @@ export function normaliseFolder(folder: string | undefined | null): string {
   if (path.win32.isAbsolute(trimmed) || /^[a-zA-Z]:/.test(trimmed)) {
     throw outside(`Folder "${folder}" is an absolute path`);
   }
-  const segments = trimmed.split(/[/\\]+/).filter((segment) => segment !== '' && segment !== '.');
+  const segments = trimmed.split(/[/\\]/).filter((segment) => segment !== '' && segment !== '.');
   for (const segment of segments) {
     if (segment === '..') throw outside(`Folder "${folder}" leads out of the models folder`);
     // Also refuses encoded traversal ('%2e%2e' sanitises to nothing) and reserved names.
@@ -40,6 +40,12 @@ export function normaliseFolder(folder: string | undefined | null): string {
     }
   }
   return segments.join('/');
+}
+
+/** True when `candidate` is `root` or below it; a root that ends in a separator ('/', 'C:\\') too. */
+function isInside(root: string, candidate: string): boolean {
+  const prefix = root.endsWith(path.sep) ? root : root + path.sep;
+  return candidate === root || candidate.startsWith(prefix);
 }
 
 /** Joins a validated folder and a file name (sanitised here) into a relative destination. */
@@ -55,7 +61,7 @@ export function relativeDestination(folder: string, fileName: string): string {
 export function absoluteDestination(modelsRoot: string, relativePath: string): string {
   const root = path.resolve(modelsRoot);
   const resolved = path.resolve(root, ...relativePath.split('/'));
-  if (resolved !== root && !resolved.startsWith(root + path.sep)) {
+  if (!isInside(root, resolved)) {
     throw outside(`"${relativePath}" leads out of the models folder`);
   }
   return resolved;
@@ -80,15 +86,15 @@ export async function assertRealPathInsideRoot(
     probe = parent;
   }
   const realProbe = await fs.realpath(probe);
-  if (realProbe !== realRoot && !realProbe.startsWith(realRoot + path.sep)) {
+  if (!isInside(realRoot, realProbe)) {
     throw outside(
       `"${path.relative(modelsRoot, absolutePath)}" resolves outside the models folder`,
     );
   }
   const existing = await fs.lstat(absolutePath);
   if (existing?.isSymbolicLink) {
-    const realTarget = await fs.realpath(absolutePath).catch(() => null);
-    if (!realTarget || (realTarget !== realRoot && !realTarget.startsWith(realRoot + path.sep))) {
+    const realTarget = await fs.realpath(absolutePath).catch(() => undefined);
+    if (!realTarget || !isInside(realRoot, realTarget)) {
       throw outside(
         `"${path.relative(modelsRoot, absolutePath)}" is a link that leads outside the models folder`,
       );

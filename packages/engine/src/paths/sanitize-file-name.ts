@@ -48,8 +48,7 @@ function truncateUtf8(name: string, maxBytes: number): string {
 export function sanitizeFileName(raw: string): string | null {
   let name = decodeRepeatedly(raw).normalize('NFC');
   // Keep only the last path segment whatever the separator style (../../x, C:\x, \\host\share\x).
-  const segments = name.split(/[/\\]+/);
-  name = segments[segments.length - 1] ?? '';
+  name = name.split(/[/\\]/).pop()!;
   name = name.replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
   // Bidirectional overrides make "evil\u202Egnp.safetensors" read as another name than it is.
   name = name.replace(BIDI_OVERRIDES, '');

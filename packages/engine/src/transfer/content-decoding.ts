@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate, createInflateRaw } from 'node:zlib';
 import type { Transform } from 'node:stream';
 import { ModeldockError } from '../errors';
+import { decompressionBombError, expandsTooMuch } from './body-limits';
 
 export type ContentEncoding = 'identity' | 'gzip' | 'deflate' | 'br';
 
@@ -41,11 +42,24 @@ async function* prepend(
   }
 }
 
+/** Counts the encoded bytes as they are read, for the decompression-bomb check. */
+async function* counted(
+  body: AsyncIterable<Uint8Array>,
+  count: { bytes: number },
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of body) {
+    count.bytes += chunk.length;
+    yield chunk;
+  }
+}
+
 async function* decompress(
   body: AsyncIterable<Uint8Array>,
   encoding: Exclude<ContentEncoding, 'identity'>,
 ): AsyncGenerator<Uint8Array> {
-  const iterator = body[Symbol.asyncIterator]();
+  const encoded = { bytes: 0 };
+  let decoded = 0;
+  const iterator = counted(body, encoded)[Symbol.asyncIterator]();
   let source: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => iterator };
   let decoder: Transform;
   if (encoding === 'gzip') decoder = createGunzip();
@@ -61,10 +75,15 @@ async function* decompress(
     // Errors reach the consumer through the decoder's iterator.
   });
   try {
-    for await (const chunk of decoder) yield chunk as Buffer;
+    for await (const chunk of decoder) {
+      decoded += (chunk as Buffer).length;
+      if (expandsTooMuch(encoded.bytes, decoded))
+        throw decompressionBombError(encoded.bytes, decoded);
+      yield chunk as Buffer;
+    }
   } finally {
     input.destroy();
-    await iterator.return?.();
+    await iterator.return?.(undefined);
   }
 }
 

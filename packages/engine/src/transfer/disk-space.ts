@@ -47,13 +47,37 @@ export async function diskFullError(
   return diskFull(neededBytes, await freeBytesOrNull(fs, directory), cause);
 }
 
-/** Refuses to start writing `neededBytes` more when the disk cannot hold them. */
+/** Refuses to start writing `neededBytes` more when the disk cannot hold them and keep `reserveBytes` free. */
 export async function assertFreeSpace(
   fs: FileSystem,
   directory: string,
   neededBytes: number,
+  reserveBytes = 0,
 ): Promise<void> {
   if (neededBytes <= 0) return;
   const free = await freeBytesOrNull(fs, directory);
-  if (free !== null && free < neededBytes) throw diskFull(neededBytes, free);
+  if (free !== null && free < neededBytes + reserveBytes) throw diskFull(neededBytes, free);
+}
+
+/**
+ * How many bytes a body of unknown length may still write: the free space less the reserve, or
+ * null when the file system cannot say (then nothing but the disk itself stops it).
+ */
+export async function unknownLengthCeiling(
+  fs: FileSystem,
+  directory: string,
+  reserveBytes: number,
+): Promise<number | null> {
+  const free = await freeBytesOrNull(fs, directory);
+  return free === null ? null : Math.max(0, free - reserveBytes);
+}
+
+/** The error for a body of unknown length that kept coming past the space it may use. */
+export function unknownLengthTooLargeError(writtenBytes: number, url: string): ModeldockError {
+  return new ModeldockError(
+    'DISK_FULL',
+    `The server sent ${formatBytes(writtenBytes)} without saying how much more would come, and the disk has no more room to spare (${url}): stopped before it filled the disk. The partial file is kept; Cancel removes it.`,
+    // neededBytes: null keeps this message: it is not a write that found the disk full.
+    { retryable: false, details: { writtenBytes, neededBytes: null } },
+  );
 }

@@ -166,7 +166,12 @@ async function useResponse(
   }
   ledger.resumable = encoding === 'identity';
   if (ledger.bytesTotal !== null) {
-    await assertFreeSpace(context.fs, session.directory, ledger.bytesTotal - ledger.durableBytes());
+    await assertFreeSpace(
+      context.fs,
+      session.directory,
+      ledger.bytesTotal - ledger.durableBytes(),
+      context.config.diskReserveBytes,
+    );
   }
   await session.ensureHasher();
 

@@ -55,16 +55,43 @@ export function idleTimeoutError(url: string, timeoutMs: number): ModeldockError
   );
 }
 
+/**
+ * The minimum-speed rule: a trickle (one byte every two seconds) never trips the idle timeout, so
+ * the bytes per second of time spent waiting on the connection are judged too, over whole windows.
+ */
+export interface MinSpeedRule {
+  bytesPerSecond: number;
+  windowMs: number;
+  /** The engine's clock, in milliseconds. */
+  now: () => number;
+  url: string;
+}
+
+export function tooSlowError(
+  url: string,
+  rule: Pick<MinSpeedRule, 'bytesPerSecond' | 'windowMs'>,
+): ModeldockError {
+  return new ModeldockError(
+    'IDLE_TIMEOUT',
+    `Data from ${describeUrl(url)} came at under ${rule.bytesPerSecond} bytes per second for ${Math.round(rule.windowMs / 1000)} s: the connection stalled. modeldock will reconnect and resume.`,
+    { retryable: true, details: { tooSlow: true } },
+  );
+}
+
 /** Yields the body's chunks, counting only the time spent waiting for the next one. */
 export async function* watchIdle(
   body: AsyncIterable<Uint8Array>,
   watchdog: IdleWatchdog,
+  minSpeed?: MinSpeedRule,
 ): AsyncGenerator<Uint8Array> {
   const iterator = body[Symbol.asyncIterator]();
   let finished = false;
+  let windowWaitedMs = 0;
+  let windowBytes = 0;
   try {
     for (;;) {
       watchdog.arm();
+      const waitStart = minSpeed?.now() ?? 0;
       let step: IteratorResult<Uint8Array>;
       try {
         step = await iterator.next();
@@ -74,6 +101,17 @@ export async function* watchIdle(
       if (step.done) {
         finished = true;
         return;
+      }
+      if (minSpeed && minSpeed.bytesPerSecond > 0) {
+        windowWaitedMs += minSpeed.now() - waitStart;
+        windowBytes += step.value.length;
+        if (windowWaitedMs >= minSpeed.windowMs) {
+          if ((windowBytes * 1000) / windowWaitedMs < minSpeed.bytesPerSecond) {
+            throw tooSlowError(minSpeed.url, minSpeed);
+          }
+          windowWaitedMs = 0;
+          windowBytes = 0;
+        }
       }
       yield step.value;
     }

@@ -135,7 +135,12 @@ export async function openRemote(
   return {
     response,
     finalUrl,
-    body: watchIdle(response.body, watchdog),
+    body: watchIdle(response.body, watchdog, {
+      bytesPerSecond: config.minSpeedBps,
+      windowMs: config.minSpeedWindowMs,
+      now: () => context.clock.now(),
+      url: finalUrl,
+    }),
     requested,
     interruption,
     close,

@@ -76,6 +76,7 @@ export function planResume(
     );
     if (tempSize < written)
       return { kind: 'fresh', reason: 'the partial file is shorter than recorded' };
+    // Stryker disable next-line OptionalChaining: `ifRange` is set here, so the validator is too.
     if (!state.validator?.etag)
       return { kind: 'fresh', reason: 'segments can only resume against a strong ETag' };
     if (segmentsComplete(state.segments)) {

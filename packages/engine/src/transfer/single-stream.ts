@@ -2,7 +2,10 @@
 import type { WriteWindow } from './body-pump';
 import { pumpBody } from './body-pump';
 import { bodyReadError, prematureEofError } from './body-errors';
+import { capBody } from './body-limits';
 import { decodeBody } from './content-decoding';
+import { unknownLengthCeiling, unknownLengthTooLargeError } from './disk-space';
+import { describeUrl } from '../http/http-url';
 import type { ContentEncoding } from './content-decoding';
 import type { RemoteBody } from './remote-request';
 import type { TransferSession } from './transfer-session';
@@ -29,14 +32,20 @@ export async function streamToEnd(
     },
     staged: (data, position) => session.noteStaged(data, position),
   };
+  let body = decodeBody(remote.body, encoding);
+  if (bodyEnd === null) {
+    // Nothing says where this body ends: it may use the free space less the reserve, no more.
+    const { fs, config } = session.context;
+    const ceiling = await unknownLengthCeiling(fs, session.directory, config.diskReserveBytes);
+    if (ceiling !== null) {
+      body = capBody(body, ceiling, (bytes) =>
+        unknownLengthTooLargeError(bytes, describeUrl(remote.finalUrl)),
+      );
+    }
+  }
   try {
-    await pumpBody(
-      decodeBody(remote.body, encoding),
-      session.partial,
-      window,
-      session.context.limiters,
-      signal,
-      () => session.context.clock.now(),
+    await pumpBody(body, session.partial, window, session.context.limiters, signal, () =>
+      session.context.clock.now(),
     );
   } catch (error) {
     throw bodyReadError(

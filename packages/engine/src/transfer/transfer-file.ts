@@ -19,6 +19,8 @@ interface ErrorDetails {
   /** A wrong answer to a range request (see TransferSession.noteRangeFault). */
   rangeFault?: boolean;
   neededBytes?: number | null;
+  /** Under the minimum speed: a stall even though some bytes came. */
+  tooSlow?: boolean;
 }
 
 function detailsOf(error: ModeldockError): ErrorDetails {
@@ -108,7 +110,8 @@ async function retryLoop(session: TransferSession): Promise<FileTransferResult> 
       }
       if (!error.retryable) throw error;
 
-      const progressed = session.ledger.durableBytes() > durableBefore;
+      // A trickle makes a little progress on every connection: it must not reset the count.
+      const progressed = !details.tooSlow && session.ledger.durableBytes() > durableBefore;
       failuresWithoutProgress = progressed ? 1 : failuresWithoutProgress + 1;
       if (failuresWithoutProgress >= config.maxAttempts)
         throw gaveUp(error, failuresWithoutProgress);

@@ -90,10 +90,8 @@ export function sniffTextBody(sample: Uint8Array): UnexpectedBodyKind | null {
     sample.byteOffset,
     Math.min(sample.length, SNIFF_BYTES),
   ).toString('utf8');
-  text = text
-    .replace(/^\uFEFF/, '')
-    .trimStart()
-    .toLowerCase();
+  // trimStart() also removes a byte order mark (U+FEFF counts as white space).
+  text = text.trimStart().toLowerCase();
   if (/^<(!doctype\s+html|html|head|body|script|meta|title|div|!--)/.test(text)) return 'html';
   if (text.startsWith('<?xml')) return /<html/.test(text) ? 'html' : 'xml';
   if (/^[{[]\s*["\]}]/.test(text)) return 'json';
@@ -106,7 +104,7 @@ function jsonMessage(text: string): string | null {
     const parts = [parsed.message, parsed.error, parsed.detail].filter(
       (part): part is string => typeof part === 'string' && part.trim() !== '',
     );
-    return parts.length > 0 ? [...new Set(parts)].join(': ') : null;
+    return [...new Set(parts)].join(': ') || null;
   } catch {
     const match = /"(?:message|error)"\s*:\s*"([^"]{1,300})"/.exec(text);
     return match?.[1] ?? null;
@@ -176,7 +174,7 @@ async function readAt(handle: WritableFile, position: number, length: number): P
     if (bytesRead === 0) break;
     filled += bytesRead;
   }
-  return filled === length ? buffer : buffer.subarray(0, filled);
+  return buffer.subarray(0, filled);
 }
 
 /** `header` is an object: the bytes it was parsed from start with '{'. */
@@ -241,7 +239,8 @@ async function checkSafetensors(
   size: number,
   fileName: string,
 ): Promise<object> {
-  if (head.length < 8) throw invalid(fileName, 'safetensors file: it is too short');
+  // The smallest safetensors file: the length field and the header "{}".
+  if (head.length < 10) throw invalid(fileName, 'safetensors file: it is too short');
   const headerLength = head.readBigUInt64LE(0);
   // Checked as a bigint before any allocation: a hostile length must never size a buffer.
   if (
@@ -289,11 +288,16 @@ function isGgufMagic(head: Buffer): boolean {
   return head.subarray(0, 4).equals(GGUF_MAGIC);
 }
 
+/**
+ * The fixed GGUF header: magic, version, then the tensor and metadata counts (32-bit each in
+ * version 1, so 16 bytes; 64-bit since version 2, so 24 bytes).
+ */
 function checkGguf(head: Buffer, fileName: string): void {
   if (!isGgufMagic(head)) throw invalid(fileName, 'GGUF file: it does not start with "GGUF"');
-  if (head.length < 8) throw invalid(fileName, 'GGUF file: it is too short');
+  if (head.length < 16) throw invalid(fileName, 'GGUF file: it is too short');
   const version = head.readUInt32LE(4);
   if (version < 1 || version > 3) throw invalid(fileName, `GGUF file: unknown version ${version}`);
+  if (version > 1 && head.length < 24) throw invalid(fileName, 'GGUF file: it is too short');
 }
 
 function pickleWarning(fileName: string): string {

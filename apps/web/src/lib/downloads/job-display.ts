@@ -46,6 +46,16 @@ export function completedFilesOf(job: Job): Job['files'] {
   return job.files.filter((file) => file.status === 'completed');
 }
 
+/** Bytes of partial (unfinished) files a job still holds on disk: what Cancel on a failed job frees. */
+export function partialBytesOf(job: Job): number {
+  if (job.status !== 'failed') return 0;
+  return job.files.reduce(
+    (sum, file) =>
+      file.status === 'completed' || file.status === 'present' ? sum : sum + file.bytesDone,
+    0,
+  );
+}
+
 /** Pickle checkpoints can run code when loaded: the page flags them wherever they appear. */
 export function isPickle(file: Job['files'][number]): boolean {
   return file.format === 'pickle';

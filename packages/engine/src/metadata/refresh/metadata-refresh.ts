@@ -67,6 +67,12 @@ export interface MetadataRefreshOptions {
   kind: MetadataTaskKind;
   /** Ask Civitai again about files it said it does not know (a user's explicit refresh). */
   recheckNotFound?: boolean;
+  /**
+   * No network at all: what sidecars beside the models and the files' own headers say, and previews
+   * already beside them (a library found on disk shows what other tools wrote, without a request).
+   * Nothing is written beside the models.
+   */
+  offline?: boolean;
   signal?: AbortSignal;
   onItemDone?: (target: MetadataTarget) => void;
   onItemError?: (error: RefreshItemError) => void;
@@ -157,6 +163,7 @@ async function prepareBatch(ctx: MetadataRefreshContext, batch: MetadataTarget[]
         askByHash: options.recheckNotFound === true || !item.stored?.civitaiNotFoundAt,
       };
     });
+  if (options.offline) return { working, civitai: new Map(), hfInfos: new Map() };
   const civitai = await lookUpCivitaiBatch(ctx.hubs.civitai, civitaiEntries, call, true);
   if (ctx.hubs.civitai.keyRefused) {
     options.onItemError?.({ target: 'civitai', code: 'INVALID_TOKEN', message: 'Civitai refused your API key; public metadata was read without it. Add a valid key in Settings to see models only signed-in users see.' });
@@ -259,7 +266,7 @@ async function refreshOne(
     }
   }
 
-  if (isHuggingFace(target)) {
+  if (isHuggingFace(target) && !one.options.offline) {
     const info = hfInfos.get(target.source.repo);
     if (info instanceof Error) report((info as { code?: string }).code ?? 'HTTP_ERROR', info.message);
     else {
@@ -290,9 +297,9 @@ async function refreshOne(
       thumbnailName: target.id,
       relativePath: target.relativePath,
       existingPreview: item.sidecars?.previewPath ?? null,
-      images: (version ?? storedVersion(record))?.images ?? [],
+      images: one.options.offline ? [] : ((version ?? storedVersion(record))?.images ?? []),
       maxNsfwLevel: settings.maxNsfwLevel,
-      writeBeside: settings.writeSidecars,
+      writeBeside: settings.writeSidecars && !one.options.offline,
       name: record.metadata?.name ?? stemOf(target.relativePath),
       type: record.metadata?.type ?? typeOfFolder(target.relativePath),
       makeThumbnail: ctx.makeThumbnail,
@@ -303,7 +310,7 @@ async function refreshOne(
     if (preview.besideModel && !record.sidecars.includes(preview.besideModel)) record.sidecars.push(preview.besideModel);
   }
 
-  if (one.describes && settings.writeSidecars && record.metadata) {
+  if (one.describes && settings.writeSidecars && !one.options.offline && record.metadata) {
     const stat = await ctx.fs.stat(absolute);
     if (stat?.isFile) {
       const written = await writeSidecars({

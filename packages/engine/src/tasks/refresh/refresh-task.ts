@@ -18,8 +18,11 @@ export const TASK_STATUSES = ['pending', 'running', 'completed', 'failed', 'canc
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 export const OPEN_TASK_STATUSES: readonly TaskStatus[] = ['pending', 'running'];
 
-/** What a task works on: the whole library, or chosen entries (by library entry id). */
-export type TaskTargets = { scope: 'library' } | { scope: 'entries'; ids: string[] };
+/**
+ * What a task works on: the whole library, chosen entries (by library entry id), or the entries whose
+ * metadata or preview is incomplete when the task runs.
+ */
+export type TaskTargets = { scope: 'library' } | { scope: 'incomplete' } | { scope: 'entries'; ids: string[] };
 
 export interface TaskItemError {
   /** The entry path or id the error is about. */

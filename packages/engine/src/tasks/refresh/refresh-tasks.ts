@@ -37,7 +37,7 @@ export interface RefreshTasks {
   /** Registers how tasks of `kind` run; before `start()`. */
   register(kind: string, handler: TaskHandler): void;
   /**
-   * Queues a task. A whole-library task of a kind already pending or running is not queued twice:
+   * Queues a task. A whole-library (or all-incomplete) task of a kind already pending or running is not queued twice:
    * that one is returned (raised to the higher priority is not needed: it is already on its way).
    */
   create(kind: string, targets: TaskTargets, priority?: TaskPriority): Promise<Task>;
@@ -94,9 +94,9 @@ export function createRefreshTasks(options: RefreshTasksOptions): RefreshTasks {
     async create(kind, targets, priority = 'normal') {
       if (!handlers.has(kind)) throw invalid(`"${String(kind).slice(0, 40)}" is not a kind of task (use ${[...handlers.keys()].join(', ')})`);
       if (!TASK_PRIORITIES.includes(priority)) throw invalid(`priority must be one of ${TASK_PRIORITIES.join(', ')}`);
-      if (targets.scope === 'library') {
+      if (targets.scope !== 'entries') {
         const [open] = await store.list({ statuses: [...OPEN_TASK_STATUSES], kind, limit: 20 }).then((tasks) =>
-          tasks.filter((task) => task.targets.scope === 'library'),
+          tasks.filter((task) => task.targets.scope === targets.scope),
         );
         if (open) return toTask(open);
       }
