@@ -211,6 +211,11 @@ describe.skipIf(!chromiumLookup.found)('the add form in Chromium', () => {
     for (const pathname of ['/', '/library', '/catalog', '/settings', '/no-such-page']) {
       await page.goto(new URL(pathname, server.url).href);
       await expect.poll(() => connectionStatus(page), { timeout: 15_000 }).toBe('connected');
+      // The widest content of Settings (the folders table) is measured once it is there.
+      if (pathname === '/settings')
+        await page
+          .getByRole('table', { name: 'Where each type of model goes' })
+          .waitFor({ timeout: 15_000 });
       // Evaluated in the page (a string, since the tests are not compiled against the DOM).
       const widths = (await page.evaluate(`({
         scroll: document.documentElement.scrollWidth,
