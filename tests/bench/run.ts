@@ -36,6 +36,7 @@ import type { RunContext, ToolName, ToolRunner } from './runners/runner-api';
 import { createServerRunner } from './runners/server-runner';
 import { runMetadataBench } from './metadata/metadata-refresh-bench';
 import { runLibraryBench } from './library/library-bench';
+import { runStartupMemoryBench } from './startup/startup-memory-bench';
 import { REPO_ROOT } from './runners/start-command';
 import { MB, MIB, originCatalogFor, scenariosFor } from './scenarios';
 import type { Scenario } from './scenarios';
@@ -293,6 +294,9 @@ async function main(): Promise<number> {
   // The library issue's targets: hashing vs openssl, rescan vs find, library.list p99.
   const library = await runLibraryBench(options.quick);
   log(library.lines.join('\n'));
+  // Issue 9's start-up memory targets on the embedded database, beside PostgreSQL when configured.
+  const startup = await runStartupMemoryBench(options.quick);
+  log(startup.lines.join('\n'));
   const file = await writeResults(REPO_ROOT, {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),

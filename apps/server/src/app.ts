@@ -55,6 +55,8 @@ export interface StartOptions {
   migrationsFolder?: string;
   /** Where console log lines go (stdout by default). */
   console?: DestinationStream;
+  /** How to start this program again to create a new embedded database in a child process. */
+  pgliteInitdbCommand?: readonly string[];
 }
 
 /** apps/web/build, found from this module whether it runs from src/ or from the dist/ bundle. */
@@ -107,6 +109,7 @@ export async function startApp(
       databaseUrl: config.databaseUrl ?? undefined,
       migrationsFolder: options.migrationsFolder,
       logger: loggers.engine,
+      pgliteInitdbCommand: options.pgliteInitdbCommand,
     });
     cleanup.push({ name: 'close database', run: () => db.close() });
 

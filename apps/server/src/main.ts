@@ -10,6 +10,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isModeldockError, redactSecrets } from '@modeldock/engine';
+import { pgliteStartParams, runInitdbIfAsked } from '@modeldock/db';
 import { ConfigError, HELP_REQUESTED, helpText, loadServerConfig } from './env';
 import type { ServerConfig } from './env';
 import { startApp } from './app';
@@ -30,6 +31,8 @@ function fail(message: string, code: number): never {
 }
 
 async function main(): Promise<void> {
+  // Started again by ourselves only to create a new embedded database (see pglite-first-start.ts).
+  if (await runInitdbIfAsked(pgliteStartParams())) return;
   let config: ServerConfig | typeof HELP_REQUESTED;
   try {
     config = loadServerConfig();
@@ -44,7 +47,10 @@ async function main(): Promise<void> {
 
   let app: AppHandle;
   try {
-    app = await startApp(config, { migrationsFolder: bundledMigrationsFolder() });
+    app = await startApp(config, {
+      migrationsFolder: bundledMigrationsFolder(),
+      pgliteInitdbCommand: [process.execPath, ...process.execArgv, process.argv[1]!],
+    });
   } catch (error) {
     if (isModeldockError(error)) fail(`${error.message} [${error.code}]`, 1);
     throw error;

@@ -12,3 +12,5 @@ export type {
 export type { SettingsStore } from './settings-store';
 export { describeDatabaseUrl } from './postgres-database';
 export { DEFAULT_MIGRATIONS_FOLDER } from './migrations-folder';
+export { runInitdbIfAsked, PGLITE_INITDB_ENV } from './pglite-first-start';
+export { pgliteStartParams } from './pglite-database';

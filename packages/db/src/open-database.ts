@@ -44,6 +44,11 @@ export interface OpenDatabaseOptions {
   /** For warnings about event delivery; callers pass a redacting logger. */
   logger?: Logger;
   /**
+   * Embedded database only: how to start this program again so a new database is created in a
+   * child process, whose WebAssembly memory then dies with it (see pglite-first-start.ts).
+   */
+  pgliteInitdbCommand?: readonly string[];
+  /**
    * PostgreSQL only: how often to look for events from other processes whose notification was
    * lost (default 5 s). Notified events arrive at once regardless.
    */
@@ -109,7 +114,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Modeld
     return assemble('postgres', opened.db, jobs, notifications, opened.close);
   }
 
-  const opened = await openPgliteDatabase(options.dataDir, migrationsFolder, options.logger);
+  const opened = await openPgliteDatabase(options.dataDir, migrationsFolder, options.logger, {
+    initdbCommand: options.pgliteInitdbCommand,
+  });
   const notifications = createLocalEventNotifications(options.logger);
   const jobs = new SqlJobStore(opened.db, {
     onEventAppended: (event) => notifications.published(event),

@@ -12,6 +12,7 @@ import type { Logger } from '@modeldock/engine';
 import type { Database } from './database';
 import { describeDatabaseError } from './database-errors';
 import { acquirePgliteLockWaiting, LOCK_FILE_NAME } from './pglite-lock';
+import { initdbInChild, needsInitdb } from './pglite-first-start';
 
 /**
  * PostgreSQL's settings for the embedded server. Its default 128 MB of shared buffers live in the
@@ -19,6 +20,22 @@ import { acquirePgliteLockWaiting, LOCK_FILE_NAME } from './pglite-lock';
  * tables are a few megabytes, so 16 MB holds them (measured: a started database from 350 to 220 MiB).
  */
 export const PGLITE_SETTINGS: Readonly<Record<string, string>> = { shared_buffers: '16MB' };
+
+/** PGlite's start parameters with modeldock's settings: the same for the server and its initdb child. */
+export function pgliteStartParams(): string[] {
+  return [
+    ...PGlite.defaultStartParams,
+    ...Object.entries(PGLITE_SETTINGS).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+  ];
+}
+
+export interface PgliteOpenOptions {
+  /**
+   * How to start this program again to create a new database in a child process (see
+   * pglite-first-start.ts); without it, a new database is created in this process.
+   */
+  initdbCommand?: readonly string[];
+}
 
 export interface PgliteDatabase {
   db: Database;
@@ -29,6 +46,7 @@ export async function openPgliteDatabase(
   dataDir: string,
   migrationsFolder: string,
   logger?: Logger,
+  options: PgliteOpenOptions = {},
 ): Promise<PgliteDatabase> {
   const root = path.resolve(dataDir);
   try {
@@ -50,13 +68,13 @@ export async function openPgliteDatabase(
       ),
   });
   let client: PGlite | undefined;
+  const pgliteDir = path.join(root, 'pglite');
   try {
-    client = await PGlite.create(path.join(root, 'pglite'), {
-      startParams: [
-        ...PGlite.defaultStartParams,
-        ...Object.entries(PGLITE_SETTINGS).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
-      ],
-    });
+    if (options.initdbCommand && needsInitdb(pgliteDir)) {
+      logger?.info({ dataDir: root }, 'creating the embedded database (first start)');
+      await initdbInChild(pgliteDir, options.initdbCommand);
+    }
+    client = await PGlite.create(pgliteDir, { startParams: pgliteStartParams() });
     const db = drizzle({ client });
     await migrate(db, { migrationsFolder });
     const opened = client;

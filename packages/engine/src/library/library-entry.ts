@@ -93,6 +93,8 @@ export interface LibraryEntry {
   /** A thumbnail URL the server serves (a placeholder when the model has no usable image). */
   preview: { url: string } | null;
   update: LibraryEntryUpdate | null;
+  /** Sidecars seen or written beside the model (relative paths: .civitai.info, .metadata.json, preview). */
+  sidecars: string[];
 }
 
 const FORMAT_BY_EXTENSION: Record<string, LibraryFormat> = {

@@ -108,6 +108,7 @@ export function toLibraryEntry(row: LibraryRow): LibraryEntry {
     metadata: null,
     preview: null,
     update: null,
+    sidecars: [],
   };
 }
 

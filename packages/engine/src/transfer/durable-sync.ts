@@ -37,10 +37,8 @@ export class DurableSync {
   maybeSync(receivedBytes: number): void {
     if (this.#failure !== null) throw this.#failure;
     if (this.#inFlight) return;
-    // A discarded partial starts counting again from where it is now.
-    // Stryker disable next-line EqualityOperator: at equality the reset assigns the value it already has
-    if (this.#receivedAtLastSync === null || receivedBytes < this.#receivedAtLastSync)
-      this.#receivedAtLastSync = receivedBytes;
+    // The first write, and a discarded partial, start counting again from where they are now.
+    this.#receivedAtLastSync = Math.min(this.#receivedAtLastSync ?? receivedBytes, receivedBytes);
     const now = this.clock.now();
     const dueByTime = now - this.#lastSyncAt >= this.intervalMs;
     if (!dueByTime && receivedBytes - this.#receivedAtLastSync < SYNC_AFTER_BYTES) return;

@@ -29,3 +29,19 @@ export function downloadAgain(id: string): Promise<Outcome<{ jobId: string }>> {
 export function startScan(): Promise<Outcome<{ taskId: string }>> {
   return attempt(() => api.library.scan.mutate());
 }
+
+export type RefreshKind = 'metadata' | 'preview' | 'full';
+
+/** Metadata, previews or both: for chosen models, or every incomplete one ("Fix all"). */
+export function refreshMetadata(kind: RefreshKind, target: { ids: string[] } | { scope: 'incomplete' | 'all' }): Promise<Outcome<{ taskId: string }>> {
+  return attempt(() => api.library.refresh.mutate({ kind, ...target }));
+}
+
+export function checkForUpdates(target: { ids: string[] } | { scope: 'all' }): Promise<Outcome<{ taskId: string }>> {
+  return attempt(() => api.library.checkUpdates.mutate(target));
+}
+
+/** Downloads the newer version (Civitai: beside the old file). */
+export function updateModel(id: string): Promise<Outcome<{ jobId: string }>> {
+  return attempt(() => api.library.update.mutate({ id }));
+}

@@ -9,6 +9,8 @@ export interface LibraryFilters {
   folder: string;
   source: '' | 'huggingface' | 'civitai' | 'url' | 'disk';
   format: '' | 'safetensors' | 'gguf' | 'pickle' | 'other';
+  /** What the metadata domain knows: update available, incomplete metadata, no preview image. */
+  flag: '' | 'update_available' | 'incomplete' | 'no_preview';
   sort: LibrarySortChoice;
   showMissing: boolean;
 }
@@ -18,6 +20,7 @@ export const EMPTY_FILTERS: LibraryFilters = {
   folder: '',
   source: '',
   format: '',
+  flag: '',
   sort: 'name',
   showMissing: false,
 };
@@ -32,6 +35,7 @@ export function queryFor(filters: LibraryFilters, cursor: string | null = null):
     folder: filters.folder || null,
     source: filters.source || null,
     format: filters.format || null,
+    flag: filters.flag || null,
     sort: filters.sort,
     order: filters.sort === 'name' ? 'asc' : 'desc',
     limit: PAGE_SIZE,
@@ -84,4 +88,55 @@ export const CACHE_REASONS: Record<CacheCleanup['items'][number]['reason'], stri
 /** "Delete 2 models (6.94 GB)?" */
 export function deleteQuestion(count: number, bytes: string): string {
   return `Delete ${count === 1 ? 'this model' : `${count} models`} and free ${bytes}?`;
+}
+
+/**
+ * The model's name from its metadata; the file name until a source names it (a name that is only
+ * the file's stem says nothing the file name does not).
+ */
+export function displayName(entry: Pick<LibraryEntry, 'name' | 'metadata'>): string {
+  const name = entry.metadata?.name;
+  if (!name) return entry.name;
+  const stem = entry.name.replace(/\.[^./]+$/, '');
+  return name === stem ? entry.name : name;
+}
+
+/** The thumbnail the server serves: the entry's preview, else its generated placeholder. */
+export function thumbnailOf(entry: Pick<LibraryEntry, 'id' | 'preview'>): string {
+  return entry.preview?.url ?? `/thumbnails/${encodeURIComponent(entry.id)}`;
+}
+
+/** "v17 available", "new commit on main", or null when there is nothing newer. */
+export function updateBadge(entry: Pick<LibraryEntry, 'update'>): string | null {
+  const update = entry.update;
+  if (!update || update.status !== 'update_available' || !update.latest) return null;
+  return update.latest.name.startsWith('new commit') ? update.latest.name : `${update.latest.name} available`;
+}
+
+/** A badge for metadata that is not complete: "Partial", "Minimal", or "Not described". */
+export function completenessBadge(entry: Pick<LibraryEntry, 'metadata' | 'status'>): string | null {
+  if (entry.status === 'missing') return null;
+  if (!entry.metadata) return 'Not described';
+  if (entry.metadata.completeness === 'complete') return null;
+  return entry.metadata.completeness === 'partial' ? 'Partial metadata' : 'Minimal metadata';
+}
+
+/** Archived or taken down on Civitai: shown as such, never as an update. */
+export function archivedNote(entry: Pick<LibraryEntry, 'update'>): string | null {
+  return entry.update?.status === 'archived' ? 'Archived on its hub' : null;
+}
+
+/** Trigger words as they are pasted into a prompt: comma-separated. */
+export function allTriggerWords(words: readonly string[]): string {
+  return words.join(', ');
+}
+
+/** "Partial: 3 · Minimal: 5 · No preview: 4", the Library header's line; null when all is well. */
+export function incompleteSummary(summary: { partial: number; minimal: number; noPreview: number } | null | undefined): string | null {
+  if (!summary) return null;
+  const parts: string[] = [];
+  if (summary.partial > 0) parts.push(`${summary.partial} with partial metadata`);
+  if (summary.minimal > 0) parts.push(`${summary.minimal} with minimal metadata`);
+  if (summary.noPreview > 0) parts.push(`${summary.noPreview} without a preview`);
+  return parts.length === 0 ? null : parts.join(' · ');
 }

@@ -7,10 +7,12 @@ const KIND_LABELS: Record<string, string> = {
   preview: 'Preview recovery',
   full: 'Full refresh',
   'update-check': 'Update check',
+  sidecars: 'Reading sidecars of new models',
 };
 
 export function describeTask(task: Pick<Task, 'kind' | 'targets'>): string {
   const label = KIND_LABELS[task.kind] ?? task.kind;
+  if (task.targets.scope === 'incomplete') return `${label} (incomplete models)`;
   return task.targets.scope === 'entries'
     ? `${label} (${task.targets.ids.length} ${task.targets.ids.length === 1 ? 'model' : 'models'})`
     : label;

@@ -45,5 +45,6 @@ export function withMetadataFields(entry: LibraryEntry, stored: StoredModelMetad
     // The stored time in the URL: a new preview is a new URL, so the old one may be cached for long.
     preview: preview ? { url: thumbnailUrl(entry.id, String(Date.parse(preview.updatedAt) || 0)) } : null,
     update: entryUpdateOf(stored),
+    sidecars: stored?.sidecars ?? [],
   };
 }
