@@ -291,6 +291,9 @@ async function main(): Promise<number> {
   // The metadata issue's target: batched lookups, paced to the hub's rate limit.
   const metadata = await runMetadataBench();
   log(metadata.lines.join('\n'));
+  // The same through the database the server keeps metadata in.
+  const metadataStored = await runMetadataBench(undefined, 'pglite');
+  log(metadataStored.lines.join('\n'));
   // The library issue's targets: hashing vs openssl, rescan vs find, library.list p99.
   const library = await runLibraryBench(options.quick);
   log(library.lines.join('\n'));

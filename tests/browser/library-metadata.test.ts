@@ -91,7 +91,7 @@ describe.skipIf(!chromiumLookup.found)('model cards with metadata in Chromium', 
     // The preview is the model's image, a WebP thumbnail the server made, not the placeholder.
     const thumbnail = await card.locator('img').getAttribute('src');
     expect(thumbnail).toMatch(/^\/thumbnails\/[^?]+\?v=\d+$/);
-    await expect.poll(() => card.locator('img').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    await expect.poll(() => card.locator('img').evaluate((img) => (img as unknown as { complete: boolean; naturalWidth: number }).complete && (img as unknown as { naturalWidth: number }).naturalWidth > 0)).toBe(true);
     await screenshot(page, 'library-metadata-card');
 
     await card.getByRole('button', { name: 'Details', exact: true }).click();
@@ -102,7 +102,18 @@ describe.skipIf(!chromiumLookup.found)('model cards with metadata in Chromium', 
     expect(await dialog.locator('.creator').textContent()).toBe('artist');
     expect(await dialog.textContent()).toContain('neon');
     await page.waitForTimeout(300);
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: string }).__pwned ?? null)).toBeNull();
+    expect(await page.evaluate('window.__pwned ?? null')).toBeNull();
     await screenshot(page, 'library-metadata-detail');
+  });
+
+  it('Settings → Metadata keeps the sidecar switches and the preview content limit', async () => {
+    const page = await open('/settings');
+    const limit = page.getByLabel('Preview content limit');
+    await expect.poll(() => limit.inputValue()).toBe('2');
+    await limit.selectOption('4');
+    await expect.poll(async () => (await api.settings.metadata.get.query()).maxNsfwLevel).toBe(4);
+    await page.getByLabel(/Also write A1111/).check();
+    await expect.poll(async () => (await api.settings.metadata.get.query()).writeA1111).toBe(true);
+    expect((await api.settings.metadata.get.query()).writeSidecars).toBe(true);
   });
 });

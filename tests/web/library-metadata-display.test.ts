@@ -72,7 +72,7 @@ describe('library metadata display', () => {
   });
 
   it('asks for the flagged entries only when a flag is chosen', () => {
-    expect(queryFor(EMPTY_FILTERS).flag).toBeNull();
-    expect(queryFor({ ...EMPTY_FILTERS, flag: 'update_available' }).flag).toBe('update_available');
+    expect(queryFor(EMPTY_FILTERS)).toMatchObject({ flag: null });
+    expect(queryFor({ ...EMPTY_FILTERS, flag: 'update_available' })).toMatchObject({ flag: 'update_available' });
   });
 });

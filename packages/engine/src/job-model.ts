@@ -173,8 +173,43 @@ function sumBytes(files: { bytesDone: number }[]): number {
   return files.reduce((total, file) => total + file.bytesDone, 0);
 }
 
+/** What a reader of the store knows about leases, to tell a live worker from a dead one. */
+export interface LeaseView {
+  /** Milliseconds since the epoch. */
+  now: number;
+  leaseMs: number;
+  /** This process's worker id: its own jobs are judged by their runs, not their leases. */
+  workerId: string;
+}
+
+/** Leases are renewed every third of their length; a holder that missed two renewals is not responding. */
+export const MISSED_BEATS_FOR_NOT_RESPONDING = 2;
+
+/**
+ * A running job whose holder (another process) has missed two lease renewals: shown as waiting,
+ * with speed 0, until its lease lapses and another worker resumes it. Null while the holder beats.
+ */
+export function notRespondingState(job: JobRecord, view: LeaseView): StalledState | null {
+  if (job.status !== 'running' && job.status !== 'verifying') return null;
+  if (job.leaseOwner === null || job.leaseExpiresAt === null || job.leaseOwner === view.workerId)
+    return null;
+  const expiresAt = job.leaseExpiresAt.getTime();
+  const lastBeat = expiresAt - view.leaseMs;
+  const beatMs = view.leaseMs / 3;
+  if (view.now - lastBeat <= MISSED_BEATS_FOR_NOT_RESPONDING * beatMs) return null;
+  const seconds = Math.max(0, Math.ceil((expiresAt - view.now) / 1000));
+  return {
+    reason: `The worker running this download stopped responding; another one resumes it in ${seconds} s`,
+    code: 'WORKER_NOT_RESPONDING',
+    nextAttemptAt: new Date(expiresAt).toISOString(),
+    attempt: job.attempts + 1,
+  };
+}
+
 /** Converts an internal record to the API's `Job`, overlaying live progress when the caller has it. */
-export function toJobSummary(job: JobRecord, live?: LiveProgress): JobSummary {
+export function toJobSummary(job: JobRecord, live?: LiveProgress, leases?: LeaseView): JobSummary {
+  const notResponding = leases && !live ? notRespondingState(job, leases) : null;
+  if (notResponding) job = { ...job, stalled: notResponding };
   const files: JobFileSummary[] = job.files.map((file) => ({
     name: file.name,
     relativePath: file.relativePath,
@@ -191,7 +226,9 @@ export function toJobSummary(job: JobRecord, live?: LiveProgress): JobSummary {
     ? files.reduce((total, file) => total + (file.bytesTotal ?? 0), 0)
     : null;
   // A stalled job waits to retry: no byte moves, whatever the last few seconds' average says.
-  const isMoving = (job.status === 'running' && job.stalled === null) || job.status === 'verifying';
+  const isMoving =
+    notResponding === null &&
+    ((job.status === 'running' && job.stalled === null) || job.status === 'verifying');
   const speedBps = isMoving ? Math.max(0, Math.round(live?.speedBps ?? job.speedBps)) : 0;
   const etaSeconds =
     isMoving && bytesTotal !== null && speedBps > 0
@@ -211,7 +248,7 @@ export function toJobSummary(job: JobRecord, live?: LiveProgress): JobSummary {
     speedBps,
     etaSeconds,
     error: job.error,
-    stalled: job.status === 'running' ? job.stalled : null,
+    stalled: job.status === 'running' || notResponding ? job.stalled : null,
     bandwidthLimitBps: job.bandwidthLimitBps,
     warnings: job.warnings,
     currentFileIndex: current ? current.index : null,

@@ -4,7 +4,9 @@
  * - at most 15 lookup requests by SHA-256 (batching: 100 hashes per POST);
  * - wall time at most 1.5 × what the hub's rate limit allows for the requests made
  *   ((requests − 1) / rate seconds: the first request needs no wait).
- * The models are files on disk "from other tools": no sidecars, metadata only (no previews). The
+ * The models are files on disk "from other tools": no sidecars, metadata only (no previews). With
+ * `store: 'pglite'` the results go where the server keeps them: library entries and their metadata
+ * in an embedded database (the wired path of a "Fix all"), so the store's cost is in the time. The
  * client paces itself 5 % under the limit, as a client should: at exactly the limit, timer jitter
  * puts a fifth request inside some one-second window and costs a 429 and a back-off.
  */
@@ -21,7 +23,9 @@ import {
   DEFAULT_ENGINE_CONFIG,
   refreshMetadata,
 } from '@modeldock/engine';
-import type { MetadataTarget } from '@modeldock/engine';
+import type { MetadataTarget, ModelMetadataStore } from '@modeldock/engine';
+import { openDatabase } from '@modeldock/db';
+import type { ModeldockDatabase } from '@modeldock/db';
 import { startFakeCivitai } from '../../support/fake-civitai';
 
 export const METADATA_MODELS = 1_000;
@@ -42,10 +46,11 @@ export interface MetadataBenchResult {
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
-export async function runMetadataBench(models = METADATA_MODELS): Promise<MetadataBenchResult> {
+export async function runMetadataBench(models = METADATA_MODELS, storeKind: 'memory' | 'pglite' = 'memory'): Promise<MetadataBenchResult> {
   const civitai = await startFakeCivitai();
   const root = await mkdtemp(path.join(os.tmpdir(), 'modeldock-metadata-bench-'));
   const http = createUndiciHttpClient({ ...DEFAULT_ENGINE_CONFIG, allowPrivateHosts: true });
+  let database: ModeldockDatabase | null = null;
   try {
     await mkdir(path.join(root, 'loras'));
     const targets: MetadataTarget[] = [];
@@ -64,10 +69,19 @@ export async function runMetadataBench(models = METADATA_MODELS): Promise<Metada
       await writeFile(path.join(root, relativePath), content);
       targets.push({ id: `entry-${id}`, relativePath, sizeBytes: content.length, sha256: createHash('sha256').update(content).digest('hex'), source: { kind: 'disk' } });
     }
+    const memory = createMemoryMetadataStore();
+    let store: ModelMetadataStore = memory;
+    if (storeKind === 'pglite') {
+      database = await openDatabase({ dataDir: path.join(root, '.data') });
+      const now = new Date();
+      await database.library.upsertScanned(targets.map((target) => ({ relativePath: target.relativePath, sizeBytes: target.sizeBytes, mtimeMs: 0, inode: null, sha256: target.sha256, error: null, source: null })), now);
+      const ids = new Map((await database.library.page(null, models + 10)).map((row) => [row.relativePath, row.id]));
+      for (const target of targets) target.id = ids.get(target.relativePath)!;
+      store = database.metadata;
+    }
     civitai.requests.length = 0;
     civitai.setRateLimit(HUB_RATE);
     const clock = createSystemClock();
-    const store = createMemoryMetadataStore();
     const hubs = createMetadataHubs({ http, clock, logger: silent, credentials: async () => null, civitaiEndpoint: civitai.url, requestsPerSecond: HUB_RATE * 0.95 });
     const started = performance.now();
     await refreshMetadata(
@@ -90,11 +104,12 @@ export async function runMetadataBench(models = METADATA_MODELS): Promise<Metada
     const lookupRequests = civitai.requests.filter((request) => request.url.startsWith('/api/v1/model-versions/by-hash')).length;
     const allRequests = civitai.requests.length;
     const rateLimitSeconds = Math.max(allRequests - 1, 1) / HUB_RATE;
-    const complete = store.all().filter((row) => row.metadata?.completeness === 'complete').length;
+    const stored = storeKind === 'pglite' ? [...(await store.get(targets.map((target) => target.id))).values()] : memory.all();
+    const complete = stored.filter((row) => row.metadata?.completeness === 'complete').length;
     const lookupsMet = lookupRequests <= MAX_LOOKUP_REQUESTS;
     const timeMet = wallSeconds <= MAX_TIME_VS_RATE_LIMIT * rateLimitSeconds;
     const lines = [
-      `\nMetadata refresh of ${models} models (fake Civitai allowing ${HUB_RATE} requests/s)`,
+      `\nMetadata refresh of ${models} models (fake Civitai allowing ${HUB_RATE} requests/s; results in ${storeKind === 'pglite' ? 'the embedded database' : 'memory'})`,
       `  lookup requests by SHA-256: ${lookupRequests} (target ≤ ${MAX_LOOKUP_REQUESTS}) ${lookupsMet ? 'met' : 'NOT met'}`,
       `  all requests: ${allRequests} (${allRequests - lookupRequests} model listings)`,
       `  wall time: ${wallSeconds.toFixed(2)} s; the rate limit allows ${rateLimitSeconds.toFixed(2)} s; ratio ${(wallSeconds / rateLimitSeconds).toFixed(2)} (target ≤ ${MAX_TIME_VS_RATE_LIMIT}) ${timeMet ? 'met' : 'NOT met'}`,
@@ -102,15 +117,16 @@ export async function runMetadataBench(models = METADATA_MODELS): Promise<Metada
     ];
     return { models, lookupRequests, allRequests, wallSeconds, rateLimitSeconds, complete, lines, met: lookupsMet && timeMet && complete === models };
   } finally {
+    await database?.close();
     await http.close();
     await civitai.close();
     await rm(root, { recursive: true, force: true });
   }
 }
 
-// Run on its own: `node --import tsx bench/metadata/metadata-refresh-bench.ts [models]`.
+// Run on its own: `node --import tsx bench/metadata/metadata-refresh-bench.ts [models] [memory|pglite]`.
 if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
-  runMetadataBench(Number(process.argv[2] ?? METADATA_MODELS)).then(
+  runMetadataBench(Number(process.argv[2] ?? METADATA_MODELS), process.argv[3] === 'pglite' ? 'pglite' : 'memory').then(
     (result) => {
       process.stdout.write(`${result.lines.join('\n')}\n`);
       process.exit(result.met ? 0 : 1);

@@ -164,6 +164,44 @@ describe('startup recovery', () => {
     expect(call.file.bytesDone).toBe(300);
   });
 
+  it('shows a job whose worker missed two lease renewals as not responding, speed 0, and resumes it within a second of the lease lapsing', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryJobStore();
+    const start = clock.now();
+    // The other worker renewed its 30 s lease 1.9 s before this process starts, then died: the
+    // lease lapses at 28.1 s, just after this process's 2 s poll at 28 s.
+    const lapse = start + 28_100;
+    const job = await leftRunningBy(store, 'other-process', new Date(lapse), new Date(start));
+    store.patchDirectly(job.id, { speedBps: 5_000_000 });
+    harness = await createHarness({ store, clock, config: { leaseMs: 30_000 } });
+
+    // One renewal missed (last at -1.9 s, due every 10 s): still shown as running at its speed.
+    await clock.advance(9_000);
+    expect(await harness.manager.getJob(job.id)).toMatchObject({ stalled: null, speedBps: 5_000_000 });
+
+    // Two missed (20.9 s since the last): not responding, speed 0, resumed when the lease lapses.
+    await clock.advance(10_000);
+    const waiting = await harness.manager.getJob(job.id);
+    expect(waiting.status).toBe('running');
+    expect(waiting.speedBps).toBe(0);
+    expect(waiting.etaSeconds).toBeNull();
+    expect(waiting.stalled).toMatchObject({
+      code: 'WORKER_NOT_RESPONDING',
+      nextAttemptAt: new Date(lapse).toISOString(),
+      reason: expect.stringMatching(/stopped responding; another one resumes it in 10 s/),
+    });
+    const listed = await harness.manager.listJobs({ limit: 10, cursor: null });
+    expect(listed.items[0]!.stalled?.code).toBe('WORKER_NOT_RESPONDING');
+    expect(harness.transfer.calls).toHaveLength(0);
+
+    // Taken over within a second of the lapse (a 2 s poll alone would wait until 30 s).
+    await clock.advance(lapse + 900 - clock.now());
+    const call = await harness.transfer.call(0);
+    expect(call.file.bytesDone).toBe(300);
+    // Now this process runs it: its own run speaks for it, not the lease.
+    expect((await harness.manager.getJob(job.id)).stalled).toBeNull();
+  });
+
   it('releases at once the jobs held under its own worker id by a previous run of itself', async () => {
     const store = new MemoryJobStore();
     const now = new Date();

@@ -29,7 +29,11 @@ export class JobControl {
   }
 
   summarise(job: JobRecord): JobSummary {
-    return toJobSummary(job, this.ctx.runs.get(job.id)?.live());
+    return toJobSummary(job, this.ctx.runs.get(job.id)?.live(), {
+      now: this.ctx.now().getTime(),
+      leaseMs: this.ctx.config.leaseMs,
+      workerId: this.ctx.workerId,
+    });
   }
 
   async pause(jobId: string): Promise<JobSummary> {

@@ -14,6 +14,8 @@ import { requeueStaleJobs } from './stale-jobs';
 
 /** How often to look for work nobody woke us for. */
 const MAX_POLL_INTERVAL_MS = 2_000;
+/** A lapsed lease is claimed this long after it lapses (clocks of two processes are never quite equal). */
+const LEASE_LAPSE_MARGIN_MS = 50;
 /** How often to look for stale jobs, at most. */
 const MAX_STALE_SWEEP_INTERVAL_MS = 60_000;
 
@@ -25,6 +27,8 @@ export class JobScheduler {
   private stopping = false;
   private pumping: Promise<void> | null = null;
   private wakeAgain = false;
+  /** Wakes the scheduler as the next lease held by another worker lapses. */
+  private lapseTimer: AbortController | null = null;
 
   /** Its timers are two tasks on the manager's runner, which stops them before `stopClaiming`. */
   constructor(
@@ -40,7 +44,10 @@ export class JobScheduler {
     this.tasks.register({
       name: JOB_CLAIM_POLL_TASK,
       schedule: { every: pollMs, firstAfter: pollMs },
-      run: async () => this.wake(),
+      run: async () => {
+        this.wake();
+        await this.wakeWhenNextLeaseLapses();
+      },
     });
     this.tasks.register({
       name: STALE_JOB_SWEEP_TASK,
@@ -68,6 +75,8 @@ export class JobScheduler {
   /** No new claims from now on; resolves once any claim in flight is settled. */
   async stopClaiming(): Promise<void> {
     this.stopping = true;
+    this.lapseTimer?.abort();
+    this.lapseTimer = null;
     await this.tasks.remove(JOB_CLAIM_POLL_TASK);
     await this.tasks.remove(STALE_JOB_SWEEP_TASK);
     await this.pumping;
@@ -91,6 +100,34 @@ export class JobScheduler {
         return;
       }
     } while (this.wakeAgain && !this.stopping);
+  }
+
+  /**
+   * A dead worker's job is resumed as soon as its lease lapses, not at the next poll: the poll
+   * sees the lease (it lasts many polls) and sets a timer for the moment it ends.
+   */
+  private async wakeWhenNextLeaseLapses(): Promise<void> {
+    if (this.stopping || this.ctx.runs.size >= this.ctx.config.maxConcurrentJobs) return;
+    let nextLapse = Number.POSITIVE_INFINITY;
+    for (const job of await this.ctx.store.listActiveJobs()) {
+      if (job.status !== 'running' && job.status !== 'verifying') continue;
+      if (job.leaseOwner === this.ctx.workerId || job.leaseExpiresAt === null) continue;
+      nextLapse = Math.min(nextLapse, job.leaseExpiresAt.getTime());
+    }
+    this.lapseTimer?.abort();
+    this.lapseTimer = null;
+    if (!Number.isFinite(nextLapse) || this.stopping) return;
+    const timer = new AbortController();
+    this.lapseTimer = timer;
+    const waitMs = Math.max(0, nextLapse - this.ctx.now().getTime()) + LEASE_LAPSE_MARGIN_MS;
+    this.ctx.clock.sleep(waitMs, timer.signal).then(
+      () => {
+        if (this.lapseTimer !== timer) return;
+        this.lapseTimer = null;
+        this.wake();
+      },
+      () => undefined,
+    );
   }
 
   private launch(claimed: JobRecord): void {

@@ -22,6 +22,9 @@ export type {
   LibraryEntry,
   LibraryListInput,
   LibraryStats,
+  LibraryEntryMetadata,
+  MetadataSummary,
+  MetadataSettings,
   Task,
 } from '@modeldock/client';
 import type {

@@ -5,7 +5,7 @@
 import { api } from '../api/trpc-client';
 import { attempt } from '../api/outcome';
 import type { Outcome } from '../api/outcome';
-import type { ApiKeyPlatform, ApiKeyView, EnvironmentKeyView } from '../api/types';
+import type { ApiKeyPlatform, ApiKeyView, EnvironmentKeyView, MetadataSettings } from '../api/types';
 
 export interface KeyListing {
   /** Keys saved in Settings. */
@@ -32,4 +32,12 @@ export function checkApiKey(platform: ApiKeyPlatform): Promise<Outcome<ApiKeyVie
 
 export function removeApiKey(platform: ApiKeyPlatform): Promise<Outcome<{ removed: boolean }>> {
   return attempt(() => api.settings.apiKeys.remove.mutate({ platform }));
+}
+
+export function loadMetadataSettings(): Promise<Outcome<MetadataSettings>> {
+  return attempt(() => api.settings.metadata.get.query());
+}
+
+export function saveMetadataSettings(patch: Partial<MetadataSettings>): Promise<Outcome<MetadataSettings>> {
+  return attempt(() => api.settings.metadata.set.mutate(patch));
 }
