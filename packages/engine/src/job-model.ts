@@ -205,7 +205,7 @@ export function notRespondingState(job: JobRecord, view: LeaseView): StalledStat
   if (view.now - lastBeat <= MISSED_BEATS_FOR_NOT_RESPONDING * beatMs) return null;
   const seconds = Math.max(0, Math.ceil((expiresAt - view.now) / 1000));
   return {
-    reason: `The worker running this download stopped responding; another one resumes it in ${seconds} s.`,
+    reason: `The worker running this download stopped responding; another one resumes it in ${seconds} s`,
     code: 'WORKER_NOT_RESPONDING',
     nextAttemptAt: new Date(expiresAt).toISOString(),
     attempt: job.attempts + 1,

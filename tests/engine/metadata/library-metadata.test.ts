@@ -132,6 +132,7 @@ beforeEach(async () => {
     settings: { scanIntervalMs: null },
     describe: (items) => metadata.describe(items),
     afterScan: () => metadata.afterScan(),
+    afterDelete: (ids) => metadata.afterDelete(ids),
   });
 });
 
@@ -358,6 +359,15 @@ describe('thumbnails, settings and bad requests', () => {
     expect(generated).toMatchObject({ kind: 'placeholder', svg: expect.stringContaining('LORA') });
     expect(await metadata.thumbnail('no-such-entry')).toBeNull();
     expect(await metadata.thumbnail('../../etc/passwd')).toBeNull();
+
+    // Deleting the model takes its thumbnail out of the data folder too.
+    await f.write('loras/other.safetensors', 'other bytes');
+    await scan();
+    const other = (await entries()).get('loras/other.safetensors')!;
+    const stored = await metadata.thumbnail(other.id);
+    expect(stored).toMatchObject({ kind: 'file' });
+    await library.delete([other.id]);
+    await expect(readFile((stored as { path: string }).path)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('keeps Settings → Metadata, refusing values it does not know', async () => {

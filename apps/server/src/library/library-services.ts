@@ -107,6 +107,7 @@ export async function startLibraryServices(options: LibraryServicesOptions): Pro
     },
     describe: (entries) => metadata.describe(entries),
     afterScan: () => metadata.afterScan(),
+    afterDelete: (ids) => metadata.afterDelete(ids),
   });
   entriesChanged = (ids) => library.entriesChanged(ids);
   const unsubscribe = manager.subscribe((event) => {

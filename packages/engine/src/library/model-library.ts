@@ -56,6 +56,8 @@ export interface ModelLibraryPorts {
   describe?(entries: LibraryEntry[]): Promise<LibraryEntry[]>;
   /** A scan recorded changes (the metadata domain reads new entries' sidecars). */
   afterScan?(): Promise<void>;
+  /** Entries were deleted (the metadata domain removes their thumbnails). */
+  afterDelete?(ids: string[]): Promise<void>;
 }
 
 export interface LibraryStats {
@@ -218,7 +220,12 @@ export function createModelLibrary(ports: ModelLibraryPorts): ModelLibrary {
     storage: () => checkStorage(ports.fs, ports.modelsRoot, ports.clock),
     async delete(ids) {
       const result = await deleteEntries(ctx, ids);
-      if (result.deleted > 0) events.publish({ type: 'entries', ids: [...new Set(ids)] });
+      if (result.deleted > 0) {
+        events.publish({ type: 'entries', ids: [...new Set(ids)] });
+        await ports.afterDelete?.([...new Set(ids)]).catch((error: unknown) =>
+          ports.logger.warn({ message: (error as Error).message }, 'could not remove the thumbnails of deleted entries'),
+        );
+      }
       return result;
     },
     async clearCache(options) {

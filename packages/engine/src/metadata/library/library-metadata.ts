@@ -80,6 +80,8 @@ export interface LibraryMetadata {
   setSettings(patch: Partial<MetadataSettings>): Promise<MetadataSettings>;
   /** A scan ended: read sidecars of entries never described (no network). */
   afterScan(): Promise<void>;
+  /** Entries were deleted: their thumbnails in the data folder go too. */
+  afterDelete(ids: string[]): Promise<void>;
 }
 
 function invalid(message: string): ModeldockError {
@@ -201,6 +203,14 @@ export function createLibraryMetadata(ports: LibraryMetadataPorts): LibraryMetad
 
     async afterScan() {
       await tasks.create(SIDECARS_TASK_KIND, { scope: 'library' }, 'low');
+    },
+
+    async afterDelete(ids) {
+      const stillThere = (await ports.library.getMany(ids)).map((row) => row.id);
+      for (const id of ids) {
+        if (stillThere.includes(id) || !/^[0-9A-Za-z-]{1,64}$/.test(id)) continue;
+        for (const extension of ['webp', 'svg']) await ports.fs.unlink(path.join(ports.thumbnailsDir, `${id}.${extension}`)).catch(() => undefined);
+      }
     },
   };
 }
