@@ -323,6 +323,8 @@ describe.skipIf(!chromiumLookup.found)('preview, settings and catalog pages in C
     const bundle = page.locator(`article[data-job-id="${jobId}"]`);
     await bundle.waitFor({ timeout: 15_000 });
     expect(await bundle.getAttribute('class')).toContain('highlighted');
+    // The bundle is titled by the preset's name, not by preset:<id>.
+    await expect.poll(() => bundle.getAttribute('aria-label')).toBe(presetView.name);
     await expect
       .poll(async () => (await api.downloads.get.query({ jobId })).status, { timeout: 45_000 })
       .toBe('completed');

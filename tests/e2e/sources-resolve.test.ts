@@ -194,6 +194,17 @@ describe('sources.resolve: previews', () => {
     });
     expect(login.message).toContain('add one in Settings');
 
+    // An archived Civitai model says so (a typed 404, never a 500).
+    const archived = await failureOf(
+      api.sources.resolve.query({ url: `${civitai.url}/models/300` }),
+    );
+    expect(archived).toMatchObject({
+      modeldockCode: 'ARCHIVED',
+      code: 'NOT_FOUND',
+      httpStatus: 404,
+    });
+    expect(archived.message).toMatch(/is archived and can no longer be downloaded/);
+
     expect(
       await failureOf(api.sources.resolve.query({ url: schnellLink(), folder: '../outside' })),
     ).toMatchObject({

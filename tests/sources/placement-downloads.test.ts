@@ -39,6 +39,7 @@ beforeAll(async () => {
   seedHub(hub);
   origin = await startFileOrigin();
   origin.addFile('4711', { bytes: safetensorsFile({ tensors: [...TENSORS.fluxVae], totalSize: 4096 }) });
+  origin.addFile('ae.safetensors', { bytes: safetensorsFile({ tensors: [...TENSORS.fluxVae], totalSize: 4096 }) });
   htmlServer = http.createServer((_request, response) => {
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     response.end('<!doctype html><title>Sign in</title><form>password</form>');
@@ -128,6 +129,17 @@ describe('where downloads land', () => {
     const { jobId } = await manager.enqueue({ url: `${origin.url}/4711` });
     expect((await finished(jobId)).status).toBe('completed');
     expect(await filesUnder(modelsRoot)).toEqual(['vae/4711.safetensors']);
+  });
+
+  it('a VAE saved in loras/ because the user said so lands there, and the job says its bytes disagree', async () => {
+    const { jobId } = await manager.enqueue({ url: `${origin.url}/ae.safetensors`, folder: 'loras' });
+    const job = await finished(jobId);
+    expect(job.status).toBe('completed');
+    expect(await filesUnder(modelsRoot)).toEqual(['loras/ae.safetensors']);
+    expect(job.warnings).toEqual([expect.stringMatching(/^loras\/ae\.safetensors: its bytes say it is a vae .*ComfyUI reads from vae\//)]);
+    // Where the bytes and the folder agree, nothing is said.
+    const agreeing = await finished((await manager.enqueue({ url: `${origin.url}/ae.safetensors`, folder: 'vae/extra' })).jobId);
+    expect(agreeing.warnings).toEqual([]);
   });
 
   it('a direct 404 or an HTML page is reported in the preview, before anything is queued', async () => {

@@ -4,6 +4,7 @@ import {
   bundlePosition,
   completedFilesOf,
   isPickle,
+  jobTitle,
   partialBytesOf,
 } from '../../apps/web/src/lib/downloads/job-display';
 
@@ -69,6 +70,16 @@ describe('job display helpers', () => {
     expect(isPickle(file('x.ckpt', { format: 'pickle' }))).toBe(true);
     expect(isPickle(file('x.safetensors'))).toBe(false);
     expect(isPickle(file('x.bin', { format: null }))).toBe(false);
+  });
+});
+
+describe('jobTitle', () => {
+  it("calls a preset's bundle by the preset's name, and other jobs by their file or source", () => {
+    const bundle = job([file('a.gguf'), file('b.safetensors')]);
+    expect(jobTitle(bundle, { p: 'Z-Image Turbo (GGUF)' })).toBe('Z-Image Turbo (GGUF)');
+    expect(jobTitle(bundle)).toBe('preset:p');
+    expect(jobTitle(bundle, { other: 'Other' })).toBe('preset:p');
+    expect(jobTitle(job([file('a.gguf')], { source: 'org/name' }), { p: 'Z' })).toBe('a.gguf');
   });
 });
 

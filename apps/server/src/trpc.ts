@@ -54,6 +54,8 @@ const TRPC_CODE_FOR: Partial<Record<ErrorCode, TRPC_ERROR_CODE_KEY>> = {
   REVISION_NOT_FOUND: 'NOT_FOUND',
   ENTRY_NOT_FOUND: 'NOT_FOUND',
   REMOTE_NOT_FOUND: 'NOT_FOUND',
+  // Gone upstream (Civitai answers 410): what was asked for no longer exists to download.
+  ARCHIVED: 'NOT_FOUND',
   RATE_LIMITED: 'TOO_MANY_REQUESTS',
   ACCESS_TOKEN_THROTTLED: 'TOO_MANY_REQUESTS',
   SHUTDOWN: 'SERVICE_UNAVAILABLE',

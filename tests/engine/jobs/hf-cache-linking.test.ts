@@ -1,4 +1,4 @@
-import { mkdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, readlink, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FileSystem, ResolvedSource, SourceResolver } from '@modeldock/engine';
@@ -82,5 +82,51 @@ describe('the Hugging Face cache layout', () => {
     const result = await harness.manager.enqueue({ url: 'hf:org/name' });
     expect(result.alreadyPresent).toBe(true);
     expect(harness.logger.find('could not link a present file into the Hugging Face cache')).toBeDefined();
+  });
+
+  it('always creates refs/, even when the commit itself was asked for and no ref is written', async () => {
+    const pinned: SourceResolver = {
+      ...hfCacheResolver,
+      async resolve() {
+        const resolved = await hfCacheResolver.resolve({ url: 'hf:org/name' }, undefined as never);
+        return { ...resolved, source: `hf://org/name@${COMMIT}/model.safetensors` };
+      },
+    };
+    harness = await createHarness({ fs: fsWithSymlinks(), extra: { resolvers: [pinned] } });
+    const { jobId } = await harness.manager.enqueue({ url: 'hf:org/name' });
+    await (await harness.transfer.call(0)).complete('weights');
+    await harness.waitForStatus(jobId, 'completed');
+    expect((await lstat(path.join(harness.modelsRoot, REPO, 'refs'))).isDirectory()).toBe(true);
+    expect(await readdir(path.join(harness.modelsRoot, REPO, 'refs'))).toEqual([]);
+  });
+
+  it('removes half-made links and refs left by a crash at start, but not fresh ones', async () => {
+    harness = await createHarness({ fs: fsWithSymlinks(), start: false });
+    const snapshots = path.join(harness.modelsRoot, REPO, 'snapshots', COMMIT);
+    const refs = path.join(harness.modelsRoot, REPO, 'refs');
+    await mkdir(snapshots, { recursive: true });
+    await mkdir(refs, { recursive: true });
+    const staleLink = path.join(snapshots, '.model.safetensors.123-abc.modeldock-link');
+    const staleRef = path.join(refs, '.main.123-abc.modeldock-ref');
+    const freshRef = path.join(refs, '.dev.456-def.modeldock-ref');
+    const realLink = path.join(snapshots, 'model.safetensors');
+    await symlink(`../../blobs/${BLOB}`, staleLink);
+    await symlink(`../../blobs/${BLOB}`, realLink);
+    await writeFile(staleRef, COMMIT);
+    await writeFile(freshRef, COMMIT);
+    const past = new Date(Date.now() - 60_000);
+    await utimes(staleRef, past, past);
+    // A symlink's own time: lutimes is not in fs/promises' typings everywhere, so age it by the link.
+    const { lutimes } = await import('node:fs/promises');
+    await lutimes(staleLink, past, past);
+    const future = new Date(Date.now() + 60_000);
+    await utimes(freshRef, future, future);
+
+    await harness.manager.start();
+    expect(await readdir(snapshots)).toEqual(['model.safetensors']);
+    expect(await readdir(refs)).toEqual(['.dev.456-def.modeldock-ref']);
+    expect(harness.logger.find('download manager started')?.fields).toMatchObject({
+      orphanTempFilesRemoved: 2,
+    });
   });
 });

@@ -311,6 +311,36 @@ describe('clear finished', () => {
   });
 });
 
+describe('remove one finished job', () => {
+  it('takes a completed job off the list and keeps its file; a failed one loses its partial; an active one is refused', async () => {
+    harness = await createHarness({ config: { maxConcurrentJobs: 3 } });
+    const done = await startOne(harness, 'kept.bin');
+    await done.call.complete('complete file');
+    await harness.waitForStatus(done.jobId, 'completed');
+    const failed = await startOne(harness, 'broken.bin');
+    const failedTemp = await writePartial(harness, failed.call, 100);
+    failed.call.fail(new ModeldockError('FORBIDDEN', 'Forbidden'));
+    await harness.waitForStatus(failed.jobId, 'failed');
+    const running = await startOne(harness, 'busy.bin');
+
+    await harness.manager.removeJob(done.jobId);
+    await expect(harness.manager.getJob(done.jobId)).rejects.toMatchObject({ code: 'JOB_NOT_FOUND' });
+    expect(await readFile(path.join(harness.modelsRoot, 'checkpoints', 'kept.bin'), 'utf8')).toBe('complete file');
+    expect((await harness.manager.getJob(failed.jobId)).status).toBe('failed');
+
+    await harness.manager.removeJob(failed.jobId);
+    expect(await exists(failedTemp)).toBe(false);
+    expect(harness.events.filter((event) => event.type === 'removed').map((event) => event.jobId)).toEqual([
+      done.jobId,
+      failed.jobId,
+    ]);
+
+    await expect(harness.manager.removeJob(running.jobId)).rejects.toMatchObject({ code: 'INVALID_STATE' });
+    expect((await harness.manager.getJob(running.jobId)).status).toBe('running');
+    await expect(harness.manager.removeJob(done.jobId)).rejects.toMatchObject({ code: 'JOB_NOT_FOUND' });
+  });
+});
+
 describe('a transfer that ignores its abort', () => {
   it('does not hang a pause or the shutdown for longer than a lease', async () => {
     harness = await createHarness({ transferFile: () => new Promise(() => undefined), config: { maxConcurrentJobs: 1 } });

@@ -49,6 +49,18 @@ describe('safetensors', () => {
     expect(await check('ok.safetensors', safetensors(valid, 32))).toEqual({
       format: 'safetensors',
       warnings: [],
+      classification: expect.objectContaining({ modelClass: null, basis: null }),
+    });
+  });
+
+  it('classifies the header it checked, for the check of the folder the file landed in', async () => {
+    const vae = {
+      'encoder.conv_in.weight': { dtype: 'U8', shape: [4], data_offsets: [0, 4] },
+      'decoder.conv_in.weight': { dtype: 'U8', shape: [4], data_offsets: [4, 8] },
+    };
+    expect((await check('ae.safetensors', safetensors(vae, 8))).classification).toMatchObject({
+      modelClass: 'vae',
+      basis: 'header',
     });
   });
 
@@ -147,13 +159,13 @@ describe('reading the file', () => {
 
   it('reads a small file once: its header is already in the first bytes', async () => {
     const small = safetensors({ t: { dtype: 'U8', shape: [4], data_offsets: [0, 4] } }, 4);
-    expect(await countReads('small.safetensors', small)).toEqual({
+    expect(await countReads('small.safetensors', small)).toMatchObject({
       result: { format: 'safetensors', warnings: [] },
       reads: [{ position: 0, length: small.length }],
     });
     // A header that ends exactly where the file (and the first read) ends.
     const bare = safetensors({}, 0);
-    expect(await countReads('bare.safetensors', bare)).toEqual({
+    expect(await countReads('bare.safetensors', bare)).toMatchObject({
       result: { format: 'safetensors', warnings: [] },
       reads: [{ position: 0, length: 10 }],
     });

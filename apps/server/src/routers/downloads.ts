@@ -126,6 +126,14 @@ export const downloadsRouter = {
     .input(jobId)
     .mutation(({ ctx, input }) => call(() => ctx.manager.rollback(input.jobId))),
 
+  /** One finished job off the list; its completed files stay. */
+  remove: publicProcedure.input(jobId).mutation(({ ctx, input }) =>
+    call(async () => {
+      await ctx.manager.removeJob(input.jobId);
+      return { removed: true as const };
+    }),
+  ),
+
   clearFinished: publicProcedure.mutation(({ ctx }) =>
     call(async () => ({ removed: await ctx.manager.clearFinished() })),
   ),

@@ -211,6 +211,8 @@ export interface DownloadManager {
   getBandwidthLimits(): BandwidthLimits;
   /** Removes completed, failed and cancelled jobs (never their completed files). */
   clearFinished(): Promise<number>;
+  /** Removes one completed, failed or cancelled job (never its completed files); INVALID_STATE otherwise. */
+  removeJob(jobId: string): Promise<void>;
   /**
    * For a failed or cancelled multi-file job: deletes the files that job completed (never a file it
    * did not write, nor one changed since) and records it on the job. INVALID_STATE otherwise.

@@ -166,6 +166,27 @@ export class JobControl {
     return removed;
   }
 
+  /**
+   * Removes one finished job from the list (its completed files stay; a failed or cancelled job's
+   * partial files go). INVALID_STATE while the job is still queued, running, paused or verifying.
+   */
+  async removeJob(jobId: string): Promise<void> {
+    const job = await this.load(jobId);
+    if (!FINISHED_STATUSES.includes(job.status)) {
+      throw new ModeldockError(
+        'INVALID_STATE',
+        `This download is ${job.status}: only a completed, failed or cancelled download can be removed from the list (cancel it first)`,
+      );
+    }
+    if ((await this.ctx.store.deleteJobs([jobId], FINISHED_STATUSES)) === 0) {
+      throw new ModeldockError('INVALID_STATE', `Download ${jobId} changed while it was being removed; try again.`);
+    }
+    if (job.status !== 'completed') await removePartialFiles(this.ctx.fs, this.ctx.modelsRoot, job.files, this.ctx.logger);
+    this.ctx.secretUrls.forget(job.files.map((file) => file.id));
+    await this.ctx.events.recordRemoved(jobId);
+    this.ctx.logger.info({ jobId }, 'finished job removed');
+  }
+
   // ---------------------------------------------------------------------------------------------
 
   private async load(jobId: string): Promise<JobRecord> {

@@ -2,10 +2,12 @@
  * Temp files (`.<name>.<fileId>.modeldock-part`) left by a crash, a cleared job or a cancelled run
  * whose cleanup was interrupted. One is removed when no job that may still resume it owns its file
  * id. Files newer than the moment the owners were listed are left alone: another process may have
- * just created them for a job that did not exist yet.
+ * just created them for a job that did not exist yet. Half-made Hugging Face cache links and refs
+ * (`*.modeldock-link`, `*.modeldock-ref`) belong to no job: any older than that moment go too.
  */
 import path from 'node:path';
 import { fileIdOfTempName, isTempFileName } from '../paths/temp-path';
+import { isHfCacheTempName } from '../sources/huggingface/hf-cache-layout';
 import { walkModelsRoot } from '../library/models-root-walk';
 import { describeError } from '../errors';
 import type { ManagerContext } from './manager-context';
@@ -32,12 +34,14 @@ export async function removeOrphanTempFiles(ctx: ManagerContext): Promise<number
   const owned = await fileIdsThatMayResume(ctx);
   let removed = 0;
   const files = walkModelsRoot(ctx.fs, ctx.modelsRoot, {
+    yieldLinksNamed: isHfCacheTempName,
     onUnreadableFolder: (folder, error) =>
       ctx.logger.warn({ folder: path.relative(ctx.modelsRoot, folder), message: describeError(error) }, 'could not list a folder'),
   });
   for await (const file of files) {
-    if (!isTempFileName(file.name)) continue;
-    const fileId = fileIdOfTempName(file.name);
+    const cacheTemp = isHfCacheTempName(file.name);
+    if (!cacheTemp && !isTempFileName(file.name)) continue;
+    const fileId = cacheTemp ? null : fileIdOfTempName(file.name);
     if (fileId && owned.has(fileId)) continue;
     if (file.stat.mtimeMs >= listedAt) continue;
     try {

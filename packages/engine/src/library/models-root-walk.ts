@@ -26,6 +26,8 @@ export interface ModelsRootWalkOptions {
   skipHidden?: boolean;
   /** Yield Hugging Face cache snapshot links (models--org--name/snapshots/<commit>/…) as files. */
   followCacheLinks?: boolean;
+  /** Symbolic links whose name this accepts are yielded as they are (never followed): temp links. */
+  yieldLinksNamed?: (name: string) => boolean;
   /** A folder that could not be listed is skipped; this hears about it. */
   onUnreadableFolder?: (absolutePath: string, error: unknown) => void;
   signal?: AbortSignal;
@@ -72,6 +74,10 @@ export async function* walkModelsRoot(
       }
       if (!stat) continue;
       if (stat.isSymbolicLink) {
+        if (options.yieldLinksNamed?.(name)) {
+          yield { absolutePath, relativePath: relativeOf(absolutePath), name, stat, readPath: absolutePath };
+          continue;
+        }
         const linked = options.followCacheLinks ? await cacheLinkTarget(absolutePath) : null;
         if (linked) {
           const relativePath = relativeOf(absolutePath);

@@ -23,3 +23,4 @@ export {
 export type { FolderDecision } from './choose-folder';
 export { fileRole, isWeightFile, quantisationOf } from './file-roles';
 export type { FileRole } from './file-roles';
+export { placementMismatchWarning } from './placement-check';

@@ -5,6 +5,7 @@
  */
 import { ModeldockError } from '../errors';
 import { checkModelFormat } from '../verify/format-check';
+import { placementMismatchWarning } from '../placement/placement-check';
 import { startPrefixHasher } from '../verify/sha256-prefix-hasher';
 import { SMALL_FILE_BYTES, startSmallFileHasher } from '../verify/small-file-hasher';
 import type { FileSystem, WritableFile } from '../ports';
@@ -79,8 +80,18 @@ export async function verifyAndFinalize(
     bytesTotal: total,
     format: format.format,
     validator: ledger.validator,
-    warnings: format.warnings,
+    warnings: withPlacementCheck(format.warnings, file.relativePath, format.classification),
   };
+}
+
+/** The format check's warnings, plus one when the bytes say the file belongs in another folder. */
+function withPlacementCheck(
+  warnings: string[],
+  relativePath: string,
+  classification: Parameters<typeof placementMismatchWarning>[1] | undefined,
+): string[] {
+  const mismatch = classification ? placementMismatchWarning(relativePath, classification) : null;
+  return mismatch ? [...warnings, mismatch] : warnings;
 }
 
 async function checkFormatOrDiscard(

@@ -9,10 +9,14 @@ import type { FileFormat } from '../job-model';
 import { ModeldockError, toModeldockError } from '../errors';
 import type { FileSystem, WritableFile } from '../ports';
 import { redactSecrets } from '../secrets/redact';
+import { classifySafetensorsHeader } from '../model-format/classify-model';
+import type { ModelClassification } from '../model-format/model-class';
 
 export interface FormatCheckResult {
   format: FileFormat;
   warnings: string[];
+  /** What a safetensors header says the file is (checked against its folder after the download). */
+  classification?: ModelClassification;
 }
 
 /** The safetensors reference implementation refuses headers above 100 MB. */
@@ -234,7 +238,7 @@ async function checkSafetensors(
   head: Buffer,
   size: number,
   fileName: string,
-): Promise<void> {
+): Promise<object> {
   // The smallest safetensors file: the length field and the header "{}".
   if (head.length < 10) throw invalid(fileName, 'safetensors file: it is too short');
   const headerLength = head.readBigUInt64LE(0);
@@ -262,6 +266,20 @@ async function checkSafetensors(
     throw invalid(fileName, 'safetensors file: its header is not valid JSON');
   }
   checkSafetensorsHeader(header, size - 8 - length, fileName);
+  return header;
+}
+
+/** The header already parsed and checked, classified by its tensor names and metadata. */
+function classifyCheckedHeader(header: object): ModelClassification {
+  const tensors = new Map<string, never>();
+  const metadata: Record<string, string> = {};
+  for (const [name, value] of Object.entries(header)) {
+    if (name !== '__metadata__') tensors.set(name, undefined as never);
+    else if (typeof value === 'object' && value !== null)
+      for (const [key, text] of Object.entries(value as Record<string, unknown>))
+        if (typeof text === 'string') metadata[key] = text;
+  }
+  return classifySafetensorsHeader({ tensors, metadata, dataStart: 0 });
 }
 
 const GGUF_MAGIC = Buffer.from('GGUF');
@@ -316,12 +334,13 @@ export async function checkModelFormat(
         : null;
     };
     if (SAFETENSORS_EXTENSIONS.has(extension)) {
+      let header: object;
       try {
-        await checkSafetensors(handle, head, size, fileName);
+        header = await checkSafetensors(handle, head, size, fileName);
       } catch (error) {
         throw notAModel() ?? error;
       }
-      return { format: 'safetensors', warnings: [] };
+      return { format: 'safetensors', warnings: [], classification: classifyCheckedHeader(header) };
     }
     if (GGUF_EXTENSIONS.has(extension)) {
       try {

@@ -52,6 +52,13 @@ export async function enqueue(input: EnqueueInput): Promise<Outcome<EnqueueResul
   return outcome;
 }
 
+/** Takes one finished job off the list (its completed files stay). */
+export async function removeJob(jobId: string): Promise<Outcome<{ removed: true }>> {
+  const outcome = await attempt(() => api.downloads.remove.mutate({ jobId }));
+  if (outcome.ok) await jobs.refresh();
+  return outcome;
+}
+
 export async function clearFinished(): Promise<Outcome<{ removed: number }>> {
   const outcome = await attempt(() => api.downloads.clearFinished.mutate());
   if (outcome.ok) await jobs.refresh();

@@ -2,7 +2,10 @@
 import type { Job } from '../api/types';
 
 /** A single file's name, or what was asked for when a job fetches several files. */
-export function jobTitle(job: Job): string {
+export function jobTitle(job: Job, presetNames: Readonly<Record<string, string>> = {}): string {
+  // A bundle started from a preset is called by the preset's name, not `preset:<id>`.
+  const presetId = job.source.startsWith('preset:') ? job.source.slice('preset:'.length) : null;
+  if (presetId !== null && presetNames[presetId]) return presetNames[presetId];
   if (job.files.length === 1) return job.files[0]!.name;
   if (job.files.length > 1) return job.source;
   return job.source;

@@ -5,6 +5,7 @@
  *   <cache>/models--org--name/blobs/<etag>                      the bytes (what the job downloads)
  *   <cache>/models--org--name/snapshots/<commit>/<path>         relative symlink to ../../blobs/<etag>
  *   <cache>/models--org--name/refs/<revision>                   the commit, when a branch or tag was asked
+ *                                                               (refs/ itself always, even when empty)
  *
  * The job layer downloads each blob like any file, then calls `linkHfCacheFile(job, file, …)` after
  * the file completes; it does nothing for files that are not cache blobs, so it can run for all.
@@ -109,12 +110,20 @@ export function hfCacheEntryFor(
   };
 }
 
+/** Temporary names this module writes beside a link or a ref, renamed into place at once. */
+export const HF_CACHE_TEMP_SUFFIXES = ['.modeldock-link', '.modeldock-ref'] as const;
+
+/** A link or ref left half-made by a crash: removed at start like a partial file. */
+export function isHfCacheTempName(name: string): boolean {
+  return name.startsWith('.') && HF_CACHE_TEMP_SUFFIXES.some((suffix) => name.endsWith(suffix));
+}
+
 async function replaceWithSymlink(fs: FileSystem, target: string, linkPath: string, uniqueSuffix: string): Promise<void> {
   const symlink = fs.symlink?.bind(fs);
   if (!symlink) {
     throw new ModeldockError('IO_ERROR', 'This file system cannot create symbolic links, which the Hugging Face cache layout needs');
   }
-  const temporary = path.join(path.dirname(linkPath), `.${path.basename(linkPath)}.${uniqueSuffix}.modeldock-link`);
+  const temporary = path.join(path.dirname(linkPath), `.${path.basename(linkPath)}.${uniqueSuffix}${HF_CACHE_TEMP_SUFFIXES[0]}`);
   await symlink(target, temporary);
   try {
     // rename over the old link is atomic: a reader sees the old link or the new one, never none.
@@ -126,7 +135,7 @@ async function replaceWithSymlink(fs: FileSystem, target: string, linkPath: stri
 }
 
 async function writeRef(fs: FileSystem, refPath: string, commit: string, uniqueSuffix: string): Promise<void> {
-  const temporary = path.join(path.dirname(refPath), `.${path.basename(refPath)}.${uniqueSuffix}.modeldock-ref`);
+  const temporary = path.join(path.dirname(refPath), `.${path.basename(refPath)}.${uniqueSuffix}${HF_CACHE_TEMP_SUFFIXES[1]}`);
   const handle = await fs.open(temporary, 'w');
   try {
     const bytes = Buffer.from(commit, 'utf8');
@@ -169,6 +178,13 @@ export async function linkHfCacheSnapshot(fs: FileSystem, modelsRoot: string, en
   if (!existing || existing.isSymbolicLink) {
     await replaceWithSymlink(fs, path.relative(path.dirname(snapshotPath), blobPath), snapshotPath, uniqueSuffix);
     await fs.syncDirectory(path.dirname(snapshotPath));
+  }
+
+  // refs/ always exists: huggingface.js's scanCacheDir fails a repository folder without it.
+  const refsFolder = absoluteDestination(modelsRoot, `${repoRelative}/refs`);
+  if (!(await fs.stat(refsFolder))) {
+    await fs.mkdir(refsFolder);
+    await fs.syncDirectory(path.dirname(refsFolder));
   }
 
   if (entry.ref && entry.ref !== entry.commit) {
