@@ -217,10 +217,22 @@ describe('modeldock watch', () => {
       const queued = await cli(['add', file.url, '--folder', 'watched', '--json']);
       expect(queued.code, queued.stderr).toBe(0);
       const jobId = (JSON.parse(queued.stdout) as { queued: { jobId: string } }).queued.jobId;
-      const [lines, jsonLines] = await Promise.all([
-        cli(['watch', jobId]),
-        cli(['watch', jobId, '--json']),
-      ]);
+      // Paused while both watchers start, so neither can miss the run however slow the machine.
+      expect((await cli(['pause', jobId])).code).toBe(0);
+      const env = { MODELDOCK_URL: server.url, MODELDOCK_ACCESS_TOKEN: ACCESS_TOKEN };
+      const watchers = [
+        startCli(['watch', jobId], { env }),
+        startCli(['watch', jobId, '--json'], { env }),
+      ];
+      for (const watcher of watchers) {
+        watcher.child.stdin!.end();
+        await waitFor(
+          () => watcher.stdout().includes(jobId),
+          'the watcher to print the current state',
+        );
+      }
+      expect((await cli(['resume', jobId])).code).toBe(0);
+      const [lines, jsonLines] = await Promise.all([watchers[0]!.done, watchers[1]!.done]);
 
       expect(lines.code, lines.stderr).toBe(0);
       const printed = lines.stdout.trimEnd().split('\n');
