@@ -119,6 +119,11 @@ async function seedKey(): Promise<string> {
   return hash.digest('hex').slice(0, 16);
 }
 
+/** A short tag of this checkout's path: two checkouts on one machine keep separate seeds. */
+function checkoutTag(): string {
+  return createHash('sha256').update(REPO_ROOT).digest('hex').slice(0, 8);
+}
+
 async function makeSeed(seedDir: string): Promise<void> {
   const folders = await createServerFolders({ seedDatabase: false });
   try {
@@ -134,8 +139,10 @@ async function makeSeed(seedDir: string): Promise<void> {
     await folders.remove();
   }
   const current = path.basename(seedDir);
+  // Only this checkout's older copies: another checkout's tests may be copying theirs right now.
+  const ours = `${SEED_PREFIX}${checkoutTag()}-`;
   for (const name of await readdir(tmpdir())) {
-    if (name.startsWith(SEED_PREFIX) && !name.startsWith(current)) {
+    if (name.startsWith(ours) && !name.startsWith(current)) {
       await rm(path.join(tmpdir(), name), { recursive: true, force: true }).catch(() => undefined);
     }
   }
@@ -174,7 +181,7 @@ async function makeSeedOnce(seedDir: string): Promise<void> {
 function seededDatabase(): Promise<string> {
   seedPromise ??= (async () => {
     requireBuiltServer();
-    const seedDir = path.join(tmpdir(), `${SEED_PREFIX}${await seedKey()}`);
+    const seedDir = path.join(tmpdir(), `${SEED_PREFIX}${checkoutTag()}-${await seedKey()}`);
     await makeSeedOnce(seedDir);
     return seedDir;
   })();

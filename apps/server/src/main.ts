@@ -56,9 +56,6 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  process.stdout.write(`modeldock listening on ${app.url}\n`);
-  if (app.warning) process.stderr.write(`modeldock: ${app.warning}\n`);
-
   const { stopAndExit } = exitGracefullyOnSignals({
     close: () => app.close(),
     logger: app.loggers.server,
@@ -71,6 +68,11 @@ async function main(): Promise<void> {
   };
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);
+
+  // Printed only once a stop signal is handled: whoever reads this line may send SIGTERM at once,
+  // and before the handlers exist that signal would kill the process mid-start.
+  process.stdout.write(`modeldock listening on ${app.url}\n`);
+  if (app.warning) process.stderr.write(`modeldock: ${app.warning}\n`);
 }
 
 main().catch((error: unknown) => {
