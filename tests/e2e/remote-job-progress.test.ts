@@ -28,6 +28,8 @@ function runningJob(overrides: Partial<JobSummary> = {}): JobSummary {
     createdAt: '2030-01-01T00:00:00.000Z',
     updatedAt: '2030-01-01T00:00:00.000Z',
     finishedAt: null,
+    node: null,
+    waitingFor: null,
     ...overrides,
   };
 }
