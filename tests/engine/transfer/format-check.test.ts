@@ -64,6 +64,34 @@ describe('safetensors', () => {
     });
   });
 
+  it('classifies by the string metadata too: ss_network_module names a LoRA whose tensors do not', async () => {
+    const tensor = { 'a.weight': { dtype: 'U8', shape: [4], data_offsets: [0, 4] } };
+    const described = { __metadata__: { ss_network_module: 'networks.lora' }, ...tensor };
+    expect(
+      (await check('meta-lora.safetensors', safetensors(described, 4))).classification,
+    ).toMatchObject({
+      modelClass: 'lora',
+      basis: 'header',
+      evidence: expect.stringContaining('ss_network_module "networks.lora"'),
+    });
+    // Only string values are metadata (the format allows no other): a number says nothing.
+    const numeric = { __metadata__: { ss_network_module: 5 }, ...tensor };
+    expect(
+      (await check('meta-number.safetensors', safetensors(numeric, 4))).classification,
+    ).toMatchObject({
+      modelClass: null,
+    });
+    // A __metadata__ that is not an object (null, a string) is no metadata, and no tensor.
+    for (const odd of [null, 'networks.lora']) {
+      const header = { __metadata__: odd, ...tensor };
+      expect(
+        (await check('meta-odd.safetensors', safetensors(header, 4))).classification,
+      ).toMatchObject({
+        modelClass: null,
+      });
+    }
+  });
+
   it('refuses an absurd header length without allocating it', async () => {
     await expect(
       check('huge.safetensors', safetensors(valid, 32, 2n ** 63n)),

@@ -275,8 +275,9 @@ function classifyCheckedHeader(header: object): ModelClassification {
   const metadata: Record<string, string> = {};
   for (const [name, value] of Object.entries(header)) {
     if (name !== '__metadata__') tensors.set(name, undefined as never);
-    else if (typeof value === 'object' && value !== null)
-      for (const [key, text] of Object.entries(value as Record<string, unknown>))
+    // A __metadata__ that is no object has no named keys (a string's are its character indexes).
+    else
+      for (const [key, text] of Object.entries((value ?? {}) as Record<string, unknown>))
         if (typeof text === 'string') metadata[key] = text;
   }
   return classifySafetensorsHeader({ tensors, metadata, dataStart: 0 });
