@@ -10,6 +10,7 @@ import type {
   ErrorCode,
   LibraryMetadata,
   ModelLibrary,
+  Notifications,
   RefreshTasks,
   WorkerPresence,
 } from '@modeldock/engine';
@@ -32,6 +33,8 @@ export interface AppContext {
   paths?: { modelsDir: string; dataDir: string };
   /** Settings → API keys; absent in tests that stand up a listener without credentials. */
   apiKeys?: ApiKeySettings;
+  /** The notification centre and outgoing destinations (webhook, ntfy). */
+  notifications: Notifications;
   /** This worker and the others sharing the database; absent in tests without a database. */
   workers?: WorkerPresence;
 }
