@@ -6,7 +6,7 @@
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
 import { DESTINATION_KINDS, NOTIFICATION_EVENTS } from '@modeldock/engine';
-import { call, publicProcedure } from '../trpc';
+import { publicProcedure } from '../trpc';
 
 const id = z
   .string({ error: 'id must be text' })
@@ -15,7 +15,7 @@ const id = z
 
 const destinationsRouter = {
   /** Every destination with the events it wants and its delivery status (last success, last error). */
-  list: publicProcedure.query(({ ctx }) => call(() => ctx.notifications.destinations.list())),
+  list: publicProcedure.query(({ ctx }) => ctx.notifications.destinations.list()),
 
   add: publicProcedure
     .input(
@@ -34,16 +34,16 @@ const destinationsRouter = {
           .optional(),
       }),
     )
-    .mutation(({ ctx, input }) => call(() => ctx.notifications.destinations.add(input))),
+    .mutation(({ ctx, input }) => ctx.notifications.destinations.add(input)),
 
   remove: publicProcedure
     .input(z.object({ id }))
-    .mutation(({ ctx, input }) => call(() => ctx.notifications.destinations.remove(input.id))),
+    .mutation(({ ctx, input }) => ctx.notifications.destinations.remove(input.id)),
 
   /** Sends a test notification now; answers whether it arrived (a failure is an answer, not an error). */
   test: publicProcedure
     .input(z.object({ id }))
-    .mutation(({ ctx, input }) => call(() => ctx.notifications.destinations.test(input.id))),
+    .mutation(({ ctx, input }) => ctx.notifications.destinations.test(input.id)),
 } satisfies TRPCRouterRecord;
 
 export const notificationsRouter = {
@@ -65,7 +65,7 @@ export const notificationsRouter = {
         })
         .optional(),
     )
-    .query(({ ctx, input }) => call(() => ctx.notifications.list(input ?? {}))),
+    .query(({ ctx, input }) => ctx.notifications.list(input ?? {})),
 
   /** Marks the given notifications read, or all of them; answers how many changed and how many remain unread. */
   markRead: publicProcedure
@@ -85,7 +85,7 @@ export const notificationsRouter = {
         { error: 'send { ids: [...] } or { all: true }' },
       ),
     )
-    .mutation(({ ctx, input }) => call(() => ctx.notifications.markRead(input))),
+    .mutation(({ ctx, input }) => ctx.notifications.markRead(input)),
 
   destinations: destinationsRouter,
 } satisfies TRPCRouterRecord;
