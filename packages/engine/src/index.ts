@@ -35,3 +35,4 @@ export * from './model-format/index';
 export * from './metadata/index';
 export * from './placement/index';
 export * from './workers/index';
+export * from './collection/index';
