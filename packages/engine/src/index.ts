@@ -36,3 +36,4 @@ export * from './metadata/index';
 export * from './placement/index';
 export * from './workers/index';
 export * from './notifications/index';
+export * from './collection/index';
