@@ -37,3 +37,4 @@ export * from './placement/index';
 export * from './workers/index';
 export * from './notifications/index';
 export * from './collection/index';
+export * from './workflows/index';
