@@ -137,14 +137,36 @@ const t = initTRPC.context<AppContext>().create({
   },
 });
 
-export const router = t.router;
-export const publicProcedure = t.procedure;
+/**
+ * Every procedure's failure leaves as a typed API error: an engine error keeps its code (a client's
+ * mistake is a 4xx, an upstream's a 502/503) and only a bug of ours is a 500. A subscription's
+ * stream is mapped too, for errors thrown while it runs.
+ */
+const engineErrorsAsApiErrors = t.middleware(async ({ type, next }) => {
+  const result = await next();
+  if (!result.ok) return { ...result, error: toTRPCError(thrownBy(result.error)) };
+  if (type === 'subscription' && isAsyncIterable(result.data)) {
+    return { ...result, data: streamWithApiErrors(result.data) };
+  }
+  return result;
+});
 
-/** Runs an engine call and rethrows its failure as a typed API error. */
-export async function call<T>(work: () => Promise<T>): Promise<T> {
+/** tRPC wraps whatever a resolver throws in an INTERNAL_SERVER_ERROR whose cause is the thrown value. */
+function thrownBy(error: TRPCError): unknown {
+  return error.code === 'INTERNAL_SERVER_ERROR' && error.cause !== undefined ? error.cause : error;
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
+async function* streamWithApiErrors<T>(stream: AsyncIterable<T>): AsyncGenerator<T> {
   try {
-    return await work();
+    yield* stream;
   } catch (error) {
     throw toTRPCError(error);
   }
 }
+
+export const router = t.router;
+export const publicProcedure = t.procedure.use(engineErrorsAsApiErrors);
