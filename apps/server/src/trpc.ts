@@ -6,6 +6,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { isModeldockError, toModeldockError } from '@modeldock/engine';
 import type {
+  Collection,
   DownloadManager,
   ErrorCode,
   LibraryMetadata,
@@ -26,6 +27,8 @@ export interface AppContext {
   tasks: RefreshTasks;
   /** Metadata, previews and update checks of library entries; absent in tests of the listener alone. */
   metadata?: LibraryMetadata;
+  /** Export and import of the collection; absent in tests of the listener alone. */
+  collection?: Collection;
   database: 'pglite' | 'postgres';
   version: string;
   /** Where models and modeldock's own data live (Settings shows them); absent in bare listener tests. */

@@ -37,3 +37,4 @@ export * from './model-format/index';
 export * from './metadata/index';
 export * from './placement/index';
 export * from './workers/index';
+export * from './collection/index';
