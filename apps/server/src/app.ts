@@ -227,6 +227,7 @@ export async function startApp(
         tasks: libraryServices.tasks,
         metadata: libraryServices.metadata,
         collection: libraryServices.collection,
+        workflows: libraryServices.workflows,
         database: db.driver,
         version: VERSION,
         apiKeys: credentials.settings,

@@ -36,3 +36,4 @@ export * from './metadata/index';
 export * from './placement/index';
 export * from './workers/index';
 export * from './collection/index';
+export * from './workflows/index';
