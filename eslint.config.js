@@ -4,7 +4,14 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 const ENGINE_PURITY = {
-  group: ['@trpc/*', 'drizzle-orm*', '@modeldock/db', '@modeldock/server', 'postgres', '@electric-sql/*'],
+  group: [
+    '@trpc/*',
+    'drizzle-orm*',
+    '@modeldock/db',
+    '@modeldock/server',
+    'postgres',
+    '@electric-sql/*',
+  ],
   message: 'the engine stays pure: it receives its stores and clients as ports',
 };
 
@@ -16,38 +23,59 @@ function folderImport(folder, except = '') {
 function engineLayers() {
   const src = 'packages/engine/src';
   const above = (folders, why) =>
-    folders.map((folder) => ({ regex: folderImport(folder), message: `${why} (${folder}/ is above it)` }));
+    folders.map((folder) => ({
+      regex: folderImport(folder),
+      message: `${why} (${folder}/ is above it)`,
+    }));
   const layer = (files, patterns, ignores = []) => ({
     files,
     ignores,
     rules: { 'no-restricted-imports': ['error', { patterns: [ENGINE_PURITY, ...patterns] }] },
   });
-  const buildingBlocks = ['clock', 'fs', 'secrets', 'paths', 'http', 'verify', 'model-format', 'placement', 'tasks', 'transfer'];
+  const buildingBlocks = [
+    'clock',
+    'fs',
+    'secrets',
+    'paths',
+    'http',
+    'verify',
+    'model-format',
+    'placement',
+    'tasks',
+    'transfer',
+  ];
   const domains = ['sources', 'library', 'metadata', 'workers'];
+  // Domains that drive the download manager from above (through its public API only).
+  const aboveJobs = ['collection', 'workflows'];
   return [
     layer([`packages/engine/**/*.ts`], []),
     // The kernel (errors, job model, ports, config, what a download asks for) under everything.
     layer(
       [`${src}/*.ts`],
-      above(['jobs', 'collection'], 'the kernel never imports a layer above it'),
+      above(['jobs', ...aboveJobs], 'the kernel never imports a layer above it'),
       [`${src}/index.ts`],
     ),
     layer(
       buildingBlocks.map((folder) => `${src}/${folder}/**/*.ts`),
-      above([...domains, 'jobs', 'collection'], 'a building block never imports a domain or the job layer'),
+      above(
+        [...domains, 'jobs', ...aboveJobs],
+        'a building block never imports a domain or the job layer',
+      ),
     ),
     layer(
       domains.map((folder) => `${src}/${folder}/**/*.ts`),
-      above(['jobs', 'collection'], 'sources/, library/, metadata/ and workers/ never import the job layer'),
+      above(
+        ['jobs', ...aboveJobs],
+        'sources/, library/, metadata/ and workers/ never import the job layer',
+      ),
     ),
-    layer([`${src}/jobs/**/*.ts`], above(['collection'], 'the job layer never imports collections')),
-    // Collections drive the download manager from above: through its public API only.
+    layer([`${src}/jobs/**/*.ts`], above(aboveJobs, 'the job layer never imports what drives it')),
     layer(
-      [`${src}/collection/**/*.ts`],
+      aboveJobs.map((folder) => `${src}/${folder}/**/*.ts`),
       [
         {
           regex: folderImport('jobs', '(?!download-manager-api$)'),
-          message: 'collection/ uses the job layer through jobs/download-manager-api only',
+          message: 'above the job layer, jobs/ is used through jobs/download-manager-api only',
         },
       ],
     ),
@@ -71,7 +99,10 @@ export default tseslint.config(
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/consistent-type-imports': 'error',
       // Sanitising names and inputs means matching control characters on purpose.
       'no-control-regex': 'off',
@@ -97,8 +128,15 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['@modeldock/server', '@modeldock/server/*'], allowTypeImports: true, message: 'import type only' },
-            { group: ['@modeldock/engine', '@modeldock/db'], message: 'the web app uses the API, not the engine or database' },
+            {
+              group: ['@modeldock/server', '@modeldock/server/*'],
+              allowTypeImports: true,
+              message: 'import type only',
+            },
+            {
+              group: ['@modeldock/engine', '@modeldock/db'],
+              message: 'the web app uses the API, not the engine or database',
+            },
           ],
         },
       ],

@@ -22,7 +22,10 @@ export function isSmallFile(file: FileRecord, segmentThresholdBytes: number): bo
 }
 
 /** Files still to transfer, in index order, grouped into batches that run one after another. */
-export function planFileBatches(files: readonly FileRecord[], segmentThresholdBytes: number): FileBatch[] {
+export function planFileBatches(
+  files: readonly FileRecord[],
+  segmentThresholdBytes: number,
+): FileBatch[] {
   const batches: FileBatch[] = [];
   let smallRun: FileRecord[] = [];
   const closeSmallRun = () => {
