@@ -32,6 +32,7 @@ import { createAccessGate, unprotectedListenWarning } from './http/access-gate';
 import { createStaticFileHandler } from './http/static-files';
 import { startListener } from './http/listener';
 import { startLibraryServices } from './library/library-services';
+import { startUpkeepServices } from './maintenance/upkeep-services';
 import { runShutdownSteps } from './shutdown';
 import type { ShutdownStep } from './shutdown';
 import { VERSION } from './version';
@@ -185,6 +186,7 @@ export async function startApp(
         jobs: db.jobs,
         metadata: db.metadata,
         settings: db.settings,
+        refreshFailures: db.refreshFailures,
       },
       manager,
       http,
@@ -198,10 +200,27 @@ export async function startApp(
       modelsRoot,
       dataDir: config.dataDir,
       workerId,
-      scanIntervalMinutes: config.libraryScanIntervalMinutes,
+      // Periodic scans are scheduled maintenance now (below); the library scans once at start.
+      scanIntervalMinutes: 0,
       leaseMs: engineConfig.leaseMs,
     });
     cleanup.push({ name: 'stop library tasks', run: () => libraryServices.close() });
+
+    const upkeep = await startUpkeepServices({
+      stores: { settings: db.settings, maintenanceRuns: db.maintenanceRuns, library: db.library },
+      manager,
+      library: libraryServices.library,
+      metadata: libraryServices.metadata,
+      tasks: libraryServices.tasks,
+      runner: tasks,
+      clock,
+      logger: log,
+      defaults: {
+        scanIntervalMinutes: config.libraryScanIntervalMinutes,
+        globalLimitBps: engineConfig.globalBandwidthLimitBps ?? null,
+      },
+    });
+    cleanup.push({ name: 'stop maintenance', run: () => upkeep.close() });
 
     const events = createJobEventHub(manager, {
       watchStoredEvents: db.watchEvents,
@@ -225,6 +244,9 @@ export async function startApp(
         library: libraryServices.library,
         tasks: libraryServices.tasks,
         metadata: libraryServices.metadata,
+        settings: upkeep.settings,
+        bandwidth: upkeep.bandwidth,
+        maintenance: upkeep.maintenance,
         database: db.driver,
         version: VERSION,
         apiKeys: credentials.settings,
@@ -263,6 +285,7 @@ export async function startApp(
           [
             { name: 'stop accepting', run: () => listener.stopAccepting() },
             { name: 'ask clients to reconnect', run: () => listener.notifyReconnect() },
+            { name: 'stop maintenance', run: () => upkeep.close() },
             { name: 'stop library tasks', run: () => libraryServices.close() },
             { name: 'stop downloads', run: () => manager.stop() },
             { name: 'leave the workers list', run: () => presence.stop() },

@@ -5,6 +5,7 @@ import { healthRouter } from './routers/health';
 import { sourcesRouter } from './routers/sources';
 import { settingsRouter } from './routers/settings';
 import { workersRouter } from './routers/workers';
+import { maintenanceRouter } from './routers/maintenance';
 import { router } from './trpc';
 
 export const appRouter = router({
@@ -15,6 +16,7 @@ export const appRouter = router({
   library: router(libraryRouter),
   tasks: router(tasksRouter),
   workers: router(workersRouter),
+  maintenance: router(maintenanceRouter),
 });
 
 export type AppRouter = typeof appRouter;

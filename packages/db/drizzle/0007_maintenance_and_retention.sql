@@ -1,5 +1,6 @@
 CREATE TABLE "maintenance_runs" (
 	"kind" text PRIMARY KEY NOT NULL,
+	"since" timestamp with time zone NOT NULL,
 	"last_started_at" timestamp with time zone,
 	"last_finished_at" timestamp with time zone,
 	"task_id" text,

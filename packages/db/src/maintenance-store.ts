@@ -19,6 +19,7 @@ export function createMaintenanceRunStore(db: Database): MaintenanceRunStore {
         return rows.map(
           (row): MaintenanceRunRecord => ({
             kind: row.kind as MaintenanceKind,
+            since: row.since,
             lastStartedAt: row.lastStartedAt,
             lastFinishedAt: row.lastFinishedAt,
             taskId: row.taskId,
@@ -30,16 +31,25 @@ export function createMaintenanceRunStore(db: Database): MaintenanceRunStore {
       });
     },
 
+    async ensure(kinds, now) {
+      return withDatabaseErrors('reading the maintenance schedule', async () => {
+        await db
+          .insert(maintenanceRuns)
+          .values(kinds.map((kind) => ({ kind, since: now, updatedAt: now })))
+          .onConflictDoNothing({ target: maintenanceRuns.kind });
+      });
+    },
+
     async claim(kind, dueBefore, now, run) {
       return withDatabaseErrors('starting a maintenance run', async () => {
         const values = { lastStartedAt: now, taskId: null, userInitiated: run.userInitiated, baseline: run.baseline, updatedAt: now };
         const rows = await db
           .insert(maintenanceRuns)
-          .values({ kind, ...values })
+          .values({ kind, since: now, ...values })
           .onConflictDoUpdate({
             target: maintenanceRuns.kind,
             set: values,
-            setWhere: or(isNull(maintenanceRuns.lastStartedAt), lte(maintenanceRuns.lastStartedAt, dueBefore)),
+            setWhere: lte(sql`coalesce(${maintenanceRuns.lastStartedAt}, ${maintenanceRuns.since})`, dueBefore),
           })
           .returning({ kind: maintenanceRuns.kind });
         return rows.length > 0;

@@ -345,6 +345,8 @@ export const workers = pgTable(
  */
 export const maintenanceRuns = pgTable('maintenance_runs', {
   kind: text('kind').primaryKey(),
+  /** When the schedule first knew the kind: the first run is due an interval after it. */
+  since: timestamptz('since').notNull(),
   lastStartedAt: timestamptz('last_started_at'),
   lastFinishedAt: timestamptz('last_finished_at'),
   /** The refresh task the last run queued. */

@@ -17,6 +17,7 @@ import type {
   LibraryStore,
   Logger,
   ModelLibrary,
+  RefreshFailureStore,
   RefreshTaskStore,
   RefreshTasks,
   SettingsPort,
@@ -29,6 +30,8 @@ export interface LibraryServicesOptions {
     jobs: JobStore;
     metadata: LibraryMetadataStore;
     settings: SettingsPort;
+    /** Scheduled recovery's failures per entry (enables the `recovery` task kind). */
+    refreshFailures?: RefreshFailureStore;
   };
   manager: DownloadManager;
   /** The guarded client downloads use (private-address, redirect and timeout rules). */
@@ -43,7 +46,7 @@ export interface LibraryServicesOptions {
   modelsRoot: string;
   dataDir: string;
   workerId: string;
-  /** 0 = no periodic scan. */
+  /** 0 = no periodic scan here (scheduled maintenance queues them on the server). */
   scanIntervalMinutes: number;
   /** Task lease (defaults to the engine's 30 s). */
   leaseMs?: number;
@@ -89,6 +92,7 @@ export async function startLibraryServices(options: LibraryServicesOptions): Pro
     modelsRoot: options.modelsRoot,
     thumbnailsDir: path.join(options.dataDir, 'thumbnails'),
     maxRedirects: options.maxRedirects,
+    failures: options.stores.refreshFailures,
     onChanged: (ids) => entriesChanged(ids),
   });
   const library = createModelLibrary({

@@ -100,6 +100,7 @@ export function createMaintenanceScheduler(options: MaintenanceSchedulerOptions)
   }
 
   async function check(): Promise<void> {
+    await store.ensure(MAINTENANCE_KINDS, now());
     const records = new Map((await store.list()).map((record) => [record.kind, record]));
     const current = settings.current().maintenance;
     for (const kind of MAINTENANCE_KINDS) {
@@ -111,8 +112,8 @@ export function createMaintenanceScheduler(options: MaintenanceSchedulerOptions)
         open = task !== null && !FINISHED.includes(task.status);
       }
       if (!current[kind].enabled || open) continue;
-      const lastStart = record?.lastStartedAt?.getTime() ?? null;
-      if (lastStart === null || clock.now() - lastStart >= intervalMs(kind)) await start(kind, false);
+      const reference = (record?.lastStartedAt ?? record?.since)?.getTime() ?? clock.now();
+      if (clock.now() - reference >= intervalMs(kind)) await start(kind, false);
     }
   }
 
@@ -140,8 +141,8 @@ export function createMaintenanceScheduler(options: MaintenanceSchedulerOptions)
         MAINTENANCE_KINDS.map(async (kind) => {
           const record = records.get(kind);
           const task = record?.taskId ? await tasks.get(record.taskId).catch(() => null) : null;
-          const lastStart = record?.lastStartedAt?.getTime() ?? null;
-          const next = current[kind].enabled ? Math.max(clock.now(), lastStart === null ? clock.now() : lastStart + intervalMs(kind)) : null;
+          const reference = (record?.lastStartedAt ?? record?.since)?.getTime() ?? clock.now();
+          const next = current[kind].enabled ? Math.max(clock.now(), reference + intervalMs(kind)) : null;
           return {
             kind,
             enabled: current[kind].enabled,

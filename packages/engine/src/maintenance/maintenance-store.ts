@@ -43,6 +43,8 @@ export interface MaintenanceReport {
 
 export interface MaintenanceRunRecord {
   kind: MaintenanceKind;
+  /** When the schedule first knew this kind: before any run, the first is due an interval after it. */
+  since: Date;
   lastStartedAt: Date | null;
   lastFinishedAt: Date | null;
   /** The refresh task the last run queued. */
@@ -55,8 +57,11 @@ export interface MaintenanceRunRecord {
 
 export interface MaintenanceRunStore {
   list(): Promise<MaintenanceRunRecord[]>;
+  /** Adds the kinds not stored yet, with `since` = now (kinds already there are left alone). */
+  ensure(kinds: readonly MaintenanceKind[], now: Date): Promise<void>;
   /**
-   * Records a start of `kind` at `now` if its last start was at or before `dueBefore` (or never):
+   * Records a start of `kind` at `now` if its last start (or, before any, its `since`) was at or
+   * before `dueBefore`:
    * one atomic statement, so of several processes at most one wins. True when this caller won.
    */
   claim(kind: MaintenanceKind, dueBefore: Date, now: Date, run: { userInitiated: boolean; baseline: MaintenanceCounts }): Promise<boolean>;
