@@ -16,6 +16,8 @@ import type { MetadataTaskContext } from './metadata-tasks';
 
 export const RECOVERY_TASK_KIND = 'recovery';
 export const SKIP_AFTER_FAILURES = 3;
+/** The item error a scheduled run records for each model it skipped. */
+export const SKIPPED_CODE = 'SKIPPED_REPEATED_FAILURE';
 /** Added within this long counts as recent. */
 export const RECENT_MS = 7 * 24 * 3_600_000;
 /** An entry never described counts as missing this many fields (more than any described one). */
@@ -65,17 +67,23 @@ export function recoveryTaskHandler(ctx: MetadataTaskContext, failures: RefreshF
     const doneIds = new Set(Array.isArray(run.task.checkpoint?.doneIds) ? (run.task.checkpoint.doneIds as unknown[]).filter((id): id is string => typeof id === 'string') : []);
     const scheduled = run.task.priority === 'low';
     let candidates = (await incompleteEntries(ctx)).filter((candidate) => !doneIds.has(candidate.row.id));
-    let skipped = 0;
     if (scheduled) {
       const failed = await failures.get(candidates.map((candidate) => candidate.row.id));
-      const before = candidates.length;
-      candidates = candidates.filter((candidate) => (failed.get(candidate.row.id)?.count ?? 0) < SKIP_AFTER_FAILURES);
-      skipped = before - candidates.length;
+      candidates = candidates.filter((candidate) => {
+        const failure = failed.get(candidate.row.id);
+        if (!failure || failure.count < SKIP_AFTER_FAILURES) return true;
+        // Listed with the task, so the user sees what was left out and why.
+        run.itemError({
+          target: candidate.row.relativePath,
+          code: SKIPPED_CODE,
+          message: `Skipped: failed ${failure.count} times in a row (${failure.code}). Run recovery yourself to include it.`,
+        });
+        return false;
+      });
     }
     const ordered = prioritiseRecovery(candidates, clock.now()).map((candidate) => targetOf(candidate.row));
     let done = doneIds.size;
-    const skippedNote = skipped > 0 ? `${skipped} skipped after failing ${SKIP_AFTER_FAILURES} times (run it yourself to include them)` : null;
-    run.progress({ done, total: done + ordered.length, current: skippedNote });
+    run.progress({ done, total: done + ordered.length, current: null });
     for (let start = 0; start < ordered.length; start += CHECKPOINT_EVERY) {
       const chunk = ordered.slice(start, start + CHECKPOINT_EVERY);
       const idOfPath = new Map(chunk.map((target) => [target.relativePath, target.id]));
@@ -99,6 +107,6 @@ export function recoveryTaskHandler(ctx: MetadataTaskContext, failures: RefreshF
       run.checkpoint({ doneIds: [...doneIds] });
       ctx.onChanged(chunk.map((target) => target.id));
     }
-    run.progress({ current: skippedNote });
+    run.progress({ current: null });
   };
 }
