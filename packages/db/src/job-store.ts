@@ -324,7 +324,7 @@ export class SqlJobStore implements JobStore {
         .where(
           and(
             sql`not exists (select 1 from ${jobs} where ${jobs.id} = ${jobEvents.jobId})`,
-            or(ne(jobEvents.type, 'removed'), lt(jobEvents.createdAt, removedBefore)),
+            or(ne(jobEvents.type, 'removed'), sql`${jobEvents.createdAt} < ${removedBefore.toISOString()}::timestamptz`),
           ),
         )
         .returning({ id: jobEvents.id });

@@ -3,7 +3,7 @@
  * kind, claimed with one conditional upsert so of several processes exactly one starts a due run,
  * and the refresh failures per library entry (same code again: the count goes up, in one statement).
  */
-import { and, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { MaintenanceKind, MaintenanceRunRecord, MaintenanceRunStore, RefreshFailure, RefreshFailureStore } from '@modeldock/engine';
 import type { Database } from './database';
 import { withDatabaseErrors } from './database-errors';
@@ -49,7 +49,7 @@ export function createMaintenanceRunStore(db: Database): MaintenanceRunStore {
           .onConflictDoUpdate({
             target: maintenanceRuns.kind,
             set: values,
-            setWhere: lte(sql`coalesce(${maintenanceRuns.lastStartedAt}, ${maintenanceRuns.since})`, dueBefore),
+            setWhere: sql`coalesce(${maintenanceRuns.lastStartedAt}, ${maintenanceRuns.since}) <= ${dueBefore.toISOString()}::timestamptz`,
           })
           .returning({ kind: maintenanceRuns.kind });
         return rows.length > 0;
