@@ -30,7 +30,11 @@ function bandwidthLimits(ctx: AppContext): BandwidthLimitView & { globalBps: num
     const view = ctx.bandwidth.current();
     return { ...view, globalBps: view.bps };
   }
-  const { globalBps } = ctx.manager.getBandwidthLimits();
+  return manualLimits(ctx.manager.getBandwidthLimits().globalBps);
+}
+
+/** Without stored settings (a bare listener): only the manual limit, in this process. */
+function manualLimits(globalBps: number | null): BandwidthLimitView & { globalBps: number | null } {
   return { bps: globalBps, globalBps, manualBps: globalBps, source: 'manual', window: null };
 }
 
@@ -137,10 +141,7 @@ export const downloadsRouter = {
   /** The manual limit: stored, so it holds after a restart and in every process sharing the database. */
   setGlobalBandwidthLimit: publicProcedure.input(z.object({ bytesPerSecond })).mutation(({ ctx, input }) =>
     call(async () => {
-      if (!ctx.settings) {
-        ctx.manager.setGlobalBandwidthLimit(input.bytesPerSecond);
-        return bandwidthLimits(ctx);
-      }
+      if (!ctx.settings) return manualLimits(ctx.manager.setGlobalBandwidthLimit(input.bytesPerSecond).globalBps);
       await ctx.settings.update({ bandwidth: { globalLimitBps: input.bytesPerSecond } });
       return bandwidthLimits(ctx);
     }),
