@@ -203,6 +203,7 @@ export async function startApp(
       // Periodic scans are scheduled maintenance now (below); the library scans once at start.
       scanIntervalMinutes: 0,
       leaseMs: engineConfig.leaseMs,
+      generator: `modeldock ${VERSION}`,
     });
     cleanup.push({ name: 'stop library tasks', run: () => libraryServices.close() });
 
@@ -247,6 +248,7 @@ export async function startApp(
         settings: upkeep.settings,
         bandwidth: upkeep.bandwidth,
         maintenance: upkeep.maintenance,
+        collection: libraryServices.collection,
         database: db.driver,
         version: VERSION,
         apiKeys: credentials.settings,

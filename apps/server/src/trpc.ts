@@ -9,6 +9,7 @@ import type {
   AppSettingsService,
   BandwidthSchedule,
   MaintenanceScheduler,
+  Collection,
   DownloadManager,
   ErrorCode,
   LibraryMetadata,
@@ -35,6 +36,8 @@ export interface AppContext {
   bandwidth?: BandwidthSchedule;
   /** Scheduled maintenance: status, run now. */
   maintenance?: MaintenanceScheduler;
+  /** Export and import of the collection; absent in tests of the listener alone. */
+  collection?: Collection;
   database: 'pglite' | 'postgres';
   version: string;
   /** Where models and modeldock's own data live (Settings shows them); absent in bare listener tests. */
@@ -146,14 +149,36 @@ const t = initTRPC.context<AppContext>().create({
   },
 });
 
-export const router = t.router;
-export const publicProcedure = t.procedure;
+/**
+ * Every procedure's failure leaves as a typed API error: an engine error keeps its code (a client's
+ * mistake is a 4xx, an upstream's a 502/503) and only a bug of ours is a 500. A subscription's
+ * stream is mapped too, for errors thrown while it runs.
+ */
+const engineErrorsAsApiErrors = t.middleware(async ({ type, next }) => {
+  const result = await next();
+  if (!result.ok) return { ...result, error: toTRPCError(thrownBy(result.error)) };
+  if (type === 'subscription' && isAsyncIterable(result.data)) {
+    return { ...result, data: streamWithApiErrors(result.data) };
+  }
+  return result;
+});
 
-/** Runs an engine call and rethrows its failure as a typed API error. */
-export async function call<T>(work: () => Promise<T>): Promise<T> {
+/** tRPC wraps whatever a resolver throws in an INTERNAL_SERVER_ERROR whose cause is the thrown value. */
+function thrownBy(error: TRPCError): unknown {
+  return error.code === 'INTERNAL_SERVER_ERROR' && error.cause !== undefined ? error.cause : error;
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
+async function* streamWithApiErrors<T>(stream: AsyncIterable<T>): AsyncGenerator<T> {
   try {
-    return await work();
+    yield* stream;
   } catch (error) {
     throw toTRPCError(error);
   }
 }
+
+export const router = t.router;
+export const publicProcedure = t.procedure.use(engineErrorsAsApiErrors);

@@ -37,3 +37,4 @@ export * from './placement/index';
 export * from './workers/index';
 export * from './settings/index';
 export * from './maintenance/index';
+export * from './collection/index';

@@ -4,9 +4,16 @@
  * and a scan queued after every finished download so new files appear with their source.
  */
 import path from 'node:path';
-import { createLibraryMetadata, createMetadataHubs, createModelLibrary, createRefreshTasks } from '@modeldock/engine';
+import {
+  createCollection,
+  createLibraryMetadata,
+  createMetadataHubs,
+  createModelLibrary,
+  createRefreshTasks,
+} from '@modeldock/engine';
 import type {
   Clock,
+  Collection,
   CredentialProvider,
   DownloadManager,
   FileSystem,
@@ -48,6 +55,8 @@ export interface LibraryServicesOptions {
   workerId: string;
   /** 0 = no periodic scan here (scheduled maintenance queues them on the server). */
   scanIntervalMinutes: number;
+  /** Written into exported manifests, e.g. "modeldock 0.4.0". */
+  generator?: string;
   /** Task lease (defaults to the engine's 30 s). */
   leaseMs?: number;
 }
@@ -56,6 +65,8 @@ export interface LibraryServices {
   library: ModelLibrary;
   tasks: RefreshTasks;
   metadata: LibraryMetadata;
+  /** Export and import of the collection (manifest, bundle job). */
+  collection: Collection;
   close(): Promise<void>;
 }
 
@@ -125,11 +136,21 @@ export async function startLibraryServices(options: LibraryServicesOptions): Pro
       );
     }
   });
+  const collection = createCollection({
+    library: options.stores.library,
+    describe: (entries) => metadata.describe(entries),
+    preview: (request) => manager.preview(request),
+    enqueue: (request) => manager.enqueue(request),
+    clock,
+    logger,
+    generator: options.generator,
+  });
   await library.start();
   return {
     library,
     tasks,
     metadata,
+    collection,
     async close() {
       unsubscribe();
       await library.stop();

@@ -6,7 +6,7 @@ import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
 import { MAINTENANCE_KINDS, ModeldockError } from '@modeldock/engine';
 import type { MaintenanceScheduler } from '@modeldock/engine';
-import { call, publicProcedure } from '../trpc';
+import { publicProcedure } from '../trpc';
 import type { AppContext } from '../trpc';
 
 export function maintenanceOf(ctx: AppContext): MaintenanceScheduler {
@@ -15,8 +15,8 @@ export function maintenanceOf(ctx: AppContext): MaintenanceScheduler {
 }
 
 export const maintenanceRouter = {
-  status: publicProcedure.query(({ ctx }) => call(() => maintenanceOf(ctx).status())),
+  status: publicProcedure.query(({ ctx }) => maintenanceOf(ctx).status()),
   run: publicProcedure
     .input(z.object({ kind: z.enum(MAINTENANCE_KINDS, { error: `kind must be one of ${MAINTENANCE_KINDS.join(', ')}` }) }))
-    .mutation(({ ctx, input }) => call(() => maintenanceOf(ctx).runNow(input.kind))),
+    .mutation(({ ctx, input }) => maintenanceOf(ctx).runNow(input.kind)),
 } satisfies TRPCRouterRecord;

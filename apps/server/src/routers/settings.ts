@@ -16,7 +16,7 @@ import type { AppSettings, AppSettingsService } from '@modeldock/engine';
 import { metadataOf } from './library';
 import type { ApiKeySettings } from '../credentials/api-key-settings';
 import { API_KEY_PLATFORMS } from '../credentials/api-key-platforms';
-import { call, publicProcedure } from '../trpc';
+import { publicProcedure } from '../trpc';
 import type { AppContext } from '../trpc';
 
 const platform = z.enum(API_KEY_PLATFORMS, {
@@ -47,24 +47,24 @@ function apiKeysOf(ctx: AppContext): ApiKeySettings {
 }
 
 const apiKeysRouter = {
-  list: publicProcedure.query(({ ctx }) => call(() => apiKeysOf(ctx).list())),
+  list: publicProcedure.query(({ ctx }) => apiKeysOf(ctx).list()),
 
   set: publicProcedure
     .input(z.object({ platform, key: apiKey }))
-    .mutation(({ ctx, input }) => call(() => apiKeysOf(ctx).set(input.platform, input.key))),
+    .mutation(({ ctx, input }) => apiKeysOf(ctx).set(input.platform, input.key)),
 
   validate: publicProcedure
     .input(z.object({ platform }))
-    .mutation(({ ctx, input }) => call(() => apiKeysOf(ctx).validate(input.platform))),
+    .mutation(({ ctx, input }) => apiKeysOf(ctx).validate(input.platform)),
 
   remove: publicProcedure
     .input(z.object({ platform }))
-    .mutation(({ ctx, input }) => call(() => apiKeysOf(ctx).remove(input.platform))),
+    .mutation(({ ctx, input }) => apiKeysOf(ctx).remove(input.platform)),
 } satisfies TRPCRouterRecord;
 
 /** Settings → Metadata: sidecars beside models, A1111's `<stem>.json`, the preview content limit. */
 const metadataSettingsRouter = {
-  get: publicProcedure.query(({ ctx }) => call(() => metadataOf(ctx).getSettings())),
+  get: publicProcedure.query(({ ctx }) => metadataOf(ctx).getSettings()),
 
   set: publicProcedure
     .input(
@@ -74,11 +74,14 @@ const metadataSettingsRouter = {
         maxNsfwLevel: z
           .number()
           .int()
-          .refine((level) => (NSFW_LEVELS as readonly number[]).includes(level), `maxNsfwLevel must be one of ${NSFW_LEVELS.join(', ')} (1 PG, 2 PG-13, 4 R, 8 X, 16 XXX)`)
+          .refine(
+            (level) => (NSFW_LEVELS as readonly number[]).includes(level),
+            `maxNsfwLevel must be one of ${NSFW_LEVELS.join(', ')} (1 PG, 2 PG-13, 4 R, 8 X, 16 XXX)`,
+          )
           .optional(),
       }),
     )
-    .mutation(({ ctx, input }) => call(() => metadataOf(ctx).setSettings(input))),
+    .mutation(({ ctx, input }) => metadataOf(ctx).setSettings(input)),
 } satisfies TRPCRouterRecord;
 
 function appSettingsOf(ctx: AppContext): AppSettingsService {
@@ -122,10 +125,10 @@ function withTimeZone(settings: AppSettings) {
 
 export const settingsRouter = {
   /** The one settings object: maintenance schedule, bandwidth limit and windows, retention, metadata. */
-  get: publicProcedure.query(({ ctx }) => call(async () => withTimeZone(await appSettingsOf(ctx).get()))),
+  get: publicProcedure.query(async ({ ctx }) => withTimeZone(await appSettingsOf(ctx).get())),
   update: publicProcedure
     .input(settingsUpdateInput)
-    .mutation(({ ctx, input }) => call(async () => withTimeZone(await appSettingsOf(ctx).update(input)))),
+    .mutation(async ({ ctx, input }) => withTimeZone(await appSettingsOf(ctx).update(input))),
   apiKeys: apiKeysRouter,
   metadata: metadataSettingsRouter,
   /**

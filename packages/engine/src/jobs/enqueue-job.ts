@@ -29,6 +29,7 @@ import type { ReusedFile } from './reuse-existing-files';
 import type { LibraryContext } from '../library/library-context';
 import { redactSecrets } from '../secrets/redact';
 import { recordLocalFile } from '../library/record-local-file';
+import { isHfCacheBlobPath } from '../library/library-entry';
 import { SecretUrlVault } from './secret-url-vault';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -87,10 +88,13 @@ export async function enqueueJob(
     const elsewhere = validated.node !== undefined && validated.node !== ctx.nodeName;
     const library = elsewhere ? null : libraryContextOf(ctx);
     const checks = elsewhere ? files.map(notCheckedHere) : await checkDestinations(ctx, files, library);
-    const reused =
-      validated.reuseExisting === true && library
-        ? await reuseExistingFiles(library, files, checks, resolved.kind)
-        : files.map(() => null);
+    // A Hugging Face cache blob is named by its content: the same blob in another repository's
+    // cache is linked, never downloaded again, whether or not reuse was asked for.
+    const reused = library
+      ? await reuseExistingFiles(library, files, checks, resolved.kind, (file) =>
+          validated.reuseExisting === true || isHfCacheBlobPath(file.relativePath),
+        )
+      : files.map(() => null);
     const allPresent = checks.every((check) => check.present);
     const allDone = checks.every((check, index) => check.present || reused[index] !== null);
 
