@@ -249,6 +249,7 @@ export async function startApp(
         bandwidth: upkeep.bandwidth,
         maintenance: upkeep.maintenance,
         collection: libraryServices.collection,
+        workflows: libraryServices.workflows,
         database: db.driver,
         version: VERSION,
         apiKeys: credentials.settings,

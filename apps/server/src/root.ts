@@ -6,6 +6,7 @@ import { sourcesRouter } from './routers/sources';
 import { settingsRouter } from './routers/settings';
 import { workersRouter } from './routers/workers';
 import { maintenanceRouter } from './routers/maintenance';
+import { workflowsRouter } from './routers/workflows';
 import { router } from './trpc';
 
 export const appRouter = router({
@@ -17,6 +18,7 @@ export const appRouter = router({
   tasks: router(tasksRouter),
   workers: router(workersRouter),
   maintenance: router(maintenanceRouter),
+  workflows: router(workflowsRouter),
 });
 
 export type AppRouter = typeof appRouter;

@@ -10,6 +10,7 @@ import type {
   BandwidthSchedule,
   MaintenanceScheduler,
   Collection,
+  Workflows,
   DownloadManager,
   ErrorCode,
   LibraryMetadata,
@@ -38,6 +39,8 @@ export interface AppContext {
   maintenance?: MaintenanceScheduler;
   /** Export and import of the collection; absent in tests of the listener alone. */
   collection?: Collection;
+  /** ComfyUI workflow analysis and downloads; absent in tests of the listener alone. */
+  workflows?: Workflows;
   database: 'pglite' | 'postgres';
   version: string;
   /** Where models and modeldock's own data live (Settings shows them); absent in bare listener tests. */

@@ -38,3 +38,4 @@ export * from './workers/index';
 export * from './settings/index';
 export * from './maintenance/index';
 export * from './collection/index';
+export * from './workflows/index';

@@ -10,10 +10,12 @@ import {
   createMetadataHubs,
   createModelLibrary,
   createRefreshTasks,
+  createWorkflows,
 } from '@modeldock/engine';
 import type {
   Clock,
   Collection,
+  Workflows,
   CredentialProvider,
   DownloadManager,
   FileSystem,
@@ -67,6 +69,8 @@ export interface LibraryServices {
   metadata: LibraryMetadata;
   /** Export and import of the collection (manifest, bundle job). */
   collection: Collection;
+  /** ComfyUI workflows: the models they load, and one download of the missing ones. */
+  workflows: Workflows;
   close(): Promise<void>;
 }
 
@@ -82,6 +86,14 @@ export async function startLibraryServices(options: LibraryServicesOptions): Pro
   const transferring = new Set<string>();
   // The library tells its listeners; it is created below and needs `metadata` to describe entries.
   let entriesChanged: (ids: string[] | null) => void = () => undefined;
+  const hubs = createMetadataHubs({
+    http: options.http,
+    clock,
+    logger,
+    credentials: options.credentials,
+    civitaiEndpoint: options.civitaiEndpoint,
+    huggingFaceEndpoint: options.huggingFaceEndpoint,
+  });
   const metadata = createLibraryMetadata({
     library: options.stores.library,
     store: options.stores.metadata,
@@ -92,14 +104,7 @@ export async function startLibraryServices(options: LibraryServicesOptions): Pro
     http: options.http,
     clock,
     logger,
-    hubs: createMetadataHubs({
-      http: options.http,
-      clock,
-      logger,
-      credentials: options.credentials,
-      civitaiEndpoint: options.civitaiEndpoint,
-      huggingFaceEndpoint: options.huggingFaceEndpoint,
-    }),
+    hubs,
     modelsRoot: options.modelsRoot,
     thumbnailsDir: path.join(options.dataDir, 'thumbnails'),
     maxRedirects: options.maxRedirects,
@@ -145,8 +150,17 @@ export async function startLibraryServices(options: LibraryServicesOptions): Pro
     logger,
     generator: options.generator,
   });
+  const workflows = createWorkflows({
+    library: options.stores.library,
+    preview: (request) => manager.preview(request),
+    enqueue: (request) => manager.enqueue(request),
+    civitaiVersionsByHash: (hashes) => hubs.civitai.versionsByHash(hashes),
+    civitaiEndpoint: hubs.civitaiEndpoint,
+    logger,
+  });
   await library.start();
   return {
+    workflows,
     library,
     tasks,
     metadata,
