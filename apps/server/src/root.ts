@@ -6,6 +6,7 @@ import { sourcesRouter } from './routers/sources';
 import { settingsRouter } from './routers/settings';
 import { workersRouter } from './routers/workers';
 import { maintenanceRouter } from './routers/maintenance';
+import { notificationsRouter } from './routers/notifications';
 import { workflowsRouter } from './routers/workflows';
 import { router } from './trpc';
 
@@ -18,6 +19,7 @@ export const appRouter = router({
   tasks: router(tasksRouter),
   workers: router(workersRouter),
   maintenance: router(maintenanceRouter),
+  notifications: router(notificationsRouter),
   workflows: router(workflowsRouter),
 });
 

@@ -12,6 +12,7 @@ import type {
   Logger,
   MaintenanceRunStore,
   RefreshFailureStore,
+  NotificationStore,
   RefreshTaskStore,
   StoredJobEvent,
   WorkerStore,
@@ -38,6 +39,7 @@ import { createRefreshTaskStore } from './tasks/refresh-task-store';
 import type { SettingsStore } from './settings-store';
 import { createWorkerStore } from './worker-store';
 import { createMaintenanceRunStore, createRefreshFailureStore } from './maintenance-store';
+import { createNotificationStore } from './notifications/notification-store';
 
 export interface OpenDatabaseOptions {
   /** The data directory; the embedded database lives in `<dataDir>/pglite`. */
@@ -79,6 +81,8 @@ export interface ModeldockDatabase {
   maintenanceRuns: MaintenanceRunStore;
   /** Scheduled recovery's failures per library entry (three the same way: skipped). */
   refreshFailures: RefreshFailureStore;
+  /** The notification centre, outgoing destinations and their delivery outbox. */
+  notifications: NotificationStore;
   /**
    * Stored job events as they are appended, by this or any other process sharing the database,
    * each delivered once. Returns an unsubscribe.
@@ -155,6 +159,7 @@ function assemble(
     workers: createWorkerStore(db),
     maintenanceRuns: createMaintenanceRunStore(db),
     refreshFailures: createRefreshFailureStore(db),
+    notifications: createNotificationStore(db),
     watchEvents: (listener) => notifications.watch(listener),
     close() {
       closing ??= (async () => {
