@@ -2,7 +2,7 @@
  * Settings, the bandwidth limit and scheduled maintenance on the built server: settings.get/update
  * round trip, a bad change refused naming the field with nothing changed, the global limit and a
  * bandwidth window stored so they hold after a restart (limits says which is in force), and a
- * maintenance run the user asks for that ends with its report.
+ * maintenance run the user asks for that ends with its report and a `maintenance.report` notification.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServerFolders, startServerProcess } from '../support/server-process';
@@ -98,6 +98,15 @@ describe('settings and upkeep on the built server', () => {
       return scan?.lastReport?.taskId === taskId ? scan : null;
     }, 'the report of the scan');
     expect(done.lastReport).toMatchObject({ kind: 'scan', status: 'completed', userInitiated: true, modelsMissing: 0, summary: expect.stringMatching(/^Library scan: /) });
+    // The notification centre has it, once.
+    const notified = await waitFor(async () => {
+      const { items } = await api.notifications.list.query();
+      const found = items.filter((item) => item.event === 'maintenance.report');
+      return found.length > 0 ? found : null;
+    }, 'the maintenance.report notification');
+    expect(notified).toEqual([
+      expect.objectContaining({ message: '0 updates, 0 previews recovered, 0 models missing', subject: expect.objectContaining({ type: 'maintenance', taskIds: [taskId] }) }),
+    ]);
     expect(await failureOf(api.maintenance.run.mutate({ kind: 'backup' as 'scan' }))).toMatchObject({ httpStatus: 400 });
   }, 120_000);
 });
