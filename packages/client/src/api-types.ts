@@ -80,3 +80,12 @@ export type LibraryEvent = TrackedLibraryEvent['data'];
 export type Task = RouterOutputs['tasks']['get'];
 export type TaskStatus = Task['status'];
 export type TaskList = RouterOutputs['tasks']['list'];
+
+/** The notification centre (`notifications.list`) and its outgoing destinations. */
+export type NotificationPage = RouterOutputs['notifications']['list'];
+export type Notification = NotificationPage['items'][number];
+export type NotificationEvent = Notification['event'];
+export type NotificationDestination =
+  RouterOutputs['notifications']['destinations']['list'][number];
+export type NotificationDestinationInput = RouterInputs['notifications']['destinations']['add'];
+export type NotificationDestinationTest = RouterOutputs['notifications']['destinations']['test'];
