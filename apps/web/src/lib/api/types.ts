@@ -26,6 +26,12 @@ export type {
   MetadataSummary,
   MetadataSettings,
   Task,
+  CollectionManifest,
+  ImportResult,
+  WorkflowAnalysis,
+  WorkflowModel,
+  WorkflowCandidate,
+  DownloadMissingResult,
 } from '@modeldock/client';
 import type {
   ClearCacheResult,
