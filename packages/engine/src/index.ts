@@ -1,5 +1,7 @@
 export * from './errors';
 export * from './job-model';
+export { JOB_ACTIONS, allowedActions } from './jobs/job-transitions';
+export type { JobAction } from './jobs/job-transitions';
 export * from './ports';
 export * from './config';
 export * from './secrets/redact';
