@@ -213,13 +213,14 @@ describe.skipIf(!chromiumLookup.found)('export, import and workflows in Chromium
     const page = await open(serverB, '/');
     const field = page.locator('#add-url');
     await field.focus();
-    await field.evaluate((element, text) => {
+    // Evaluated in the page (a string, since the tests are not compiled against the DOM).
+    await page.evaluate(`(() => {
       const data = new DataTransfer();
-      data.setData('text/plain', text);
-      element.dispatchEvent(
+      data.setData('text/plain', ${JSON.stringify(workflow)});
+      document.querySelector('#add-url').dispatchEvent(
         new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }),
       );
-    }, workflow);
+    })()`);
     await expect.poll(() => new URL(page.url()).pathname).toBe('/workflows');
     await expect.poll(() => page.locator('li.model').count()).toBe(6);
   });
