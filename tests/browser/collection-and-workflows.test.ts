@@ -154,7 +154,9 @@ describe.skipIf(!chromiumLookup.found)('export, import and workflows in Chromium
     const pageB = await open(serverB, '/library');
     await pageB.getByLabel('Import manifest').setInputFiles(manifestFile);
     const dialog = pageB.locator('dialog[open]');
-    await expect.poll(() => dialog.locator('[data-import="missing"] li').count()).toBe(1);
+    await expect
+      .poll(() => dialog.locator('[data-import="missing"] li').count(), { timeout: 30_000 })
+      .toBe(1);
     expect(await dialog.locator('[data-import="missing"]').textContent()).toContain(
       'loras/exported.safetensors',
     );
@@ -164,7 +166,9 @@ describe.skipIf(!chromiumLookup.found)('export, import and workflows in Chromium
     expect((await apiB.downloads.list.query()).items).toEqual([]);
     await dialog.getByRole('button', { name: 'Download 1 missing' }).click();
     await expect
-      .poll(() => pageB.getByRole('status').filter({ hasText: 'Import started' }).count())
+      .poll(() => pageB.getByRole('status').filter({ hasText: 'Import started' }).count(), {
+        timeout: 30_000,
+      })
       .toBe(1);
     await waitForFile(
       path.join(foldersB.modelsDir, 'loras/exported.safetensors'),
@@ -177,7 +181,7 @@ describe.skipIf(!chromiumLookup.found)('export, import and workflows in Chromium
     await page.getByLabel('Workflow JSON').fill(workflow);
     await page.getByRole('button', { name: 'Analyse' }).click();
     const rows = page.locator('li.model');
-    await expect.poll(() => rows.count()).toBe(6);
+    await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(6);
     expect(
       await page
         .locator('li.model[data-path="diffusion_models/z_image_turbo_bf16.safetensors"]')
@@ -196,7 +200,9 @@ describe.skipIf(!chromiumLookup.found)('export, import and workflows in Chromium
 
     await page.getByRole('button', { name: 'Download 3 missing' }).click();
     await expect
-      .poll(() => page.getByRole('status').filter({ hasText: 'Downloading 3 models' }).count())
+      .poll(() => page.getByRole('status').filter({ hasText: 'Downloading 3 models' }).count(), {
+        timeout: 30_000,
+      })
       .toBe(1);
     await waitForFile(
       path.join(foldersB.modelsDir, 'loras/sliders/detail_slider.safetensors'),
@@ -221,7 +227,7 @@ describe.skipIf(!chromiumLookup.found)('export, import and workflows in Chromium
         new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }),
       );
     })()`);
-    await expect.poll(() => new URL(page.url()).pathname).toBe('/workflows');
-    await expect.poll(() => page.locator('li.model').count()).toBe(6);
+    await expect.poll(() => new URL(page.url()).pathname, { timeout: 30_000 }).toBe('/workflows');
+    await expect.poll(() => page.locator('li.model').count(), { timeout: 30_000 }).toBe(6);
   });
 });
