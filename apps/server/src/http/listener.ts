@@ -23,6 +23,7 @@ import type { GuessThrottle } from './guess-throttle';
 import { jsonError } from './json-error';
 import { createSessionEndpoint, isSessionPath } from './session-endpoint';
 import { createThumbnailHandler, isThumbnailPath } from './thumbnails';
+import { createExportZipHandler, isExportZipPath } from './collection-zip-export';
 
 export const API_PATH = '/trpc';
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -136,6 +137,11 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   });
   const handleSession = createSessionEndpoint({ accessGate, originGuard, gate, throttle });
   const handleThumbnail = createThumbnailHandler({ metadata: context.metadata, gate });
+  const handleExportZip = createExportZipHandler({
+    collection: context.collection,
+    modelsDir: context.paths?.modelsDir,
+    gate,
+  });
 
   /** Queries too are gated: a query can send the user's saved key upstream (sources.resolve). */
   function refuseApiRequest(request: IncomingMessage, response: ServerResponse): boolean {
@@ -193,6 +199,15 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     if (isThumbnailPath(request.url)) {
       handleThumbnail(request, response).catch((error: unknown) => {
         logger.error({ err: error, url: request.url }, 'Serving a thumbnail failed');
+        if (!response.headersSent)
+          response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        response.end('Internal error');
+      });
+      return;
+    }
+    if (isExportZipPath(request.url)) {
+      handleExportZip(request, response).catch((error: unknown) => {
+        logger.error({ err: error }, 'Writing the export zip failed');
         if (!response.headersSent)
           response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
         response.end('Internal error');
