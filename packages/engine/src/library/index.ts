@@ -24,7 +24,6 @@ export { recordLocalFile, forgetLocalFiles } from './record-local-file';
 export type { CompletedLocalFile } from './record-local-file';
 export { walkModelsRoot } from './models-root-walk';
 export type { ModelsRootWalkOptions, WalkedFile } from './models-root-walk';
-export { withFileLinks } from './file-links';
 export {
   checkIndexEntry,
   checkIndexPageLimit,
