@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ModeldockError, createNodeFileSystem, placeExistingFile } from '@modeldock/engine';
 import type { FileSystem } from '@modeldock/engine';
 import { faultFileSystem } from '../../support/fault-file-system';
-import { nodeFileSystemForTests } from '../../support/node-fs-for-tests';
+import { nodeFileSystemForTests, withoutHardLinks } from '../../support/node-fs-for-tests';
 import { createLibraryFixture, sha256Of } from './helpers/library-fixture';
 import type { LibraryFixture } from './helpers/library-fixture';
 
@@ -136,7 +136,7 @@ describe('placing a file already on disk', () => {
   });
 
   it('removes a half-written copy when the disk fills up, and says so', async () => {
-    const disk = faultFileSystem(nodeFileSystemForTests());
+    const disk = faultFileSystem(withoutHardLinks(nodeFileSystemForTests()));
     const f = await setUp(disk);
     disk.failAfter(100);
     const code = await codeOf(
