@@ -200,6 +200,7 @@ export async function startApp(
       workerId,
       scanIntervalMinutes: config.libraryScanIntervalMinutes,
       leaseMs: engineConfig.leaseMs,
+      generator: `modeldock ${VERSION}`,
     });
     cleanup.push({ name: 'stop library tasks', run: () => libraryServices.close() });
 
@@ -225,6 +226,8 @@ export async function startApp(
         library: libraryServices.library,
         tasks: libraryServices.tasks,
         metadata: libraryServices.metadata,
+        collection: libraryServices.collection,
+        workflows: libraryServices.workflows,
         database: db.driver,
         version: VERSION,
         apiKeys: credentials.settings,

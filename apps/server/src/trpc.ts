@@ -6,6 +6,8 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { isModeldockError, toModeldockError } from '@modeldock/engine';
 import type {
+  Collection,
+  Workflows,
   DownloadManager,
   ErrorCode,
   LibraryMetadata,
@@ -26,6 +28,10 @@ export interface AppContext {
   tasks: RefreshTasks;
   /** Metadata, previews and update checks of library entries; absent in tests of the listener alone. */
   metadata?: LibraryMetadata;
+  /** Export and import of the collection; absent in tests of the listener alone. */
+  collection?: Collection;
+  /** ComfyUI workflow analysis and downloads; absent in tests of the listener alone. */
+  workflows?: Workflows;
   database: 'pglite' | 'postgres';
   version: string;
   /** Where models and modeldock's own data live (Settings shows them); absent in bare listener tests. */

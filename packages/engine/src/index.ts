@@ -35,3 +35,5 @@ export * from './model-format/index';
 export * from './metadata/index';
 export * from './placement/index';
 export * from './workers/index';
+export * from './collection/index';
+export * from './workflows/index';

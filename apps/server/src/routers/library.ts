@@ -14,7 +14,7 @@ import {
   REFRESH_SCOPES,
   TASK_PRIORITIES,
 } from '@modeldock/engine';
-import type { LibraryMetadata } from '@modeldock/engine';
+import type { Collection, LibraryMetadata } from '@modeldock/engine';
 import { publicProcedure } from '../trpc';
 import type { AppContext } from '../trpc';
 import { subscribeToLibraryEvents } from '../library/library-event-stream';
@@ -42,6 +42,12 @@ export function metadataOf(ctx: AppContext): LibraryMetadata {
   if (!ctx.metadata)
     throw new ModeldockError('INTERNAL', 'Model metadata is not available in this server');
   return ctx.metadata;
+}
+
+export function collectionOf(ctx: AppContext): Collection {
+  if (!ctx.collection)
+    throw new ModeldockError('INTERNAL', 'Export and import are not available in this server');
+  return ctx.collection;
 }
 
 const selection = {
@@ -78,6 +84,21 @@ export const libraryRouter = {
   update: publicProcedure
     .input(z.object({ id: entryId }))
     .mutation(({ ctx, input }) => metadataOf(ctx).update(input.id)),
+
+  /** The collection manifest (schema modeldock.collection, version 1; see the README). */
+  export: publicProcedure
+    .input(z.object({ includeMetadata: z.boolean().optional() }).optional())
+    .query(({ ctx, input }) => collectionOf(ctx).export(input ?? {})),
+
+  /**
+   * A manifest (JSON text or object, ≤ 10 MB): what is present, missing (with where from and its
+   * access) and unresolved; without dryRun also one bundle job fetching the missing files.
+   */
+  import: publicProcedure
+    .input(z.object({ manifest: z.unknown(), dryRun: z.boolean().optional() }))
+    .mutation(({ ctx, input }) =>
+      collectionOf(ctx).import({ manifest: input.manifest, dryRun: input.dryRun }),
+    ),
 
   /** Free space and whether the models root takes a new file (a probe written, fsynced, removed). */
   storage: publicProcedure.query(({ ctx }) => ctx.library.storage()),
