@@ -47,13 +47,13 @@ export interface ProbeAccess {
   credential: CredentialKind;
 }
 
-export function placementOf(decision: FolderDecision): FilePlacement {
+export function placementOf(decision: FolderDecision & { mismatch?: string }): FilePlacement {
   return {
     modelClass: decision.modelClass,
     basis: decision.basis,
     evidence: decision.evidence,
     needsFolder: decision.folder === null,
-    ...('mismatch' in decision && decision.mismatch ? { mismatch: decision.mismatch } : {}),
+    ...(decision.mismatch ? { mismatch: decision.mismatch } : {}),
   };
 }
 
