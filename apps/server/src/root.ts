@@ -5,6 +5,7 @@ import { healthRouter } from './routers/health';
 import { sourcesRouter } from './routers/sources';
 import { settingsRouter } from './routers/settings';
 import { workersRouter } from './routers/workers';
+import { notificationsRouter } from './routers/notifications';
 import { workflowsRouter } from './routers/workflows';
 import { router } from './trpc';
 
@@ -16,6 +17,7 @@ export const appRouter = router({
   library: router(libraryRouter),
   tasks: router(tasksRouter),
   workers: router(workersRouter),
+  notifications: router(notificationsRouter),
   workflows: router(workflowsRouter),
 });
 

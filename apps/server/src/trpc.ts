@@ -12,6 +12,7 @@ import type {
   ErrorCode,
   LibraryMetadata,
   ModelLibrary,
+  Notifications,
   RefreshTasks,
   WorkerPresence,
 } from '@modeldock/engine';
@@ -38,6 +39,8 @@ export interface AppContext {
   paths?: { modelsDir: string; dataDir: string };
   /** Settings → API keys; absent in tests that stand up a listener without credentials. */
   apiKeys?: ApiKeySettings;
+  /** The notification centre and outgoing destinations (webhook, ntfy). */
+  notifications: Notifications;
   /** This worker and the others sharing the database; absent in tests without a database. */
   workers?: WorkerPresence;
 }
@@ -54,6 +57,7 @@ const TRPC_CODE_FOR: Partial<Record<ErrorCode, TRPC_ERROR_CODE_KEY>> = {
   JOB_NOT_FOUND: 'NOT_FOUND',
   MODEL_NOT_FOUND: 'NOT_FOUND',
   TASK_NOT_FOUND: 'NOT_FOUND',
+  NOTIFICATION_DESTINATION_NOT_FOUND: 'NOT_FOUND',
   FILE_IN_USE: 'CONFLICT',
   INVALID_STATE: 'CONFLICT',
   DESTINATION_EXISTS: 'CONFLICT',

@@ -3,22 +3,12 @@
  * A job has one or more files; each file is resumable from a durable byte offset.
  */
 import type { JobError } from './errors';
+import type { JobStatus } from './job-statuses';
+import { allowedActions } from './jobs/job-transitions';
+import type { JobAction } from './jobs/job-transitions';
 
-export const JOB_STATUSES = [
-  'queued',
-  'running',
-  'paused',
-  'verifying',
-  'completed',
-  'failed',
-  'cancelled',
-] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
-
-/** Statuses a job leaves only through a user action (retry, clear). */
-export const FINISHED_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
-/** Statuses whose files may still be written or resumed. */
-export const ACTIVE_STATUSES: readonly JobStatus[] = ['queued', 'running', 'paused', 'verifying'];
+export { JOB_STATUSES, FINISHED_STATUSES, ACTIVE_STATUSES } from './job-statuses';
+export type { JobStatus } from './job-statuses';
 
 export const FILE_STATUSES = [
   'queued',
@@ -163,6 +153,8 @@ export interface JobSummary {
   node: string | null;
   /** Set while the job is queued for a node whose worker is not running: "waiting for <node>". */
   waitingFor: string | null;
+  /** What a user can do to the job now (`downloads.pause`, …), from the engine's transition rules. */
+  actions: JobAction[];
   createdAt: string;
   updatedAt: string;
   finishedAt: string | null;
@@ -273,6 +265,7 @@ export function toJobSummary(
     currentFileIndex: current ? current.index : null,
     node: job.node,
     waitingFor: job.status === 'queued' && job.node !== null && presence && !presence.isAlive(job.node) ? job.node : null,
+    actions: allowedActions({ status: job.status, fileCount: job.files.length }),
     createdAt: job.createdAt.toISOString(),
     updatedAt: job.updatedAt.toISOString(),
     finishedAt: job.finishedAt ? job.finishedAt.toISOString() : null,

@@ -6,7 +6,7 @@
 import { checkStorage } from './storage-check';
 import type { StorageCheck } from './storage-check';
 import { ModeldockError } from '../errors';
-import type { EnqueueRequest, EnqueueResult } from '../jobs/download-manager-api';
+import type { EnqueueRequest, EnqueueResult } from '../download-request';
 import type { Clock, FileSystem, JobStore, Logger } from '../ports';
 import type { RefreshTasks } from '../tasks/refresh/refresh-tasks';
 import { clearCache } from './library-cache-cleanup';

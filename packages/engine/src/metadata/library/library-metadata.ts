@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { ModeldockError } from '../../errors';
-import type { EnqueueRequest, EnqueueResult } from '../../jobs/download-manager-api';
+import type { EnqueueRequest, EnqueueResult } from '../../download-request';
 import type { LibraryEntry } from '../../library/library-entry';
 import type { LibraryRow, LibraryStore } from '../../library/library-store';
 import type { Clock, FileSystem, HttpClient, Logger } from '../../ports';
