@@ -213,6 +213,7 @@ export async function startApp(
         settings: db.settings,
       },
       manager,
+      broadcast: db.libraryBroadcast,
       http,
       credentials: credentials.provider,
       civitaiEndpoint: config.civitaiEndpoint ?? undefined,
