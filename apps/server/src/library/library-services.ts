@@ -28,6 +28,7 @@ import type {
   Logger,
   MessageChannel,
   ModelLibrary,
+  RefreshFailureStore,
   RefreshTaskStore,
   RefreshTasks,
   SettingsPort,
@@ -40,6 +41,8 @@ export interface LibraryServicesOptions {
     jobs: JobStore;
     metadata: LibraryMetadataStore;
     settings: SettingsPort;
+    /** Scheduled recovery's failures per entry (enables the `recovery` task kind). */
+    refreshFailures?: RefreshFailureStore;
   };
   manager: DownloadManager;
   /** Library news to and from the other processes sharing the database (silent on PGlite). */
@@ -56,7 +59,7 @@ export interface LibraryServicesOptions {
   modelsRoot: string;
   dataDir: string;
   workerId: string;
-  /** 0 = no periodic scan. */
+  /** 0 = no periodic scan here (scheduled maintenance queues them on the server). */
   scanIntervalMinutes: number;
   /** Written into exported manifests, e.g. "modeldock 0.4.0". */
   generator?: string;
@@ -109,6 +112,7 @@ export async function startLibraryServices(options: LibraryServicesOptions): Pro
     modelsRoot: options.modelsRoot,
     thumbnailsDir: path.join(options.dataDir, 'thumbnails'),
     maxRedirects: options.maxRedirects,
+    failures: options.stores.refreshFailures,
     onChanged: (ids) => entriesChanged(ids),
   });
   const library = createModelLibrary({

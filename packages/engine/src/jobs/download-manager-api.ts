@@ -137,6 +137,11 @@ export interface DownloadManager {
   setJobBandwidthLimit(jobId: string, bytesPerSecond: number | null): Promise<JobSummary>;
   setGlobalBandwidthLimit(bytesPerSecond: number | null): BandwidthLimits;
   getBandwidthLimits(): BandwidthLimits;
+  /**
+   * Retention: completed and cancelled jobs finished before `finishedBefore` (null: none), failed
+   * ones before `failedBefore`, then the stored events of removed jobs (never a completed file).
+   */
+  clearExpired(cutoffs: { finishedBefore: Date | null; failedBefore: Date; eventsBefore: Date }): Promise<{ removed: number; eventsPruned: number }>;
   /** Removes completed, failed and cancelled jobs (never their completed files). */
   clearFinished(): Promise<number>;
   /** Removes one completed, failed or cancelled job (never its completed files); INVALID_STATE otherwise. */

@@ -83,8 +83,11 @@ export interface ModelLibrary {
   delete(ids: string[]): Promise<DeleteResult>;
   clearCache(options: { dryRun: boolean }): Promise<CacheCleanup>;
   redownload(id: string): Promise<{ jobId: string }>;
-  /** Queues a scan of the whole library (or returns the one already queued or running). */
-  scan(): Promise<{ taskId: string }>;
+  /**
+   * Queues a scan of the whole library (or returns the one already queued or running); normal
+   * priority unless asked for 'low' (scheduled maintenance).
+   */
+  scan(options?: { priority?: 'low' | 'normal' }): Promise<{ taskId: string }>;
   /** Tells listeners entries changed outside a scan (a download finished). */
   entriesChanged(ids: string[] | null): void;
   subscribe(listener: (event: LibraryEvent) => void): () => void;
@@ -236,7 +239,7 @@ export function createModelLibrary(ports: ModelLibraryPorts): ModelLibrary {
       return clearCache(ctx, options.dryRun);
     },
     redownload: async (id) => redownload(ctx, await getRow(id)),
-    scan: () => queueScan('normal'),
+    scan: (options) => queueScan(options?.priority === 'low' ? 'low' : 'normal'),
     entriesChanged: (ids) => void publish({ type: 'entries', ids }),
     subscribe: (listener) => events.subscribe(listener),
     eventsAfter: (lastEventId) => events.eventsAfter(lastEventId),
