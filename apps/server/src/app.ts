@@ -216,6 +216,7 @@ export async function startApp(
         refreshFailures: db.refreshFailures,
       },
       manager,
+      broadcast: db.libraryBroadcast,
       http,
       credentials: credentials.provider,
       civitaiEndpoint: config.civitaiEndpoint ?? undefined,
