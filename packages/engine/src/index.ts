@@ -1,7 +1,7 @@
 export * from './errors';
 export * from './job-model';
-export { JOB_ACTIONS, allowedActions } from './jobs/job-transitions';
-export type { JobAction } from './jobs/job-transitions';
+export { JOB_ACTIONS, allowedActions } from './job-transitions';
+export type { JobAction } from './job-transitions';
 export * from './ports';
 export * from './config';
 export * from './secrets/redact';
