@@ -4,7 +4,8 @@
  * refusal names the field and shows the URL without its user info or query.
  */
 import { ModeldockError } from '../errors';
-import { assertHostAllowed } from '../http/address-guard';
+import { assertHostAllowed, isForbiddenAddress } from '../http/address-guard';
+import type { ResolveAll } from '../http/address-guard';
 import { describeUrl } from '../http/http-url';
 import { registerSecret } from '../secrets/redact';
 import { DESTINATION_KINDS, NOTIFICATION_EVENTS, isNotificationEvent } from './notification-model';
@@ -21,11 +22,20 @@ export function describeDestinationUrl(url: string): string {
   return describeUrl(url);
 }
 
-/** So a send error that quotes the URL's password or query values never shows them. */
+/** Query parameters that carry credentials (ntfy's `auth`, tokens, signatures, keys). */
+const SECRET_PARAM = /auth|token|key|secret|sig|pass|credential/i;
+/** A value this long is treated as a credential whatever its parameter is called. */
+const LONG_SECRET_LENGTH = 16;
+
+/**
+ * So a send error that quotes the URL's password or credential-like query values never shows them.
+ * Only values that look like credentials: registering a plain word would mask it in every log line.
+ */
 export function registerDestinationSecrets(url: URL): void {
   if (url.password) registerSecret(decodeURIComponent(url.password));
-  if (url.username) registerSecret(decodeURIComponent(url.username));
-  for (const value of url.searchParams.values()) registerSecret(value);
+  for (const [name, value] of url.searchParams) {
+    if (SECRET_PARAM.test(name) || value.length >= LONG_SECRET_LENGTH) registerSecret(value);
+  }
 }
 
 export function parseDestinationUrl(raw: string, allowPrivateHosts: boolean): URL {
@@ -88,4 +98,29 @@ export function validateDestinationInput(
   }
   registerDestinationSecrets(url);
   return { kind, url: trimmed, events: chosen };
+}
+
+/**
+ * A host name that resolves to a private address is refused when the destination is added, as the
+ * guarded client would refuse it at every delivery. A name that does not resolve now is accepted:
+ * its deliveries fail and show why in Settings until it does.
+ */
+export async function assertResolvedHostAllowed(
+  url: URL,
+  allowPrivateHosts: boolean,
+  resolveAll: ResolveAll,
+): Promise<void> {
+  if (allowPrivateHosts || isForbiddenAddress(url.hostname) || url.hostname.startsWith('[')) return;
+  const addresses = await new Promise<string[]>((resolve) => {
+    resolveAll(url.hostname, { all: true }, (error, found) =>
+      resolve(error ? [] : found.map((entry) => entry.address)),
+    );
+  });
+  const forbidden = addresses.find((address) => isForbiddenAddress(address));
+  if (forbidden) {
+    throw new ModeldockError(
+      'PRIVATE_ADDRESS',
+      `url points to ${url.hostname}, which resolves to ${forbidden}, a local, private or link-local address: notifications follow the same rule as downloads (an operator can allow private hosts with MODELDOCK_ALLOW_PRIVATE_HOSTS)`,
+    );
+  }
 }
