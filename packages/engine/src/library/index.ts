@@ -26,7 +26,6 @@ export { recordLocalFile, forgetLocalFiles } from './record-local-file';
 export type { CompletedLocalFile } from './record-local-file';
 export { walkModelsRoot } from './models-root-walk';
 export type { ModelsRootWalkOptions, WalkedFile } from './models-root-walk';
-export { withFileLinks } from './file-links';
 export {
   checkIndexEntry,
   checkIndexPageLimit,
