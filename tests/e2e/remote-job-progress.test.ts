@@ -30,6 +30,7 @@ function runningJob(overrides: Partial<JobSummary> = {}): JobSummary {
     finishedAt: null,
     node: null,
     waitingFor: null,
+    phase: null,
     ...overrides,
   };
 }

@@ -18,6 +18,7 @@ import type {
   JobSummary,
   LeaseOutcome,
   ListJobsQuery,
+  NewFile,
   NewJob,
   StoredJobEvent,
 } from '@modeldock/engine';
@@ -64,29 +65,7 @@ export class MemoryJobStore implements JobStore {
       kind: job.kind,
       priority: job.priority,
       queueOrder: this.nextQueueOrder++,
-      files: job.files.map((file, index): FileRecord => {
-        const fileId = randomUUID();
-        this.fileOwners.set(fileId, id);
-        return {
-          id: fileId,
-          jobId: id,
-          index,
-          url: file.url,
-          name: file.name,
-          relativePath: file.relativePath,
-          bytesDone: 0,
-          bytesTotal: file.bytesTotal,
-          expectedSha256: file.expectedSha256,
-          sha256: null,
-          status: file.status ?? 'queued',
-          validator: null,
-          segments: null,
-          credential: file.credential,
-          format: null,
-          revision: file.revision,
-          error: null,
-        };
-      }),
+      files: this.newFiles(id, job.files),
       error: null,
       stalled: null,
       bandwidthLimitBps: job.bandwidthLimitBps ?? null,
@@ -95,8 +74,11 @@ export class MemoryJobStore implements JobStore {
       onFileFailure: job.onFileFailure ?? 'keep',
       warnings: [],
       node: job.node ?? null,
-      leaseOwner: null,
-      leaseExpiresAt: null,
+      phase: copy(job.phase ?? null),
+      request: copy(job.request ?? null),
+      requestKey: job.requestKey ?? null,
+      leaseOwner: job.lease?.owner ?? null,
+      leaseExpiresAt: job.lease ? new Date(job.lease.expiresAt) : null,
       createdAt: new Date(now),
       updatedAt: new Date(now),
       startedAt: null,
@@ -104,6 +86,47 @@ export class MemoryJobStore implements JobStore {
     };
     this.jobs.set(id, { record, sequence: this.nextSequence++ });
     return copy(record);
+  }
+
+  private newFiles(jobId: string, files: NewFile[]): FileRecord[] {
+    return files.map((file, index): FileRecord => {
+      const fileId = randomUUID();
+      this.fileOwners.set(fileId, jobId);
+      return {
+        id: fileId,
+        jobId,
+        index,
+        url: file.url,
+        name: file.name,
+        relativePath: file.relativePath,
+        bytesDone: file.bytesDone ?? 0,
+        bytesTotal: file.bytesTotal,
+        expectedSha256: file.expectedSha256,
+        sha256: file.sha256 ?? null,
+        status: file.status ?? 'queued',
+        validator: null,
+        segments: null,
+        credential: file.credential,
+        format: null,
+        revision: file.revision,
+        error: null,
+      };
+    });
+  }
+
+  async findActiveJobByRequestKey(requestKey: string): Promise<JobRecord | null> {
+    const match = [...this.jobs.values()]
+      .filter((stored) => ACTIVE_STATUSES.includes(stored.record.status) && stored.record.requestKey === requestKey)
+      .sort((a, b) => a.sequence - b.sequence)[0];
+    return match ? copy(match.record) : null;
+  }
+
+  async addPreparedFiles(jobId: string, files: NewFile[], patch: JobPatch, now: Date, ownerId: string): Promise<JobRecord | null> {
+    const job = this.jobs.get(jobId)?.record;
+    if (!job || job.leaseOwner !== ownerId) return null;
+    for (const file of job.files) this.fileOwners.delete(file.id);
+    job.files = this.newFiles(jobId, files);
+    return this.updateJob(jobId, patch, now, ownerId);
   }
 
   async getJob(jobId: string): Promise<JobRecord | null> {

@@ -44,6 +44,7 @@ function job(files: JobFile[], overrides: Partial<Job> = {}): Job {
     currentFileIndex: null,
     node: null,
     waitingFor: null,
+    phase: null,
     createdAt: '2025-01-01T00:00:00.000Z',
     updatedAt: '2025-01-01T00:00:00.000Z',
     finishedAt: null,

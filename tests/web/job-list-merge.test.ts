@@ -22,6 +22,7 @@ function job(id: string, updatedAt: string, overrides: Partial<Job> = {}): Job {
     currentFileIndex: null,
     node: null,
     waitingFor: null,
+    phase: null,
     createdAt: '2025-01-01T00:00:00.000Z',
     updatedAt,
     finishedAt: null,

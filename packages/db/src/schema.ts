@@ -25,12 +25,14 @@ import type {
   FileStatus,
   JobError,
   JobEventType,
+  JobPhase,
   JobStatus,
   JobSummary,
   LibraryEntryError,
   LibraryEntryStatus,
   LibraryFormat,
   LibrarySource,
+  PendingRequest,
   RemoteValidator,
   Segment,
   StalledState,
@@ -75,6 +77,12 @@ export const jobs = pgTable(
     warnings: jsonb('warnings').$type<string[]>().notNull().default([]),
     /** The worker (node name) that must run it; null = any. */
     node: text('node'),
+    /** The job's first step while it has not run (resolving, verifying existing files); null after. */
+    phase: jsonb('phase').$type<JobPhase>(),
+    /** The enqueue request (link redacted) the first step resolves; null once resolved. */
+    request: jsonb('request').$type<PendingRequest>(),
+    /** Identifies the request so an identical enqueue attaches to this job while it is active. */
+    requestKey: text('request_key'),
     leaseOwner: text('lease_owner'),
     leaseExpiresAt: timestamptz('lease_expires_at'),
     createdAt: timestamptz('created_at').notNull(),
@@ -88,6 +96,7 @@ export const jobs = pgTable(
     // listJobs: newest first, keyset-paginated on (created_at, id).
     index('jobs_created_idx').on(table.createdAt.desc(), table.id.desc()),
     index('jobs_finished_idx').on(table.status, table.finishedAt),
+    index('jobs_request_key_idx').on(table.requestKey),
   ],
 );
 

@@ -39,10 +39,10 @@ export const sourcesRouter = {
 
   downloadPreset: publicProcedure.input(downloadPresetInput).mutation(({ ctx, input }) =>
     call(async () => {
-      const { jobId, attached, alreadyPresent } = await ctx.manager.downloadPreset(input.presetId, {
+      const { jobId, attached } = await ctx.manager.downloadPreset(input.presetId, {
         priority: input.priority,
       });
-      return { jobId, attached, alreadyPresent };
+      return { jobId, attached };
     }),
   ),
 } satisfies TRPCRouterRecord;

@@ -96,12 +96,18 @@ export function createDownloadManager(options: DownloadManagerOptions): Download
     runs,
     diskChecks: new SerialQueue(),
     cacheLinks: new SerialQueue(),
+    destinationLocks: new DestinationLocks(),
+    pendingRequests: new Map(),
     modelsRoot: path.resolve(options.modelsRoot),
     wakeScheduler: () => scheduler?.wake(),
+    canStartPreparation: () => scheduler?.takingWork === true,
+    hasFreeDownloadSlot: () => scheduler?.hasFreeSlot() === true,
+    startPreparation: (job) => {
+      if (scheduler) scheduler.launchPreparation(job);
+    },
     now: () => new Date(options.clock.now()),
   };
   const control = new JobControl(ctx);
-  const locks = new DestinationLocks();
   let starting: Promise<void> | null = null;
   let stopping: Promise<void> | null = null;
 
@@ -144,7 +150,7 @@ export function createDownloadManager(options: DownloadManagerOptions): Download
 
   async function enqueue(request: EnqueueRequest) {
     try {
-      return await enqueueJob(ctx, locks, request);
+      return await enqueueJob(ctx, request);
     } catch (error) {
       const refused = toModeldockError(error);
       ctx.logger.info({ code: refused.code, message: refused.message }, 'download request refused');

@@ -26,11 +26,18 @@ export interface DestinationCheck {
 
 const WHAT_TO_DO = 'Move or delete it, or choose another folder or file name, then try again.';
 
+export interface DestinationCheckOptions {
+  signal?: AbortSignal;
+  /** Told before each chunk of a file being hashed is read: bytes read so far, and the file's size. */
+  onHashing?: (bytesDone: number, bytesTotal: number) => Promise<void>;
+}
+
 export async function checkExistingDestination(
   fs: FileSystem,
   modelsRoot: string,
   file: NewFile,
   library: LibraryContext | null = null,
+  options: DestinationCheckOptions = {},
 ): Promise<DestinationCheck> {
   const absolutePath = absoluteDestination(modelsRoot, file.relativePath);
   await assertRealPathInsideRoot(fs, modelsRoot, absolutePath);
@@ -47,7 +54,21 @@ export async function checkExistingDestination(
   }
   if (file.expectedSha256 === null) return { present: true, bytes: stat.size, sha256: null };
   const indexed = library ? await currentIndexEntry(library, file.relativePath).catch(() => null) : null;
-  const actual = indexed ? indexed.sha256 : await sha256OfFile(fs, absolutePath);
+  let hashed = 0;
+  const { onHashing } = options;
+  const actual = indexed
+    ? indexed.sha256
+    : await sha256OfFile(fs, absolutePath, {
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(onHashing
+          ? {
+              beforeRead: async (bytes: number) => {
+                await onHashing(hashed, stat.size);
+                hashed = Math.min(stat.size, hashed + bytes);
+              },
+            }
+          : {}),
+      });
   if (actual !== file.expectedSha256) {
     throw new ModeldockError(
       'DESTINATION_EXISTS',

@@ -9,7 +9,9 @@
  */
 import { isModeldockError, ModeldockError, toJobError } from '../errors';
 import type { JobError } from '../errors';
-import type { FileRecord, JobRecord, JobStatus, LiveProgress, StalledState } from '../job-model';
+import type { FileRecord, JobPhase, JobRecord, JobStatus, LiveProgress, StalledState } from '../job-model';
+import { prepareJob } from './job-preparation';
+import type { PreparedJob } from './job-preparation';
 import type { FilePatch, JobPatch } from '../ports';
 import type { BandwidthLimiter } from '../transfer/bandwidth';
 import type {
@@ -56,8 +58,8 @@ function usableRate(bytesPerSecond: number | null): number | null {
   return bytesPerSecond !== null && Number.isFinite(bytesPerSecond) && bytesPerSecond > 0 ? bytesPerSecond : null;
 }
 
-export function startJobRun(ctx: ManagerContext, claimed: JobRecord): JobRun {
-  return new JobRunner(ctx, claimed);
+export function startJobRun(ctx: ManagerContext, claimed: JobRecord, options: { preparesOnly?: boolean } = {}): JobRun {
+  return new JobRunner(ctx, claimed, options.preparesOnly === true);
 }
 
 class JobRunner implements JobRun {
@@ -87,12 +89,15 @@ class JobRunner implements JobRun {
   /** The index batch being recorded, off the files' path (never rejects). */
   private indexing: Promise<void> = Promise.resolve();
   private lastHeartbeatAt: number;
+  /** When the first step's phase was last stored (hashing progress is stored at most once per interval). */
+  private lastPhaseAt = 0;
   /** The first record that could not be stored; the job fails with it. */
   private bookkeepingFailure: { error: unknown } | null = null;
 
   constructor(
     private readonly ctx: ManagerContext,
     claimed: JobRecord,
+    public preparesOnly: boolean,
   ) {
     this.jobId = claimed.id;
     this.job = claimed;
@@ -159,6 +164,11 @@ class JobRunner implements JobRun {
   }
 
   private async execute(): Promise<void> {
+    // A job enqueued here: its first step runs at once, and the download too when a slot is free.
+    if (this.preparesOnly) {
+      if (!(await this.prepare())) return;
+      return this.download();
+    }
     const started = await this.updateJobGuarded({
       startedAt: this.job.startedAt ?? this.ctx.now(),
       stalled: null,
@@ -176,6 +186,11 @@ class JobRunner implements JobRun {
       files: this.job.files.length,
     });
     if (this.stopped) return this.finishStopped();
+    if (this.job.phase && !(await this.prepare())) return;
+    return this.download();
+  }
+
+  private async download(): Promise<void> {
     try {
       await reserveDiskSpace(this.ctx, this.job, () => {
         this.diskReserved = true;
@@ -187,6 +202,82 @@ class JobRunner implements JobRun {
     if (this.stopped) return this.finishStopped();
     if (failures.length > 0) return this.finishFailed(failures);
     return this.finishCompleted();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // First step: resolving the request, checking what is already on disk
+  // ---------------------------------------------------------------------------------------------
+
+  /** Runs the job's first step; true when the job goes on to download its files in this run. */
+  private async prepare(): Promise<boolean> {
+    let prepared: PreparedJob | null;
+    try {
+      prepared = await prepareJob(this.ctx, this.job, {
+        signal: this.controller.signal,
+        onPhase: (phase) => this.recordPhase(phase),
+        next: () => this.statusAfterPreparation(),
+      });
+    } catch (error) {
+      if (this.stopped) await this.finishStopped();
+      else await this.finishFailed([], error);
+      return false;
+    }
+    if (!prepared) {
+      await this.noteLostLease();
+      await this.finishStopped();
+      return false;
+    }
+    this.job = prepared.job;
+    for (const warning of prepared.job.warnings) this.warnings.add(warning);
+    await this.ctx.events.record('status', this.job);
+    const details = { files: this.job.files.length, reused: prepared.reused };
+    if (prepared.allDone) {
+      const message = prepared.allPresent ? 'already present, nothing to download' : 'completed from files already on disk';
+      logJobStatus(this.ctx.logger, this.job, message, details);
+      return false;
+    }
+    if (this.preparesOnly) {
+      logJobStatus(this.ctx.logger, this.job, 'job queued', details);
+      this.ctx.wakeScheduler();
+      return false;
+    }
+    logJobStatus(this.ctx.logger, this.job, 'job running', { ...details, workerId: this.ctx.workerId });
+    if (this.stopped) {
+      await this.finishStopped();
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * After the first step of a job enqueued here: it goes on downloading in this run when a download
+   * slot is free (decided synchronously, so the scheduler counts it at once), else waits its turn.
+   */
+  private statusAfterPreparation(): 'running' | 'queued' {
+    if (!this.preparesOnly) return 'running';
+    const forHere = this.job.node === null || this.job.node === this.ctx.nodeName;
+    if (forHere && !this.stopped && this.ctx.hasFreeDownloadSlot()) {
+      this.preparesOnly = false;
+      return 'running';
+    }
+    return 'queued';
+  }
+
+  /** A new step is stored and announced at once; hashing progress at most once per progress interval. */
+  private async recordPhase(phase: JobPhase): Promise<void> {
+    this.controller.signal.throwIfAborted();
+    const previous = this.job.phase;
+    const now = this.ctx.clock.now();
+    const newStep = !previous || previous.step !== phase.step;
+    if (!newStep && now - this.lastPhaseAt < this.ctx.config.progressIntervalMs) return;
+    this.lastPhaseAt = now;
+    if (!(await this.updateJobGuarded({ phase }))) {
+      await this.noteLostLease();
+      this.controller.signal.throwIfAborted();
+      return;
+    }
+    if (newStep) await this.ctx.events.record('updated', this.job);
+    else this.ctx.events.publishProgress(this.job, this.progress.live());
   }
 
   // ---------------------------------------------------------------------------------------------

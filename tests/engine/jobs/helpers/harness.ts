@@ -5,15 +5,17 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createDownloadManager } from '@modeldock/engine';
+import { ModeldockError, createDownloadManager } from '@modeldock/engine';
 import type {
   Clock,
   DownloadManager,
   DownloadManagerOptions,
   EngineConfig,
+  EnqueueRequest,
   FileSystem,
   HttpClient,
   JobEvent,
+  JobRecord,
   JobStatus,
   JobSummary,
   TransferFile,
@@ -64,6 +66,13 @@ export interface Harness {
   events: JobEvent[];
   /** Waits until the job reaches `status` (real time, polling the store). */
   waitForStatus(jobId: string, status: JobStatus, timeoutMs?: number): Promise<JobSummary>;
+  /**
+   * Waits until the job's first step (resolving, checking existing files) has run; throws the
+   * job's error as a ModeldockError when that step failed it, as `enqueue` itself once did.
+   */
+  prepared(jobId: string, timeoutMs?: number): Promise<JobSummary>;
+  /** `enqueue`, then `prepared`: the request's outcome once its first step has run. */
+  enqueuePrepared(request: EnqueueRequest): Promise<{ jobId: string; attached: boolean; job: JobSummary }>;
   /** A second manager on the same store and folder, as another process or a restart would be. */
   another(options?: HarnessOptions): Promise<Harness>;
   dispose(): Promise<void>;
@@ -131,6 +140,26 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
         timeoutMs,
       );
       return manager.getJob(jobId);
+    },
+    async prepared(jobId, timeoutMs = 5_000) {
+      let job: JobRecord | null = null;
+      await waitUntil(
+        async () => {
+          job = await store.getJob(jobId);
+          return job !== null && (!job.phase || job.status === 'failed' || job.status === 'cancelled');
+        },
+        () => `job ${jobId} to finish its first step (now ${JSON.stringify((job as JobRecord | null)?.phase)})`,
+        timeoutMs,
+      );
+      const done = job as unknown as JobRecord;
+      if (done.status === 'failed' && done.phase && done.error) {
+        throw new ModeldockError(done.error.code, done.error.message);
+      }
+      return manager.getJob(jobId);
+    },
+    async enqueuePrepared(request) {
+      const result = await manager.enqueue(request);
+      return { ...result, job: await harness.prepared(result.jobId) };
     },
     async another(extra = {}) {
       const other = await createHarness({

@@ -108,7 +108,8 @@ export function createCivitaiResolver(options: CivitaiResolverOptions = {}): Sou
   const timeoutMs = options.requestTimeoutMs ?? 30_000;
   const retryPolicy: HubRetryPolicy = { ...DEFAULT_HUB_RETRY, ...options.retry };
 
-  async function resolve(request: EnqueueRequest, context: ResolveContext): Promise<ResolvedSource> {
+  /** Everything about a request that needs no network; throws what resolve would for bad input. */
+  function checkRequest(request: EnqueueRequest) {
     const target = parseCivitaiInput(request.url, endpoint);
     const choice = mergeChoice(target.fileChoice, request.civitaiFile);
     if (request.layout === 'hf-cache') {
@@ -116,6 +117,11 @@ export function createCivitaiResolver(options: CivitaiResolverOptions = {}): Sou
     }
     // Checked before any request: bad input changes nothing and costs no round trip.
     normaliseFolder(request.folder);
+    return { target, choice };
+  }
+
+  async function resolve(request: EnqueueRequest, context: ResolveContext): Promise<ResolvedSource> {
+    const { target, choice } = checkRequest(request);
     const key = (await context.credentials('civitai'))?.trim() || null;
     registerSecret(key);
     const hub: HubHttp = { http: context.http, logger: context.logger };
@@ -215,6 +221,7 @@ export function createCivitaiResolver(options: CivitaiResolverOptions = {}): Sou
   return {
     kind: 'civitai',
     accepts: (input: string) => looksLikeCivitai(input, endpoint),
+    checkInput: (request: EnqueueRequest) => void checkRequest(request),
     resolve,
   };
 }

@@ -22,7 +22,8 @@ export function presetIdOf(input: string): string | null {
 }
 
 export function createPresetResolver(huggingFace: HuggingFaceResolver, catalog: readonly Preset[] = PRESETS): SourceResolver {
-  async function resolve(request: EnqueueRequest, context: ResolveContext): Promise<ResolvedSource> {
+  /** The preset a request names, with no field a preset decides itself; throws otherwise. */
+  function checkRequest(request: EnqueueRequest): Preset {
     const id = presetIdOf(request.url) ?? '';
     const preset = findPreset(id, catalog);
     if (!preset) {
@@ -35,6 +36,11 @@ export function createPresetResolver(huggingFace: HuggingFaceResolver, catalog: 
         throw new ModeldockError('INVALID_INPUT', `A preset chooses its own files and folders: leave "${field}" out of a preset:${preset.id} download`);
       }
     }
+    return preset;
+  }
+
+  async function resolve(request: EnqueueRequest, context: ResolveContext): Promise<ResolvedSource> {
+    const preset = checkRequest(request);
     const files: ResolvedFile[] = [];
     const warnings: string[] = [];
     // One after the other: three HEAD requests are quick, and the Hub's rate limit is per caller.
@@ -63,6 +69,7 @@ export function createPresetResolver(huggingFace: HuggingFaceResolver, catalog: 
   return {
     kind: 'bundle',
     accepts: (input: string) => presetIdOf(input) !== null,
+    checkInput: (request: EnqueueRequest) => void checkRequest(request),
     resolve,
   };
 }
