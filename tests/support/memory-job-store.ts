@@ -44,7 +44,10 @@ function decodeCursor(cursor: string): number {
   } catch {
     // fall through
   }
-  throw new ModeldockError('INVALID_INPUT', 'This page cursor is not one the job list gave out; reload the list from the start');
+  throw new ModeldockError(
+    'INVALID_INPUT',
+    'This page cursor is not one the job list gave out; reload the list from the start',
+  );
 }
 
 export class MemoryJobStore implements JobStore {
@@ -116,17 +119,27 @@ export class MemoryJobStore implements JobStore {
 
   async findActiveJobByRequestKey(requestKey: string): Promise<JobRecord | null> {
     const match = [...this.jobs.values()]
-      .filter((stored) => ACTIVE_STATUSES.includes(stored.record.status) && stored.record.requestKey === requestKey)
+      .filter(
+        (stored) =>
+          ACTIVE_STATUSES.includes(stored.record.status) && stored.record.requestKey === requestKey,
+      )
       .sort((a, b) => a.sequence - b.sequence)[0];
     return match ? copy(match.record) : null;
   }
 
-  async addPreparedFiles(jobId: string, files: NewFile[], patch: JobPatch, now: Date, ownerId: string): Promise<JobRecord | null> {
+  async addPreparedFiles(
+    jobId: string,
+    files: NewFile[],
+    patch: JobPatch,
+    now: Date,
+    ownerId: string,
+  ): Promise<JobRecord | null> {
     const job = this.jobs.get(jobId)?.record;
     if (!job || job.leaseOwner !== ownerId) return null;
     for (const file of job.files) this.fileOwners.delete(file.id);
     job.files = this.newFiles(jobId, files);
-    return this.updateJob(jobId, patch, now, ownerId);
+    applyPatch(job, patch, now);
+    return copy(job);
   }
 
   async getJob(jobId: string): Promise<JobRecord | null> {
@@ -138,7 +151,12 @@ export class MemoryJobStore implements JobStore {
     const before = query.cursor ? decodeCursor(query.cursor) : Number.POSITIVE_INFINITY;
     const matching = [...this.jobs.values()]
       .filter((stored) => stored.sequence < before)
-      .filter((stored) => !query.statuses || query.statuses.length === 0 || query.statuses.includes(stored.record.status))
+      .filter(
+        (stored) =>
+          !query.statuses ||
+          query.statuses.length === 0 ||
+          query.statuses.includes(stored.record.status),
+      )
       .sort((a, b) => b.sequence - a.sequence);
     const page = matching.slice(0, query.limit);
     const last = page[page.length - 1];
@@ -157,7 +175,12 @@ export class MemoryJobStore implements JobStore {
     return matches[0] ? copy(matches[0].record) : null;
   }
 
-  async claimNextJob(workerId: string, leaseMs: number, now: Date, nodeName?: string): Promise<JobRecord | null> {
+  async claimNextJob(
+    workerId: string,
+    leaseMs: number,
+    now: Date,
+    nodeName?: string,
+  ): Promise<JobRecord | null> {
     const candidates = [...this.jobs.values()]
       .map((stored) => stored.record)
       .filter((job) => job.status === 'queued' || (isLeased(job.status) && leaseExpired(job, now)))
@@ -172,27 +195,30 @@ export class MemoryJobStore implements JobStore {
     return copy(job);
   }
 
-  async renewLease(jobId: string, workerId: string, leaseMs: number, now: Date): Promise<LeaseOutcome> {
+  async renewLease(
+    jobId: string,
+    workerId: string,
+    leaseMs: number,
+    now: Date,
+  ): Promise<LeaseOutcome> {
     const job = this.jobs.get(jobId)?.record;
     if (!job) return { kind: 'lost', status: null };
-    if (job.leaseOwner !== workerId || !isLeased(job.status)) return { kind: 'lost', status: job.status };
+    if (job.leaseOwner !== workerId || !isLeased(job.status))
+      return { kind: 'lost', status: job.status };
     job.leaseExpiresAt = new Date(now.getTime() + leaseMs);
     return { kind: 'held' };
   }
 
-  async updateJob(jobId: string, patch: JobPatch, now: Date, ownerId?: string): Promise<JobRecord | null> {
+  async updateJob(
+    jobId: string,
+    patch: JobPatch,
+    now: Date,
+    ownerId?: string,
+  ): Promise<JobRecord | null> {
     const job = this.jobs.get(jobId)?.record;
     if (!job) return null;
     if (ownerId !== undefined && job.leaseOwner !== ownerId) return null;
-    const { releaseLease, ...fields } = patch;
-    for (const [key, value] of Object.entries(fields)) {
-      if (value !== undefined) (job as unknown as Record<string, unknown>)[key] = copy(value);
-    }
-    if (releaseLease) {
-      job.leaseOwner = null;
-      job.leaseExpiresAt = null;
-    }
-    job.updatedAt = new Date(now);
+    applyPatch(job, patch, now);
     return copy(job);
   }
 
@@ -243,8 +269,19 @@ export class MemoryJobStore implements JobStore {
     return min ?? 0;
   }
 
-  async appendEvent(jobId: string, type: JobEventType, job: JobSummary | null, now: Date): Promise<StoredJobEvent> {
-    const event: StoredJobEvent = { id: String(this.nextEventId++), jobId, type, job: copy(job), createdAt: new Date(now) };
+  async appendEvent(
+    jobId: string,
+    type: JobEventType,
+    job: JobSummary | null,
+    now: Date,
+  ): Promise<StoredJobEvent> {
+    const event: StoredJobEvent = {
+      id: String(this.nextEventId++),
+      jobId,
+      type,
+      job: copy(job),
+      createdAt: new Date(now),
+    };
     this.events.push(event);
     return copy(event);
   }
@@ -279,6 +316,18 @@ export class MemoryJobStore implements JobStore {
     const job = this.jobs.get(jobId)?.record;
     if (job) Object.assign(job, copy(patch));
   }
+}
+
+function applyPatch(job: JobRecord, patch: JobPatch, now: Date): void {
+  const { releaseLease, ...fields } = patch;
+  for (const [key, value] of Object.entries(fields)) {
+    if (value !== undefined) (job as unknown as Record<string, unknown>)[key] = copy(value);
+  }
+  if (releaseLease) {
+    job.leaseOwner = null;
+    job.leaseExpiresAt = null;
+  }
+  job.updatedAt = new Date(now);
 }
 
 function isLeased(status: JobRecord['status']): boolean {

@@ -72,7 +72,12 @@ function checkLimit(limit: number, what: string): void {
 type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 /** Inserts a job's files in index order; a present or reused file comes with its bytes and hash. */
-async function insertFiles(tx: Transaction, jobId: string, files: NewFile[], now: Date): Promise<JobFileRow[]> {
+async function insertFiles(
+  tx: Transaction,
+  jobId: string,
+  files: NewFile[],
+  now: Date,
+): Promise<JobFileRow[]> {
   if (files.length === 0) return [];
   return tx
     .insert(jobFiles)

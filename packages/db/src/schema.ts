@@ -273,7 +273,11 @@ export const libraryMetadata = pgTable(
     previewBesideModel: text('preview_beside_model'),
     previewUpdatedAt: timestamptz('preview_updated_at'),
     updateStatus: text('update_status').$type<UpdateStatusKind>(),
-    updateLatest: jsonb('update_latest').$type<{ id: string; name: string; publishedAt: string | null }>(),
+    updateLatest: jsonb('update_latest').$type<{
+      id: string;
+      name: string;
+      publishedAt: string | null;
+    }>(),
     updateCheckedAt: timestamptz('update_checked_at'),
     updateNote: text('update_note'),
     /** When Civitai said it does not know this SHA-256 (not asked again on every scan). */

@@ -283,7 +283,9 @@ export function toJobSummary(
     isMoving && bytesTotal !== null && speedBps > 0
       ? Math.max(0, Math.ceil((bytesTotal - bytesDone) / speedBps))
       : null;
-  const current = job.files.find((file) => file.status === 'running' || file.status === 'verifying');
+  const current = job.files.find(
+    (file) => file.status === 'running' || file.status === 'verifying',
+  );
   return {
     id: job.id,
     status: job.status,
@@ -302,9 +304,15 @@ export function toJobSummary(
     warnings: job.warnings,
     currentFileIndex: current ? current.index : null,
     node: job.node,
-    waitingFor: job.status === 'queued' && job.node !== null && presence && !presence.isAlive(job.node) ? job.node : null,
+    waitingFor:
+      job.status === 'queued' && job.node !== null && presence && !presence.isAlive(job.node)
+        ? job.node
+        : null,
     // A failed or cancelled job shows its error, not a step that no longer runs.
-    phase: job.status === 'running' || job.status === 'queued' || job.status === 'paused' ? (job.phase ?? null) : null,
+    phase:
+      job.status === 'running' || job.status === 'queued' || job.status === 'paused'
+        ? (job.phase ?? null)
+        : null,
     createdAt: job.createdAt.toISOString(),
     updatedAt: job.updatedAt.toISOString(),
     finishedAt: job.finishedAt ? job.finishedAt.toISOString() : null,

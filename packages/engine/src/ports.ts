@@ -143,14 +143,25 @@ export interface JobStore {
    * any node and jobs for `nodeName` (absent: only jobs for any node). Sets status 'running' unless
    * it was 'verifying', and the lease to `workerId` until `now + leaseMs`.
    */
-  claimNextJob(workerId: string, leaseMs: number, now: Date, nodeName?: string): Promise<JobRecord | null>;
+  claimNextJob(
+    workerId: string,
+    leaseMs: number,
+    now: Date,
+    nodeName?: string,
+  ): Promise<JobRecord | null>;
   /** The oldest active job created from an identical request (same `requestKey`), if any. */
   findActiveJobByRequestKey(requestKey: string): Promise<JobRecord | null>;
   /**
    * The end of a job's first step, at once: stores its files (the job must have none) and applies
    * `patch`, only while `ownerId` holds the lease. Null (and nothing stored) when it does not.
    */
-  addPreparedFiles(jobId: string, files: NewFile[], patch: JobPatch, now: Date, ownerId: string): Promise<JobRecord | null>;
+  addPreparedFiles(
+    jobId: string,
+    files: NewFile[],
+    patch: JobPatch,
+    now: Date,
+    ownerId: string,
+  ): Promise<JobRecord | null>;
   /** Extends the lease if the job is still ours and running/verifying. */
   renewLease(jobId: string, workerId: string, leaseMs: number, now: Date): Promise<LeaseOutcome>;
   /**
@@ -187,7 +198,12 @@ export interface JobStore {
   listActiveJobs(): Promise<JobRecord[]>;
   /** The smallest queueOrder in use, so "move to top" can go below it. */
   minQueueOrder(): Promise<number>;
-  appendEvent(jobId: string, type: JobEventType, job: JobSummary | null, now: Date): Promise<StoredJobEvent>;
+  appendEvent(
+    jobId: string,
+    type: JobEventType,
+    job: JobSummary | null,
+    now: Date,
+  ): Promise<StoredJobEvent>;
   /** Stored events after `afterId`, oldest first, optionally for one job. */
   listEventsAfter(afterId: string, jobId?: string, limit?: number): Promise<StoredJobEvent[]>;
   latestEventId(): Promise<string>;
@@ -249,8 +265,18 @@ export interface HttpClient {
 // ---------------------------------------------------------------------------------------------
 
 export interface WritableFile {
-  write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
-  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  write(
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+    position: number,
+  ): Promise<{ bytesWritten: number }>;
+  read(
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+    position: number,
+  ): Promise<{ bytesRead: number }>;
   sync(): Promise<void>;
   truncate(length: number): Promise<void>;
   stat(): Promise<{ size: number }>;

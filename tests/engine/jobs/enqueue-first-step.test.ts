@@ -43,19 +43,26 @@ function gate(): Gate {
 /** A Hub stand-in whose answers wait for the test: `calls` counts resolve calls, `release` answers them. */
 function blockingResolver(answer: (request: EnqueueRequest) => ResolvedSource | Error) {
   const gates: Gate[] = [];
-  const resolver: SourceResolver & { calls: number; release(n: number): void; started(n: number): Promise<void> } = {
+  const resolver: SourceResolver & {
+    calls: number;
+    release(n: number): void;
+    started(n: number): Promise<void>;
+  } = {
     kind: 'huggingface',
     calls: 0,
     accepts: (input) => input.startsWith('hf:'),
     checkInput(request) {
-      if (request.url === 'hf:') throw new ModeldockError('INVALID_INPUT', 'Name a repository after hf:');
+      if (request.url === 'hf:')
+        throw new ModeldockError('INVALID_INPUT', 'Name a repository after hf:');
     },
     async resolve(request, context) {
       const mine = (gates[resolver.calls] ??= gate());
       resolver.calls++;
       await Promise.race([
         mine.opened,
-        new Promise((_, reject) => context.signal?.addEventListener('abort', () => reject(context.signal!.reason))),
+        new Promise((_, reject) =>
+          context.signal?.addEventListener('abort', () => reject(context.signal!.reason)),
+        ),
       ]);
       const result = answer(request);
       if (result instanceof Error) throw result;
@@ -69,7 +76,10 @@ function blockingResolver(answer: (request: EnqueueRequest) => ResolvedSource | 
   return resolver;
 }
 
-function oneFile(request: EnqueueRequest, extra: { bytesTotal?: number; sha256?: string } = {}): ResolvedSource {
+function oneFile(
+  request: EnqueueRequest,
+  extra: { bytesTotal?: number; sha256?: string } = {},
+): ResolvedSource {
   return {
     kind: 'huggingface',
     source: `hf://${request.url.slice(3)}@main`,
@@ -89,7 +99,11 @@ function oneFile(request: EnqueueRequest, extra: { bytesTotal?: number; sha256?:
 }
 
 /** A file system whose reads of `blockedPath` wait for the gate. */
-function fsBlockingReadsOf(blockedPath: string, readGate: Gate, reads: { count: number }): FileSystem {
+function fsBlockingReadsOf(
+  blockedPath: string,
+  readGate: Gate,
+  reads: { count: number },
+): FileSystem {
   const real = nodeFileSystemForTests();
   return {
     ...real,
@@ -122,14 +136,22 @@ describe('enqueue returns before the slow work (issue 9.7)', () => {
     await resolver.started(0);
     const resolving = await harness.manager.getJob(result.jobId);
     expect(resolving).toMatchObject({ status: 'running', phase: { step: 'resolving' }, files: [] });
-    expect(harness.events[0]).toMatchObject({ type: 'created', job: { phase: { step: 'resolving' } } });
+    expect(harness.events[0]).toMatchObject({
+      type: 'created',
+      job: { phase: { step: 'resolving' } },
+    });
     expect(harness.transfer.calls).toHaveLength(0);
 
     resolver.release(0);
     const call = await harness.transfer.call(0);
     expect(call.file.relativePath).toBe('checkpoints/model.safetensors');
     const running = await harness.manager.getJob(result.jobId);
-    expect(running).toMatchObject({ status: 'running', phase: null, source: 'hf://org/model@main', bytesTotal: 7 });
+    expect(running).toMatchObject({
+      status: 'running',
+      phase: null,
+      source: 'hf://org/model@main',
+      bytesTotal: 7,
+    });
     await call.complete('1234567');
     await harness.waitForStatus(result.jobId, 'completed');
   });
@@ -137,26 +159,41 @@ describe('enqueue returns before the slow work (issue 9.7)', () => {
   it('still refuses input it can judge without the network, recording nothing', async () => {
     const resolver = blockingResolver((request) => oneFile(request));
     harness = await createHarness({ extra: { resolvers: [resolver] } });
-    await expect(harness.manager.enqueue({ url: 'hf:' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-    await expect(harness.manager.enqueue({ url: 'hf:org/model', priority: -1 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(harness.manager.enqueue({ url: 'hf:' })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+    await expect(
+      harness.manager.enqueue({ url: 'hf:org/model', priority: -1 }),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     expect((await harness.store.listJobs({ limit: 10 })).items).toEqual([]);
     expect(resolver.calls).toBe(0);
   });
 
   it('fails the job, not the call, with the coded error of a resolver that fails later', async () => {
-    const resolver = blockingResolver(() => new ModeldockError('GATED_REPO', 'This repository is gated: request access first'));
+    const resolver = blockingResolver(
+      () => new ModeldockError('GATED_REPO', 'This repository is gated: request access first'),
+    );
     harness = await createHarness({ extra: { resolvers: [resolver] } });
     const { jobId } = await harness.manager.enqueue({ url: 'hf:org/gated' });
     await resolver.started(0);
     resolver.release(0);
     const failed = await harness.waitForStatus(jobId, 'failed');
-    expect(failed.error).toMatchObject({ code: 'GATED_REPO', message: 'This repository is gated: request access first' });
+    expect(failed.error).toMatchObject({
+      code: 'GATED_REPO',
+      message: 'This repository is gated: request access first',
+    });
     // A failed job shows its error, not a step still under way; Retry runs the step again.
     expect(failed.phase).toBeNull();
-    expect(harness.events.at(-1)).toMatchObject({ type: 'status', job: { status: 'failed', error: { code: 'GATED_REPO' } } });
+    expect(harness.events.at(-1)).toMatchObject({
+      type: 'status',
+      job: { status: 'failed', error: { code: 'GATED_REPO' } },
+    });
     await harness.manager.retry(jobId);
     await resolver.started(1);
-    expect(await harness.manager.getJob(jobId)).toMatchObject({ status: 'running', phase: { step: 'resolving' } });
+    expect(await harness.manager.getJob(jobId)).toMatchObject({
+      status: 'running',
+      phase: { step: 'resolving' },
+    });
   });
 
   it('returns before a file already at the destination is hashed; the hash is the job\'s "verifying-existing" step', async () => {
@@ -165,7 +202,10 @@ describe('enqueue returns before the slow work (issue 9.7)', () => {
     const reads = { count: 0 };
     const resolver = blockingResolver((request) => oneFile(request, { sha256: sha256(content) }));
     resolver.release(0);
-    const modelsRoot = path.join(await realpath(await mkdtemp(path.join(tmpdir(), 'modeldock-first-step-'))), 'models');
+    const modelsRoot = path.join(
+      await realpath(await mkdtemp(path.join(tmpdir(), 'modeldock-first-step-'))),
+      'models',
+    );
     temporary = path.dirname(modelsRoot);
     const target = path.join(modelsRoot, 'vae', 'model.safetensors');
     await mkdir(path.dirname(target), { recursive: true });
@@ -178,9 +218,16 @@ describe('enqueue returns before the slow work (issue 9.7)', () => {
     const { jobId } = await harness.manager.enqueue({ url: 'hf:org/model', folder: 'vae' });
     await waitUntil(() => reads.count > 0, 'the existing file to be read');
     const verifying = await harness.manager.getJob(jobId);
-    expect(verifying).toMatchObject({ status: 'running', phase: { step: 'verifying-existing', bytesTotal: content.length } });
+    expect(verifying).toMatchObject({
+      status: 'running',
+      phase: { step: 'verifying-existing', bytesTotal: content.length },
+    });
     expect(verifying.phase?.detail).toContain('vae/model.safetensors');
-    expect(harness.events.some((event) => event.type === 'updated' && event.job?.phase?.step === 'verifying-existing')).toBe(true);
+    expect(
+      harness.events.some(
+        (event) => event.type === 'updated' && event.job?.phase?.step === 'verifying-existing',
+      ),
+    ).toBe(true);
 
     readGate.open();
     const done = await harness.waitForStatus(jobId, 'completed');
@@ -200,10 +247,16 @@ describe('enqueue returns before the slow work (issue 9.7)', () => {
     const b = await harness.another({ extra: { resolvers: [resolverB] } });
     const call = await b.transfer.call(0);
     expect(call.file.relativePath).toBe('loras/model.safetensors');
-    expect(await harness.store.getJob(jobId)).toMatchObject({ leaseOwner: 'worker-b', phase: null });
+    expect(await harness.store.getJob(jobId)).toMatchObject({
+      leaseOwner: 'worker-b',
+      phase: null,
+    });
     // A's late answer is not recorded: the job is B's now.
     resolverA.release(0);
-    await waitUntil(() => harness.logger.find('job lease lost') !== undefined, 'worker A to notice');
+    await waitUntil(
+      () => harness.logger.find('job lease lost') !== undefined,
+      'worker A to notice',
+    );
     expect((await harness.store.getJob(jobId))!.files).toHaveLength(1);
     await call.complete('x');
     await b.waitForStatus(jobId, 'completed');
@@ -215,7 +268,11 @@ describe('enqueue returns before the slow work (issue 9.7)', () => {
     const { jobId } = await harness.manager.enqueue({ url: 'hf:org/model' });
     await resolver.started(0);
     await harness.manager.stop();
-    expect(await harness.store.getJob(jobId)).toMatchObject({ status: 'queued', leaseOwner: null, phase: { step: 'resolving' } });
+    expect(await harness.store.getJob(jobId)).toMatchObject({
+      status: 'queued',
+      leaseOwner: null,
+      phase: { step: 'resolving' },
+    });
     resolver.release(1);
     const restarted = await harness.another({ extra: { resolvers: [resolver] } });
     const call = await restarted.transfer.call(0);
@@ -228,7 +285,10 @@ describe('enqueue returns before the slow work (issue 9.7)', () => {
     harness = await createHarness({ extra: { resolvers: [resolver] } });
     const { jobId } = await harness.manager.enqueue({ url: 'hf:org/model' });
     await resolver.started(0);
-    expect(await harness.manager.pause(jobId)).toMatchObject({ status: 'paused', phase: { step: 'resolving' } });
+    expect(await harness.manager.pause(jobId)).toMatchObject({
+      status: 'paused',
+      phase: { step: 'resolving' },
+    });
     resolver.release(1);
     await harness.manager.resume(jobId);
     await harness.transfer.call(0);

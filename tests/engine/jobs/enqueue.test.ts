@@ -43,7 +43,9 @@ async function expectNothingWritten(h: Harness): Promise<void> {
 }
 
 /** A resolver standing in for Hugging Face: accepts "hf:" inputs and returns the files it is given. */
-function bundleResolver(files: Array<{ name: string; bytesTotal?: number; sha256?: string }>): SourceResolver & {
+function bundleResolver(
+  files: Array<{ name: string; bytesTotal?: number; sha256?: string }>,
+): SourceResolver & {
   requests: EnqueueRequest[];
 } {
   const requests: EnqueueRequest[] = [];
@@ -81,13 +83,26 @@ describe('enqueue: a direct link', () => {
     });
     expect(result).toEqual({ jobId: result.jobId, attached: false });
     // Not started: the job waits, its first step still to run by whichever worker claims it.
-    expect(await harness.manager.getJob(result.jobId)).toMatchObject({ status: 'queued', phase: { step: 'resolving' }, files: [] });
+    expect(await harness.manager.getJob(result.jobId)).toMatchObject({
+      status: 'queued',
+      phase: { step: 'resolving' },
+      files: [],
+    });
     expect(harness.events.map((event) => [event.type, event.id])).toEqual([['created', '1']]);
     await harness.manager.start();
     const job = await harness.prepared(result.jobId);
-    expect(job).toMatchObject({ status: 'running', kind: 'direct', priority: 2, bytesTotal: null, phase: null });
+    expect(job).toMatchObject({
+      status: 'running',
+      kind: 'direct',
+      priority: 2,
+      bytesTotal: null,
+      phase: null,
+    });
     expect(job.files).toEqual([
-      expect.objectContaining({ name: 'my model.safetensors', relativePath: 'checkpoints/my model.safetensors' }),
+      expect.objectContaining({
+        name: 'my model.safetensors',
+        relativePath: 'checkpoints/my model.safetensors',
+      }),
     ]);
   });
 
@@ -95,7 +110,11 @@ describe('enqueue: a direct link', () => {
     harness = await createHarness();
     const bare = await harness.enqueuePrepared({ url: 'https://cdn.example/' });
     expect(bare.job.files[0]!.relativePath).toBe('download');
-    const named = await harness.enqueuePrepared({ url: 'https://cdn.example/x', folder: 'loras', filename: '../../.bashrc' });
+    const named = await harness.enqueuePrepared({
+      url: 'https://cdn.example/x',
+      folder: 'loras',
+      filename: '../../.bashrc',
+    });
     expect(named.job.files[0]!.relativePath).toBe('loras/bashrc');
   });
 
@@ -104,24 +123,53 @@ describe('enqueue: a direct link', () => {
     const { manager } = harness;
     const notALink = await expectCode(manager.enqueue({ url: 'not a link' }), 'INVALID_URL');
     expect(notALink.message).toContain('https://');
-    const ftp = await expectCode(manager.enqueue({ url: 'ftp://example.com/model.bin' }), 'UNSUPPORTED_SCHEME');
+    const ftp = await expectCode(
+      manager.enqueue({ url: 'ftp://example.com/model.bin' }),
+      'UNSUPPORTED_SCHEME',
+    );
     expect(ftp.message).toMatch(/Only http and https/);
     await expectCode(manager.enqueue({ url: 'file:///etc/passwd' }), 'UNSUPPORTED_SCHEME');
     await expectCode(manager.enqueue({ url: '   ' }), 'INVALID_URL');
-    await expectCode(manager.enqueue({ url: `https://x.example/${'a'.repeat(9000)}` }), 'INVALID_URL');
-    await expectCode(manager.enqueue({ url: 'https://x.example/a', priority: -1 }), 'INVALID_INPUT');
-    await expectCode(manager.enqueue({ url: 'https://x.example/a', priority: 1.5 }), 'INVALID_INPUT');
-    await expectCode(manager.enqueue({ url: 'https://x.example/a', sha256: 'abc' }), 'INVALID_INPUT');
-    await expectCode(manager.enqueue({ url: 'https://x.example/a', folder: '../outside' }), 'PATH_OUTSIDE_ROOT');
-    await expectCode(manager.enqueue({ url: 'https://x.example/a', folder: '/etc' }), 'PATH_OUTSIDE_ROOT');
-    await expectCode(manager.enqueue({ url: 'https://x.example/a', filename: '..' }), 'INVALID_INPUT');
-    await expectCode(manager.enqueue({ url: 'https://x.example/a', bandwidthLimitBps: 0 }), 'INVALID_INPUT');
+    await expectCode(
+      manager.enqueue({ url: `https://x.example/${'a'.repeat(9000)}` }),
+      'INVALID_URL',
+    );
+    await expectCode(
+      manager.enqueue({ url: 'https://x.example/a', priority: -1 }),
+      'INVALID_INPUT',
+    );
+    await expectCode(
+      manager.enqueue({ url: 'https://x.example/a', priority: 1.5 }),
+      'INVALID_INPUT',
+    );
+    await expectCode(
+      manager.enqueue({ url: 'https://x.example/a', sha256: 'abc' }),
+      'INVALID_INPUT',
+    );
+    await expectCode(
+      manager.enqueue({ url: 'https://x.example/a', folder: '../outside' }),
+      'PATH_OUTSIDE_ROOT',
+    );
+    await expectCode(
+      manager.enqueue({ url: 'https://x.example/a', folder: '/etc' }),
+      'PATH_OUTSIDE_ROOT',
+    );
+    await expectCode(
+      manager.enqueue({ url: 'https://x.example/a', filename: '..' }),
+      'INVALID_INPUT',
+    );
+    await expectCode(
+      manager.enqueue({ url: 'https://x.example/a', bandwidthLimitBps: 0 }),
+      'INVALID_INPUT',
+    );
     await expectCode(
       manager.enqueue({ url: 'https://x.example/a', onFileFailure: 'sometimes' as 'keep' }),
       'INVALID_INPUT',
     );
     await expectNothingWritten(harness);
-    expect(harness.logger.find('download request refused')?.fields).toMatchObject({ code: 'INVALID_URL' });
+    expect(harness.logger.find('download request refused')?.fields).toMatchObject({
+      code: 'INVALID_URL',
+    });
   });
 
   it('refuses a folder that is a symlink leading out of the models folder', async () => {
@@ -129,7 +177,10 @@ describe('enqueue: a direct link', () => {
     const outside = await mkdtemp(path.join(tmpdir(), 'modeldock-outside-'));
     try {
       await symlink(outside, path.join(harness.modelsRoot, 'escape'));
-      const { jobId } = await harness.manager.enqueue({ url: 'https://x.example/a.bin', folder: 'escape' });
+      const { jobId } = await harness.manager.enqueue({
+        url: 'https://x.example/a.bin',
+        folder: 'escape',
+      });
       await expectFailedWith(harness, jobId, 'PATH_OUTSIDE_ROOT');
     } finally {
       await rm(outside, { recursive: true, force: true });
@@ -182,7 +233,9 @@ describe('enqueue: secrets in links', () => {
 
   it('after a restart, asks for the link again instead of fetching a redacted one', async () => {
     harness = await createHarness({ start: false });
-    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/m.bin?signature=abcdef123456' });
+    const { jobId } = await harness.manager.enqueue({
+      url: 'https://cdn.example/m.bin?signature=abcdef123456',
+    });
     const restarted = await harness.another();
     const summary = await restarted.waitForStatus(jobId, 'failed');
     expect(summary.error?.code).toBe('SIGNED_URL_EXPIRED');
@@ -195,9 +248,16 @@ describe('enqueue: the same destination twice', () => {
   it('attaches a second identical request to the active job instead of starting another transfer', async () => {
     harness = await createHarness({ start: false });
     const request = { url: 'https://cdn.example/model.safetensors', folder: 'checkpoints' };
-    const [first, second] = await Promise.all([harness.manager.enqueue(request), harness.manager.enqueue(request)]);
+    const [first, second] = await Promise.all([
+      harness.manager.enqueue(request),
+      harness.manager.enqueue(request),
+    ]);
     // A different priority or bandwidth limit is still the same download.
-    const third = await harness.manager.enqueue({ ...request, folder: 'checkpoints/', priority: 3 });
+    const third = await harness.manager.enqueue({
+      ...request,
+      folder: 'checkpoints/',
+      priority: 3,
+    });
     const jobIds = new Set([first.jobId, second.jobId, third.jobId]);
     expect(jobIds.size).toBe(1);
     expect([first.attached, second.attached].sort()).toEqual([false, true]);
@@ -207,23 +267,43 @@ describe('enqueue: the same destination twice', () => {
 
   it('fails, in its first step, another request for a file an active job already writes', async () => {
     harness = await createHarness();
-    const first = await harness.enqueuePrepared({ url: 'https://cdn.example/model.safetensors', folder: 'checkpoints' });
-    const mirror = await harness.manager.enqueue({ url: 'https://mirror.example/model.safetensors', folder: 'checkpoints' });
+    const first = await harness.enqueuePrepared({
+      url: 'https://cdn.example/model.safetensors',
+      folder: 'checkpoints',
+    });
+    const mirror = await harness.manager.enqueue({
+      url: 'https://mirror.example/model.safetensors',
+      folder: 'checkpoints',
+    });
     expect(mirror).toMatchObject({ attached: false });
     const error = await expectCode(harness.prepared(mirror.jobId), 'DESTINATION_EXISTS');
     expect(error.message).toContain(first.jobId);
-    expect(harness.transfer.calls.map((call) => call.file.url)).toEqual(['https://cdn.example/model.safetensors']);
+    expect(harness.transfer.calls.map((call) => call.file.url)).toEqual([
+      'https://cdn.example/model.safetensors',
+    ]);
   });
 
   it('refuses, rather than attaches, a request whose SHA-256 says it is another file than the one being written', async () => {
     harness = await createHarness();
-    const first = await harness.enqueuePrepared({ url: 'https://a.example/model.safetensors', folder: 'checkpoints', sha256: sha256('A') });
-    const other = await harness.manager.enqueue({ url: 'https://b.example/model.safetensors', folder: 'checkpoints', sha256: sha256('B') });
+    const first = await harness.enqueuePrepared({
+      url: 'https://a.example/model.safetensors',
+      folder: 'checkpoints',
+      sha256: sha256('A'),
+    });
+    const other = await harness.manager.enqueue({
+      url: 'https://b.example/model.safetensors',
+      folder: 'checkpoints',
+      sha256: sha256('B'),
+    });
     const error = await expectCode(harness.prepared(other.jobId), 'DESTINATION_EXISTS');
     expect(error.message).toContain('checkpoints/model.safetensors');
     expect(error.message).toContain(first.jobId);
     // The same request again attaches.
-    const same = await harness.manager.enqueue({ url: 'https://a.example/model.safetensors', folder: 'checkpoints', sha256: sha256('A') });
+    const same = await harness.manager.enqueue({
+      url: 'https://a.example/model.safetensors',
+      folder: 'checkpoints',
+      sha256: sha256('A'),
+    });
     expect([same.jobId, same.attached]).toEqual([first.jobId, true]);
   });
 
@@ -259,9 +339,20 @@ describe('enqueue: a file already at the destination', () => {
     const job = result.job;
     expect(job.status).toBe('completed');
     expect(job.finishedAt).not.toBeNull();
-    expect(job.files[0]).toMatchObject({ status: 'present', bytesDone: 15, bytesTotal: 15, sha256: sha256('the right bytes') });
-    expect(harness.events[0]).toMatchObject({ type: 'created', job: { status: 'running', phase: { step: 'resolving' } } });
-    expect(harness.events.at(-1)).toMatchObject({ type: 'status', job: { status: 'completed', phase: null } });
+    expect(job.files[0]).toMatchObject({
+      status: 'present',
+      bytesDone: 15,
+      bytesTotal: 15,
+      sha256: sha256('the right bytes'),
+    });
+    expect(harness.events[0]).toMatchObject({
+      type: 'created',
+      job: { status: 'running', phase: { step: 'resolving' } },
+    });
+    expect(harness.events.at(-1)).toMatchObject({
+      type: 'status',
+      job: { status: 'completed', phase: null },
+    });
     expect(harness.transfer.calls).toHaveLength(0);
   });
 
@@ -269,7 +360,10 @@ describe('enqueue: a file already at the destination', () => {
     harness = await createHarness();
     const existing = path.join(harness.modelsRoot, 'model.safetensors');
     await writeFile(existing, 'somebody else');
-    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/model.safetensors', sha256: sha256('expected') });
+    const { jobId } = await harness.manager.enqueue({
+      url: 'https://cdn.example/model.safetensors',
+      sha256: sha256('expected'),
+    });
     const error = await expectFailedWith(harness, jobId, 'DESTINATION_EXISTS');
     expect(error.message).toMatch(/SHA-256 differs.*Move or delete it/);
     expect(await readFile(existing, 'utf8')).toBe('somebody else');
@@ -296,7 +390,10 @@ describe('enqueue: a file already at the destination', () => {
   });
 
   it('in a large bundle, names the first file in order whose destination is taken, whatever finishes checking first', async () => {
-    const names = Array.from({ length: 40 }, (_, index) => `part-${String(index).padStart(2, '0')}.bin`);
+    const names = Array.from(
+      { length: 40 },
+      (_, index) => `part-${String(index).padStart(2, '0')}.bin`,
+    );
     const resolver = bundleResolver(names.map((name) => ({ name, bytesTotal: 5 })));
     harness = await createHarness({ extra: { resolvers: [resolver] } });
     await writeFile(path.join(harness.modelsRoot, 'part-31.bin'), 'wrong size');
@@ -329,7 +426,11 @@ describe('enqueue: resolvers', () => {
   it('uses the first resolver that accepts the input and passes it the validated request', async () => {
     const resolver = bundleResolver([{ name: 'x.gguf', bytesTotal: 10 }]);
     harness = await createHarness({ extra: { resolvers: [resolver] } });
-    const { job } = await harness.enqueuePrepared({ url: 'hf:org/repo', folder: 'llm/', priority: 1 });
+    const { job } = await harness.enqueuePrepared({
+      url: 'hf:org/repo',
+      folder: 'llm/',
+      priority: 1,
+    });
     expect(resolver.requests[0]).toMatchObject({ url: 'hf:org/repo', folder: 'llm', priority: 1 });
     expect(job).toMatchObject({ kind: 'huggingface', source: 'hf:org/repo', bytesTotal: 10 });
     expect(job.files[0]!.relativePath).toBe('llm/x.gguf');
@@ -340,7 +441,10 @@ describe('enqueue: resolvers', () => {
       kind: 'huggingface',
       accepts: () => true,
       resolve: async () => {
-        throw new ModeldockError('GATED_REPO', 'This repository is gated: request access at https://huggingface.co/org/repo');
+        throw new ModeldockError(
+          'GATED_REPO',
+          'This repository is gated: request access at https://huggingface.co/org/repo',
+        );
       },
     };
     harness = await createHarness({ extra: { resolvers: [failing] } });
@@ -348,7 +452,10 @@ describe('enqueue: resolvers', () => {
     const error = await expectFailedWith(harness, jobId, 'GATED_REPO');
     expect(error.message).toMatch(/request access/);
     const failed = harness.events.filter((event) => event.jobId === jobId).at(-1);
-    expect(failed).toMatchObject({ type: 'status', job: { status: 'failed', error: { code: 'GATED_REPO' } } });
+    expect(failed).toMatchObject({
+      type: 'status',
+      job: { status: 'failed', error: { code: 'GATED_REPO' } },
+    });
   });
 
   it('refuses a resolver answer with no files, a duplicate destination or a path outside the root', async () => {
@@ -385,22 +492,33 @@ describe('enqueue: resolvers', () => {
         ],
       },
     ];
-    const resolver: SourceResolver = { kind: 'x', accepts: () => true, resolve: async () => answers.shift()! };
+    const resolver: SourceResolver = {
+      kind: 'x',
+      accepts: () => true,
+      resolve: async () => answers.shift()!,
+    };
     harness = await createHarness({ extra: { resolvers: [resolver] } });
-    for (const [url, code] of [['x:1', 'INVALID_INPUT'], ['x:2', 'INVALID_INPUT'], ['x:3', 'PATH_OUTSIDE_ROOT']] as const) {
+    for (const [url, code] of [
+      ['x:1', 'INVALID_INPUT'],
+      ['x:2', 'INVALID_INPUT'],
+      ['x:3', 'PATH_OUTSIDE_ROOT'],
+    ] as const) {
       const { jobId } = await harness.manager.enqueue({ url });
       await expectFailedWith(harness, jobId, code);
     }
   });
 });
 
-describe('enqueue: an error recording the first step\'s outcome (issue 9.4)', () => {
+describe("enqueue: an error recording the first step's outcome (issue 9.4)", () => {
   it('fails the job with the coded error, and no file is recorded', async () => {
     // PostgreSQL refuses NUL in text; this store does the same for warnings.
     class NulRefusingStore extends MemoryJobStore {
       override async addPreparedFiles(...args: Parameters<MemoryJobStore['addPreparedFiles']>) {
         if (args[2].warnings?.some((warning) => warning.includes('\u0000'))) {
-          throw new ModeldockError('DATABASE_UNAVAILABLE', 'invalid byte sequence for encoding "UTF8": 0x00');
+          throw new ModeldockError(
+            'DATABASE_UNAVAILABLE',
+            'invalid byte sequence for encoding "UTF8": 0x00',
+          );
         }
         return super.addPreparedFiles(...args);
       }
@@ -426,7 +544,10 @@ describe('enqueue: an error recording the first step\'s outcome (issue 9.4)', ()
         warnings: ['a scan of a\u0000.safetensors reports "Danger"'],
       }),
     };
-    harness = await createHarness({ store: new NulRefusingStore(), extra: { resolvers: [resolver] } });
+    harness = await createHarness({
+      store: new NulRefusingStore(),
+      extra: { resolvers: [resolver] },
+    });
     const { jobId } = await harness.manager.enqueue({ url: 'x:1' });
     await expectFailedWith(harness, jobId, 'DATABASE_UNAVAILABLE');
     expect((await harness.manager.getJob(jobId)).files).toEqual([]);

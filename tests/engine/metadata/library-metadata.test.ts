@@ -122,7 +122,7 @@ beforeEach(async () => {
     store: f.db.library,
     tasks: f.tasks,
     jobs: { listActiveJobs: async () => [], listJobs: async () => ({ items: [], nextCursor: null }) },
-    enqueue: async () => ({ jobId: 'unused', attached: false, alreadyPresent: false, reused: false }),
+    enqueue: async () => ({ jobId: 'unused', attached: false }),
     isDownloading: () => false,
     fs: f.fs,
     clock: f.clock,
@@ -150,7 +150,7 @@ function startMetadata(keys: { civitai?: string } = {}): LibraryMetadata {
     settings: f.db.settings,
     enqueue: async (request) => {
       f.enqueued.push(request);
-      return { jobId: `job-${f.enqueued.length}`, attached: false, alreadyPresent: false, reused: false };
+      return { jobId: `job-${f.enqueued.length}`, attached: false };
     },
     fs: f.fs,
     http: previewClient,

@@ -19,9 +19,19 @@ import { logJobStatus } from './job-log';
 import type { ManagerContext } from './manager-context';
 
 /** Fields that do not change what a request downloads: two requests differing only here are the same. */
-const NOT_PART_OF_THE_KEY = new Set(['priority', 'bandwidthLimitBps', 'onFileFailure', 'reuseExisting']);
+const NOT_PART_OF_THE_KEY = new Set([
+  'priority',
+  'bandwidthLimitBps',
+  'onFileFailure',
+  'reuseExisting',
+]);
 
-export const RESOLVING: JobPhase = { step: 'resolving', detail: null, bytesDone: 0, bytesTotal: null };
+export const RESOLVING: JobPhase = {
+  step: 'resolving',
+  detail: null,
+  bytesDone: 0,
+  bytesTotal: null,
+};
 
 export function resolverFor(ctx: Pick<ManagerContext, 'resolvers'>, url: string): SourceResolver {
   return ctx.resolvers.find((candidate) => candidate.accepts(url)) ?? directUrlResolver;
@@ -35,12 +45,17 @@ export function storableRequest(request: ValidatedEnqueueRequest): PendingReques
 /** Equal for two requests that download the same thing (a double click, the same link pasted twice). */
 export function requestKeyOf(request: ValidatedEnqueueRequest): string {
   const fields = Object.entries(storableRequest(request))
-    .filter(([name, value]) => !NOT_PART_OF_THE_KEY.has(name) && value !== undefined && value !== null)
+    .filter(
+      ([name, value]) => !NOT_PART_OF_THE_KEY.has(name) && value !== undefined && value !== null,
+    )
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
 }
 
-export async function enqueueJob(ctx: ManagerContext, request: EnqueueRequest): Promise<EnqueueResult> {
+export async function enqueueJob(
+  ctx: ManagerContext,
+  request: EnqueueRequest,
+): Promise<EnqueueResult> {
   const validated = validateEnqueueRequest(request);
   const resolver = resolverFor(ctx, validated.url);
   try {
@@ -72,7 +87,9 @@ export async function enqueueJob(ctx: ManagerContext, request: EnqueueRequest): 
         phase: RESOLVING,
         request: storableRequest(validated),
         requestKey,
-        lease: startHere ? { owner: ctx.workerId, expiresAt: new Date(now.getTime() + ctx.config.leaseMs) } : null,
+        lease: startHere
+          ? { owner: ctx.workerId, expiresAt: new Date(now.getTime() + ctx.config.leaseMs) }
+          : null,
       },
       now,
     );
@@ -83,9 +100,14 @@ export async function enqueueJob(ctx: ManagerContext, request: EnqueueRequest): 
     } catch (error) {
       // An enqueue that answers an error has created nothing: the half-made job goes too.
       ctx.pendingRequests.delete(job.id);
-      await ctx.store.deleteJobs([job.id]).catch((cleanupError: unknown) =>
-        ctx.logger.warn({ jobId: job.id, err: cleanupError }, 'Could not remove a job whose enqueue failed'),
-      );
+      await ctx.store
+        .deleteJobs([job.id])
+        .catch((cleanupError: unknown) =>
+          ctx.logger.warn(
+            { jobId: job.id, err: cleanupError },
+            'Could not remove a job whose enqueue failed',
+          ),
+        );
       throw error;
     }
     logJobStatus(ctx.logger, job, 'job queued', { priority: job.priority });

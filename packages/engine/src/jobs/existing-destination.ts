@@ -44,7 +44,10 @@ export async function checkExistingDestination(
   const stat = await fs.stat(absolutePath);
   if (!stat) return { present: false, bytes: null, sha256: null };
   if (!stat.isFile) {
-    throw new ModeldockError('DESTINATION_EXISTS', `"${file.relativePath}" already exists and is a folder. ${WHAT_TO_DO}`);
+    throw new ModeldockError(
+      'DESTINATION_EXISTS',
+      `"${file.relativePath}" already exists and is a folder. ${WHAT_TO_DO}`,
+    );
   }
   if (file.bytesTotal !== null && stat.size !== file.bytesTotal) {
     throw new ModeldockError(
@@ -53,7 +56,9 @@ export async function checkExistingDestination(
     );
   }
   if (file.expectedSha256 === null) return { present: true, bytes: stat.size, sha256: null };
-  const indexed = library ? await currentIndexEntry(library, file.relativePath).catch(() => null) : null;
+  const indexed = library
+    ? await currentIndexEntry(library, file.relativePath).catch(() => null)
+    : null;
   let hashed = 0;
   const { onHashing } = options;
   const actual = indexed

@@ -57,7 +57,11 @@ export interface PreparedJob {
 }
 
 /** Runs the first step; null when the lease was lost before its outcome could be stored. */
-export async function prepareJob(ctx: ManagerContext, job: JobRecord, hooks: PreparationHooks): Promise<PreparedJob | null> {
+export async function prepareJob(
+  ctx: ManagerContext,
+  job: JobRecord,
+  hooks: PreparationHooks,
+): Promise<PreparedJob | null> {
   const request = requestOf(ctx, job);
   await hooks.onPhase({ step: 'resolving', detail: null, bytesDone: 0, bytesTotal: null });
   const resolved = await resolveSource(ctx, request, hooks.signal);
@@ -72,7 +76,9 @@ export async function prepareJob(ctx: ManagerContext, job: JobRecord, hooks: Pre
       // A job for another node lands on that node's disk: what is on this one says nothing about it.
       const elsewhere = job.node !== null && job.node !== ctx.nodeName;
       const library = elsewhere ? null : libraryContextOf(ctx);
-      const checks = elsewhere ? files.map(notCheckedHere) : await checkDestinations(ctx, files, library, hooks);
+      const checks = elsewhere
+        ? files.map(notCheckedHere)
+        : await checkDestinations(ctx, files, library, hooks);
       hooks.signal.throwIfAborted();
       const reused =
         request.reuseExisting === true && library
@@ -94,7 +100,11 @@ export async function prepareJob(ctx: ManagerContext, job: JobRecord, hooks: Pre
             ? { status: 'queued', releaseLease: true }
             : { status: 'running', startedAt: job.startedAt ?? now }),
       };
-      const newFiles = files.map((file, index) => toNewFile(file, checks[index]!, reused[index] ?? null));
+      const newFiles = files.map((file, index) =>
+        toNewFile(file, checks[index]!, reused[index] ?? null),
+      );
+      // Linked before the job says so: a completed job's files are where its layout puts them.
+      await linkDoneFilesIntoHfCache(ctx, job.id, { source: patch.source! }, newFiles);
       const prepared = await ctx.store.addPreparedFiles(job.id, newFiles, patch, now, ctx.workerId);
       if (!prepared) return null;
       ctx.pendingRequests.delete(job.id);
@@ -102,9 +112,13 @@ export async function prepareJob(ctx: ManagerContext, job: JobRecord, hooks: Pre
         const original = files[created.index];
         if (original) ctx.secretUrls.remember(created.id, original.url);
       }
-      await linkDoneFilesIntoHfCache(ctx, prepared);
       if (library) await recordVerifiedPresentFiles(library, files, checks);
-      return { job: prepared, allDone, allPresent, reused: reused.filter((file) => file !== null).length };
+      return {
+        job: prepared,
+        allDone,
+        allPresent,
+        reused: reused.filter((file) => file !== null).length,
+      };
     },
   );
 }
@@ -115,7 +129,10 @@ function requestOf(ctx: ManagerContext, job: JobRecord): ValidatedEnqueueRequest
   if (known) return known;
   const stored = job.request as ValidatedEnqueueRequest | null | undefined;
   if (!stored || typeof stored.url !== 'string') {
-    throw new ModeldockError('INTERNAL', 'This download lost the request it was created from: add it again.');
+    throw new ModeldockError(
+      'INTERNAL',
+      'This download lost the request it was created from: add it again.',
+    );
   }
   if (stored.url.includes(REDACTION_MARK)) {
     throw new ModeldockError(
@@ -126,7 +143,11 @@ function requestOf(ctx: ManagerContext, job: JobRecord): ValidatedEnqueueRequest
   return stored;
 }
 
-async function resolveSource(ctx: ManagerContext, request: ValidatedEnqueueRequest, signal: AbortSignal): Promise<ResolvedSource> {
+async function resolveSource(
+  ctx: ManagerContext,
+  request: ValidatedEnqueueRequest,
+  signal: AbortSignal,
+): Promise<ResolvedSource> {
   const resolver = resolverFor(ctx, request.url);
   try {
     return await resolver.resolve(request, { ...resolveContextOf(ctx), signal });
@@ -136,15 +157,24 @@ async function resolveSource(ctx: ManagerContext, request: ValidatedEnqueueReque
 }
 
 /** Re-checks what a resolver produced: names safe, destinations inside the root and distinct. */
-export function checkResolvedFiles<File extends ResolvedFile>(ctx: Pick<ManagerContext, 'modelsRoot'>, resolved: { source: string; files: File[] }): File[] {
+export function checkResolvedFiles<File extends ResolvedFile>(
+  ctx: Pick<ManagerContext, 'modelsRoot'>,
+  resolved: { source: string; files: File[] },
+): File[] {
   if (resolved.files.length === 0) {
-    throw new ModeldockError('INVALID_INPUT', `Nothing to download at ${redactUrl(resolved.source)}: it lists no files`);
+    throw new ModeldockError(
+      'INVALID_INPUT',
+      `Nothing to download at ${redactUrl(resolved.source)}: it lists no files`,
+    );
   }
   const seen = new Set<string>();
   return resolved.files.map((file) => {
     absoluteDestination(ctx.modelsRoot, file.relativePath);
     if (file.relativePath === '' || seen.has(file.relativePath)) {
-      throw new ModeldockError('INVALID_INPUT', `Two files of this download would be saved as "${file.relativePath}"`);
+      throw new ModeldockError(
+        'INVALID_INPUT',
+        `Two files of this download would be saved as "${file.relativePath}"`,
+      );
     }
     seen.add(file.relativePath);
     const lastSegment = file.relativePath.split('/').pop() ?? file.relativePath;
@@ -161,16 +191,28 @@ export function checkResolvedFiles<File extends ResolvedFile>(ctx: Pick<ManagerC
 function assertFoldersKnown(files: readonly ResolvedFile[]): void {
   const open = files.filter((file) => file.placement?.needsFolder);
   if (open.length === 0) return;
-  const names = open.slice(0, 5).map((file) => file.name).join(', ');
+  const names = open
+    .slice(0, 5)
+    .map((file) => file.name)
+    .join(', ');
   throw new ModeldockError(
     'FOLDER_REQUIRED',
-    `Choose a folder for ${names}: ${open[0]!.placement!.evidence}. ComfyUI reads models only from its folders, e.g. ${COMFYUI_FOLDERS.slice(0, 8).map((entry) => entry.folder).join(', ')}`,
+    `Choose a folder for ${names}: ${open[0]!.placement!.evidence}. ComfyUI reads models only from its folders, e.g. ${COMFYUI_FOLDERS.slice(
+      0,
+      8,
+    )
+      .map((entry) => entry.folder)
+      .join(', ')}`,
     { details: { files: open.map((file) => file.name) } },
   );
 }
 
 /** Another active job writing one of these files: two jobs never write one destination. */
-async function refuseFilesWrittenElsewhere(ctx: ManagerContext, jobId: string, files: readonly ResolvedFile[]): Promise<void> {
+async function refuseFilesWrittenElsewhere(
+  ctx: ManagerContext,
+  jobId: string,
+  files: readonly ResolvedFile[],
+): Promise<void> {
   const destinations = files.map((file) => file.relativePath);
   const active = await ctx.store.findActiveJobByDestination(destinations);
   if (!active || active.id === jobId) return;
@@ -233,7 +275,11 @@ function notCheckedHere(file: ResolvedFile): DestinationCheck {
  * A present file counts as fully done, with the hash it was checked against; a reused one as
  * completed by this job (it placed it, so a rollback may remove it).
  */
-function toNewFile(file: ResolvedFile, check: DestinationCheck, reused: ReusedFile | null): NewFile {
+function toNewFile(
+  file: ResolvedFile,
+  check: DestinationCheck,
+  reused: ReusedFile | null,
+): NewFile {
   const common = {
     url: SecretUrlVault.storable(file.url),
     name: file.name,
@@ -244,14 +290,31 @@ function toNewFile(file: ResolvedFile, check: DestinationCheck, reused: ReusedFi
   };
   if (check.present) {
     const bytes = check.bytes ?? file.bytesTotal ?? 0;
-    return { ...common, status: 'present', bytesTotal: bytes, bytesDone: bytes, sha256: check.sha256 };
+    return {
+      ...common,
+      status: 'present',
+      bytesTotal: bytes,
+      bytesDone: bytes,
+      sha256: check.sha256,
+    };
   }
-  if (reused) return { ...common, status: 'completed', bytesTotal: reused.bytes, bytesDone: reused.bytes, sha256: reused.sha256 };
+  if (reused)
+    return {
+      ...common,
+      status: 'completed',
+      bytesTotal: reused.bytes,
+      bytesDone: reused.bytes,
+      sha256: reused.sha256,
+    };
   return { ...common, status: 'queued', bytesTotal: file.bytesTotal };
 }
 
 /** Present files hashed just now go into the local file index, so the next check need not read them. */
-async function recordVerifiedPresentFiles(library: LibraryContext, files: ResolvedFile[], checks: DestinationCheck[]): Promise<void> {
+async function recordVerifiedPresentFiles(
+  library: LibraryContext,
+  files: ResolvedFile[],
+  checks: DestinationCheck[],
+): Promise<void> {
   for (const [index, file] of files.entries()) {
     const check = checks[index];
     if (check?.present && check.hashedNow && check.sha256) {
@@ -266,14 +329,21 @@ async function recordVerifiedPresentFiles(library: LibraryContext, files: Resolv
 }
 
 /** A blob already in the Hugging Face cache still needs its snapshot link; failing that is logged, not fatal. */
-async function linkDoneFilesIntoHfCache(ctx: ManagerContext, job: JobRecord): Promise<void> {
-  for (const file of job.files) {
+async function linkDoneFilesIntoHfCache(
+  ctx: ManagerContext,
+  jobId: string,
+  job: { source: string },
+  files: NewFile[],
+): Promise<void> {
+  for (const file of files) {
     if (file.status !== 'present' && file.status !== 'completed') continue;
     try {
-      await ctx.cacheLinks.run(() => linkHfCacheFile(job, file, { fs: ctx.fs, modelsRoot: ctx.modelsRoot }));
+      await ctx.cacheLinks.run(() =>
+        linkHfCacheFile(job, file, { fs: ctx.fs, modelsRoot: ctx.modelsRoot }),
+      );
     } catch (error) {
       ctx.logger.warn(
-        { jobId: job.id, file: file.relativePath, message: describeError(error) },
+        { jobId, file: file.relativePath, message: describeError(error) },
         'could not link a present file into the Hugging Face cache',
       );
     }

@@ -39,8 +39,14 @@ export class JobScheduler {
   start(): void {
     if (this.started || this.stopping) return;
     this.started = true;
-    const pollMs = Math.max(1, Math.min(MAX_POLL_INTERVAL_MS, Math.floor(this.ctx.config.leaseMs / 3)));
-    const sweepMs = Math.min(MAX_STALE_SWEEP_INTERVAL_MS, Math.max(pollMs, Math.floor(this.ctx.config.staleAfterMs / 4)));
+    const pollMs = Math.max(
+      1,
+      Math.min(MAX_POLL_INTERVAL_MS, Math.floor(this.ctx.config.leaseMs / 3)),
+    );
+    const sweepMs = Math.min(
+      MAX_STALE_SWEEP_INTERVAL_MS,
+      Math.max(pollMs, Math.floor(this.ctx.config.staleAfterMs / 4)),
+    );
     this.tasks.register({
       name: JOB_CLAIM_POLL_TASK,
       schedule: { every: pollMs, firstAfter: pollMs },
@@ -148,7 +154,10 @@ export class JobScheduler {
   launchPreparation(job: JobRecord): void {
     if (!this.takingWork) {
       void this.giveBack(job).catch((error: unknown) =>
-        this.ctx.logger.warn({ jobId: job.id, message: describeError(error) }, 'could not return a job to the queue'),
+        this.ctx.logger.warn(
+          { jobId: job.id, message: describeError(error) },
+          'could not return a job to the queue',
+        ),
       );
       return;
     }
@@ -181,7 +190,12 @@ export class JobScheduler {
   /** A job claimed while shutting down goes straight back, untouched. */
   private async giveBack(claimed: JobRecord): Promise<void> {
     const status = claimed.status === 'verifying' ? 'verifying' : 'queued';
-    await this.ctx.store.updateJob(claimed.id, { status, releaseLease: true }, this.ctx.now(), this.ctx.workerId);
+    await this.ctx.store.updateJob(
+      claimed.id,
+      { status, releaseLease: true },
+      this.ctx.now(),
+      this.ctx.workerId,
+    );
     logJobStatus(this.ctx.logger, { ...claimed, status }, 'job returned to the queue for shutdown');
   }
 }

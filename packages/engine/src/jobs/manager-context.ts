@@ -6,7 +6,15 @@ import type { EngineConfig } from '../config';
 import type { JobRecord, JobStatus, LiveProgress, NodePresence } from '../job-model';
 import type { DestinationLocks } from './destination-locks';
 import type { ValidatedEnqueueRequest } from './enqueue-request';
-import type { Clock, CredentialProvider, FileSystem, HttpClient, JobStore, LocalFileIndex, Logger } from '../ports';
+import type {
+  Clock,
+  CredentialProvider,
+  FileSystem,
+  HttpClient,
+  JobStore,
+  LocalFileIndex,
+  Logger,
+} from '../ports';
 import type { LibraryContext } from '../library/library-context';
 import type { ResolveContext } from '../sources/source-resolver';
 import type { SourceResolver } from '../sources/source-resolver';
@@ -81,7 +89,13 @@ export interface ManagerContext {
 /** The library's view of the manager (null without a file index): same ports, same root. */
 export function libraryContextOf(ctx: ManagerContext): LibraryContext | null {
   if (!ctx.fileIndex) return null;
-  return { fs: ctx.fs, index: ctx.fileIndex, logger: ctx.logger, modelsRoot: ctx.modelsRoot, now: () => ctx.now() };
+  return {
+    fs: ctx.fs,
+    index: ctx.fileIndex,
+    logger: ctx.logger,
+    modelsRoot: ctx.modelsRoot,
+    now: () => ctx.now(),
+  };
 }
 
 /** What a resolver gets from the manager. */

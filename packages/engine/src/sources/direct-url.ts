@@ -60,7 +60,10 @@ export const directUrlResolver: SourceResolver = {
   checkInput(request: EnqueueRequest): void {
     parseDirectUrl(request.url);
     if (request.filename && !sanitizeFileName(request.filename)) {
-      throw new ModeldockError('INVALID_INPUT', `"${request.filename}" cannot be used as a file name`);
+      throw new ModeldockError(
+        'INVALID_INPUT',
+        `"${request.filename}" cannot be used as a file name`,
+      );
     }
   },
   async resolve(request: EnqueueRequest, context?: ResolveContext): Promise<ResolvedSource> {

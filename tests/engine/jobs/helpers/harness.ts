@@ -72,7 +72,9 @@ export interface Harness {
    */
   prepared(jobId: string, timeoutMs?: number): Promise<JobSummary>;
   /** `enqueue`, then `prepared`: the request's outcome once its first step has run. */
-  enqueuePrepared(request: EnqueueRequest): Promise<{ jobId: string; attached: boolean; job: JobSummary }>;
+  enqueuePrepared(
+    request: EnqueueRequest,
+  ): Promise<{ jobId: string; attached: boolean; job: JobSummary }>;
   /** A second manager on the same store and folder, as another process or a restart would be. */
   another(options?: HarnessOptions): Promise<Harness>;
   dispose(): Promise<void>;
@@ -85,13 +87,16 @@ export async function waitUntil(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${typeof what === 'string' ? what : what()}`);
+    if (Date.now() > deadline)
+      throw new Error(`Timed out waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
 
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const root = options.modelsRoot ? path.dirname(options.modelsRoot) : await mkdtemp(path.join(tmpdir(), 'modeldock-jobs-'));
+  const root = options.modelsRoot
+    ? path.dirname(options.modelsRoot)
+    : await mkdtemp(path.join(tmpdir(), 'modeldock-jobs-'));
   const modelsRoot = options.modelsRoot ?? path.join(root, 'models');
   await mkdir(modelsRoot, { recursive: true });
   const store = options.store ?? new MemoryJobStore();
@@ -132,7 +137,9 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
           const job = await store.getJob(jobId);
           last = job?.status;
           if (job && last !== status && ['completed', 'failed', 'cancelled'].includes(job.status)) {
-            throw new Error(`job ${jobId} ended ${job.status} while waiting for ${status}: ${JSON.stringify(job.error)}`);
+            throw new Error(
+              `job ${jobId} ended ${job.status} while waiting for ${status}: ${JSON.stringify(job.error)}`,
+            );
           }
           return last === status;
         },
@@ -146,9 +153,12 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       await waitUntil(
         async () => {
           job = await store.getJob(jobId);
-          return job !== null && (!job.phase || job.status === 'failed' || job.status === 'cancelled');
+          return (
+            job !== null && (!job.phase || job.status === 'failed' || job.status === 'cancelled')
+          );
         },
-        () => `job ${jobId} to finish its first step (now ${JSON.stringify((job as JobRecord | null)?.phase)})`,
+        () =>
+          `job ${jobId} to finish its first step (now ${JSON.stringify((job as JobRecord | null)?.phase)})`,
         timeoutMs,
       );
       const done = job as unknown as JobRecord;

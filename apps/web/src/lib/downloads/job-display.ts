@@ -64,7 +64,9 @@ export function phaseNote(job: Job): string | null {
     return null;
   const what =
     phase.detail ??
-    (phase.step === 'resolving' ? 'Finding the files to download' : 'Checking files already on disk');
+    (phase.step === 'resolving'
+      ? 'Finding the files to download'
+      : 'Checking files already on disk');
   const waiting = job.status === 'running' ? '' : ' (runs when the download starts)';
   if (phase.bytesTotal !== null && phase.bytesTotal > 0) {
     const percent = Math.floor((100 * phase.bytesDone) / phase.bytesTotal);

@@ -369,7 +369,8 @@ export function createHuggingFaceResolver(
     request: EnqueueRequest,
     context: ResolveContext,
   ): Promise<ResolvedSource> {
-    const { target, revision, include, exclude, layout, picked, kind, userSha256 } = checkRequest(request);
+    const { target, revision, include, exclude, layout, picked, kind, userSha256 } =
+      checkRequest(request);
     const previewing = context.purpose === 'preview';
     const token = await tokenFor(context);
 
