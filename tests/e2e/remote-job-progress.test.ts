@@ -6,33 +6,22 @@
 import { describe, expect, it } from 'vitest';
 import type { DownloadManager, JobEvent, JobSummary } from '@modeldock/engine';
 import { remoteProgressTask } from '../../apps/server/src/events/remote-job-progress';
+import { jobSummary } from '../support/factories';
 
 function runningJob(overrides: Partial<JobSummary> = {}): JobSummary {
-  return {
-    id: 'job-1',
+  return jobSummary({
     status: 'running',
     source: 'https://cdn.example/a.safetensors',
-    kind: 'direct',
-    priority: 0,
     queueOrder: 1,
-    files: [],
     bytesDone: 100,
     bytesTotal: 1000,
     speedBps: 5_000,
     etaSeconds: 180,
-    error: null,
-    stalled: null,
-    bandwidthLimitBps: null,
-    warnings: [],
     currentFileIndex: 0,
     createdAt: '2030-01-01T00:00:00.000Z',
     updatedAt: '2030-01-01T00:00:00.000Z',
-    finishedAt: null,
-    node: null,
-    waitingFor: null,
-    phase: null,
     ...overrides,
-  };
+  });
 }
 
 function lookWith(jobs: () => JobSummary[]) {

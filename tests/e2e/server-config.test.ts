@@ -1,5 +1,5 @@
 /** The server's configuration (apps/server/src/env.ts): defaults, flags over environment, clear errors. */
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,6 +12,17 @@ import {
   parseServerConfig,
 } from '../../apps/server/src/env';
 import type { ServerConfig } from '../../apps/server/src/env';
+import {
+  SETTING_NAMES,
+  declarationOf,
+  defaultTextOf,
+  environmentVariablesOf,
+} from '../../apps/server/src/settings/settings';
+import {
+  mainSettingsTable,
+  serverSettingsTable,
+  tableIn,
+} from '../../apps/server/src/settings/settings-tables';
 
 const CWD = '/srv/modeldock';
 
@@ -207,6 +218,54 @@ describe('server configuration', () => {
       expect(help).toContain(name);
     }
     expect(help).toContain(String(DEFAULT_ENGINE_CONFIG.maxConcurrentJobs));
+  });
+
+  it('derives help, the engine tunables and the config object from each setting declared once', () => {
+    const help = helpText();
+    const env: Record<string, string> = {};
+    for (const name of SETTING_NAMES) {
+      const declaration = declarationOf(name);
+      // --help names every variable and alias and says the default of each setting that has one.
+      for (const variable of environmentVariablesOf(name)) expect(help).toContain(variable);
+      const fallback = defaultTextOf(name);
+      if (fallback) expect(help).toContain(`${declaration.help} Default: ${fallback}.`);
+      if (declaration.engine) {
+        env[declaration.env] = ['on', '4', '2000'].find(
+          (text) => declaration.schema.safeParse(text).success,
+        )!;
+      }
+    }
+    // Every engine setting reaches config.engine under its own name; nothing else does.
+    const engineNames = SETTING_NAMES.filter((name) => declarationOf(name).engine);
+    expect(Object.keys(parse([], env).engine).sort()).toEqual([...engineNames].sort());
+    expect(Object.keys(parse([]).engine)).toEqual([]);
+    // Every other setting is a field of the config object (credentials are grouped by platform).
+    const config = parse([]);
+    for (const name of SETTING_NAMES) {
+      const declaration = declarationOf(name);
+      if (declaration.engine) continue;
+      if (declaration.credential) expect(config.credentials).toHaveProperty(declaration.credential);
+      else expect(config).toHaveProperty(name);
+    }
+    // The flags the unknown-option message lists are the declared ones.
+    expect(problemOf(['--nope=1'])).toContain('--host, --port, --data-dir, --models-dir');
+  });
+
+  it("the READMEs' settings tables are the ones the declarations generate", async () => {
+    // On a mismatch: pnpm --filter @modeldock/server settings-tables
+    const cells = (table: string | null) =>
+      (table ?? '')
+        .split('\n')
+        .filter((line) => !/^\|[\s|-]+\|$/.test(line))
+        .map((line) => line.split('|').map((cell) => cell.trim()));
+    const repo = path.resolve(import.meta.dirname, '../..');
+    const mainReadme = await readFile(path.join(repo, 'README.md'), 'utf8');
+    const serverReadme = await readFile(path.join(repo, 'apps/server/README.md'), 'utf8');
+    expect(cells(tableIn(mainReadme))).toEqual(cells(mainSettingsTable()));
+    expect(cells(tableIn(serverReadme))).toEqual(cells(serverSettingsTable()));
+    for (const name of SETTING_NAMES) {
+      expect(serverSettingsTable()).toContain(`\`${declarationOf(name).env}\``);
+    }
   });
 
   describe('folders', () => {

@@ -5,7 +5,7 @@
  * was on disk before the server started is found by its SHA-256 (`existingMatch`) and reused
  * (`reuseExisting`) instead of downloaded, and a file the server downloads is found the same way.
  */
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCdn } from '../support/fake-cdn';
@@ -17,11 +17,13 @@ import type { FakeHuggingFace } from '../support/fake-huggingface';
 import { createServerFolders, startServerProcess } from '../support/server-process';
 import type { ServerProcess, TemporaryServerFolders } from '../support/server-process';
 import { seedCivitai } from '../sources/helpers/civitai-fixtures';
-import { seedHub } from '../sources/helpers/hf-fixtures';
+import { modelFile, seedHub } from '../sources/helpers/hf-fixtures';
 import { connectHttp, failureOf, listFiles, waitFor, waitForStatus } from './api-client';
 import type { Api } from './api-client';
 
 const PLACED_BY_HAND = 'checkpoints/my-copy-of-schnell.safetensors';
+
+const SHARED_WEIGHTS = modelFile('model.safetensors', 'shared weights', 256 * 1024);
 
 let cdn: FakeCdn;
 let hub: FakeHuggingFace;
@@ -40,6 +42,14 @@ beforeAll(async () => {
   hub = await startFakeHuggingFace({ cdn });
   civitai = await startFakeCivitai({ storage: cdn });
   seedHub(hub);
+  hub.addRepo({
+    id: 'twins/one-repo',
+    files: [
+      { path: 'a/model.safetensors', content: SHARED_WEIGHTS },
+      { path: 'b/model.safetensors', content: SHARED_WEIGHTS },
+    ],
+  });
+  hub.addRepo({ id: 'twins/other-repo', files: [{ path: 'model.safetensors', content: SHARED_WEIGHTS }] });
   seedCivitai(civitai);
   folders = await createServerFolders();
   // On disk before the server starts, under another name: only the background indexer can know it.
@@ -287,5 +297,44 @@ describe('files already on disk', () => {
       onDisk: 'missing',
       existingMatch: { relativePath: 'diffusion_models/z_image_turbo-Q4_K_M.gguf' },
     });
+  });
+});
+
+describe('the Hugging Face cache layout: the same bytes are downloaded once', () => {
+  /** Bytes of the body the CDN sent for the shared blob since `from` (whole-file GETs and ranges alike). */
+  function blobBytesFetchedSince(from: number): number {
+    const sha256 = hub.repo('twins/one-repo').file('a/model.safetensors').sha256;
+    return cdn.requests
+      .slice(from)
+      .filter((request) => request.url.includes(sha256))
+      .reduce((total, request) => {
+        const range = /^bytes=(\d+)-(\d*)$/.exec(request.headers['range'] ?? '');
+        if (!range) return total + SHARED_WEIGHTS.length;
+        const end = range[2] === '' ? SHARED_WEIGHTS.length - 1 : Number(range[2]);
+        return total + Math.min(end, SHARED_WEIGHTS.length - 1) - Number(range[1]) + 1;
+      }, 0);
+  }
+
+  it('a second path of a blob in the same repository, then in another repository, moves no bytes', async () => {
+    const sha256 = hub.repo('twins/one-repo').file('a/model.safetensors').sha256;
+    const hubCache = path.join(server.modelsDir, 'huggingface/hub');
+    const before = cdn.requests.length;
+    const first = await api.downloads.enqueue.mutate({ url: `${hub.url}/twins/one-repo`, layout: 'hf-cache' });
+    await waitForStatus(api, first.jobId, 'completed');
+    expect(blobBytesFetchedSince(before)).toBe(SHARED_WEIGHTS.length);
+    const oneRepo = path.join(hubCache, 'models--twins--one-repo');
+    const commit = hub.repo('twins/one-repo').head();
+    for (const repoPath of ['a/model.safetensors', 'b/model.safetensors']) {
+      expect(await readlink(path.join(oneRepo, 'snapshots', commit, repoPath))).toBe(`../../../blobs/${sha256}`);
+    }
+
+    const between = cdn.requests.length;
+    const second = await api.downloads.enqueue.mutate({ url: `${hub.url}/twins/other-repo`, layout: 'hf-cache' });
+    await waitForStatus(api, second.jobId, 'completed');
+    expect(blobBytesFetchedSince(between)).toBe(0);
+    const otherBlob = path.join(hubCache, 'models--twins--other-repo/blobs', sha256);
+    expect((await stat(otherBlob)).ino).toBe((await stat(path.join(oneRepo, 'blobs', sha256))).ino);
+    const otherCommit = hub.repo('twins/other-repo').head();
+    expect(await readFile(path.join(hubCache, 'models--twins--other-repo/snapshots', otherCommit, 'model.safetensors'))).toEqual(SHARED_WEIGHTS);
   });
 });

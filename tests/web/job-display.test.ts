@@ -8,48 +8,12 @@ import {
   partialBytesOf,
   statusLabel,
 } from '../../apps/web/src/lib/downloads/job-display';
+import { jobFileSummary, jobSummary } from '../support/factories';
 
-function file(name: string, overrides: Partial<JobFile> = {}): JobFile {
-  return {
-    name,
-    relativePath: `checkpoints/${name}`,
-    bytesDone: 10,
-    bytesTotal: 10,
-    sha256: null,
-    expectedSha256: null,
-    status: 'completed',
-    format: 'safetensors',
-    error: null,
-    ...overrides,
-  };
-}
+const file = jobFileSummary;
 
 function job(files: JobFile[], overrides: Partial<Job> = {}): Job {
-  return {
-    id: 'job',
-    status: 'running',
-    source: 'preset:p',
-    kind: 'bundle',
-    priority: 0,
-    queueOrder: 1,
-    files,
-    bytesDone: 0,
-    bytesTotal: null,
-    speedBps: 0,
-    etaSeconds: null,
-    error: null,
-    stalled: null,
-    bandwidthLimitBps: null,
-    warnings: [],
-    currentFileIndex: null,
-    node: null,
-    waitingFor: null,
-    phase: null,
-    createdAt: '2025-01-01T00:00:00.000Z',
-    updatedAt: '2025-01-01T00:00:00.000Z',
-    finishedAt: null,
-    ...overrides,
-  };
+  return jobSummary({ status: 'running', source: 'preset:p', kind: 'bundle', queueOrder: 1, files, ...overrides });
 }
 
 describe('job display helpers', () => {

@@ -1,33 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import type { Job, JobEvent } from '../../apps/web/src/lib/api/types';
 import { JobListMerge } from '../../apps/web/src/lib/downloads/job-list-merge';
+import { jobSummary } from '../support/factories';
 
 function job(id: string, updatedAt: string, overrides: Partial<Job> = {}): Job {
-  return {
+  return jobSummary({
     id,
     status: 'running',
     source: `https://origin.test/${id}.bin`,
-    kind: 'direct',
-    priority: 0,
     queueOrder: 1,
-    files: [],
-    bytesDone: 0,
     bytesTotal: 100,
-    speedBps: 0,
-    etaSeconds: null,
-    error: null,
-    stalled: null,
-    bandwidthLimitBps: null,
-    warnings: [],
-    currentFileIndex: null,
-    node: null,
-    waitingFor: null,
-    phase: null,
-    createdAt: '2025-01-01T00:00:00.000Z',
     updatedAt,
-    finishedAt: null,
     ...overrides,
-  };
+  });
 }
 
 function event(subject: Job, type: JobEvent['type'] = 'progress'): JobEvent {

@@ -5,33 +5,10 @@ import {
   sortActive,
   sortFinished,
 } from '../../apps/web/src/lib/downloads/job-order';
+import { jobSummary } from '../support/factories';
 
 function job(id: string, overrides: Partial<Job>): Job {
-  return {
-    id,
-    status: 'queued',
-    source: id,
-    kind: 'direct',
-    priority: 0,
-    queueOrder: 0,
-    files: [],
-    bytesDone: 0,
-    bytesTotal: null,
-    speedBps: 0,
-    etaSeconds: null,
-    error: null,
-    stalled: null,
-    bandwidthLimitBps: null,
-    warnings: [],
-    currentFileIndex: null,
-    node: null,
-    waitingFor: null,
-    phase: null,
-    createdAt: '2025-01-01T00:00:00.000Z',
-    updatedAt: '2025-01-01T00:00:00.000Z',
-    finishedAt: null,
-    ...overrides,
-  };
+  return jobSummary({ id, source: id, ...overrides });
 }
 
 describe('job order', () => {

@@ -17,6 +17,7 @@ import {
   createTaskRunner,
   createUndiciHttpClient,
   createWorkerPresence,
+  createNotifications,
   registerSecret,
   resolveEngineConfig,
 } from '@modeldock/engine';
@@ -32,6 +33,7 @@ import { createAccessGate, unprotectedListenWarning } from './http/access-gate';
 import { createStaticFileHandler } from './http/static-files';
 import { startListener } from './http/listener';
 import { startLibraryServices } from './library/library-services';
+import { PLATFORM_NAMES } from './credentials/api-key-platforms';
 import { runShutdownSteps } from './shutdown';
 import type { ShutdownStep } from './shutdown';
 import { VERSION } from './version';
@@ -124,6 +126,20 @@ export async function startApp(
     const http = createUndiciHttpClient(engineConfig);
     cleanup.push({ name: 'close HTTP client', run: () => http.close() });
 
+    const workerId = workerIdForThisProcess();
+    // Notifications go out through the same guarded client as downloads (same private-address rules).
+    const notifications = createNotifications({
+      store: db.notifications,
+      http,
+      clock,
+      logger: log,
+      tasks,
+      workerId,
+      allowPrivateHosts: engineConfig.allowPrivateHosts,
+    });
+    await notifications.start();
+    cleanup.push({ name: 'stop notification delivery', run: () => notifications.stop() });
+
     const credentials = await startCredentialServices({
       secretKey,
       store: db.apiKeys,
@@ -132,12 +148,18 @@ export async function startApp(
       clock,
       logger: log,
       tasks,
+      onKeyRefused: ({ platform, version, reason }) =>
+        void notifications.reportKeyInvalid({
+          platform,
+          platformName: PLATFORM_NAMES[platform],
+          reason,
+          dedupeKey: `key:${platform}:${version}`,
+        }),
     });
     cleanup.push({ name: 'stop API key checks', run: () => credentials.close() });
 
     const fs = withFileLinks(createNodeFileSystem());
     const modelsRoot = realpathSync(config.modelsDir);
-    const workerId = workerIdForThisProcess();
     // Heartbeats a few times per lease: a worker is taken as down once a whole lease passed in silence.
     const presence = createWorkerPresence({
       store: db.workers,
@@ -175,6 +197,10 @@ export async function startApp(
       // Completed files are recorded, files already on disk indexed in the background and reusable.
       fileIndex: db.fileIndex,
     });
+    // Before start: a job finished during recovery still notifies. Only this process's own
+    // transitions reach it, so with several processes each finished job is recorded once.
+    const stopWatchingJobs = notifications.watchJobs(manager);
+    cleanup.push({ name: 'stop job notifications', run: async () => stopWatchingJobs() });
     await manager.start();
     cleanup.push({ name: 'stop downloads', run: () => manager.stop() });
 
@@ -200,6 +226,7 @@ export async function startApp(
       workerId,
       scanIntervalMinutes: config.libraryScanIntervalMinutes,
       leaseMs: engineConfig.leaseMs,
+      generator: `modeldock ${VERSION}`,
     });
     cleanup.push({ name: 'stop library tasks', run: () => libraryServices.close() });
 
@@ -225,10 +252,13 @@ export async function startApp(
         library: libraryServices.library,
         tasks: libraryServices.tasks,
         metadata: libraryServices.metadata,
+        collection: libraryServices.collection,
+        workflows: libraryServices.workflows,
         database: db.driver,
         version: VERSION,
         apiKeys: credentials.settings,
         workers: presence,
+        notifications,
         paths: { modelsDir: modelsRoot, dataDir: config.dataDir },
       },
       originGuard: createOriginGuard({
@@ -265,6 +295,8 @@ export async function startApp(
             { name: 'ask clients to reconnect', run: () => listener.notifyReconnect() },
             { name: 'stop library tasks', run: () => libraryServices.close() },
             { name: 'stop downloads', run: () => manager.stop() },
+            { name: 'stop job notifications', run: async () => stopWatchingJobs() },
+            { name: 'stop notification delivery', run: () => notifications.stop() },
             { name: 'leave the workers list', run: () => presence.stop() },
             { name: 'close event feed', run: () => events.close() },
             { name: 'stop API key checks', run: () => credentials.close() },

@@ -5,6 +5,8 @@ import { healthRouter } from './routers/health';
 import { sourcesRouter } from './routers/sources';
 import { settingsRouter } from './routers/settings';
 import { workersRouter } from './routers/workers';
+import { notificationsRouter } from './routers/notifications';
+import { workflowsRouter } from './routers/workflows';
 import { router } from './trpc';
 
 export const appRouter = router({
@@ -15,6 +17,8 @@ export const appRouter = router({
   library: router(libraryRouter),
   tasks: router(tasksRouter),
   workers: router(workersRouter),
+  notifications: router(notificationsRouter),
+  workflows: router(workflowsRouter),
 });
 
 export type AppRouter = typeof appRouter;

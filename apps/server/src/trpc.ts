@@ -6,10 +6,13 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { isModeldockError, toModeldockError } from '@modeldock/engine';
 import type {
+  Collection,
+  Workflows,
   DownloadManager,
   ErrorCode,
   LibraryMetadata,
   ModelLibrary,
+  Notifications,
   RefreshTasks,
   WorkerPresence,
 } from '@modeldock/engine';
@@ -26,12 +29,18 @@ export interface AppContext {
   tasks: RefreshTasks;
   /** Metadata, previews and update checks of library entries; absent in tests of the listener alone. */
   metadata?: LibraryMetadata;
+  /** Export and import of the collection; absent in tests of the listener alone. */
+  collection?: Collection;
+  /** ComfyUI workflow analysis and downloads; absent in tests of the listener alone. */
+  workflows?: Workflows;
   database: 'pglite' | 'postgres';
   version: string;
   /** Where models and modeldock's own data live (Settings shows them); absent in bare listener tests. */
   paths?: { modelsDir: string; dataDir: string };
   /** Settings → API keys; absent in tests that stand up a listener without credentials. */
   apiKeys?: ApiKeySettings;
+  /** The notification centre and outgoing destinations (webhook, ntfy). */
+  notifications: Notifications;
   /** This worker and the others sharing the database; absent in tests without a database. */
   workers?: WorkerPresence;
 }
@@ -48,6 +57,7 @@ const TRPC_CODE_FOR: Partial<Record<ErrorCode, TRPC_ERROR_CODE_KEY>> = {
   JOB_NOT_FOUND: 'NOT_FOUND',
   MODEL_NOT_FOUND: 'NOT_FOUND',
   TASK_NOT_FOUND: 'NOT_FOUND',
+  NOTIFICATION_DESTINATION_NOT_FOUND: 'NOT_FOUND',
   FILE_IN_USE: 'CONFLICT',
   INVALID_STATE: 'CONFLICT',
   DESTINATION_EXISTS: 'CONFLICT',
@@ -137,14 +147,36 @@ const t = initTRPC.context<AppContext>().create({
   },
 });
 
-export const router = t.router;
-export const publicProcedure = t.procedure;
+/**
+ * Every procedure's failure leaves as a typed API error: an engine error keeps its code (a client's
+ * mistake is a 4xx, an upstream's a 502/503) and only a bug of ours is a 500. A subscription's
+ * stream is mapped too, for errors thrown while it runs.
+ */
+const engineErrorsAsApiErrors = t.middleware(async ({ type, next }) => {
+  const result = await next();
+  if (!result.ok) return { ...result, error: toTRPCError(thrownBy(result.error)) };
+  if (type === 'subscription' && isAsyncIterable(result.data)) {
+    return { ...result, data: streamWithApiErrors(result.data) };
+  }
+  return result;
+});
 
-/** Runs an engine call and rethrows its failure as a typed API error. */
-export async function call<T>(work: () => Promise<T>): Promise<T> {
+/** tRPC wraps whatever a resolver throws in an INTERNAL_SERVER_ERROR whose cause is the thrown value. */
+function thrownBy(error: TRPCError): unknown {
+  return error.code === 'INTERNAL_SERVER_ERROR' && error.cause !== undefined ? error.cause : error;
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
+async function* streamWithApiErrors<T>(stream: AsyncIterable<T>): AsyncGenerator<T> {
   try {
-    return await work();
+    yield* stream;
   } catch (error) {
     throw toTRPCError(error);
   }
 }
+
+export const router = t.router;
+export const publicProcedure = t.procedure.use(engineErrorsAsApiErrors);

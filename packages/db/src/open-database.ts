@@ -10,6 +10,7 @@ import type {
   LibraryStore,
   LocalFileIndex,
   Logger,
+  NotificationStore,
   RefreshTaskStore,
   StoredJobEvent,
   WorkerStore,
@@ -35,6 +36,7 @@ import { createMetadataStore } from './library/metadata-store';
 import { createRefreshTaskStore } from './tasks/refresh-task-store';
 import type { SettingsStore } from './settings-store';
 import { createWorkerStore } from './worker-store';
+import { createNotificationStore } from './notifications/notification-store';
 
 export interface OpenDatabaseOptions {
   /** The data directory; the embedded database lives in `<dataDir>/pglite`. */
@@ -72,6 +74,8 @@ export interface ModeldockDatabase {
   refreshTasks: RefreshTaskStore;
   /** Heartbeats of the processes sharing the database (`workers.list`, jobs for a node). */
   workers: WorkerStore;
+  /** The notification centre, outgoing destinations and their delivery outbox. */
+  notifications: NotificationStore;
   /**
    * Stored job events as they are appended, by this or any other process sharing the database,
    * each delivered once. Returns an unsubscribe.
@@ -146,6 +150,7 @@ function assemble(
     metadata: createMetadataStore(db),
     refreshTasks: createRefreshTaskStore(db),
     workers: createWorkerStore(db),
+    notifications: createNotificationStore(db),
     watchEvents: (listener) => notifications.watch(listener),
     close() {
       closing ??= (async () => {

@@ -45,6 +45,10 @@ import type {
   MetadataSourceKind,
   StoredModelMetadata,
   UpdateStatusKind,
+  DeliveryStatus,
+  DestinationKind,
+  NotificationEvent,
+  NotificationSubject,
 } from '@modeldock/engine';
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -348,4 +352,70 @@ export const workers = pgTable(
     lastHeartbeatAt: timestamptz('last_heartbeat_at').notNull(),
   },
   (table) => [index('workers_name_idx').on(table.name)],
+);
+
+/**
+ * The in-app notification centre (engine: notifications/): one row per notification, recorded once
+ * per `dedupe_key` (e.g. a job's stored status event) however many processes see it.
+ */
+export const notifications = pgTable(
+  'notifications',
+  {
+    /** Time-ordered UUIDv7: newest first is id order. */
+    id: text('id').primaryKey(),
+    event: text('event').$type<NotificationEvent>().notNull(),
+    title: text('title').notNull(),
+    message: text('message').notNull(),
+    subject: jsonb('subject').$type<NotificationSubject>().notNull(),
+    dedupeKey: text('dedupe_key').notNull(),
+    createdAt: timestamptz('created_at').notNull(),
+    readAt: timestamptz('read_at'),
+  },
+  (table) => [
+    uniqueIndex('notifications_dedupe_key_idx').on(table.dedupeKey),
+    index('notifications_read_at_idx').on(table.readAt),
+  ],
+);
+
+/** Outgoing destinations (webhook, ntfy topic), each with the events it wants and its last outcome. */
+export const notificationDestinations = pgTable('notification_destinations', {
+  id: text('id').primaryKey(),
+  kind: text('kind').$type<DestinationKind>().notNull(),
+  /** As the user gave it (user info and query included, to send with); never shown as is. */
+  url: text('url').notNull(),
+  /** Empty: every event. */
+  events: jsonb('events').$type<NotificationEvent[]>().notNull().default([]),
+  createdAt: timestamptz('created_at').notNull(),
+  lastSuccessAt: timestamptz('last_success_at'),
+  lastErrorAt: timestamptz('last_error_at'),
+  /** Redacted. */
+  lastError: text('last_error'),
+});
+
+/**
+ * The outbox: one row per notification and destination still to be sent (delivered rows are
+ * removed), claimed with a lease like jobs, retried at `next_attempt_at`, `failed` once given up.
+ */
+export const notificationDeliveries = pgTable(
+  'notification_deliveries',
+  {
+    id: text('id').primaryKey(),
+    notificationId: text('notification_id')
+      .notNull()
+      .references(() => notifications.id, { onDelete: 'cascade' }),
+    destinationId: text('destination_id')
+      .notNull()
+      .references(() => notificationDestinations.id, { onDelete: 'cascade' }),
+    status: text('status').$type<DeliveryStatus>().notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamptz('next_attempt_at').notNull(),
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: timestamptz('lease_expires_at'),
+    lastError: text('last_error'),
+    createdAt: timestamptz('created_at').notNull(),
+  },
+  (table) => [
+    index('notification_deliveries_due_idx').on(table.status, table.nextAttemptAt),
+    index('notification_deliveries_destination_idx').on(table.destinationId, table.status),
+  ],
 );

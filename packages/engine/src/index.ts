@@ -1,5 +1,7 @@
 export * from './errors';
 export * from './job-model';
+export { JOB_ACTIONS, allowedActions } from './jobs/job-transitions';
+export type { JobAction } from './jobs/job-transitions';
 export * from './ports';
 export * from './config';
 export * from './secrets/redact';
@@ -35,3 +37,6 @@ export * from './model-format/index';
 export * from './metadata/index';
 export * from './placement/index';
 export * from './workers/index';
+export * from './notifications/index';
+export * from './collection/index';
+export * from './workflows/index';

@@ -3,25 +3,12 @@
  * A job has one or more files; each file is resumable from a durable byte offset.
  */
 import type { JobError } from './errors';
+import type { JobStatus } from './job-statuses';
+import { allowedActions } from './jobs/job-transitions';
+import type { JobAction } from './jobs/job-transitions';
 
-/** An enqueue request kept on its job until the job's first step resolves it (plain JSON). */
-export type PendingRequest = Record<string, unknown> & { url: string };
-
-export const JOB_STATUSES = [
-  'queued',
-  'running',
-  'paused',
-  'verifying',
-  'completed',
-  'failed',
-  'cancelled',
-] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
-
-/** Statuses a job leaves only through a user action (retry, clear). */
-export const FINISHED_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
-/** Statuses whose files may still be written or resumed. */
-export const ACTIVE_STATUSES: readonly JobStatus[] = ['queued', 'running', 'paused', 'verifying'];
+export { JOB_STATUSES, FINISHED_STATUSES, ACTIVE_STATUSES } from './job-statuses';
+export type { JobStatus } from './job-statuses';
 
 export const FILE_STATUSES = [
   'queued',
@@ -95,12 +82,15 @@ export type JobPhaseStep = 'resolving' | 'verifying-existing';
 
 export interface JobPhase {
   step: JobPhaseStep;
-  /** What is being done now, for people ("Checking loras/a.safetensors already on disk"). */
+  /** What is being done now, for people ("Checking loras/a.safetensors, already on disk"). */
   detail: string | null;
   /** Bytes of existing files read so far while verifying them (0 while resolving). */
   bytesDone: number;
   bytesTotal: number | null;
 }
+
+/** An enqueue request kept on its job until the job's first step resolves it (plain JSON). */
+export type PendingRequest = Record<string, unknown> & { url: string };
 
 /** Why a running job is waiting, shown while it retries. */
 export interface StalledState {
@@ -191,6 +181,8 @@ export interface JobSummary {
   node: string | null;
   /** Set while the job is queued for a node whose worker is not running: "waiting for <node>". */
   waitingFor: string | null;
+  /** What a user can do to the job now (`downloads.pause`, …), from the engine's transition rules. */
+  actions: JobAction[];
   /** The job's first step while it has not finished (resolving its source, verifying existing files), else null. */
   phase: JobPhase | null;
   createdAt: string;
@@ -283,9 +275,7 @@ export function toJobSummary(
     isMoving && bytesTotal !== null && speedBps > 0
       ? Math.max(0, Math.ceil((bytesTotal - bytesDone) / speedBps))
       : null;
-  const current = job.files.find(
-    (file) => file.status === 'running' || file.status === 'verifying',
-  );
+  const current = job.files.find((file) => file.status === 'running' || file.status === 'verifying');
   return {
     id: job.id,
     status: job.status,
@@ -304,15 +294,10 @@ export function toJobSummary(
     warnings: job.warnings,
     currentFileIndex: current ? current.index : null,
     node: job.node,
-    waitingFor:
-      job.status === 'queued' && job.node !== null && presence && !presence.isAlive(job.node)
-        ? job.node
-        : null,
+    waitingFor: job.status === 'queued' && job.node !== null && presence && !presence.isAlive(job.node) ? job.node : null,
+    actions: allowedActions({ status: job.status, fileCount: job.files.length }),
     // A failed or cancelled job shows its error, not a step that no longer runs.
-    phase:
-      job.status === 'running' || job.status === 'queued' || job.status === 'paused'
-        ? (job.phase ?? null)
-        : null,
+    phase: job.status === 'running' || job.status === 'queued' || job.status === 'paused' ? (job.phase ?? null) : null,
     createdAt: job.createdAt.toISOString(),
     updatedAt: job.updatedAt.toISOString(),
     finishedAt: job.finishedAt ? job.finishedAt.toISOString() : null,

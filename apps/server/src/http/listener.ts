@@ -26,6 +26,13 @@ import { createThumbnailHandler, isThumbnailPath } from './thumbnails';
 
 export const API_PATH = '/trpc';
 const MAX_BODY_BYTES = 1024 * 1024;
+/** Procedures that take a whole document (a manifest, a workflow of up to 10 MB, JSON-escaped). */
+const DOCUMENT_PROCEDURES: ReadonlySet<string> = new Set([
+  'library.import',
+  'workflows.analyze',
+  'workflows.downloadMissing',
+]);
+const MAX_DOCUMENT_BODY_BYTES = 24 * 1024 * 1024;
 const WS_PING_MS = 30_000;
 const WS_PONG_WAIT_MS = 10_000;
 const WS_CLOSE_GRACE_MS = 1_000;
@@ -144,19 +151,31 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     return true;
   }
 
-  const handleApi = createHTTPHandler({
-    router: appRouter,
-    basePath: `${API_PATH}/`,
-    maxBodySize: MAX_BODY_BYTES,
-    createContext: () => context,
-    onError({ error, path, type }) {
-      if (error.code === 'INTERNAL_SERVER_ERROR') {
-        logger.error({ err: error.cause ?? error, path, type }, 'API call failed');
-      } else {
-        logger.debug({ code: error.code, message: error.message, path, type }, 'API call rejected');
-      }
-    },
-  });
+  const apiHandler = (maxBodySize: number) =>
+    createHTTPHandler({
+      router: appRouter,
+      basePath: `${API_PATH}/`,
+      maxBodySize,
+      createContext: () => context,
+      onError({ error, path, type }) {
+        if (error.code === 'INTERNAL_SERVER_ERROR') {
+          logger.error({ err: error.cause ?? error, path, type }, 'API call failed');
+        } else {
+          logger.debug(
+            { code: error.code, message: error.message, path, type },
+            'API call rejected',
+          );
+        }
+      },
+    });
+  const handleSmallApiCall = apiHandler(MAX_BODY_BYTES);
+  // A manifest or workflow may be 10 MB; the engine refuses a larger one by name, the body cap beyond.
+  const handleDocumentApiCall = apiHandler(MAX_DOCUMENT_BODY_BYTES);
+  const handleApi = (request: IncomingMessage, response: ServerResponse) => {
+    const { paths } = apiCallsOf(request.url);
+    const documents = paths.every((path) => DOCUMENT_PROCEDURES.has(path));
+    return (documents ? handleDocumentApiCall : handleSmallApiCall)(request, response);
+  };
 
   const server = http.createServer((request, response) => {
     if (isApiPath(request.url)) {
@@ -174,7 +193,8 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     if (isThumbnailPath(request.url)) {
       handleThumbnail(request, response).catch((error: unknown) => {
         logger.error({ err: error, url: request.url }, 'Serving a thumbnail failed');
-        if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        if (!response.headersSent)
+          response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
         response.end('Internal error');
       });
       return;

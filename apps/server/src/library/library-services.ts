@@ -4,9 +4,18 @@
  * and a scan queued after every finished download so new files appear with their source.
  */
 import path from 'node:path';
-import { createLibraryMetadata, createMetadataHubs, createModelLibrary, createRefreshTasks } from '@modeldock/engine';
+import {
+  createCollection,
+  createLibraryMetadata,
+  createMetadataHubs,
+  createModelLibrary,
+  createRefreshTasks,
+  createWorkflows,
+} from '@modeldock/engine';
 import type {
   Clock,
+  Collection,
+  Workflows,
   CredentialProvider,
   DownloadManager,
   FileSystem,
@@ -45,6 +54,8 @@ export interface LibraryServicesOptions {
   workerId: string;
   /** 0 = no periodic scan. */
   scanIntervalMinutes: number;
+  /** Written into exported manifests, e.g. "modeldock 0.4.0". */
+  generator?: string;
   /** Task lease (defaults to the engine's 30 s). */
   leaseMs?: number;
 }
@@ -53,6 +64,10 @@ export interface LibraryServices {
   library: ModelLibrary;
   tasks: RefreshTasks;
   metadata: LibraryMetadata;
+  /** Export and import of the collection (manifest, bundle job). */
+  collection: Collection;
+  /** ComfyUI workflows: the models they load, and one download of the missing ones. */
+  workflows: Workflows;
   close(): Promise<void>;
 }
 
@@ -68,6 +83,14 @@ export async function startLibraryServices(options: LibraryServicesOptions): Pro
   const transferring = new Set<string>();
   // The library tells its listeners; it is created below and needs `metadata` to describe entries.
   let entriesChanged: (ids: string[] | null) => void = () => undefined;
+  const hubs = createMetadataHubs({
+    http: options.http,
+    clock,
+    logger,
+    credentials: options.credentials,
+    civitaiEndpoint: options.civitaiEndpoint,
+    huggingFaceEndpoint: options.huggingFaceEndpoint,
+  });
   const metadata = createLibraryMetadata({
     library: options.stores.library,
     store: options.stores.metadata,
@@ -78,14 +101,7 @@ export async function startLibraryServices(options: LibraryServicesOptions): Pro
     http: options.http,
     clock,
     logger,
-    hubs: createMetadataHubs({
-      http: options.http,
-      clock,
-      logger,
-      credentials: options.credentials,
-      civitaiEndpoint: options.civitaiEndpoint,
-      huggingFaceEndpoint: options.huggingFaceEndpoint,
-    }),
+    hubs,
     modelsRoot: options.modelsRoot,
     thumbnailsDir: path.join(options.dataDir, 'thumbnails'),
     maxRedirects: options.maxRedirects,
@@ -121,11 +137,30 @@ export async function startLibraryServices(options: LibraryServicesOptions): Pro
       );
     }
   });
+  const collection = createCollection({
+    library: options.stores.library,
+    describe: (entries) => metadata.describe(entries),
+    preview: (request) => manager.preview(request),
+    enqueue: (request) => manager.enqueue(request),
+    clock,
+    logger,
+    generator: options.generator,
+  });
+  const workflows = createWorkflows({
+    library: options.stores.library,
+    preview: (request) => manager.preview(request),
+    enqueue: (request) => manager.enqueue(request),
+    civitaiVersionsByHash: (hashes) => hubs.civitai.versionsByHash(hashes),
+    civitaiEndpoint: hubs.civitaiEndpoint,
+    logger,
+  });
   await library.start();
   return {
+    workflows,
     library,
     tasks,
     metadata,
+    collection,
     async close() {
       unsubscribe();
       await library.stop();

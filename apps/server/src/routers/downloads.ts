@@ -4,7 +4,7 @@ import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
 import { JOB_STATUSES, isValidNodeName } from '@modeldock/engine';
 import type { JobEvent } from '@modeldock/engine';
-import { call, publicProcedure } from '../trpc';
+import { publicProcedure } from '../trpc';
 import { subscribeToJobEvents } from '../events/job-event-stream';
 import { plainName, withoutControlCharacters } from './input-text';
 
@@ -65,14 +65,17 @@ export const enqueueInput = z.object({
   node: z
     .string()
     .trim()
-    .refine(isValidNodeName, 'node must be a worker name: 1 to 63 letters, digits, dots, dashes or underscores')
+    .refine(
+      isValidNodeName,
+      'node must be a worker name: 1 to 63 letters, digits, dots, dashes or underscores',
+    )
     .optional(),
 });
 
 export const downloadsRouter = {
   enqueue: publicProcedure
     .input(enqueueInput)
-    .mutation(({ ctx, input }) => call(() => ctx.manager.enqueue(input))),
+    .mutation(({ ctx, input }) => ctx.manager.enqueue(input)),
 
   list: publicProcedure
     .input(
@@ -85,41 +88,33 @@ export const downloadsRouter = {
         .optional(),
     )
     .query(({ ctx, input }) =>
-      call(() =>
-        ctx.manager.listJobs({
-          status: input?.status,
-          limit: input?.limit ?? 100,
-          cursor: input?.cursor ?? null,
-        }),
-      ),
+      ctx.manager.listJobs({
+        status: input?.status,
+        limit: input?.limit ?? 100,
+        cursor: input?.cursor ?? null,
+      }),
     ),
 
-  get: publicProcedure
-    .input(jobId)
-    .query(({ ctx, input }) => call(() => ctx.manager.getJob(input.jobId))),
+  get: publicProcedure.input(jobId).query(({ ctx, input }) => ctx.manager.getJob(input.jobId)),
   cancel: publicProcedure
     .input(jobId)
-    .mutation(({ ctx, input }) => call(() => ctx.manager.cancel(input.jobId))),
-  pause: publicProcedure
-    .input(jobId)
-    .mutation(({ ctx, input }) => call(() => ctx.manager.pause(input.jobId))),
+    .mutation(({ ctx, input }) => ctx.manager.cancel(input.jobId)),
+  pause: publicProcedure.input(jobId).mutation(({ ctx, input }) => ctx.manager.pause(input.jobId)),
   resume: publicProcedure
     .input(jobId)
-    .mutation(({ ctx, input }) => call(() => ctx.manager.resume(input.jobId))),
-  retry: publicProcedure
-    .input(jobId)
-    .mutation(({ ctx, input }) => call(() => ctx.manager.retry(input.jobId))),
+    .mutation(({ ctx, input }) => ctx.manager.resume(input.jobId)),
+  retry: publicProcedure.input(jobId).mutation(({ ctx, input }) => ctx.manager.retry(input.jobId)),
 
   setPriority: publicProcedure
     .input(jobId.extend({ priority: z.number().int().min(0).max(1_000_000) }))
-    .mutation(({ ctx, input }) => call(() => ctx.manager.setPriority(input.jobId, input.priority))),
+    .mutation(({ ctx, input }) => ctx.manager.setPriority(input.jobId, input.priority)),
   moveToTop: publicProcedure
     .input(jobId)
-    .mutation(({ ctx, input }) => call(() => ctx.manager.moveToTop(input.jobId))),
+    .mutation(({ ctx, input }) => ctx.manager.moveToTop(input.jobId)),
   setBandwidthLimit: publicProcedure
     .input(jobId.extend({ bytesPerSecond }))
     .mutation(({ ctx, input }) =>
-      call(() => ctx.manager.setJobBandwidthLimit(input.jobId, input.bytesPerSecond)),
+      ctx.manager.setJobBandwidthLimit(input.jobId, input.bytesPerSecond),
     ),
 
   limits: publicProcedure.query(({ ctx }) => ctx.manager.getBandwidthLimits()),
@@ -130,19 +125,17 @@ export const downloadsRouter = {
   /** For a failed or cancelled multi-file job: deletes the files it completed, and says so on the job. */
   rollback: publicProcedure
     .input(jobId)
-    .mutation(({ ctx, input }) => call(() => ctx.manager.rollback(input.jobId))),
+    .mutation(({ ctx, input }) => ctx.manager.rollback(input.jobId)),
 
   /** One finished job off the list; its completed files stay. */
-  remove: publicProcedure.input(jobId).mutation(({ ctx, input }) =>
-    call(async () => {
-      await ctx.manager.removeJob(input.jobId);
-      return { removed: true as const };
-    }),
-  ),
+  remove: publicProcedure.input(jobId).mutation(async ({ ctx, input }) => {
+    await ctx.manager.removeJob(input.jobId);
+    return { removed: true as const };
+  }),
 
-  clearFinished: publicProcedure.mutation(({ ctx }) =>
-    call(async () => ({ removed: await ctx.manager.clearFinished() })),
-  ),
+  clearFinished: publicProcedure.mutation(async ({ ctx }) => ({
+    removed: await ctx.manager.clearFinished(),
+  })),
 
   /**
    * Job events: stored status changes after `lastEventId` first, then live events. Each carries the

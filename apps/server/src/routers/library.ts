@@ -14,8 +14,8 @@ import {
   REFRESH_SCOPES,
   TASK_PRIORITIES,
 } from '@modeldock/engine';
-import type { LibraryMetadata } from '@modeldock/engine';
-import { call, publicProcedure } from '../trpc';
+import type { Collection, LibraryMetadata } from '@modeldock/engine';
+import { publicProcedure } from '../trpc';
 import type { AppContext } from '../trpc';
 import { subscribeToLibraryEvents } from '../library/library-event-stream';
 import type { LibraryStreamEvent } from '../library/library-event-stream';
@@ -39,8 +39,15 @@ export const libraryListInput = z
   .optional();
 
 export function metadataOf(ctx: AppContext): LibraryMetadata {
-  if (!ctx.metadata) throw new ModeldockError('INTERNAL', 'Model metadata is not available in this server');
+  if (!ctx.metadata)
+    throw new ModeldockError('INTERNAL', 'Model metadata is not available in this server');
   return ctx.metadata;
+}
+
+export function collectionOf(ctx: AppContext): Collection {
+  if (!ctx.collection)
+    throw new ModeldockError('INTERNAL', 'Export and import are not available in this server');
+  return ctx.collection;
 }
 
 const selection = {
@@ -52,48 +59,63 @@ const selection = {
 export const libraryRouter = {
   list: publicProcedure
     .input(libraryListInput)
-    .query(({ ctx, input }) => call(() => ctx.library.list(input ?? {}))),
+    .query(({ ctx, input }) => ctx.library.list(input ?? {})),
 
   get: publicProcedure
     .input(z.object({ id: entryId }))
-    .query(({ ctx, input }) => call(() => ctx.library.get(input.id))),
+    .query(({ ctx, input }) => ctx.library.get(input.id)),
 
   /** Disk usage, and how many entries have partial or minimal metadata, no preview, an update. */
-  stats: publicProcedure.query(({ ctx }) =>
-    call(async () => ({ ...(await ctx.library.stats()), metadata: ctx.metadata ? await ctx.metadata.summary() : null })),
-  ),
+  stats: publicProcedure.query(async ({ ctx }) => ({
+    ...(await ctx.library.stats()),
+    metadata: ctx.metadata ? await ctx.metadata.summary() : null,
+  })),
 
   /** Metadata, previews or both, for chosen entries, all incomplete ones ("Fix all"), or all. */
   refresh: publicProcedure
     .input(z.object({ ...selection, kind: z.enum(REFRESH_KINDS) }))
-    .mutation(({ ctx, input }) => call(() => metadataOf(ctx).refresh(input))),
+    .mutation(({ ctx, input }) => metadataOf(ctx).refresh(input)),
 
   checkUpdates: publicProcedure
     .input(z.object(selection).optional())
-    .mutation(({ ctx, input }) => call(() => metadataOf(ctx).checkUpdates(input ?? {}))),
+    .mutation(({ ctx, input }) => metadataOf(ctx).checkUpdates(input ?? {})),
 
   /** Downloads the newer version found by an update check (Civitai: beside the old file). */
   update: publicProcedure
     .input(z.object({ id: entryId }))
-    .mutation(({ ctx, input }) => call(() => metadataOf(ctx).update(input.id))),
+    .mutation(({ ctx, input }) => metadataOf(ctx).update(input.id)),
 
+  /** The collection manifest (schema modeldock.collection, version 1; see the README). */
+  export: publicProcedure
+    .input(z.object({ includeMetadata: z.boolean().optional() }).optional())
+    .query(({ ctx, input }) => collectionOf(ctx).export(input ?? {})),
+
+  /**
+   * A manifest (JSON text or object, ≤ 10 MB): what is present, missing (with where from and its
+   * access) and unresolved; without dryRun also one bundle job fetching the missing files.
+   */
+  import: publicProcedure
+    .input(z.object({ manifest: z.unknown(), dryRun: z.boolean().optional() }))
+    .mutation(({ ctx, input }) =>
+      collectionOf(ctx).import({ manifest: input.manifest, dryRun: input.dryRun }),
+    ),
 
   /** Free space and whether the models root takes a new file (a probe written, fsynced, removed). */
-  storage: publicProcedure.query(({ ctx }) => call(() => ctx.library.storage())),
+  storage: publicProcedure.query(({ ctx }) => ctx.library.storage()),
 
   delete: publicProcedure
     .input(z.object({ ids: z.array(entryId).min(1).max(500) }))
-    .mutation(({ ctx, input }) => call(() => ctx.library.delete(input.ids))),
+    .mutation(({ ctx, input }) => ctx.library.delete(input.ids)),
 
   clearCache: publicProcedure
     .input(z.object({ dryRun: z.boolean() }))
-    .mutation(({ ctx, input }) => call(() => ctx.library.clearCache(input))),
+    .mutation(({ ctx, input }) => ctx.library.clearCache(input)),
 
   redownload: publicProcedure
     .input(z.object({ id: entryId }))
-    .mutation(({ ctx, input }) => call(() => ctx.library.redownload(input.id))),
+    .mutation(({ ctx, input }) => ctx.library.redownload(input.id)),
 
-  scan: publicProcedure.mutation(({ ctx }) => call(() => ctx.library.scan())),
+  scan: publicProcedure.mutation(({ ctx }) => ctx.library.scan()),
 
   /**
    * Entries changed and task progress, live. With `lastEventId` the events missed since are
@@ -110,4 +132,3 @@ export const libraryRouter = {
       }
     }),
 } satisfies TRPCRouterRecord;
-

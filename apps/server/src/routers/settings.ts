@@ -15,7 +15,7 @@ import {
 import { metadataOf } from './library';
 import type { ApiKeySettings } from '../credentials/api-key-settings';
 import { API_KEY_PLATFORMS } from '../credentials/api-key-platforms';
-import { call, publicProcedure } from '../trpc';
+import { publicProcedure } from '../trpc';
 import type { AppContext } from '../trpc';
 
 const platform = z.enum(API_KEY_PLATFORMS, {
@@ -46,24 +46,24 @@ function apiKeysOf(ctx: AppContext): ApiKeySettings {
 }
 
 const apiKeysRouter = {
-  list: publicProcedure.query(({ ctx }) => call(() => apiKeysOf(ctx).list())),
+  list: publicProcedure.query(({ ctx }) => apiKeysOf(ctx).list()),
 
   set: publicProcedure
     .input(z.object({ platform, key: apiKey }))
-    .mutation(({ ctx, input }) => call(() => apiKeysOf(ctx).set(input.platform, input.key))),
+    .mutation(({ ctx, input }) => apiKeysOf(ctx).set(input.platform, input.key)),
 
   validate: publicProcedure
     .input(z.object({ platform }))
-    .mutation(({ ctx, input }) => call(() => apiKeysOf(ctx).validate(input.platform))),
+    .mutation(({ ctx, input }) => apiKeysOf(ctx).validate(input.platform)),
 
   remove: publicProcedure
     .input(z.object({ platform }))
-    .mutation(({ ctx, input }) => call(() => apiKeysOf(ctx).remove(input.platform))),
+    .mutation(({ ctx, input }) => apiKeysOf(ctx).remove(input.platform)),
 } satisfies TRPCRouterRecord;
 
 /** Settings → Metadata: sidecars beside models, A1111's `<stem>.json`, the preview content limit. */
 const metadataSettingsRouter = {
-  get: publicProcedure.query(({ ctx }) => call(() => metadataOf(ctx).getSettings())),
+  get: publicProcedure.query(({ ctx }) => metadataOf(ctx).getSettings()),
 
   set: publicProcedure
     .input(
@@ -73,11 +73,14 @@ const metadataSettingsRouter = {
         maxNsfwLevel: z
           .number()
           .int()
-          .refine((level) => (NSFW_LEVELS as readonly number[]).includes(level), `maxNsfwLevel must be one of ${NSFW_LEVELS.join(', ')} (1 PG, 2 PG-13, 4 R, 8 X, 16 XXX)`)
+          .refine(
+            (level) => (NSFW_LEVELS as readonly number[]).includes(level),
+            `maxNsfwLevel must be one of ${NSFW_LEVELS.join(', ')} (1 PG, 2 PG-13, 4 R, 8 X, 16 XXX)`,
+          )
           .optional(),
       }),
     )
-    .mutation(({ ctx, input }) => call(() => metadataOf(ctx).setSettings(input))),
+    .mutation(({ ctx, input }) => metadataOf(ctx).setSettings(input)),
 } satisfies TRPCRouterRecord;
 
 export const settingsRouter = {

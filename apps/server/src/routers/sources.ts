@@ -5,7 +5,7 @@
  */
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
-import { call, publicProcedure } from '../trpc';
+import { publicProcedure } from '../trpc';
 import { enqueueInput } from './downloads';
 
 /** The enqueue input without what only matters once a download runs. */
@@ -31,18 +31,14 @@ export const sourcesRouter = {
   /** Starts nothing and writes nothing; failures carry the engine's code (GATED_REPO, AUTH_REQUIRED, …). */
   resolve: publicProcedure
     .input(resolveInput)
-    .query(({ ctx, input, signal }) => call(() => ctx.manager.preview(input, { signal }))),
+    .query(({ ctx, input, signal }) => ctx.manager.preview(input, { signal })),
 
-  presets: publicProcedure.query(({ ctx }) =>
-    call(async () => ({ items: await ctx.manager.presets() })),
-  ),
+  presets: publicProcedure.query(async ({ ctx }) => ({ items: await ctx.manager.presets() })),
 
-  downloadPreset: publicProcedure.input(downloadPresetInput).mutation(({ ctx, input }) =>
-    call(async () => {
-      const { jobId, attached } = await ctx.manager.downloadPreset(input.presetId, {
-        priority: input.priority,
-      });
-      return { jobId, attached };
-    }),
-  ),
+  downloadPreset: publicProcedure.input(downloadPresetInput).mutation(async ({ ctx, input }) => {
+    const { jobId, attached } = await ctx.manager.downloadPreset(input.presetId, {
+      priority: input.priority,
+    });
+    return { jobId, attached };
+  }),
 } satisfies TRPCRouterRecord;

@@ -2,7 +2,7 @@
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
 import { TASK_STATUSES } from '@modeldock/engine';
-import { call, publicProcedure } from '../trpc';
+import { publicProcedure } from '../trpc';
 
 const taskId = z.object({ taskId: z.string().min(1).max(64) });
 
@@ -17,9 +17,11 @@ export const tasksRouter = {
         })
         .optional(),
     )
-    .query(({ ctx, input }) => call(() => ctx.tasks.list(input ?? {}))),
+    .query(({ ctx, input }) => ctx.tasks.list(input ?? {})),
 
-  get: publicProcedure.input(taskId).query(({ ctx, input }) => call(() => ctx.tasks.get(input.taskId))),
+  get: publicProcedure.input(taskId).query(({ ctx, input }) => ctx.tasks.get(input.taskId)),
 
-  cancel: publicProcedure.input(taskId).mutation(({ ctx, input }) => call(() => ctx.tasks.cancel(input.taskId))),
+  cancel: publicProcedure
+    .input(taskId)
+    .mutation(({ ctx, input }) => ctx.tasks.cancel(input.taskId)),
 } satisfies TRPCRouterRecord;

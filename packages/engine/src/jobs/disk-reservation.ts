@@ -10,12 +10,14 @@ import { ModeldockError } from '../errors';
 import type { JobRecord } from '../job-model';
 import type { ManagerContext } from './manager-context';
 import { formatBytes } from './human-bytes';
+import { hfCacheTwinsOf } from './hf-cache-twins';
 
-/** Bytes a job still has to write (files not complete, with a known size). */
+/** Bytes a job still has to write (files not complete, with a known size; a twin is a link, no bytes). */
 export function remainingBytes(job: JobRecord): number {
   let remaining = 0;
+  const twins = hfCacheTwinsOf(job.files);
   for (const file of job.files) {
-    if (file.status === 'completed' || file.status === 'present' || file.bytesTotal === null) continue;
+    if (file.status === 'completed' || file.status === 'present' || file.bytesTotal === null || twins.has(file.id)) continue;
     remaining += Math.max(0, file.bytesTotal - file.bytesDone);
   }
   return remaining;

@@ -54,6 +54,22 @@ export interface EnqueueRequest {
    * any worker sharing the database. While that worker is not running the job waits.
    */
   node?: string;
+  /** `bundle:<label>` inputs only: the files of the bundle, each from its own source (see BundleItem). */
+  bundle?: BundleItem[];
+}
+
+/** One file of a bundle job: what to resolve, and exactly where it lands. */
+export interface BundleItem {
+  /** What a user could paste: hf://org/name@commit/path, a Civitai link or id, an http(s) URL. */
+  input: string;
+  /** Folder under the models root ('' for the root; the cache folder with layout 'hf-cache'). */
+  folder: string;
+  /** File name inside `folder` (ignored with layout 'hf-cache'). */
+  filename?: string;
+  /** Expected SHA-256; the file is verified against it. */
+  sha256?: string;
+  civitaiFile?: CivitaiFileChoice;
+  layout?: DestinationLayout;
 }
 
 export type DestinationLayout = 'comfyui' | 'hf-cache';

@@ -10,7 +10,7 @@ import type { FileRecord, JobRecord, JobSummary } from '../job-model';
 import type { JobPatch } from '../ports';
 import type { StoredEventType } from './job-events';
 import { logJobStatus } from './job-log';
-import { checkTransition } from './job-transitions';
+import { allowedActions, checkTransition } from './job-transitions';
 import type { JobAction } from './job-transitions';
 import type { JobRun, ManagerContext, StopReason } from './manager-context';
 import { discardUnfinishedFiles, removePartialFiles } from './partial-files';
@@ -173,7 +173,7 @@ export class JobControl {
    */
   async removeJob(jobId: string): Promise<void> {
     const job = await this.load(jobId);
-    if (!FINISHED_STATUSES.includes(job.status)) {
+    if (!allowedActions({ status: job.status, fileCount: job.files.length }).includes('remove')) {
       throw new ModeldockError(
         'INVALID_STATE',
         `This download is ${job.status}: only a completed, failed or cancelled download can be removed from the list (cancel it first)`,

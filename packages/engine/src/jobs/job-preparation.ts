@@ -20,6 +20,7 @@ import { COMFYUI_FOLDERS } from '../placement/folder-table';
 import type { ResolvedFile, ResolvedSource } from '../sources/source-resolver';
 import type { LibraryContext } from '../library/library-context';
 import { recordLocalFile } from '../library/record-local-file';
+import { isHfCacheBlobPath } from '../library/library-entry';
 import { resolverFor } from './enqueue-job';
 import type { ValidatedEnqueueRequest } from './enqueue-request';
 import { checkExistingDestination } from './existing-destination';
@@ -80,10 +81,17 @@ export async function prepareJob(
         ? files.map(notCheckedHere)
         : await checkDestinations(ctx, files, library, hooks);
       hooks.signal.throwIfAborted();
-      const reused =
-        request.reuseExisting === true && library
-          ? await reuseExistingFiles(library, files, checks, resolved.kind)
-          : files.map(() => null);
+      // A Hugging Face cache blob is named by its content: the same blob in another repository's
+      // cache is linked, never downloaded again, whether or not reuse was asked for.
+      const reused = library
+        ? await reuseExistingFiles(
+            library,
+            files,
+            checks,
+            resolved.kind,
+            (file) => request.reuseExisting === true || isHfCacheBlobPath(file.relativePath),
+          )
+        : files.map(() => null);
       const allPresent = checks.every((check) => check.present);
       const allDone = checks.every((check, index) => check.present || reused[index] !== null);
       const warnings = [...new Set([...job.warnings, ...(resolved.warnings ?? [])])];

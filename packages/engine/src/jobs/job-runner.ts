@@ -39,7 +39,8 @@ import type { CompletedLocalFile } from '../library/record-local-file';
 import { recordLocalFiles } from './local-index-batch';
 import { discardUnfinishedFiles, removeCompletedFile } from './partial-files';
 import { JobProgress } from './progress-events';
-import { linkHfCacheFile } from '../sources/huggingface/hf-cache-layout';
+import { linkHfCacheFile, linkHfCacheTwin } from '../sources/huggingface/hf-cache-layout';
+import { hfCacheTwinsOf, isDone } from './hf-cache-twins';
 import { createTokenBucketLimiter } from '../transfer/token-bucket-limiter';
 import { ConfinedDirectories } from '../transfer/confined-directories';
 
@@ -319,7 +320,9 @@ class JobRunner implements JobRun {
   private async transferPendingFiles(): Promise<FileFailure[]> {
     const failures: FileFailure[] = [];
     const isBundle = this.job.files.length > 1;
-    for (const batch of planFileBatches(this.job.files, this.ctx.config.segmentThresholdBytes)) {
+    const twins = hfCacheTwinsOf(this.job.files);
+    const transferred = this.job.files.filter((file) => !twins.has(file.id));
+    for (const batch of planFileBatches(transferred, this.ctx.config.segmentThresholdBytes)) {
       if (this.mustStopStarting) break;
       await runWithConcurrency(
         batch.files,
@@ -343,7 +346,33 @@ class JobRunner implements JobRun {
       );
     }
     if (this.bookkeepingFailure) throw this.bookkeepingFailure.error;
+    for (const [twinId, blob] of twins) {
+      if (this.mustStopStarting) break;
+      const failure = await this.linkTwin(twinId, blob.id);
+      if (failure) failures.push(failure);
+    }
     return failures;
+  }
+
+  /** A second path of a blob this job downloaded: linked to it, not downloaded (hf-cache-twins.ts). */
+  private async linkTwin(twinId: string, blobId: string): Promise<FileFailure | null> {
+    const twin = this.fileById(twinId);
+    if (isDone(twin)) return null;
+    const blob = this.fileById(blobId);
+    if (!isDone(blob)) {
+      return this.recordFileFailure(
+        twinId,
+        new ModeldockError('IO_ERROR', `${twin.name} has the same bytes as ${blob.relativePath}, which did not download, so it was not linked`),
+      );
+    }
+    try {
+      const bytes = await this.ctx.cacheLinks.run(() => linkHfCacheTwin(this.ctx.fs, this.ctx.modelsRoot, twin));
+      const result = { sha256: blob.sha256 ?? twin.expectedSha256!, bytesTotal: bytes, format: blob.format ?? 'other', validator: null, warnings: [] };
+      await this.recordFileCompleted(twinId, result, true);
+      return null;
+    } catch (error) {
+      return this.recordFileFailure(twinId, error);
+    }
   }
 
   /**

@@ -3,9 +3,21 @@
  * harmless repeat (a double click); anything else impossible is INVALID_STATE with the way out.
  */
 import { ModeldockError } from '../errors';
-import type { JobStatus } from '../job-model';
+import type { JobStatus } from '../job-statuses';
+import { ACTIVE_STATUSES, FINISHED_STATUSES } from '../job-statuses';
 
-export type JobAction = 'pause' | 'resume' | 'cancel' | 'retry' | 'setPriority' | 'moveToTop' | 'setBandwidthLimit' | 'rollback';
+export const JOB_ACTIONS = [
+  'pause',
+  'resume',
+  'cancel',
+  'retry',
+  'setPriority',
+  'moveToTop',
+  'setBandwidthLimit',
+  'rollback',
+  'remove',
+] as const;
+export type JobAction = (typeof JOB_ACTIONS)[number];
 
 interface ActionRule {
   /** Statuses the action changes. */
@@ -15,7 +27,7 @@ interface ActionRule {
   verb: string;
 }
 
-const ACTIVE: readonly JobStatus[] = ['queued', 'running', 'paused', 'verifying'];
+const ACTIVE = ACTIVE_STATUSES;
 
 const RULES: Record<JobAction, ActionRule> = {
   pause: { from: ['queued', 'running', 'verifying'], unchanged: ['paused'], verb: 'pause' },
@@ -27,6 +39,8 @@ const RULES: Record<JobAction, ActionRule> = {
   moveToTop: { from: ACTIVE, unchanged: [], verb: 'move' },
   setBandwidthLimit: { from: ACTIVE, unchanged: [], verb: 'limit the bandwidth of' },
   rollback: { from: ['failed', 'cancelled'], unchanged: [], verb: 'roll back' },
+  // Takes a finished job off the list.
+  remove: { from: FINISHED_STATUSES, unchanged: [], verb: 'remove' },
 };
 
 const WAY_OUT: Partial<Record<JobAction, Partial<Record<JobStatus, string>>>> = {
@@ -53,6 +67,12 @@ const WAY_OUT: Partial<Record<JobAction, Partial<Record<JobStatus, string>>>> = 
     verifying: 'cancel it first',
     completed: 'every file completed; delete the ones you do not want from the models folder',
   },
+  remove: {
+    queued: 'cancel it first',
+    running: 'cancel it first',
+    paused: 'cancel it first',
+    verifying: 'cancel it first',
+  },
 };
 
 /** 'apply' when the action changes the job, 'unchanged' when it is already done; throws otherwise. */
@@ -62,4 +82,14 @@ export function checkTransition(action: JobAction, status: JobStatus): 'apply' |
   if (rule.unchanged.includes(status)) return 'unchanged';
   const wayOut = WAY_OUT[action]?.[status] ?? 'it has already finished';
   throw new ModeldockError('INVALID_STATE', `Cannot ${rule.verb} this download while it is ${status}: ${wayOut}.`);
+}
+
+/**
+ * The actions that would change a job in this state, in a fixed order: what the API sends with
+ * every job so clients offer exactly these. A rollback needs a job of several files.
+ */
+export function allowedActions(job: { status: JobStatus; fileCount: number }): JobAction[] {
+  return JOB_ACTIONS.filter(
+    (action) => RULES[action].from.includes(job.status) && (action !== 'rollback' || job.fileCount > 1),
+  );
 }

@@ -24,12 +24,13 @@ export async function reuseExistingFiles(
   files: readonly ResolvedFile[],
   checks: readonly DestinationCheck[],
   sourceKind: string,
+  wanted: (file: ResolvedFile) => boolean = () => true,
 ): Promise<Array<ReusedFile | null>> {
   const reused: Array<ReusedFile | null> = [];
   for (const [index, file] of files.entries()) {
     const expectedSha256 = file.expectedSha256;
     const copy =
-      checks[index]?.present || !expectedSha256 ? null : await findExistingCopy(library, file);
+      checks[index]?.present || !expectedSha256 || !wanted(file) ? null : await findExistingCopy(library, file);
     if (!copy || !expectedSha256) {
       reused.push(null);
       continue;

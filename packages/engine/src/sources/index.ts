@@ -28,3 +28,4 @@ export { checkCivitaiKey, checkHuggingFaceToken } from './api-key-check';
 export type { ApiKeyCheck, ApiKeyCheckContext, ApiKeyCheckOptions } from './api-key-check';
 export { DEFAULT_HUB_RETRY } from './hub-retry';
 export type { HubRetryPolicy } from './hub-retry';
+export { createBundleResolver, bundleInput, itemRequest, MAX_BUNDLE_ITEMS } from './bundle/bundle-resolver';

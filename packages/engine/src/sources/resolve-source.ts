@@ -15,6 +15,8 @@ import { createHuggingFaceResolver } from './huggingface/huggingface-resolver';
 import type { HuggingFaceResolverOptions } from './huggingface/huggingface-resolver';
 import type { HubRetryPolicy } from './hub-retry';
 import { createPresetResolver } from './presets/preset-resolver';
+import { createBundleResolver } from './bundle/bundle-resolver';
+import { directUrlResolver } from './direct-url';
 
 export interface HubResolverOptions {
   /** MODELDOCK_HF_ENDPOINT. */
@@ -26,14 +28,16 @@ export interface HubResolverOptions {
 }
 
 /**
- * The preset, Hugging Face and Civitai resolvers, in the order they must be asked. The job layer
+ * The bundle, preset, Hugging Face and Civitai resolvers, in the order they must be asked. The job layer
  * puts its direct-URL resolver after them: it takes any http(s) link, hub links included.
  */
 export function createHubResolvers(options: HubResolverOptions = {}): SourceResolver[] {
   const shared = { requestTimeoutMs: options.requestTimeoutMs, retry: options.retry };
   const huggingFace = createHuggingFaceResolver({ ...shared, endpoint: options.huggingFaceEndpoint } satisfies HuggingFaceResolverOptions);
   const civitai = createCivitaiResolver({ ...shared, endpoint: options.civitaiEndpoint } satisfies CivitaiResolverOptions);
-  return [createPresetResolver(huggingFace), huggingFace, civitai];
+  const hubs = [createPresetResolver(huggingFace), huggingFace, civitai];
+  // A bundle's items are each resolved by one of these (or as a direct link).
+  return [createBundleResolver([...hubs, directUrlResolver]), ...hubs];
 }
 
 /** The first resolver that accepts the input, or UNRECOGNISED_INPUT listing what is accepted. */

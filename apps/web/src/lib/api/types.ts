@@ -18,6 +18,7 @@ export type {
   ApiKeyPlatform,
   EnvironmentKeyView,
   TrackedJobEvent,
+  TrackedLibraryEvent,
   JobEvent,
   LibraryEntry,
   LibraryListInput,

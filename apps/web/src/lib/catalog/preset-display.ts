@@ -1,6 +1,7 @@
 /** How a preset reads in the catalog: which files are here, how much of it is on disk. */
 import type { PresetFileView, PresetView } from '../api/types';
 import { formatBytes } from '../shared/format';
+import { isActive } from '../downloads/job-status';
 
 export type PresetState = PresetView['status'];
 
@@ -78,14 +79,5 @@ export function activeJobForPreset<T extends { source: string; status: string }>
   presetId: string,
 ): T | null {
   const source = `preset:${presetId}`;
-  return (
-    jobs.find(
-      (job) =>
-        job.source === source &&
-        (job.status === 'queued' ||
-          job.status === 'running' ||
-          job.status === 'paused' ||
-          job.status === 'verifying'),
-    ) ?? null
-  );
+  return jobs.find((job) => job.source === source && isActive(job)) ?? null;
 }

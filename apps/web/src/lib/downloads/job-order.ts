@@ -1,8 +1,6 @@
 /** The order jobs are shown in: what is moving first, then the queue in the order it will run. */
 import type { Job, JobStatus } from '../api/types';
-
-export const ACTIVE_STATUSES: readonly JobStatus[] = ['queued', 'running', 'paused', 'verifying'];
-export const FINISHED_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
+import { isActive, isFinished } from './job-status';
 
 const ACTIVE_RANK: Partial<Record<JobStatus, number>> = {
   running: 0,
@@ -20,7 +18,7 @@ function byRunOrder(a: Job, b: Job): number {
 
 export function sortActive(jobs: Job[]): Job[] {
   return jobs
-    .filter((job) => ACTIVE_STATUSES.includes(job.status))
+    .filter(isActive)
     .sort(
       (a, b) => (ACTIVE_RANK[a.status] ?? 9) - (ACTIVE_RANK[b.status] ?? 9) || byRunOrder(a, b),
     );
@@ -29,9 +27,7 @@ export function sortActive(jobs: Job[]): Job[] {
 /** Most recently finished first. */
 export function sortFinished(jobs: Job[]): Job[] {
   const finishedAt = (job: Job) => job.finishedAt ?? job.updatedAt;
-  return jobs
-    .filter((job) => FINISHED_STATUSES.includes(job.status))
-    .sort((a, b) => finishedAt(b).localeCompare(finishedAt(a)));
+  return jobs.filter(isFinished).sort((a, b) => finishedAt(b).localeCompare(finishedAt(a)));
 }
 
 /** 1-based position of each queued job in the order the engine will start them. */

@@ -5,27 +5,33 @@
  * server restart loses nothing.
  */
 import { SvelteMap } from 'svelte/reactivity';
-import type { Unsubscribable } from '@trpc/server/observable';
 import { api } from '$lib/api/trpc-client';
+import { ResumingSubscription } from '$lib/api/resuming-subscription';
 import { describeApiError } from '$lib/api/api-error';
-import type { Job } from '$lib/api/types';
+import type { Job, TrackedJobEvent } from '$lib/api/types';
 import { queuePositions, sortActive, sortFinished } from './job-order';
 import { JobListMerge } from './job-list-merge';
 
 const LIST_PAGE_SIZE = 500;
 /** Enough history for anyone; beyond this the oldest finished jobs are simply not shown. */
 const LIST_MAX_PAGES = 20;
-/** When the server ends the event stream with an error, ask again after this long. */
-const RESUBSCRIBE_DELAY_MS = 2_000;
 
 class JobsStore {
   readonly #jobs = new SvelteMap<string, Job>();
   readonly #merge = new JobListMerge(this.#jobs);
   #listGeneration = 0;
-  #lastEventId: string | null = null;
-  #subscription: Unsubscribable | null = null;
-  #resubscribeTimer: ReturnType<typeof setTimeout> | null = null;
-  #running = false;
+  readonly #stream = new ResumingSubscription<TrackedJobEvent>({
+    open: (lastEventId, observer) => api.downloads.events.subscribe({ lastEventId }, observer),
+    // The server is listening from here on: a list fetched now misses nothing.
+    onStarted: () => {
+      this.streamError = null;
+      void this.refresh();
+    },
+    onData: (tracked) => this.#merge.receive(tracked.data),
+    onError: (error) => {
+      this.streamError = describeApiError(error).message;
+    },
+  });
 
   /** True once one list has arrived: before that, "no jobs" would be a guess. */
   loaded = $state(false);
@@ -45,20 +51,12 @@ class JobsStore {
 
   /** Starts listening and loads the list; returns a function that stops both. */
   start(): () => void {
-    if (!this.#running) {
-      this.#running = true;
-      this.#subscribe();
-      void this.refresh();
-    }
+    if (this.#stream.start()) void this.refresh();
     return () => this.stop();
   }
 
   stop(): void {
-    this.#running = false;
-    if (this.#resubscribeTimer) clearTimeout(this.#resubscribeTimer);
-    this.#resubscribeTimer = null;
-    this.#subscription?.unsubscribe();
-    this.#subscription = null;
+    this.#stream.stop();
   }
 
   /**
@@ -100,37 +98,6 @@ class JobsStore {
       if (!cursor) break;
     }
     return jobs;
-  }
-
-  #subscribe(): void {
-    this.#subscription?.unsubscribe();
-    this.#subscription = api.downloads.events.subscribe(
-      { lastEventId: this.#lastEventId },
-      {
-        // The server is listening from here on: a list fetched now misses nothing.
-        onStarted: () => {
-          this.streamError = null;
-          void this.refresh();
-        },
-        onData: (tracked) => {
-          this.#lastEventId = tracked.id;
-          this.#merge.receive(tracked.data);
-        },
-        onError: (error) => {
-          this.streamError = describeApiError(error).message;
-          this.#resubscribeLater();
-        },
-        onComplete: () => this.#resubscribeLater(),
-      },
-    );
-  }
-
-  #resubscribeLater(): void {
-    if (!this.#running || this.#resubscribeTimer) return;
-    this.#resubscribeTimer = setTimeout(() => {
-      this.#resubscribeTimer = null;
-      if (this.#running) this.#subscribe();
-    }, RESUBSCRIBE_DELAY_MS);
   }
 }
 

@@ -5,13 +5,12 @@
  * entries knows to load them again.
  */
 import { SvelteMap } from 'svelte/reactivity';
-import type { Unsubscribable } from '@trpc/server/observable';
 import { api } from '$lib/api/trpc-client';
+import { ResumingSubscription } from '$lib/api/resuming-subscription';
 import { attempt } from '$lib/api/outcome';
 import type { Outcome } from '$lib/api/outcome';
-import type { Task } from '$lib/api/types';
+import type { Task, TrackedLibraryEvent } from '$lib/api/types';
 
-const RESUBSCRIBE_DELAY_MS = 2_000;
 const SHOWN_TASKS = 30;
 
 export function isOpenTask(task: Pick<Task, 'status'>): boolean {
@@ -28,10 +27,22 @@ export function orderTasks(tasks: Task[]): Task[] {
 
 class TasksStore {
   readonly #tasks = new SvelteMap<string, Task>();
-  #subscription: Unsubscribable | null = null;
-  #lastEventId: string | null = null;
-  #timer: ReturnType<typeof setTimeout> | null = null;
-  #running = false;
+  readonly #stream = new ResumingSubscription<TrackedLibraryEvent>({
+    open: (lastEventId, observer) => api.library.events.subscribe({ lastEventId }, observer),
+    onStarted: () => {
+      this.streamError = null;
+      void this.refresh();
+    },
+    onData: (tracked) => {
+      const event = tracked.data;
+      if (event.type === 'task') this.upsert(event.task);
+      else if (event.type === 'snapshot') for (const task of event.tasks) this.upsert(task);
+      if (event.type === 'entries' || event.type === 'snapshot') this.entriesVersion++;
+    },
+    onError: (error) => {
+      this.streamError = error instanceof Error ? error.message : String(error);
+    },
+  });
 
   entriesVersion = $state(0);
   streamError = $state<string | null>(null);
@@ -40,19 +51,12 @@ class TasksStore {
   readonly open = $derived(this.all.filter(isOpenTask));
 
   start(): () => void {
-    if (!this.#running) {
-      this.#running = true;
-      this.#subscribe();
-    }
+    this.#stream.start();
     return () => this.stop();
   }
 
   stop(): void {
-    this.#running = false;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    this.#subscription?.unsubscribe();
-    this.#subscription = null;
+    this.#stream.stop();
   }
 
   upsert(task: Task): void {
@@ -68,39 +72,6 @@ class TasksStore {
   async refresh(): Promise<void> {
     const outcome = await attempt(() => api.tasks.list.query({ limit: SHOWN_TASKS }));
     if (outcome.ok) for (const task of outcome.value) this.upsert(task);
-  }
-
-  #subscribe(): void {
-    this.#subscription?.unsubscribe();
-    this.#subscription = api.library.events.subscribe(
-      { lastEventId: this.#lastEventId },
-      {
-        onStarted: () => {
-          this.streamError = null;
-          void this.refresh();
-        },
-        onData: (tracked) => {
-          this.#lastEventId = tracked.id;
-          const event = tracked.data;
-          if (event.type === 'task') this.upsert(event.task);
-          else if (event.type === 'snapshot') for (const task of event.tasks) this.upsert(task);
-          if (event.type === 'entries' || event.type === 'snapshot') this.entriesVersion++;
-        },
-        onError: (error) => {
-          this.streamError = error.message;
-          this.#later();
-        },
-        onComplete: () => this.#later(),
-      },
-    );
-  }
-
-  #later(): void {
-    if (!this.#running || this.#timer) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      if (this.#running) this.#subscribe();
-    }, RESUBSCRIBE_DELAY_MS);
   }
 }
 

@@ -9,6 +9,8 @@
  *
  * The job layer downloads each blob like any file, then calls `linkHfCacheFile(job, file, …)` after
  * the file completes; it does nothing for files that are not cache blobs, so it can run for all.
+ * A second path of the same job with the same content (a "twin", placed at its snapshot path) is
+ * never downloaded: once its blob is in place, `linkHfCacheTwin` makes it a second link to it.
  */
 import path from 'node:path';
 import { ModeldockError } from '../../errors';
@@ -56,7 +58,8 @@ export function hfCacheBlobRelativePath(cacheFolder: string, repoType: HfRepoTyp
 
 /**
  * `<cache>/models--org--name/snapshots/<commit>/<path>`: where diffusers and transformers look a file
- * up. Normally a link to its blob; a real file when the blob already serves another path of the job.
+ * up: a link to its blob. Also where a second path of a blob of the same job is planned (its twin),
+ * linked once the blob is in place; downloaded there only when its content hash is unknown.
  */
 export function hfCacheSnapshotRelativePath(
   cacheFolder: string,
@@ -210,4 +213,51 @@ export async function linkHfCacheFile(
   if (!entry) return false;
   await linkHfCacheSnapshot(context.fs, context.modelsRoot, entry);
   return true;
+}
+
+const SNAPSHOT_PATH = /^((?:.*\/)?(?:models|datasets|spaces)--[^/]+?--[^/]+)\/snapshots\/[0-9a-f]{40}\/.+$/;
+
+/**
+ * For a file planned at a snapshot path (the layout puts a second path with an already-planned blob
+ * there): the blob that holds its content, `<repo folder>/blobs/<sha256>`. Null for any other file,
+ * and for a file whose content hash is unknown (its blob cannot be named from the record).
+ */
+export function hfCacheTwinBlobPath(file: Pick<FileRecord, 'relativePath' | 'expectedSha256'>): string | null {
+  const match = SNAPSHOT_PATH.exec(file.relativePath);
+  const sha256 = file.expectedSha256;
+  if (!match || !sha256 || !isSafeBlobName(sha256)) return null;
+  return `${match[1]}/blobs/${sha256}`;
+}
+
+/**
+ * Makes a twin's snapshot path a relative link to the blob that already holds its bytes (checked
+ * against its expected size). A real file already there is left alone. Returns the blob's size.
+ */
+export async function linkHfCacheTwin(
+  fs: FileSystem,
+  modelsRoot: string,
+  file: Pick<FileRecord, 'relativePath' | 'expectedSha256' | 'bytesTotal'>,
+): Promise<number> {
+  const blobRelative = hfCacheTwinBlobPath(file);
+  if (!blobRelative) {
+    throw new ModeldockError('INTERNAL', `${file.relativePath} is not a second path of a Hugging Face cache blob`);
+  }
+  const blobPath = absoluteDestination(modelsRoot, blobRelative);
+  const blobStat = await fs.stat(blobPath);
+  if (!blobStat?.isFile) {
+    throw new ModeldockError('IO_ERROR', `The blob ${blobRelative} that holds ${file.relativePath} is missing, so the link cannot be made`);
+  }
+  if (file.bytesTotal !== null && blobStat.size !== file.bytesTotal) {
+    throw new ModeldockError('IO_ERROR', `The blob ${blobRelative} has ${blobStat.size} bytes, not the ${file.bytesTotal} expected for ${file.relativePath}`);
+  }
+  const snapshotPath = absoluteDestination(modelsRoot, file.relativePath);
+  await fs.mkdir(path.dirname(snapshotPath));
+  await assertRealPathInsideRoot(fs, modelsRoot, snapshotPath);
+  const existing = await fs.lstat(snapshotPath);
+  if (!existing || existing.isSymbolicLink) {
+    const uniqueSuffix = `${process.pid}-${Date.now().toString(36)}`;
+    await replaceWithSymlink(fs, path.relative(path.dirname(snapshotPath), blobPath), snapshotPath, uniqueSuffix);
+    await fs.syncDirectory(path.dirname(snapshotPath));
+  }
+  return blobStat.size;
 }

@@ -8,8 +8,8 @@
  * `<folder, default diffusers>/<repo name>/<path>`, as the Diffusers loader reads them.
  * 'hf-cache': `<folder, default huggingface/hub>/models--org--name/blobs/<etag>`; the snapshot links
  * are made after completion by hf-cache-layout.ts. A blob is downloaded once: another path with the
- * same content is downloaded straight to its own `snapshots/<commit>/<path>`, because the link step
- * only knows the path of the file that wrote the blob.
+ * same content is planned at its own `snapshots/<commit>/<path>`, and the job links it to the blob
+ * instead of downloading it (jobs/hf-cache-twins.ts; only when the Hub gave its SHA-256, i.e. LFS).
  */
 import path from 'node:path';
 import type { DestinationLayout } from '../../jobs/download-manager-api';
