@@ -68,7 +68,7 @@ describe('listener', () => {
       node: null,
       workers: [],
     });
-    expect(await api.downloads.limits.query()).toEqual({ globalBps: 1234 });
+    expect(await api.downloads.limits.query()).toMatchObject({ globalBps: 1234, source: 'manual' });
     expect(await (await fetch(`${listener.url}/anything/else`)).text()).toBe('static');
   });
 
@@ -129,7 +129,7 @@ describe('listener', () => {
     });
     const answered = await response;
     expect(answered.status).toBe(200);
-    expect(JSON.parse(answered.body)).toEqual({ result: { data: { globalBps: 5000 } } });
+    expect(JSON.parse(answered.body)).toMatchObject({ result: { data: { globalBps: 5000, manualBps: 5000, source: 'manual' } } });
     await expect(fetch(`${listener.url}/trpc/health`)).rejects.toThrow();
   });
 });

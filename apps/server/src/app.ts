@@ -18,6 +18,7 @@ import {
   createUndiciHttpClient,
   createWorkerPresence,
   createNotifications,
+  systemResolveAll,
   registerSecret,
   resolveEngineConfig,
 } from '@modeldock/engine';
@@ -33,6 +34,7 @@ import { createAccessGate, unprotectedListenWarning } from './http/access-gate';
 import { createStaticFileHandler } from './http/static-files';
 import { startListener } from './http/listener';
 import { startLibraryServices } from './library/library-services';
+import { startUpkeepServices } from './maintenance/upkeep-services';
 import { PLATFORM_NAMES } from './credentials/api-key-platforms';
 import { runShutdownSteps } from './shutdown';
 import type { ShutdownStep } from './shutdown';
@@ -136,6 +138,7 @@ export async function startApp(
       tasks,
       workerId,
       allowPrivateHosts: engineConfig.allowPrivateHosts,
+      resolveAll: systemResolveAll,
     });
     await notifications.start();
     cleanup.push({ name: 'stop notification delivery', run: () => notifications.stop() });
@@ -211,6 +214,7 @@ export async function startApp(
         jobs: db.jobs,
         metadata: db.metadata,
         settings: db.settings,
+        refreshFailures: db.refreshFailures,
       },
       manager,
       http,
@@ -224,11 +228,38 @@ export async function startApp(
       modelsRoot,
       dataDir: config.dataDir,
       workerId,
-      scanIntervalMinutes: config.libraryScanIntervalMinutes,
+      // Periodic scans are scheduled maintenance now (below); the library scans once at start.
+      scanIntervalMinutes: 0,
       leaseMs: engineConfig.leaseMs,
       generator: `modeldock ${VERSION}`,
     });
     cleanup.push({ name: 'stop library tasks', run: () => libraryServices.close() });
+
+    const upkeep = await startUpkeepServices({
+      stores: { settings: db.settings, maintenanceRuns: db.maintenanceRuns, library: db.library },
+      manager,
+      library: libraryServices.library,
+      metadata: libraryServices.metadata,
+      tasks: libraryServices.tasks,
+      runner: tasks,
+      clock,
+      logger: log,
+      defaults: {
+        scanIntervalMinutes: config.libraryScanIntervalMinutes,
+        globalLimitBps: engineConfig.globalBandwidthLimitBps ?? null,
+      },
+      // One notification per run: the run's end is recorded once across processes, and keyed by its task.
+      onMaintenanceReport: async (report) => {
+        await notifications.reportMaintenance({
+          updates: report.updatesFound,
+          previewsRecovered: report.previewsRecovered,
+          missing: report.modelsMissing,
+          taskIds: [report.taskId],
+          dedupeKey: `maintenance:${report.taskId}`,
+        });
+      },
+    });
+    cleanup.push({ name: 'stop maintenance', run: () => upkeep.close() });
 
     const events = createJobEventHub(manager, {
       watchStoredEvents: db.watchEvents,
@@ -252,6 +283,9 @@ export async function startApp(
         library: libraryServices.library,
         tasks: libraryServices.tasks,
         metadata: libraryServices.metadata,
+        settings: upkeep.settings,
+        bandwidth: upkeep.bandwidth,
+        maintenance: upkeep.maintenance,
         collection: libraryServices.collection,
         workflows: libraryServices.workflows,
         database: db.driver,
@@ -293,6 +327,7 @@ export async function startApp(
           [
             { name: 'stop accepting', run: () => listener.stopAccepting() },
             { name: 'ask clients to reconnect', run: () => listener.notifyReconnect() },
+            { name: 'stop maintenance', run: () => upkeep.close() },
             { name: 'stop library tasks', run: () => libraryServices.close() },
             { name: 'stop downloads', run: () => manager.stop() },
             { name: 'stop job notifications', run: async () => stopWatchingJobs() },

@@ -6,6 +6,9 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { isModeldockError, toModeldockError } from '@modeldock/engine';
 import type {
+  AppSettingsService,
+  BandwidthSchedule,
+  MaintenanceScheduler,
   Collection,
   Workflows,
   DownloadManager,
@@ -29,6 +32,12 @@ export interface AppContext {
   tasks: RefreshTasks;
   /** Metadata, previews and update checks of library entries; absent in tests of the listener alone. */
   metadata?: LibraryMetadata;
+  /** The stored settings object (`settings.get` / `settings.update`); absent in bare listener tests. */
+  settings?: AppSettingsService;
+  /** The global limit in force and where it comes from (manual or a bandwidth window). */
+  bandwidth?: BandwidthSchedule;
+  /** Scheduled maintenance: status, run now. */
+  maintenance?: MaintenanceScheduler;
   /** Export and import of the collection; absent in tests of the listener alone. */
   collection?: Collection;
   /** ComfyUI workflow analysis and downloads; absent in tests of the listener alone. */

@@ -80,3 +80,11 @@ export type LibraryEvent = TrackedLibraryEvent['data'];
 export type Task = RouterOutputs['tasks']['get'];
 export type TaskStatus = Task['status'];
 export type TaskList = RouterOutputs['tasks']['list'];
+
+export type CollectionManifest = RouterOutputs['library']['export'];
+export type ManifestModel = CollectionManifest['models'][number];
+export type ImportResult = RouterOutputs['library']['import'];
+export type WorkflowAnalysis = RouterOutputs['workflows']['analyze'];
+export type WorkflowModel = WorkflowAnalysis['models'][number];
+export type WorkflowCandidate = WorkflowModel['candidates'][number];
+export type DownloadMissingResult = RouterOutputs['workflows']['downloadMissing'];

@@ -32,6 +32,8 @@ import type {
   LibraryEntryStatus,
   LibraryFormat,
   LibrarySource,
+  MaintenanceCounts,
+  MaintenanceReport,
   PendingRequest,
   RemoteValidator,
   Segment,
@@ -353,6 +355,38 @@ export const workers = pgTable(
   },
   (table) => [index('workers_name_idx').on(table.name)],
 );
+
+/**
+ * Scheduled maintenance (engine: maintenance/): one row per kind ('scan', 'recovery', 'updates') with
+ * its last start, claimed by an atomic conditional update so one process of many starts a due run.
+ */
+export const maintenanceRuns = pgTable('maintenance_runs', {
+  kind: text('kind').primaryKey(),
+  /** When the schedule first knew the kind: the first run is due an interval after it. */
+  since: timestamptz('since').notNull(),
+  lastStartedAt: timestamptz('last_started_at'),
+  lastFinishedAt: timestamptz('last_finished_at'),
+  /** The refresh task the last run queued. */
+  taskId: text('task_id'),
+  userInitiated: boolean('user_initiated').notNull().default(false),
+  /** Library counts when the last run started. */
+  baseline: jsonb('baseline').$type<MaintenanceCounts>(),
+  lastReport: jsonb('last_report').$type<MaintenanceReport>(),
+  updatedAt: timestamptz('updated_at').notNull(),
+});
+
+/**
+ * Why scheduled recovery last failed on a library entry, and how many times in a row with that code
+ * (three: skipped until the user asks). Goes with its entry (cascade).
+ */
+export const refreshFailures = pgTable('refresh_failures', {
+  entryId: text('entry_id')
+    .primaryKey()
+    .references(() => modelMetadata.id, { onDelete: 'cascade' }),
+  code: text('code').notNull(),
+  count: integer('count').notNull(),
+  lastFailedAt: timestamptz('last_failed_at').notNull(),
+});
 
 /**
  * The in-app notification centre (engine: notifications/): one row per notification, recorded once

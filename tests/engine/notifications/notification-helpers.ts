@@ -58,11 +58,11 @@ export function jobSummary(overrides: Partial<JobSummary> = {}): JobSummary {
     currentFileIndex: null,
     node: null,
     waitingFor: null,
-    actions: [],
     phase: null,
     createdAt: '2031-01-01T00:00:00.000Z',
     updatedAt: '2031-01-01T00:01:00.000Z',
     finishedAt: '2031-01-01T00:01:00.000Z',
+    actions: ['remove'],
     ...overrides,
   };
 }

@@ -12,7 +12,7 @@ import type { JobPhase, PendingRequest } from '../job-model';
 import { redactUrl } from '../secrets/redact';
 import { directUrlResolver } from '../sources/direct-url';
 import type { SourceResolver } from '../sources/source-resolver';
-import type { EnqueueRequest, EnqueueResult } from './download-manager-api';
+import type { EnqueueRequest, EnqueueResult } from '../download-request';
 import { validateEnqueueRequest } from './enqueue-request';
 import type { ValidatedEnqueueRequest } from './enqueue-request';
 import { logJobStatus } from './job-log';

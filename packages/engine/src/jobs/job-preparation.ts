@@ -25,7 +25,7 @@ import { resolverFor } from './enqueue-job';
 import type { ValidatedEnqueueRequest } from './enqueue-request';
 import { checkExistingDestination } from './existing-destination';
 import type { DestinationCheck } from './existing-destination';
-import { runWithConcurrency } from './file-run-plan';
+import { runWithConcurrency } from '../run-with-concurrency';
 import { libraryContextOf, resolveContextOf } from './manager-context';
 import type { ManagerContext } from './manager-context';
 import { reuseExistingFiles } from './reuse-existing-files';

@@ -27,4 +27,4 @@ export {
   maintenanceNotification,
   notificationForJobEvent,
 } from './notification-inputs';
-export type { KeyInvalidReport, MaintenanceReport } from './notification-inputs';
+export type { KeyInvalidReport, MaintenanceReport as MaintenanceNotificationReport } from './notification-inputs';
