@@ -88,3 +88,12 @@ export type WorkflowAnalysis = RouterOutputs['workflows']['analyze'];
 export type WorkflowModel = WorkflowAnalysis['models'][number];
 export type WorkflowCandidate = WorkflowModel['candidates'][number];
 export type DownloadMissingResult = RouterOutputs['workflows']['downloadMissing'];
+
+/** The notification centre (`notifications.list`) and its outgoing destinations. */
+export type NotificationPage = RouterOutputs['notifications']['list'];
+export type Notification = NotificationPage['items'][number];
+export type NotificationEvent = Notification['event'];
+export type NotificationDestination =
+  RouterOutputs['notifications']['destinations']['list'][number];
+export type NotificationDestinationInput = RouterInputs['notifications']['destinations']['add'];
+export type NotificationDestinationTest = RouterOutputs['notifications']['destinations']['test'];
