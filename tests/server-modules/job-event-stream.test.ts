@@ -12,7 +12,7 @@ import type {
   JobSummary,
   StoredJobEvent,
 } from '@modeldock/engine';
-import { waitFor } from './api-client';
+import { waitFor } from '../e2e/api-client';
 import { subscribeToJobEvents, storedPart } from '../../apps/server/src/events/job-event-stream';
 import { createJobEventHub } from '../../apps/server/src/events/job-event-hub';
 import type { JobEventSource } from '../../apps/server/src/events/job-event-hub';

@@ -17,10 +17,10 @@ import type {
   ModelLibrarySettings,
   RefreshTasks,
 } from '@modeldock/engine';
-import { FakeClock } from '../../jobs/helpers/fake-clock';
-import { makeTempDataDir, removeTempDataDir } from '../../../db/helpers/temp-data-dir';
-import { createLibraryFixture } from './library-fixture';
-import type { LibraryFixture } from './library-fixture';
+import { FakeClock } from '../../engine/jobs/helpers/fake-clock';
+import { makeTempDataDir, removeTempDataDir } from './temp-data-dir';
+import { createLibraryFixture } from '../../engine/library/helpers/library-fixture';
+import type { LibraryFixture } from '../../engine/library/helpers/library-fixture';
 
 export interface ModelLibraryFixture extends LibraryFixture {
   db: ModeldockDatabase;
