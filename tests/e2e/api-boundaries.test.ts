@@ -206,7 +206,7 @@ describe('API boundaries (built server, PGlite)', () => {
       expect(origin.requestsFor('csrf.dat')).toEqual([]);
 
       const sameOrigin = connectHttp(server.url, { origin: server.url });
-      expect(await sameOrigin.downloads.limits.query()).toEqual({ globalBps: null });
+      expect(await sameOrigin.downloads.limits.query()).toMatchObject({ globalBps: null });
       expect((await sameOrigin.downloads.clearFinished.mutate()).removed).toBe(0);
     });
 

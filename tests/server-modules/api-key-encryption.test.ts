@@ -401,6 +401,26 @@ describe('saved keys and Settings, against the fake hubs', () => {
     expect(checked.message).toMatch(/rejected/);
   });
 
+  it('a working key the platform later refuses raises key.invalid once, without the key', async () => {
+    const refusals: { platform: string; version: string; reason: string }[] = [];
+    let answer: 'accepted' | 'rejected' = 'accepted';
+    const scripted: PlatformKeyCheck = async () =>
+      answer === 'accepted'
+        ? { outcome: 'accepted', message: 'Hugging Face accepted the token (alice)' }
+        : { outcome: 'rejected', message: 'Hugging Face rejected the token' };
+    const watched = createApiKeySettings({ keys: saved, check: scripted, logger, tasks, onKeyRefused: (refusal) => refusals.push(refusal) });
+    open.push(watched);
+    expect((await watched.set('huggingface', HF_KEY)).valid).toBe(true);
+    await watched.validate('huggingface');
+    expect(refusals).toEqual([]);
+    answer = 'rejected';
+    expect((await watched.validate('huggingface')).valid).toBe(false);
+    // Already known to be refused: no second notification.
+    await watched.validate('huggingface');
+    expect(refusals).toEqual([{ platform: 'huggingface', version: expect.any(String), reason: 'Hugging Face rejected the token' }]);
+    expect(JSON.stringify(refusals)).not.toContain(HF_KEY);
+  });
+
   it('an unreachable platform: saved unchecked on set, a typed error on validate, the key kept', async () => {
     const unreachable = checkThrough({ huggingface: 'http://127.0.0.1:1', civitai: null });
     const offline = newSettings(saved, unreachable);

@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { DownloadManager, ModelLibrary, RefreshTasks } from '@modeldock/engine';
+import type { DownloadManager, ModelLibrary, Notifications, RefreshTasks } from '@modeldock/engine';
 import { startListener } from '../../apps/server/src/http/listener';
 import type { Listener } from '../../apps/server/src/http/listener';
 import { createOriginGuard } from '../../apps/server/src/http/origin-guard';
@@ -23,6 +23,7 @@ const manager = {
 /** Never called by these tests: they exercise the listener, not the library. */
 const library = {} as ModelLibrary;
 const tasks = {} as RefreshTasks;
+const notifications = {} as Notifications;
 
 type ListenerLogger = Parameters<typeof startListener>[0]['logger'];
 const silentLogger = { error() {}, warn() {}, info() {}, debug() {} } as unknown as ListenerLogger;
@@ -36,6 +37,7 @@ function start(port = 0): Promise<Listener> {
       events: createJobEventHub(manager),
       library,
       tasks,
+      notifications,
       database: 'pglite',
       version: 'test',
     },
@@ -66,7 +68,7 @@ describe('listener', () => {
       node: null,
       workers: [],
     });
-    expect(await api.downloads.limits.query()).toEqual({ globalBps: 1234 });
+    expect(await api.downloads.limits.query()).toMatchObject({ globalBps: 1234, source: 'manual' });
     expect(await (await fetch(`${listener.url}/anything/else`)).text()).toBe('static');
   });
 
@@ -127,7 +129,7 @@ describe('listener', () => {
     });
     const answered = await response;
     expect(answered.status).toBe(200);
-    expect(JSON.parse(answered.body)).toEqual({ result: { data: { globalBps: 5000 } } });
+    expect(JSON.parse(answered.body)).toMatchObject({ result: { data: { globalBps: 5000, manualBps: 5000, source: 'manual' } } });
     await expect(fetch(`${listener.url}/trpc/health`)).rejects.toThrow();
   });
 });

@@ -49,7 +49,7 @@ function decodeCursor(cursor: string): number {
 export class MemoryJobStore implements JobStore {
   private readonly jobs = new Map<string, StoredJob>();
   private readonly fileOwners = new Map<string, string>();
-  private readonly events: StoredJobEvent[] = [];
+  private events: StoredJobEvent[] = [];
   private nextEventId = 1n;
   private nextQueueOrder = 1;
   private nextSequence = 1;
@@ -195,6 +195,14 @@ export class MemoryJobStore implements JobStore {
       removed++;
     }
     return removed;
+  }
+
+  async pruneJobEvents(removedBefore: Date): Promise<number> {
+    const before = this.events.length;
+    this.events = this.events.filter(
+      (event) => this.jobs.has(event.jobId) || (event.type === 'removed' && event.createdAt.getTime() >= removedBefore.getTime()),
+    );
+    return before - this.events.length;
   }
 
   async listFinishedJobIds(before?: Date): Promise<string[]> {

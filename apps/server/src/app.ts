@@ -17,6 +17,7 @@ import {
   createTaskRunner,
   createUndiciHttpClient,
   createWorkerPresence,
+  createNotifications,
   registerSecret,
   resolveEngineConfig,
 } from '@modeldock/engine';
@@ -32,6 +33,8 @@ import { createAccessGate, unprotectedListenWarning } from './http/access-gate';
 import { createStaticFileHandler } from './http/static-files';
 import { startListener } from './http/listener';
 import { startLibraryServices } from './library/library-services';
+import { startUpkeepServices } from './maintenance/upkeep-services';
+import { PLATFORM_NAMES } from './credentials/api-key-platforms';
 import { runShutdownSteps } from './shutdown';
 import type { ShutdownStep } from './shutdown';
 import { VERSION } from './version';
@@ -124,6 +127,20 @@ export async function startApp(
     const http = createUndiciHttpClient(engineConfig);
     cleanup.push({ name: 'close HTTP client', run: () => http.close() });
 
+    const workerId = workerIdForThisProcess();
+    // Notifications go out through the same guarded client as downloads (same private-address rules).
+    const notifications = createNotifications({
+      store: db.notifications,
+      http,
+      clock,
+      logger: log,
+      tasks,
+      workerId,
+      allowPrivateHosts: engineConfig.allowPrivateHosts,
+    });
+    await notifications.start();
+    cleanup.push({ name: 'stop notification delivery', run: () => notifications.stop() });
+
     const credentials = await startCredentialServices({
       secretKey,
       store: db.apiKeys,
@@ -132,12 +149,18 @@ export async function startApp(
       clock,
       logger: log,
       tasks,
+      onKeyRefused: ({ platform, version, reason }) =>
+        void notifications.reportKeyInvalid({
+          platform,
+          platformName: PLATFORM_NAMES[platform],
+          reason,
+          dedupeKey: `key:${platform}:${version}`,
+        }),
     });
     cleanup.push({ name: 'stop API key checks', run: () => credentials.close() });
 
     const fs = withFileLinks(createNodeFileSystem());
     const modelsRoot = realpathSync(config.modelsDir);
-    const workerId = workerIdForThisProcess();
     // Heartbeats a few times per lease: a worker is taken as down once a whole lease passed in silence.
     const presence = createWorkerPresence({
       store: db.workers,
@@ -175,6 +198,10 @@ export async function startApp(
       // Completed files are recorded, files already on disk indexed in the background and reusable.
       fileIndex: db.fileIndex,
     });
+    // Before start: a job finished during recovery still notifies. Only this process's own
+    // transitions reach it, so with several processes each finished job is recorded once.
+    const stopWatchingJobs = notifications.watchJobs(manager);
+    cleanup.push({ name: 'stop job notifications', run: async () => stopWatchingJobs() });
     await manager.start();
     cleanup.push({ name: 'stop downloads', run: () => manager.stop() });
 
@@ -185,6 +212,7 @@ export async function startApp(
         jobs: db.jobs,
         metadata: db.metadata,
         settings: db.settings,
+        refreshFailures: db.refreshFailures,
       },
       manager,
       http,
@@ -198,11 +226,38 @@ export async function startApp(
       modelsRoot,
       dataDir: config.dataDir,
       workerId,
-      scanIntervalMinutes: config.libraryScanIntervalMinutes,
+      // Periodic scans are scheduled maintenance now (below); the library scans once at start.
+      scanIntervalMinutes: 0,
       leaseMs: engineConfig.leaseMs,
       generator: `modeldock ${VERSION}`,
     });
     cleanup.push({ name: 'stop library tasks', run: () => libraryServices.close() });
+
+    const upkeep = await startUpkeepServices({
+      stores: { settings: db.settings, maintenanceRuns: db.maintenanceRuns, library: db.library },
+      manager,
+      library: libraryServices.library,
+      metadata: libraryServices.metadata,
+      tasks: libraryServices.tasks,
+      runner: tasks,
+      clock,
+      logger: log,
+      defaults: {
+        scanIntervalMinutes: config.libraryScanIntervalMinutes,
+        globalLimitBps: engineConfig.globalBandwidthLimitBps ?? null,
+      },
+      // One notification per run: the run's end is recorded once across processes, and keyed by its task.
+      onMaintenanceReport: async (report) => {
+        await notifications.reportMaintenance({
+          updates: report.updatesFound,
+          previewsRecovered: report.previewsRecovered,
+          missing: report.modelsMissing,
+          taskIds: [report.taskId],
+          dedupeKey: `maintenance:${report.taskId}`,
+        });
+      },
+    });
+    cleanup.push({ name: 'stop maintenance', run: () => upkeep.close() });
 
     const events = createJobEventHub(manager, {
       watchStoredEvents: db.watchEvents,
@@ -226,12 +281,16 @@ export async function startApp(
         library: libraryServices.library,
         tasks: libraryServices.tasks,
         metadata: libraryServices.metadata,
+        settings: upkeep.settings,
+        bandwidth: upkeep.bandwidth,
+        maintenance: upkeep.maintenance,
         collection: libraryServices.collection,
         workflows: libraryServices.workflows,
         database: db.driver,
         version: VERSION,
         apiKeys: credentials.settings,
         workers: presence,
+        notifications,
         paths: { modelsDir: modelsRoot, dataDir: config.dataDir },
       },
       originGuard: createOriginGuard({
@@ -266,8 +325,11 @@ export async function startApp(
           [
             { name: 'stop accepting', run: () => listener.stopAccepting() },
             { name: 'ask clients to reconnect', run: () => listener.notifyReconnect() },
+            { name: 'stop maintenance', run: () => upkeep.close() },
             { name: 'stop library tasks', run: () => libraryServices.close() },
             { name: 'stop downloads', run: () => manager.stop() },
+            { name: 'stop job notifications', run: async () => stopWatchingJobs() },
+            { name: 'stop notification delivery', run: () => notifications.stop() },
             { name: 'leave the workers list', run: () => presence.stop() },
             { name: 'close event feed', run: () => events.close() },
             { name: 'stop API key checks', run: () => credentials.close() },

@@ -5,6 +5,8 @@ import { healthRouter } from './routers/health';
 import { sourcesRouter } from './routers/sources';
 import { settingsRouter } from './routers/settings';
 import { workersRouter } from './routers/workers';
+import { maintenanceRouter } from './routers/maintenance';
+import { notificationsRouter } from './routers/notifications';
 import { workflowsRouter } from './routers/workflows';
 import { router } from './trpc';
 
@@ -16,6 +18,8 @@ export const appRouter = router({
   library: router(libraryRouter),
   tasks: router(tasksRouter),
   workers: router(workersRouter),
+  maintenance: router(maintenanceRouter),
+  notifications: router(notificationsRouter),
   workflows: router(workflowsRouter),
 });
 

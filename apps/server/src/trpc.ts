@@ -6,12 +6,16 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { isModeldockError, toModeldockError } from '@modeldock/engine';
 import type {
+  AppSettingsService,
+  BandwidthSchedule,
+  MaintenanceScheduler,
   Collection,
   Workflows,
   DownloadManager,
   ErrorCode,
   LibraryMetadata,
   ModelLibrary,
+  Notifications,
   RefreshTasks,
   WorkerPresence,
 } from '@modeldock/engine';
@@ -28,6 +32,12 @@ export interface AppContext {
   tasks: RefreshTasks;
   /** Metadata, previews and update checks of library entries; absent in tests of the listener alone. */
   metadata?: LibraryMetadata;
+  /** The stored settings object (`settings.get` / `settings.update`); absent in bare listener tests. */
+  settings?: AppSettingsService;
+  /** The global limit in force and where it comes from (manual or a bandwidth window). */
+  bandwidth?: BandwidthSchedule;
+  /** Scheduled maintenance: status, run now. */
+  maintenance?: MaintenanceScheduler;
   /** Export and import of the collection; absent in tests of the listener alone. */
   collection?: Collection;
   /** ComfyUI workflow analysis and downloads; absent in tests of the listener alone. */
@@ -38,6 +48,8 @@ export interface AppContext {
   paths?: { modelsDir: string; dataDir: string };
   /** Settings → API keys; absent in tests that stand up a listener without credentials. */
   apiKeys?: ApiKeySettings;
+  /** The notification centre and outgoing destinations (webhook, ntfy). */
+  notifications: Notifications;
   /** This worker and the others sharing the database; absent in tests without a database. */
   workers?: WorkerPresence;
 }
@@ -54,6 +66,7 @@ const TRPC_CODE_FOR: Partial<Record<ErrorCode, TRPC_ERROR_CODE_KEY>> = {
   JOB_NOT_FOUND: 'NOT_FOUND',
   MODEL_NOT_FOUND: 'NOT_FOUND',
   TASK_NOT_FOUND: 'NOT_FOUND',
+  NOTIFICATION_DESTINATION_NOT_FOUND: 'NOT_FOUND',
   FILE_IN_USE: 'CONFLICT',
   INVALID_STATE: 'CONFLICT',
   DESTINATION_EXISTS: 'CONFLICT',

@@ -3,7 +3,7 @@
  * Each method does what its doc comment in packages/engine/src/ports.ts says; the notes here are
  * only about how.
  */
-import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, max, min, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, max, min, ne, or, sql } from 'drizzle-orm';
 import { ACTIVE_STATUSES, FINISHED_STATUSES, ModeldockError } from '@modeldock/engine';
 import type {
   FilePatch,
@@ -314,6 +314,21 @@ export class SqlJobStore implements JobStore {
         removed += rows.length;
       }
       return removed;
+    });
+  }
+
+  async pruneJobEvents(removedBefore: Date): Promise<number> {
+    return withDatabaseErrors('pruning stored job events', async () => {
+      const rows = await this.db
+        .delete(jobEvents)
+        .where(
+          and(
+            sql`not exists (select 1 from ${jobs} where ${jobs.id} = ${jobEvents.jobId})`,
+            or(ne(jobEvents.type, 'removed'), sql`${jobEvents.createdAt} < ${removedBefore.toISOString()}::timestamptz`),
+          ),
+        )
+        .returning({ id: jobEvents.id });
+      return rows.length;
     });
   }
 

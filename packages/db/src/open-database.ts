@@ -10,6 +10,9 @@ import type {
   LibraryStore,
   LocalFileIndex,
   Logger,
+  MaintenanceRunStore,
+  RefreshFailureStore,
+  NotificationStore,
   RefreshTaskStore,
   StoredJobEvent,
   WorkerStore,
@@ -35,6 +38,8 @@ import { createMetadataStore } from './library/metadata-store';
 import { createRefreshTaskStore } from './tasks/refresh-task-store';
 import type { SettingsStore } from './settings-store';
 import { createWorkerStore } from './worker-store';
+import { createMaintenanceRunStore, createRefreshFailureStore } from './maintenance-store';
+import { createNotificationStore } from './notifications/notification-store';
 
 export interface OpenDatabaseOptions {
   /** The data directory; the embedded database lives in `<dataDir>/pglite`. */
@@ -72,6 +77,12 @@ export interface ModeldockDatabase {
   refreshTasks: RefreshTaskStore;
   /** Heartbeats of the processes sharing the database (`workers.list`, jobs for a node). */
   workers: WorkerStore;
+  /** Scheduled maintenance: the last run per kind, claimed atomically across processes. */
+  maintenanceRuns: MaintenanceRunStore;
+  /** Scheduled recovery's failures per library entry (three the same way: skipped). */
+  refreshFailures: RefreshFailureStore;
+  /** The notification centre, outgoing destinations and their delivery outbox. */
+  notifications: NotificationStore;
   /**
    * Stored job events as they are appended, by this or any other process sharing the database,
    * each delivered once. Returns an unsubscribe.
@@ -146,6 +157,9 @@ function assemble(
     metadata: createMetadataStore(db),
     refreshTasks: createRefreshTaskStore(db),
     workers: createWorkerStore(db),
+    maintenanceRuns: createMaintenanceRunStore(db),
+    refreshFailures: createRefreshFailureStore(db),
+    notifications: createNotificationStore(db),
     watchEvents: (listener) => notifications.watch(listener),
     close() {
       closing ??= (async () => {

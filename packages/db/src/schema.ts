@@ -31,6 +31,8 @@ import type {
   LibraryEntryStatus,
   LibraryFormat,
   LibrarySource,
+  MaintenanceCounts,
+  MaintenanceReport,
   RemoteValidator,
   Segment,
   StalledState,
@@ -43,6 +45,10 @@ import type {
   MetadataSourceKind,
   StoredModelMetadata,
   UpdateStatusKind,
+  DeliveryStatus,
+  DestinationKind,
+  NotificationEvent,
+  NotificationSubject,
 } from '@modeldock/engine';
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -335,4 +341,102 @@ export const workers = pgTable(
     lastHeartbeatAt: timestamptz('last_heartbeat_at').notNull(),
   },
   (table) => [index('workers_name_idx').on(table.name)],
+);
+
+/**
+ * Scheduled maintenance (engine: maintenance/): one row per kind ('scan', 'recovery', 'updates') with
+ * its last start, claimed by an atomic conditional update so one process of many starts a due run.
+ */
+export const maintenanceRuns = pgTable('maintenance_runs', {
+  kind: text('kind').primaryKey(),
+  /** When the schedule first knew the kind: the first run is due an interval after it. */
+  since: timestamptz('since').notNull(),
+  lastStartedAt: timestamptz('last_started_at'),
+  lastFinishedAt: timestamptz('last_finished_at'),
+  /** The refresh task the last run queued. */
+  taskId: text('task_id'),
+  userInitiated: boolean('user_initiated').notNull().default(false),
+  /** Library counts when the last run started. */
+  baseline: jsonb('baseline').$type<MaintenanceCounts>(),
+  lastReport: jsonb('last_report').$type<MaintenanceReport>(),
+  updatedAt: timestamptz('updated_at').notNull(),
+});
+
+/**
+ * Why scheduled recovery last failed on a library entry, and how many times in a row with that code
+ * (three: skipped until the user asks). Goes with its entry (cascade).
+ */
+export const refreshFailures = pgTable('refresh_failures', {
+  entryId: text('entry_id')
+    .primaryKey()
+    .references(() => modelMetadata.id, { onDelete: 'cascade' }),
+  code: text('code').notNull(),
+  count: integer('count').notNull(),
+  lastFailedAt: timestamptz('last_failed_at').notNull(),
+});
+
+/**
+ * The in-app notification centre (engine: notifications/): one row per notification, recorded once
+ * per `dedupe_key` (e.g. a job's stored status event) however many processes see it.
+ */
+export const notifications = pgTable(
+  'notifications',
+  {
+    /** Time-ordered UUIDv7: newest first is id order. */
+    id: text('id').primaryKey(),
+    event: text('event').$type<NotificationEvent>().notNull(),
+    title: text('title').notNull(),
+    message: text('message').notNull(),
+    subject: jsonb('subject').$type<NotificationSubject>().notNull(),
+    dedupeKey: text('dedupe_key').notNull(),
+    createdAt: timestamptz('created_at').notNull(),
+    readAt: timestamptz('read_at'),
+  },
+  (table) => [
+    uniqueIndex('notifications_dedupe_key_idx').on(table.dedupeKey),
+    index('notifications_read_at_idx').on(table.readAt),
+  ],
+);
+
+/** Outgoing destinations (webhook, ntfy topic), each with the events it wants and its last outcome. */
+export const notificationDestinations = pgTable('notification_destinations', {
+  id: text('id').primaryKey(),
+  kind: text('kind').$type<DestinationKind>().notNull(),
+  /** As the user gave it (user info and query included, to send with); never shown as is. */
+  url: text('url').notNull(),
+  /** Empty: every event. */
+  events: jsonb('events').$type<NotificationEvent[]>().notNull().default([]),
+  createdAt: timestamptz('created_at').notNull(),
+  lastSuccessAt: timestamptz('last_success_at'),
+  lastErrorAt: timestamptz('last_error_at'),
+  /** Redacted. */
+  lastError: text('last_error'),
+});
+
+/**
+ * The outbox: one row per notification and destination still to be sent (delivered rows are
+ * removed), claimed with a lease like jobs, retried at `next_attempt_at`, `failed` once given up.
+ */
+export const notificationDeliveries = pgTable(
+  'notification_deliveries',
+  {
+    id: text('id').primaryKey(),
+    notificationId: text('notification_id')
+      .notNull()
+      .references(() => notifications.id, { onDelete: 'cascade' }),
+    destinationId: text('destination_id')
+      .notNull()
+      .references(() => notificationDestinations.id, { onDelete: 'cascade' }),
+    status: text('status').$type<DeliveryStatus>().notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamptz('next_attempt_at').notNull(),
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: timestamptz('lease_expires_at'),
+    lastError: text('last_error'),
+    createdAt: timestamptz('created_at').notNull(),
+  },
+  (table) => [
+    index('notification_deliveries_due_idx').on(table.status, table.nextAttemptAt),
+    index('notification_deliveries_destination_idx').on(table.destinationId, table.status),
+  ],
 );

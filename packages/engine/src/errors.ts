@@ -19,6 +19,8 @@ export const ERROR_CODES = [
   'MODEL_NOT_FOUND',
   /** No refresh task has this id. */
   'TASK_NOT_FOUND',
+  /** No notification destination has this id. */
+  'NOTIFICATION_DESTINATION_NOT_FOUND',
   /** A running download is writing this file. */
   'FILE_IN_USE',
   // Network and HTTP.

@@ -37,5 +37,8 @@ export * from './model-format/index';
 export * from './metadata/index';
 export * from './placement/index';
 export * from './workers/index';
+export * from './settings/index';
+export * from './maintenance/index';
+export * from './notifications/index';
 export * from './collection/index';
 export * from './workflows/index';

@@ -157,6 +157,12 @@ export interface JobStore {
    * only while it is in one of them (checked and removed at once), so a job retried meanwhile stays.
    */
   deleteJobs(jobIds: string[], onlyStatuses?: readonly JobStatus[]): Promise<number>;
+  /**
+   * Removes stored events of jobs that no longer exist, except 'removed' events created at or after
+   * `removedBefore` (a client reconnecting still learns the job went). Optional: stores without it
+   * keep their events.
+   */
+  pruneJobEvents?(removedBefore: Date): Promise<number>;
   /** Finished (completed, failed, cancelled) jobs finished before `before` (all when omitted). */
   listFinishedJobIds(before?: Date): Promise<string[]>;
   /** Every job in an active status; used for disk reservations, orphan cleanup and recovery. */

@@ -249,3 +249,18 @@ describe('progress, removal and stop', () => {
     expect(tasks.list()).toEqual([]);
   });
 });
+
+describe('a computed delay', () => {
+  it('runs at start, then after the wait the schedule computes when each run ends', async () => {
+    const waits = [300, 100, 50];
+    const { task, ranAt } = recordingTask('delay', { delay: () => waits.shift() ?? 10_000 });
+    tasks.register(task);
+    tasks.start();
+    await settle();
+    expect(ranAt).toEqual([0]);
+    await clock.advance(299);
+    expect(ranAt).toEqual([0]);
+    await clock.advance(1 + 100 + 50);
+    expect(ranAt).toEqual([0, 300, 400, 450]);
+  });
+});

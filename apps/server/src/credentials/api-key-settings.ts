@@ -38,6 +38,11 @@ export interface ApiKeySettingsOptions {
   now?: () => Date;
   /** Tokens from the server's environment, per platform (null: none). */
   environment?: Partial<Record<ApiKeyPlatform, string | null>>;
+  /**
+   * A saved key that was working (or never checked) was refused by its platform: the key.invalid
+   * notification. Called once per saved version; never with the key.
+   */
+  onKeyRefused?: (refusal: { platform: ApiKeyPlatform; version: string; reason: string }) => void;
 }
 
 /** Where each platform's environment token is read from, as env.ts reads it. */
@@ -112,6 +117,9 @@ export function createApiKeySettings(options: ApiKeySettingsOptions): ApiKeySett
         { valid: result.outcome === 'accepted', message: result.message },
         now(),
       );
+      if (result.outcome === 'rejected' && current.summary.valid !== false) {
+        options.onKeyRefused?.({ platform, version, reason: result.message });
+      }
       uncheckedReasons.delete(platform);
       rechecks.cancel(platform);
       logger.info(

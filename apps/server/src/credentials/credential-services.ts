@@ -10,7 +10,7 @@ import type { ServerConfig } from '../env';
 import { createSecretBox } from '../secrets/secret-box';
 import type { SecretKey } from '../secrets/secret-key-source';
 import { createApiKeySettings } from './api-key-settings';
-import type { ApiKeySettings } from './api-key-settings';
+import type { ApiKeySettings, ApiKeySettingsOptions } from './api-key-settings';
 import { savedKeyThenEnvironment } from './credential-provider';
 import { environmentCredentials } from './environment-credentials';
 import { createPlatformKeyCheck } from './platform-key-check';
@@ -24,6 +24,8 @@ export interface CredentialServicesOptions {
   clock: Clock;
   logger: Logger;
   tasks: TaskRunner;
+  /** A saved key its platform refused after it worked (the key.invalid notification). */
+  onKeyRefused?: ApiKeySettingsOptions['onKeyRefused'];
 }
 
 export interface CredentialServices {
@@ -54,6 +56,7 @@ export async function startCredentialServices(
     logger,
     tasks: options.tasks,
     environment: config.credentials,
+    onKeyRefused: options.onKeyRefused,
   });
   await settings.start();
   return {

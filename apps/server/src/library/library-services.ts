@@ -26,6 +26,7 @@ import type {
   LibraryStore,
   Logger,
   ModelLibrary,
+  RefreshFailureStore,
   RefreshTaskStore,
   RefreshTasks,
   SettingsPort,
@@ -38,6 +39,8 @@ export interface LibraryServicesOptions {
     jobs: JobStore;
     metadata: LibraryMetadataStore;
     settings: SettingsPort;
+    /** Scheduled recovery's failures per entry (enables the `recovery` task kind). */
+    refreshFailures?: RefreshFailureStore;
   };
   manager: DownloadManager;
   /** The guarded client downloads use (private-address, redirect and timeout rules). */
@@ -52,7 +55,7 @@ export interface LibraryServicesOptions {
   modelsRoot: string;
   dataDir: string;
   workerId: string;
-  /** 0 = no periodic scan. */
+  /** 0 = no periodic scan here (scheduled maintenance queues them on the server). */
   scanIntervalMinutes: number;
   /** Written into exported manifests, e.g. "modeldock 0.4.0". */
   generator?: string;
@@ -105,6 +108,7 @@ export async function startLibraryServices(options: LibraryServicesOptions): Pro
     modelsRoot: options.modelsRoot,
     thumbnailsDir: path.join(options.dataDir, 'thumbnails'),
     maxRedirects: options.maxRedirects,
+    failures: options.stores.refreshFailures,
     onChanged: (ids) => entriesChanged(ids),
   });
   const library = createModelLibrary({

@@ -3,8 +3,9 @@ import { tracked } from '@trpc/server';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
 import { JOB_STATUSES, isValidNodeName } from '@modeldock/engine';
-import type { JobEvent } from '@modeldock/engine';
+import type { BandwidthLimitView, JobEvent } from '@modeldock/engine';
 import { publicProcedure } from '../trpc';
+import type { AppContext } from '../trpc';
 import { subscribeToJobEvents } from '../events/job-event-stream';
 import { plainName, withoutControlCharacters } from './input-text';
 
@@ -23,6 +24,19 @@ const shortText = withoutControlCharacters(
   'a Civitai file choice',
 );
 const bytesPerSecond = z.number().int().positive().max(1e12).nullable();
+
+function bandwidthLimits(ctx: AppContext): BandwidthLimitView & { globalBps: number | null } {
+  if (ctx.bandwidth) {
+    const view = ctx.bandwidth.current();
+    return { ...view, globalBps: view.bps };
+  }
+  return manualLimits(ctx.manager.getBandwidthLimits().globalBps);
+}
+
+/** Without stored settings (a bare listener): only the manual limit, in this process. */
+function manualLimits(globalBps: number | null): BandwidthLimitView & { globalBps: number | null } {
+  return { bps: globalBps, globalBps, manualBps: globalBps, source: 'manual', window: null };
+}
 
 export const enqueueInput = z.object({
   url: withoutControlCharacters(
@@ -117,10 +131,14 @@ export const downloadsRouter = {
       ctx.manager.setJobBandwidthLimit(input.jobId, input.bytesPerSecond),
     ),
 
-  limits: publicProcedure.query(({ ctx }) => ctx.manager.getBandwidthLimits()),
-  setGlobalBandwidthLimit: publicProcedure
-    .input(z.object({ bytesPerSecond }))
-    .mutation(({ ctx, input }) => ctx.manager.setGlobalBandwidthLimit(input.bytesPerSecond)),
+  /** The global limit in force, where it comes from (the manual limit or a bandwidth window), and the manual limit. */
+  limits: publicProcedure.query(({ ctx }) => bandwidthLimits(ctx)),
+  /** The manual limit: stored, so it holds after a restart and in every process sharing the database. */
+  setGlobalBandwidthLimit: publicProcedure.input(z.object({ bytesPerSecond })).mutation(async ({ ctx, input }) => {
+    if (!ctx.settings) return manualLimits(ctx.manager.setGlobalBandwidthLimit(input.bytesPerSecond).globalBps);
+    await ctx.settings.update({ bandwidth: { globalLimitBps: input.bytesPerSecond } });
+    return bandwidthLimits(ctx);
+  }),
 
   /** For a failed or cancelled multi-file job: deletes the files it completed, and says so on the job. */
   rollback: publicProcedure

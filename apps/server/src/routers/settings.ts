@@ -12,6 +12,7 @@ import {
   folderTableRows,
   unplacedCivitaiTypes,
 } from '@modeldock/engine';
+import type { AppSettings, AppSettingsService } from '@modeldock/engine';
 import { metadataOf } from './library';
 import type { ApiKeySettings } from '../credentials/api-key-settings';
 import { API_KEY_PLATFORMS } from '../credentials/api-key-platforms';
@@ -83,7 +84,51 @@ const metadataSettingsRouter = {
     .mutation(({ ctx, input }) => metadataOf(ctx).setSettings(input)),
 } satisfies TRPCRouterRecord;
 
+function appSettingsOf(ctx: AppContext): AppSettingsService {
+  if (!ctx.settings) throw new ModeldockError('INTERNAL', 'Settings are not available in this server');
+  return ctx.settings;
+}
+
+/** Shapes only: the engine checks every value and names the field it refuses (nothing is stored then). */
+const maintenanceTaskInput = z.object({ enabled: z.boolean().optional(), intervalMinutes: z.number().optional() }).strict();
+const settingsUpdateInput = z
+  .object({
+    maintenance: z
+      .object({ scan: maintenanceTaskInput.optional(), recovery: maintenanceTaskInput.optional(), updates: maintenanceTaskInput.optional() })
+      .strict()
+      .optional(),
+    bandwidth: z
+      .object({
+        globalLimitBps: z.number().nullable().optional(),
+        windows: z
+          .array(z.object({ start: z.string().max(16), end: z.string().max(16), limitBps: z.number().nullable() }).strict())
+          .max(100)
+          .optional(),
+      })
+      .strict()
+      .optional(),
+    retention: z
+      .object({ finishedJobsHours: z.number().nullable().optional(), failedJobsDays: z.number().optional() })
+      .strict()
+      .optional(),
+    metadata: z
+      .object({ writeSidecars: z.boolean().optional(), writeA1111: z.boolean().optional(), maxNsfwLevel: z.number().optional() })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** The settings object with the server's time zone (bandwidth windows are in it). */
+function withTimeZone(settings: AppSettings) {
+  return { ...settings, timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone || 'local' };
+}
+
 export const settingsRouter = {
+  /** The one settings object: maintenance schedule, bandwidth limit and windows, retention, metadata. */
+  get: publicProcedure.query(async ({ ctx }) => withTimeZone(await appSettingsOf(ctx).get())),
+  update: publicProcedure
+    .input(settingsUpdateInput)
+    .mutation(async ({ ctx, input }) => withTimeZone(await appSettingsOf(ctx).update(input))),
   apiKeys: apiKeysRouter,
   metadata: metadataSettingsRouter,
   /**

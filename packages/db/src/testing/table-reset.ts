@@ -14,7 +14,7 @@ const migrationsTable = pgSchema('drizzle').table('__drizzle_migrations', {
 /** Empties every table and restarts the sequences, as if freshly migrated. */
 export async function clearAllTables(database: ModeldockDatabase): Promise<void> {
   await handleOf(database).execute(
-    sql`truncate table jobs, job_files, job_events, api_keys, settings, model_metadata, library_metadata, refresh_tasks, workers restart identity cascade`,
+    sql`truncate table jobs, job_files, job_events, api_keys, settings, model_metadata, library_metadata, refresh_tasks, workers, notifications, notification_destinations, notification_deliveries, maintenance_runs, refresh_failures restart identity cascade`,
   );
 }
 

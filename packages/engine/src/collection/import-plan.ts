@@ -8,7 +8,7 @@ import type { LibraryRow } from '../library/library-store';
 import { parseHfCachePath } from '../library/library-entry';
 import { toModeldockError } from '../errors';
 import { itemRequest } from '../sources/bundle/bundle-resolver';
-import { runWithConcurrency } from '../jobs/file-run-plan';
+import { runWithConcurrency } from '../run-with-concurrency';
 import type { CollectionPorts } from './collection-ports';
 import { presentRows } from './export-manifest';
 import type { CollectionManifest, ManifestModel, ManifestSource } from './manifest-schema';

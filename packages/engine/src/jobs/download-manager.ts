@@ -193,6 +193,7 @@ export function createDownloadManager(options: DownloadManagerOptions): Download
     },
     getBandwidthLimits: () => ({ globalBps: ctx.globalLimiter.rate }),
     clearFinished: () => control.clearFinished(),
+    clearExpired: (cutoffs) => control.clearExpired(cutoffs),
     removeJob: (jobId) => control.removeJob(jobId),
     subscribe: (listener) => events.subscribe(listener),
     eventsAfter: (lastEventId, jobId) => events.eventsAfter(lastEventId, jobId),

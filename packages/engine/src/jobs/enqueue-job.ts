@@ -19,7 +19,7 @@ import { validateEnqueueRequest } from './enqueue-request';
 import type { ValidatedEnqueueRequest } from './enqueue-request';
 import { checkExistingDestination } from './existing-destination';
 import type { DestinationCheck } from './existing-destination';
-import { runWithConcurrency } from './file-run-plan';
+import { runWithConcurrency } from '../run-with-concurrency';
 import { describeError } from '../errors';
 import { logJobStatus } from './job-log';
 import { libraryContextOf, resolveContextOf } from './manager-context';

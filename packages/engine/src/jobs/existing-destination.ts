@@ -9,7 +9,7 @@ import { ModeldockError } from '../errors';
 import type { FileSystem } from '../ports';
 import type { NewFile } from '../ports';
 import { absoluteDestination, assertRealPathInsideRoot } from '../paths/confine-path';
-import { sha256OfFile } from './file-sha256';
+import { sha256OfFile } from '../verify/file-sha256';
 import { currentIndexEntry } from '../library/indexed-hash';
 import type { LibraryContext } from '../library/library-context';
 import { formatBytes } from './human-bytes';

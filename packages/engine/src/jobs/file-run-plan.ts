@@ -22,7 +22,10 @@ export function isSmallFile(file: FileRecord, segmentThresholdBytes: number): bo
 }
 
 /** Files still to transfer, in index order, grouped into batches that run one after another. */
-export function planFileBatches(files: readonly FileRecord[], segmentThresholdBytes: number): FileBatch[] {
+export function planFileBatches(
+  files: readonly FileRecord[],
+  segmentThresholdBytes: number,
+): FileBatch[] {
   const batches: FileBatch[] = [];
   let smallRun: FileRecord[] = [];
   const closeSmallRun = () => {
@@ -43,21 +46,4 @@ export function planFileBatches(files: readonly FileRecord[], segmentThresholdBy
   }
   closeSmallRun();
   return batches;
-}
-
-/** Runs `work` over `items` with at most `limit` in flight; stops taking new items once `shouldStop`. */
-export async function runWithConcurrency<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-  shouldStop: () => boolean,
-): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length && !shouldStop()) {
-      const item = items[next++]!;
-      await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
 }

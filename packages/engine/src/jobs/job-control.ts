@@ -153,17 +153,45 @@ export class JobControl {
    */
   async clearFinished(): Promise<number> {
     const jobIds = await this.ctx.store.listFinishedJobIds();
+    const removed = await this.removeFinished(jobIds, () => true);
+    if (jobIds.length > 0) this.ctx.logger.info({ removed }, 'finished jobs cleared');
+    return removed;
+  }
+
+  /**
+   * Retention: removes completed and cancelled jobs finished before `finishedBefore` (null: none)
+   * and failed ones finished before `failedBefore`, as `clearFinished` does (completed files stay),
+   * then the stored events of jobs that are gone ('removed' events stay until `eventsBefore`).
+   */
+  async clearExpired(cutoffs: { finishedBefore: Date | null; failedBefore: Date; eventsBefore: Date }): Promise<{ removed: number; eventsPruned: number }> {
+    const latest = Math.max(cutoffs.finishedBefore?.getTime() ?? 0, cutoffs.failedBefore.getTime());
+    const jobIds = await this.ctx.store.listFinishedJobIds(new Date(latest));
+    const removed = await this.removeFinished(jobIds, (job) => {
+      const finishedAt = (job.finishedAt ?? job.updatedAt).getTime();
+      if (job.status === 'failed') return finishedAt < cutoffs.failedBefore.getTime();
+      return cutoffs.finishedBefore !== null && finishedAt < cutoffs.finishedBefore.getTime();
+    });
+    const eventsPruned = (await this.ctx.store.pruneJobEvents?.(cutoffs.eventsBefore)) ?? 0;
+    if (removed > 0 || eventsPruned > 0) this.ctx.logger.info({ removed, eventsPruned }, 'expired finished jobs cleared');
+    return { removed, eventsPruned };
+  }
+
+  /**
+   * Removes finished jobs and the partial files of those that did not complete; completed files stay.
+   * Each job is removed only if it is still finished (a Retry may land meanwhile), and its partial
+   * files only once it is gone: a crash in between leaves orphans, which the next start collects.
+   */
+  private async removeFinished(jobIds: string[], expired: (job: JobRecord) => boolean): Promise<number> {
     let removed = 0;
     for (const jobId of jobIds) {
       const job = await this.ctx.store.getJob(jobId);
-      if (!job || !FINISHED_STATUSES.includes(job.status)) continue;
-      if ((await this.ctx.store.deleteJobs([jobId], FINISHED_STATUSES)) === 0) continue;
+      if (!job || !FINISHED_STATUSES.includes(job.status) || !expired(job)) continue;
+      if ((await this.ctx.store.deleteJobs([jobId], [job.status])) === 0) continue;
       removed++;
       if (job.status !== 'completed') await removePartialFiles(this.ctx.fs, this.ctx.modelsRoot, job.files, this.ctx.logger);
       this.ctx.secretUrls.forget(job.files.map((file) => file.id));
       await this.ctx.events.recordRemoved(jobId);
     }
-    if (jobIds.length > 0) this.ctx.logger.info({ removed }, 'finished jobs cleared');
     return removed;
   }
 

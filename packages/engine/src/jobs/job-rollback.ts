@@ -9,7 +9,7 @@ import type { FileRecord, JobRecord } from '../job-model';
 import { absoluteDestination } from '../paths/confine-path';
 import { currentIndexEntry } from '../library/indexed-hash';
 import { forgetLocalFiles } from '../library/record-local-file';
-import { sha256OfFile } from './file-sha256';
+import { sha256OfFile } from '../verify/file-sha256';
 import { describeError } from '../errors';
 import { libraryContextOf } from './manager-context';
 import type { ManagerContext } from './manager-context';

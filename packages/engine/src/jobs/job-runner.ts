@@ -19,7 +19,8 @@ import type {
 } from '../transfer/file-transfer-api';
 import { reserveDiskSpace } from './disk-reservation';
 import { FileRecordWriter } from './file-record-writer';
-import { planFileBatches, runWithConcurrency } from './file-run-plan';
+import { planFileBatches } from './file-run-plan';
+import { runWithConcurrency } from '../run-with-concurrency';
 import { describeError } from '../errors';
 import { logJobError, logJobStatus } from './job-log';
 import { keepLease } from './lease-keeper';

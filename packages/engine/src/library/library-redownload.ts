@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { ModeldockError } from '../errors';
-import type { EnqueueRequest } from '../jobs/download-manager-api';
+import type { EnqueueRequest } from '../download-request';
 import { parseHfCachePath } from './library-entry';
 import type { LibraryRow } from './library-store';
 import type { ModelLibraryContext } from './model-library-context';

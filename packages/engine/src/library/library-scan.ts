@@ -13,7 +13,7 @@ import path from 'node:path';
 import { isModelFileName } from '../verify/format-check';
 import { toModeldockError } from '../errors';
 import { absoluteDestination } from '../paths/confine-path';
-import { sha256OfFile } from '../jobs/file-sha256';
+import { sha256OfFile } from '../verify/file-sha256';
 import type { FileStat, FileSystem, Logger } from '../ports';
 import { parseHfCachePath } from './library-entry';
 import type { LibrarySource } from './library-entry';

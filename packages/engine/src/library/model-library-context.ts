@@ -1,5 +1,5 @@
 /** What the library's operations share: its store, the file system, the root, and the downloads it must not disturb. */
-import type { EnqueueRequest, EnqueueResult } from '../jobs/download-manager-api';
+import type { EnqueueRequest, EnqueueResult } from '../download-request';
 import type { FileSystem, Logger } from '../ports';
 import type { LibraryStore } from './library-store';
 

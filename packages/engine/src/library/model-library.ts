@@ -6,7 +6,7 @@
 import { checkStorage } from './storage-check';
 import type { StorageCheck } from './storage-check';
 import { ModeldockError } from '../errors';
-import type { EnqueueRequest, EnqueueResult } from '../jobs/download-manager-api';
+import type { EnqueueRequest, EnqueueResult } from '../download-request';
 import type { Clock, FileSystem, JobStore, Logger } from '../ports';
 import type { RefreshTasks } from '../tasks/refresh/refresh-tasks';
 import { clearCache } from './library-cache-cleanup';
@@ -79,8 +79,11 @@ export interface ModelLibrary {
   delete(ids: string[]): Promise<DeleteResult>;
   clearCache(options: { dryRun: boolean }): Promise<CacheCleanup>;
   redownload(id: string): Promise<{ jobId: string }>;
-  /** Queues a scan of the whole library (or returns the one already queued or running). */
-  scan(): Promise<{ taskId: string }>;
+  /**
+   * Queues a scan of the whole library (or returns the one already queued or running); normal
+   * priority unless asked for 'low' (scheduled maintenance).
+   */
+  scan(options?: { priority?: 'low' | 'normal' }): Promise<{ taskId: string }>;
   /** Tells listeners entries changed outside a scan (a download finished). */
   entriesChanged(ids: string[] | null): void;
   subscribe(listener: (event: LibraryEvent) => void): () => void;
@@ -233,7 +236,7 @@ export function createModelLibrary(ports: ModelLibraryPorts): ModelLibrary {
       return clearCache(ctx, options.dryRun);
     },
     redownload: async (id) => redownload(ctx, await getRow(id)),
-    scan: () => queueScan('normal'),
+    scan: (options) => queueScan(options?.priority === 'low' ? 'low' : 'normal'),
     entriesChanged: (ids) => void events.publish({ type: 'entries', ids }),
     subscribe: (listener) => events.subscribe(listener),
     eventsAfter: (lastEventId) => events.eventsAfter(lastEventId),

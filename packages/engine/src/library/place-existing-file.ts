@@ -12,7 +12,7 @@ import type { FileSystem, WritableFile } from '../ports';
 import { absoluteDestination, assertRealPathInsideRoot } from '../paths/confine-path';
 import { tempPathFor } from '../paths/temp-path';
 import { destinationExistsError } from '../transfer/finalize-file';
-import { sha256OfFile } from '../jobs/file-sha256';
+import { sha256OfFile } from '../verify/file-sha256';
 import type { LibraryContext } from './library-context';
 
 /** Link failures that mean "not possible here" rather than "something is wrong": copy instead. */

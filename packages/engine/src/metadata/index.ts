@@ -49,3 +49,5 @@ export type { LibraryMetadata, LibraryMetadataPorts, RefreshKind, RefreshRequest
 export { DEFAULT_METADATA_SETTINGS, NSFW_LEVELS, readMetadataSettings } from './library/metadata-settings';
 export { THUMBNAIL_ROUTE, thumbnailUrl, withMetadataFields } from './library/entry-fields';
 export { SIDECARS_TASK_KIND, metadataTaskHandler, resolveTargets, describeWait } from './library/metadata-tasks';
+export { RECOVERY_TASK_KIND, RECENT_MS, SKIP_AFTER_FAILURES, SKIPPED_CODE, prioritiseRecovery, recoveryTaskHandler } from './library/recovery-task';
+export type { RecoveryCandidate } from './library/recovery-task';

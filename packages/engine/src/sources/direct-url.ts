@@ -11,7 +11,7 @@ import { ModeldockError } from '../errors';
 import { relativeDestination } from '../paths/confine-path';
 import { sanitizeFileName } from '../paths/sanitize-file-name';
 import { redactUrl } from '../secrets/redact';
-import type { EnqueueRequest } from '../jobs/download-manager-api';
+import type { EnqueueRequest } from '../download-request';
 import type { ResolveContext, ResolvedSource, SourceResolver } from './source-resolver';
 import { chosenFolder, decideFolder } from '../placement/choose-folder';
 import type { FolderDecision } from '../placement/choose-folder';

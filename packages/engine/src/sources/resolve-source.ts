@@ -4,7 +4,7 @@
  * resolver), and what a download would fetch — files, sizes, hashes, destinations, access, and what
  * is already on disk — without writing or starting anything.
  */
-import type { EnqueueRequest } from '../jobs/download-manager-api';
+import type { EnqueueRequest } from '../download-request';
 import type { AccessProblem, ListedSourceFile, ResolveContext, ResolvedFile, SourceResolver } from './source-resolver';
 import { ModeldockError } from '../errors';
 import { absoluteDestination } from '../paths/confine-path';

@@ -4,7 +4,7 @@
  * `accepts` says yes resolves the request.
  */
 import type { EngineConfig } from '../config';
-import type { EnqueueRequest } from '../jobs/download-manager-api';
+import type { EnqueueRequest } from '../download-request';
 import type { ErrorCode } from '../errors';
 import type { Clock, CredentialProvider, FileSystem, HttpClient, Logger, NewFile } from '../ports';
 import type { FilePlacement } from './file-placement';

@@ -46,6 +46,7 @@ function firstDelay(task: BackgroundTask): number | null {
   const { schedule } = task;
   if ('every' in schedule) return schedule.firstAfter ?? 0;
   if ('once' in schedule) return schedule.once;
+  if ('delay' in schedule) return 0;
   return null;
 }
 
@@ -119,6 +120,7 @@ export function createTaskRunner({ clock, logger }: TaskRunnerPorts): TaskRunner
     if (result === 'failed' && backoff) return backoffDelay(reg.status.failures, backoff);
     if ('every' in schedule) return schedule.every;
     if ('once' in schedule) return undefined;
+    if ('delay' in schedule) return Math.max(0, schedule.delay());
     return null;
   }
 

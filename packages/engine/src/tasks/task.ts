@@ -9,6 +9,11 @@ export type TaskSchedule =
   | { every: number; firstAfter?: number }
   /** Once, `after` from registration; retried with backoff until it succeeds, then removed. */
   | { once: number }
+  /**
+   * Periodically, at start and then after a wait computed when each run ends (e.g. until the next
+   * edge of a time window).
+   */
+  | { delay: () => number }
   /** Only when `trigger(name)` is called. */
   | { onTrigger: true };
 

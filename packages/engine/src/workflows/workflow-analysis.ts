@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import { toModeldockError } from '../errors';
-import { runWithConcurrency } from '../jobs/file-run-plan';
+import { runWithConcurrency } from '../run-with-concurrency';
 import { presentRows } from '../collection/export-manifest';
 import { foldersRead } from './loader-nodes';
 import { parseWorkflow } from './workflow-parse';

@@ -45,3 +45,9 @@ export type ListedFile = NonNullable<SourcePreview['listing']>[number];
 /** Settings → Folders: the models and data folders and the type → folder table. */
 export type FolderTable = RouterOutputs['settings']['folders'];
 export type FolderTableRow = FolderTable['folders'][number];
+/** The notification centre and Settings → Notifications. */
+export type NotificationPage = RouterOutputs['notifications']['list'];
+export type NotificationItem = NotificationPage['items'][number];
+export type NotificationDestination =
+  RouterOutputs['notifications']['destinations']['list'][number];
+export type DestinationTestResult = RouterOutputs['notifications']['destinations']['test'];

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { ModeldockError } from '../../errors';
-import type { EnqueueRequest, EnqueueResult } from '../../jobs/download-manager-api';
+import type { EnqueueRequest, EnqueueResult } from '../../download-request';
 import type { LibraryEntry } from '../../library/library-entry';
 import type { LibraryRow, LibraryStore } from '../../library/library-store';
 import type { Clock, FileSystem, HttpClient, Logger } from '../../ports';
@@ -23,6 +23,8 @@ import type { LibraryMetadataStore, MetadataSummary } from './library-metadata-s
 import { applyMetadataSettings, METADATA_SETTINGS_KEY, readMetadataSettings } from './metadata-settings';
 import { metadataTaskHandler, SIDECARS_TASK_KIND } from './metadata-tasks';
 import type { MetadataLibraryTaskKind } from './metadata-tasks';
+import { RECOVERY_TASK_KIND, recoveryTaskHandler } from './recovery-task';
+import type { RefreshFailureStore } from '../../maintenance/maintenance-store';
 
 export const REFRESH_KINDS = ['metadata', 'preview', 'full'] as const;
 export type RefreshKind = (typeof REFRESH_KINDS)[number];
@@ -52,6 +54,8 @@ export interface LibraryMetadataPorts {
   thumbnailsDir: string;
   maxRedirects: number;
   makeThumbnail?: ThumbnailMaker;
+  /** Refresh failures per entry: with it, the `recovery` task kind (scheduled maintenance) is registered. */
+  failures?: RefreshFailureStore;
   /** Entries whose metadata changed (null: many). */
   onChanged(ids: string[] | null): void;
 }
@@ -70,6 +74,11 @@ export type Thumbnail =
 export interface LibraryMetadata {
   refresh(request: RefreshRequest): Promise<{ taskId: string }>;
   checkUpdates(request: { ids?: string[]; scope?: RefreshScope; priority?: TaskPriority }): Promise<{ taskId: string }>;
+  /**
+   * Queues recovery of incomplete entries in priority order (maintenance). At 'low' priority (the
+   * schedule) models that failed the same way three times are skipped; otherwise they are included.
+   */
+  recover(request: { priority: TaskPriority }): Promise<{ taskId: string }>;
   /** Downloads the newer version: Civitai beside the old file. */
   update(id: string): Promise<{ jobId: string }>;
   describe(entries: LibraryEntry[]): Promise<LibraryEntry[]>;
@@ -124,6 +133,7 @@ export function createLibraryMetadata(ports: LibraryMetadataPorts): LibraryMetad
   };
   const kinds: MetadataLibraryTaskKind[] = [...REFRESH_KINDS, UPDATE_CHECK_KIND, SIDECARS_TASK_KIND];
   for (const kind of kinds) tasks.register(kind, metadataTaskHandler(taskContext, kind));
+  if (ports.failures) tasks.register(RECOVERY_TASK_KIND, recoveryTaskHandler(taskContext, ports.failures, ports.clock));
 
   async function rowOf(id: unknown): Promise<LibraryRow> {
     const row = typeof id === 'string' && id.length > 0 && id.length <= 64 ? await ports.library.get(id) : null;
@@ -140,6 +150,12 @@ export function createLibraryMetadata(ports: LibraryMetadataPorts): LibraryMetad
 
     async checkUpdates(request) {
       const task = await tasks.create(UPDATE_CHECK_KIND, targetsOf(request.ids, request.scope), request.priority ?? (request.ids ? 'high' : 'normal'));
+      return { taskId: task.id };
+    },
+
+    async recover(request) {
+      if (!ports.failures) throw new ModeldockError('INTERNAL', 'Recovery needs a refresh failure store');
+      const task = await tasks.create(RECOVERY_TASK_KIND, { scope: 'incomplete' }, request.priority);
       return { taskId: task.id };
     },
 

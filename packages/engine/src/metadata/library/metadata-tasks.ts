@@ -21,7 +21,8 @@ export type MetadataLibraryTaskKind = MetadataTaskKind | typeof SIDECARS_TASK_KI
 
 /** Entries refreshed between two checkpoints (several Civitai batches of 100, pipelined). */
 export const CHECKPOINT_EVERY = 500;
-const PAGE = 1000;
+export const LIBRARY_PAGE = 1000;
+const PAGE = LIBRARY_PAGE;
 
 export interface MetadataTaskContext {
   refresh: Omit<MetadataRefreshContext, 'store'>;
@@ -36,7 +37,7 @@ export function targetOf(row: LibraryRow): MetadataTarget {
 }
 
 /** Whether a task of this kind still has work on the entry (scope 'incomplete', and after a scan). */
-function needsWork(kind: MetadataLibraryTaskKind, row: LibraryRow, stored: StoredModelMetadata | undefined): boolean {
+export function needsWork(kind: MetadataLibraryTaskKind, row: LibraryRow, stored: StoredModelMetadata | undefined): boolean {
   const changed = !stored || stored.sha256 !== row.sha256;
   if (kind === SIDECARS_TASK_KIND) return changed || !stored.metadata;
   const describe = changed || stored.metadata?.completeness !== 'complete';
@@ -47,7 +48,7 @@ function needsWork(kind: MetadataLibraryTaskKind, row: LibraryRow, stored: Store
   return describe || preview;
 }
 
-function describable(row: LibraryRow): boolean {
+export function describable(row: LibraryRow): boolean {
   return row.status === 'present' && row.sha256 !== null && libraryPathFacts(row.relativePath).listed;
 }
 

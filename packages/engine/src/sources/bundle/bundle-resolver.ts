@@ -4,7 +4,7 @@
  * resolver that takes its input (Hugging Face, Civitai, else a direct link) with its own folder,
  * file name and expected SHA-256, so each file lands exactly where the caller asked and is verified.
  */
-import type { BundleItem, EnqueueRequest } from '../../jobs/download-manager-api';
+import type { BundleItem, EnqueueRequest } from '../../download-request';
 import { ModeldockError } from '../../errors';
 import { directUrlResolver } from '../direct-url';
 import type {

@@ -6,7 +6,7 @@
  */
 import { ModeldockError } from '../../errors';
 import { cleanServerText } from '../hub-http';
-import type { CivitaiFileChoice } from '../../jobs/download-manager-api';
+import type { CivitaiFileChoice } from '../../download-request';
 import type { CivitaiFile, CivitaiVersion } from './civitai-api';
 
 const FILTER_KEYS = ['type', 'format', 'size', 'fp', 'quantType'] as const;

@@ -10,7 +10,7 @@
  * A bare number is AMBIGUOUS_INPUT: Civitai model and version ids look the same.
  */
 import { ModeldockError } from '../../errors';
-import type { CivitaiFileChoice } from '../../jobs/download-manager-api';
+import type { CivitaiFileChoice } from '../../download-request';
 import { unrecognisedInputError } from '../accepted-inputs';
 
 export interface CivitaiTarget {

@@ -13,7 +13,7 @@
  * before any byte (civitai-download-access.ts), so a missing key, early access, an archived model
  * or a rate limit is reported when the job is created rather than after it starts.
  */
-import type { EnqueueRequest, CivitaiFileChoice } from '../../jobs/download-manager-api';
+import type { EnqueueRequest, CivitaiFileChoice } from '../../download-request';
 import type { ResolveContext, ResolvedSource, SourceResolver } from '../source-resolver';
 import { ModeldockError } from '../../errors';
 import { redactSecrets, registerSecret } from '../../secrets/redact';

@@ -12,7 +12,7 @@
  * instead of downloading it (jobs/hf-cache-twins.ts; only when the Hub gave its SHA-256, i.e. LFS).
  */
 import path from 'node:path';
-import type { DestinationLayout } from '../../jobs/download-manager-api';
+import type { DestinationLayout } from '../../download-request';
 import { ModeldockError } from '../../errors';
 import { relativeDestination } from '../../paths/confine-path';
 import { sanitizeFileName } from '../../paths/sanitize-file-name';

@@ -4,7 +4,7 @@
  * tokenizers) only in the Hugging Face cache layout or with a diffusers folder that needs them.
  * Several GGUF files are alternative quantisations: none is taken until one is chosen.
  */
-import type { DestinationLayout } from '../../jobs/download-manager-api';
+import type { DestinationLayout } from '../../download-request';
 import { fileRole, quantisationOf } from '../../placement/file-roles';
 import type { FileRole } from '../../placement/file-roles';
 import type { HfRepoFile } from './hf-repo-listing';

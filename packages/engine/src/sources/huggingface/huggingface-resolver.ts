@@ -24,7 +24,7 @@ import type {
   ResolvedFile,
   ResolvedSource,
 } from '../source-resolver';
-import type { EnqueueRequest, PickedFile } from '../../jobs/download-manager-api';
+import type { EnqueueRequest, PickedFile } from '../../download-request';
 import { toModeldockError } from '../../errors';
 import { authoritativePathDecision, chosenFolder } from '../../placement/choose-folder';
 import { decideFolders, placementOf } from '../file-placement';

@@ -3,7 +3,7 @@
  * commit. The preset decides files and folders, so file-choosing fields are refused rather than
  * silently ignored.
  */
-import type { EnqueueRequest } from '../../jobs/download-manager-api';
+import type { EnqueueRequest } from '../../download-request';
 import type { ResolveContext, ResolvedFile, ResolvedSource, SourceResolver } from '../source-resolver';
 import { ModeldockError } from '../../errors';
 import { unrecognisedInputError } from '../accepted-inputs';

@@ -1,0 +1,91 @@
+/**
+ * Checking a destination a user adds: kind, an absolute http(s) URL that is not a private address
+ * (unless the operator allowed private hosts, as for downloads), and known event names. Every
+ * refusal names the field and shows the URL without its user info or query.
+ */
+import { ModeldockError } from '../errors';
+import { assertHostAllowed } from '../http/address-guard';
+import { describeUrl } from '../http/http-url';
+import { registerSecret } from '../secrets/redact';
+import { DESTINATION_KINDS, NOTIFICATION_EVENTS, isNotificationEvent } from './notification-model';
+import type { DestinationInput, DestinationKind, NotificationEvent } from './notification-model';
+
+const MAX_URL_LENGTH = 2048;
+
+function invalid(message: string): ModeldockError {
+  return new ModeldockError('INVALID_INPUT', message);
+}
+
+/** A destination URL as it may appear in an answer, a log or an error: no user info, no query. */
+export function describeDestinationUrl(url: string): string {
+  return describeUrl(url);
+}
+
+/** So a send error that quotes the URL's password or query values never shows them. */
+export function registerDestinationSecrets(url: URL): void {
+  if (url.password) registerSecret(decodeURIComponent(url.password));
+  if (url.username) registerSecret(decodeURIComponent(url.username));
+  for (const value of url.searchParams.values()) registerSecret(value);
+}
+
+export function parseDestinationUrl(raw: string, allowPrivateHosts: boolean): URL {
+  if (raw.length > MAX_URL_LENGTH) {
+    throw invalid(`url is too long: at most ${MAX_URL_LENGTH} characters`);
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw invalid(
+      `url must be an absolute http(s) URL such as https://ntfy.sh/my-topic (got "${describeUrl(raw)}")`,
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ModeldockError(
+      'UNSUPPORTED_SCHEME',
+      `url must be http or https, not "${url.protocol.replace(/:$/, '')}"`,
+    );
+  }
+  try {
+    assertHostAllowed(url, allowPrivateHosts);
+  } catch (error) {
+    throw new ModeldockError(
+      'PRIVATE_ADDRESS',
+      `url points to ${url.hostname}, a local, private or link-local address: notifications follow the same rule as downloads (an operator can allow private hosts with MODELDOCK_ALLOW_PRIVATE_HOSTS)`,
+      { cause: error },
+    );
+  }
+  return url;
+}
+
+export function validateDestinationInput(
+  raw: { kind: unknown; url: unknown; events?: unknown },
+  options: { allowPrivateHosts: boolean },
+): DestinationInput {
+  if (!(DESTINATION_KINDS as readonly unknown[]).includes(raw.kind)) {
+    throw invalid(`kind must be one of ${DESTINATION_KINDS.join(', ')}`);
+  }
+  const kind = raw.kind as DestinationKind;
+  if (typeof raw.url !== 'string' || raw.url.trim() === '') {
+    throw invalid('url must be an http(s) URL');
+  }
+  const trimmed = raw.url.trim();
+  const url = parseDestinationUrl(trimmed, options.allowPrivateHosts);
+  if (kind === 'ntfy' && url.pathname.replace(/\/+$/, '') === '') {
+    throw invalid(`url must name the ntfy topic, such as ${url.origin}/my-topic`);
+  }
+  const events = raw.events ?? [];
+  if (!Array.isArray(events)) throw invalid('events must be a list of event names');
+  const chosen: NotificationEvent[] = [];
+  for (const [index, event] of events.entries()) {
+    if (!isNotificationEvent(event)) {
+      const shown = typeof event === 'string' ? `"${event.slice(0, 40)}"` : typeof event;
+      throw invalid(
+        `events.${index}: ${shown} is not an event; use ${NOTIFICATION_EVENTS.join(', ')}`,
+      );
+    }
+    if (!chosen.includes(event)) chosen.push(event);
+  }
+  registerDestinationSecrets(url);
+  return { kind, url: trimmed, events: chosen };
+}
