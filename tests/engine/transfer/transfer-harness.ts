@@ -18,10 +18,10 @@ import type {
   Logger,
   StalledState,
 } from '@modeldock/engine';
-import { createUndiciHttpClient } from '../../../packages/engine/src/http/undici-http-client';
-import type { UndiciHttpClient } from '../../../packages/engine/src/http/undici-http-client';
-import { createNodeFileSystem } from '../../../packages/engine/src/fs/node-file-system';
-import type { BandwidthLimiter } from '../../../packages/engine/src/transfer/bandwidth';
+import { createUndiciHttpClient } from '@modeldock/engine/internal/http/undici-http-client';
+import type { UndiciHttpClient } from '@modeldock/engine/internal/http/undici-http-client';
+import { createNodeFileSystem } from '@modeldock/engine/internal/fs/node-file-system';
+import type { BandwidthLimiter } from '@modeldock/engine/internal/transfer/bandwidth';
 
 export const TEST_CONFIG: Partial<EngineConfig> = {
   idleTimeoutMs: 400,
