@@ -208,7 +208,7 @@ describe.skipIf(!chromiumLookup.found)('the add form in Chromium', () => {
   it('fits a 390 px wide screen on every page: no sideways scroll, the whole header visible', async () => {
     const page = await open();
     await page.setViewportSize({ width: 390, height: 844 });
-    for (const pathname of ['/', '/library', '/catalog', '/settings', '/no-such-page']) {
+    for (const pathname of ['/', '/library', '/workflows', '/catalog', '/settings', '/no-such-page']) {
       await page.goto(new URL(pathname, server.url).href);
       await expect.poll(() => connectionStatus(page), { timeout: 15_000 }).toBe('connected');
       // The widest content of Settings (the folders table) is measured once it is there.
@@ -229,7 +229,7 @@ describe.skipIf(!chromiumLookup.found)('the add form in Chromium', () => {
       expect(widths.header, `${pathname}: the header is wider than the screen`).toBeLessThanOrEqual(
         390,
       );
-      for (const name of ['Downloads', 'Library', 'Catalog', 'Settings']) {
+      for (const name of ['Downloads', 'Library', 'Workflows', 'Catalog', 'Settings']) {
         const link = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name });
         const box = await link.boundingBox();
         expect(box, `${name} link on ${pathname}`).not.toBeNull();

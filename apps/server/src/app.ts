@@ -18,6 +18,7 @@ import {
   createUndiciHttpClient,
   createWorkerPresence,
   createNotifications,
+  systemResolveAll,
   registerSecret,
   resolveEngineConfig,
 } from '@modeldock/engine';
@@ -137,6 +138,7 @@ export async function startApp(
       tasks,
       workerId,
       allowPrivateHosts: engineConfig.allowPrivateHosts,
+      resolveAll: systemResolveAll,
     });
     await notifications.start();
     cleanup.push({ name: 'stop notification delivery', run: () => notifications.stop() });

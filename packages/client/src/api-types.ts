@@ -80,3 +80,20 @@ export type LibraryEvent = TrackedLibraryEvent['data'];
 export type Task = RouterOutputs['tasks']['get'];
 export type TaskStatus = Task['status'];
 export type TaskList = RouterOutputs['tasks']['list'];
+
+export type CollectionManifest = RouterOutputs['library']['export'];
+export type ManifestModel = CollectionManifest['models'][number];
+export type ImportResult = RouterOutputs['library']['import'];
+export type WorkflowAnalysis = RouterOutputs['workflows']['analyze'];
+export type WorkflowModel = WorkflowAnalysis['models'][number];
+export type WorkflowCandidate = WorkflowModel['candidates'][number];
+export type DownloadMissingResult = RouterOutputs['workflows']['downloadMissing'];
+
+/** The notification centre (`notifications.list`) and its outgoing destinations. */
+export type NotificationPage = RouterOutputs['notifications']['list'];
+export type Notification = NotificationPage['items'][number];
+export type NotificationEvent = Notification['event'];
+export type NotificationDestination =
+  RouterOutputs['notifications']['destinations']['list'][number];
+export type NotificationDestinationInput = RouterInputs['notifications']['destinations']['add'];
+export type NotificationDestinationTest = RouterOutputs['notifications']['destinations']['test'];

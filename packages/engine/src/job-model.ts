@@ -4,8 +4,8 @@
  */
 import type { JobError } from './errors';
 import type { JobStatus } from './job-statuses';
-import { allowedActions } from './jobs/job-transitions';
-import type { JobAction } from './jobs/job-transitions';
+import { allowedActions } from './job-transitions';
+import type { JobAction } from './job-transitions';
 
 export { JOB_STATUSES, FINISHED_STATUSES, ACTIVE_STATUSES } from './job-statuses';
 export type { JobStatus } from './job-statuses';

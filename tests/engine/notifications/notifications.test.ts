@@ -313,6 +313,46 @@ describe('notification destinations', () => {
     expect(lan.logger.text()).not.toMatch(/alice|pa55word|s3cr3t/);
   });
 
+  it('refuses a host name that resolves to a private address when it is added; one that does not resolve yet is kept', async () => {
+    const answers: Record<string, string[] | Error> = {
+      'hooks.lan.example': ['203.0.114.9', '192.168.1.7'],
+      'hooks.example': ['93.184.216.34'],
+      'not-yet.example': Object.assign(new Error('ENOTFOUND'), { code: 'ENOTFOUND' }),
+    };
+    const store = new MemoryNotificationStore();
+    const guarded = createNotifications({
+      store,
+      http: new ScriptedHttp(),
+      clock: new FakeClock(T0),
+      logger: new RecordingLogger(),
+      workerId: 'w',
+      allowPrivateHosts: false,
+      resolveAll: (hostname, _options, callback) => {
+        const answer = answers[hostname] ?? [];
+        if (answer instanceof Error) callback(answer as NodeJS.ErrnoException, []);
+        else
+          callback(
+            null,
+            answer.map((address) => ({ address, family: 4 })),
+          );
+      },
+    });
+    const error = await guarded.destinations
+      .add({ kind: 'webhook', url: 'https://hooks.lan.example/x' })
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'PRIVATE_ADDRESS' });
+    expect((error as Error).message).toMatch(
+      /^url points to hooks\.lan\.example, which resolves to 192\.168\.1\.7/,
+    );
+    expect(store.destinations).toHaveLength(0);
+    await guarded.destinations.add({ kind: 'webhook', url: 'https://hooks.example/x' });
+    await guarded.destinations.add({ kind: 'ntfy', url: 'https://not-yet.example/topic' });
+    expect(store.destinations.map((destination) => destination.url)).toEqual([
+      'https://hooks.example/x',
+      'https://not-yet.example/topic',
+    ]);
+  });
+
   it('keeps each event name once and removes a destination by id', async () => {
     const added = await ctx.notifications.destinations.add({
       kind: 'ntfy',

@@ -88,7 +88,7 @@ export type ResolveAll = (
   callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
 ) => void;
 
-const systemResolveAll: ResolveAll = (hostname, options, callback) =>
+export const systemResolveAll: ResolveAll = (hostname, options, callback) =>
   dnsLookup(hostname, options, callback);
 
 /**

@@ -4,7 +4,8 @@
  * refusal names the field and shows the URL without its user info or query.
  */
 import { ModeldockError } from '../errors';
-import { assertHostAllowed } from '../http/address-guard';
+import { assertHostAllowed, isForbiddenAddress } from '../http/address-guard';
+import type { ResolveAll } from '../http/address-guard';
 import { describeUrl } from '../http/http-url';
 import { registerSecret } from '../secrets/redact';
 import { DESTINATION_KINDS, NOTIFICATION_EVENTS, isNotificationEvent } from './notification-model';
@@ -88,4 +89,29 @@ export function validateDestinationInput(
   }
   registerDestinationSecrets(url);
   return { kind, url: trimmed, events: chosen };
+}
+
+/**
+ * A host name that resolves to a private address is refused when the destination is added, as the
+ * guarded client would refuse it at every delivery. A name that does not resolve now is accepted:
+ * its deliveries fail and show why in Settings until it does.
+ */
+export async function assertResolvedHostAllowed(
+  url: URL,
+  allowPrivateHosts: boolean,
+  resolveAll: ResolveAll,
+): Promise<void> {
+  if (allowPrivateHosts || isForbiddenAddress(url.hostname) || url.hostname.startsWith('[')) return;
+  const addresses = await new Promise<string[]>((resolve) => {
+    resolveAll(url.hostname, { all: true }, (error, found) =>
+      resolve(error ? [] : found.map((entry) => entry.address)),
+    );
+  });
+  const forbidden = addresses.find((address) => isForbiddenAddress(address));
+  if (forbidden) {
+    throw new ModeldockError(
+      'PRIVATE_ADDRESS',
+      `url points to ${url.hostname}, which resolves to ${forbidden}, a local, private or link-local address: notifications follow the same rule as downloads (an operator can allow private hosts with MODELDOCK_ALLOW_PRIVATE_HOSTS)`,
+    );
+  }
 }

@@ -10,10 +10,12 @@ import type { Clock, HttpClient, Logger } from '../ports';
 import type { TaskRunner } from '../tasks/task-runner';
 import type { JobEventListener } from '../jobs/download-manager-api';
 import {
+  assertResolvedHostAllowed,
   describeDestinationUrl,
   registerDestinationSecrets,
   validateDestinationInput,
 } from './destination-input';
+import type { ResolveAll } from '../http/address-guard';
 import {
   keyInvalidNotification,
   maintenanceNotification,
@@ -89,6 +91,8 @@ export interface NotificationsPorts {
   /** The operator's opt-in for LAN addresses (MODELDOCK_ALLOW_PRIVATE_HOSTS). */
   allowPrivateHosts: boolean;
   delivery?: Partial<DeliveryPolicy>;
+  /** Resolves a destination's host name when it is added (refused when private); none: not checked until delivery. */
+  resolveAll?: ResolveAll;
 }
 
 export interface Notifications {
@@ -237,6 +241,8 @@ export function createNotifications(ports: NotificationsPorts): Notifications {
       },
       async add(raw) {
         const input = validateDestinationInput(raw, { allowPrivateHosts });
+        if (ports.resolveAll)
+          await assertResolvedHostAllowed(new URL(input.url), allowPrivateHosts, ports.resolveAll);
         const record = await store.addDestination(input, now());
         logger.info(
           {

@@ -27,6 +27,12 @@ export type {
   MetadataSummary,
   MetadataSettings,
   Task,
+  CollectionManifest,
+  ImportResult,
+  WorkflowAnalysis,
+  WorkflowModel,
+  WorkflowCandidate,
+  DownloadMissingResult,
 } from '@modeldock/client';
 import type {
   ClearCacheResult,

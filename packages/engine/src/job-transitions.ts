@@ -2,9 +2,9 @@
  * Which user actions each status allows. An action on a job already in the wanted state is a
  * harmless repeat (a double click); anything else impossible is INVALID_STATE with the way out.
  */
-import { ModeldockError } from '../errors';
-import type { JobStatus } from '../job-statuses';
-import { ACTIVE_STATUSES, FINISHED_STATUSES } from '../job-statuses';
+import { ModeldockError } from './errors';
+import type { JobStatus } from './job-statuses';
+import { ACTIVE_STATUSES, FINISHED_STATUSES } from './job-statuses';
 
 export const JOB_ACTIONS = [
   'pause',
