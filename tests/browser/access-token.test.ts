@@ -56,7 +56,7 @@ describe.skipIf(!chromiumLookup.found)('access token in Chromium', () => {
       ],
     });
     const file = origin.addFile('behind-the-token.bin', { size: 2048, seed: 5 });
-    await owner.downloads.enqueue.mutate({ url: file.url });
+    await owner.downloads.enqueue.mutate({ url: file.url, folder: 'checkpoints' });
 
     const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
     try {

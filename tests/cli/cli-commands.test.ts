@@ -116,7 +116,7 @@ describe('modeldock add', () => {
 
   it('a download that fails exits 1 with its message and code', async () => {
     const file = origin.addFile('wrong-hash.gguf', { bytes: gguf('wrong', 4 * 1024) });
-    const result = await cli(['add', file.url, '--sha256', 'ab'.repeat(32), '--wait']);
+    const result = await cli(['add', file.url, '--folder', 'diffusion_models', '--sha256', 'ab'.repeat(32), '--wait']);
     expect(result.code, result.stderr).toBe(1);
     expect(result.stderr).toMatch(/failed: .+ \[HASH_MISMATCH\]/);
     expect(result.stderr).not.toMatch(/\n\s+at /);

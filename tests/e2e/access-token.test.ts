@@ -182,7 +182,7 @@ describe('access token (MODELDOCK_ACCESS_TOKEN)', () => {
 
     const owner = connectHttp(url, { authorization: `Bearer ${ACCESS_TOKEN}` });
     const file = origin.addFile('wanted.bin', { size: 4096, seed: 2 });
-    const { jobId } = await owner.downloads.enqueue.mutate({ url: file.url });
+    const { jobId } = await owner.downloads.enqueue.mutate({ url: file.url, folder: 'checkpoints' });
     await waitForStatus(owner, jobId, 'completed');
     expect((await owner.downloads.list.query()).items.map((job) => job.id)).toEqual([jobId]);
   });
@@ -263,7 +263,7 @@ describe('access token (MODELDOCK_ACCESS_TOKEN)', () => {
       });
       await started;
       const file = origin.addFile('over-websocket.bin', { size: 2048, seed: 3 });
-      const { jobId } = await api.downloads.enqueue.mutate({ url: file.url });
+      const { jobId } = await api.downloads.enqueue.mutate({ url: file.url, folder: 'checkpoints' });
       await waitForStatus(viaHttp, jobId, 'completed');
       await expect.poll(() => received.length, { timeout: 10_000 }).toBeGreaterThan(0);
     } finally {

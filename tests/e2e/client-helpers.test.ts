@@ -63,7 +63,7 @@ describe('@modeldock/client helpers (built server)', () => {
   it('iterates a job’s events in order until it completes; leaving the loop unsubscribes', async () => {
     origin.setThrottle(4 * 1024 * 1024);
     const file = origin.addFile('events.gguf', { bytes: ggufBytes(2 * 1024 * 1024, 51) });
-    const { jobId } = await client.downloads.enqueue.mutate({ url: file.url });
+    const { jobId } = await client.downloads.enqueue.mutate({ url: file.url, folder: 'checkpoints' });
     const seen: JobEvent[] = [];
     for await (const event of client.jobEvents(jobId)) {
       seen.push(event);
@@ -89,7 +89,7 @@ describe('@modeldock/client helpers (built server)', () => {
 
   it('waitForJob resolves with the completed job and reports progress on the way', async () => {
     const file = origin.addFile('wait.gguf', { bytes: ggufBytes(1024 * 1024, 52) });
-    const { jobId } = await client.downloads.enqueue.mutate({ url: file.url });
+    const { jobId } = await client.downloads.enqueue.mutate({ url: file.url, folder: 'checkpoints' });
     const statuses: string[] = [];
     const job = await client.waitForJob(jobId, {
       onProgress: (update) => statuses.push(update.status),
@@ -105,7 +105,7 @@ describe('@modeldock/client helpers (built server)', () => {
     origin.holdAfter(64 * 1024);
     try {
       const file = origin.addFile('cancelled.gguf', { bytes: ggufBytes(1024 * 1024, 53) });
-      const { jobId } = await client.downloads.enqueue.mutate({ url: file.url });
+      const { jobId } = await client.downloads.enqueue.mutate({ url: file.url, folder: 'checkpoints' });
 
       const stop = new AbortController();
       const aborted = rejectionOf(client.waitForJob(jobId, { signal: stop.signal }));

@@ -160,12 +160,12 @@ describe('@modeldock/client packed and installed outside the workspace', () => {
         MODELDOCK_URL: server.url,
         MODELDOCK_ACCESS_TOKEN: ACCESS_TOKEN,
       },
-      [file.url],
+      [file.url, 'diffusion_models'],
     );
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^completed 3145728 of 3145728 bytes$/m);
-    expect(result.stdout).toMatch(/^done: client-example\.gguf$/m);
-    expect(await sha256OfFile(path.join(folders.modelsDir, 'client-example.gguf'))).toBe(
+    expect(result.stdout).toMatch(/^done: diffusion_models\/client-example\.gguf$/m);
+    expect(await sha256OfFile(path.join(folders.modelsDir, 'diffusion_models', 'client-example.gguf'))).toBe(
       file.sha256,
     );
   });
@@ -186,7 +186,7 @@ describe('@modeldock/client packed and installed outside the workspace', () => {
         MODELDOCK_URL: server.url,
         MODELDOCK_ACCESS_TOKEN: ACCESS_TOKEN,
       },
-      [`${origin.url}/not-there.gguf`],
+      [`${origin.url}/not-there.gguf`, 'diffusion_models'],
     );
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/\[REMOTE_NOT_FOUND\]$/m);

@@ -162,7 +162,7 @@ describe('downloads end to end (built server, PGlite)', () => {
     const file = origin.addFile('pause-me.dat', { size: 2 * 1024 * 1024, seed: 31 });
     origin.setThrottle(512 * 1024);
     origin.holdAfter(512 * 1024);
-    const { jobId } = await api.downloads.enqueue.mutate({ url: file.url });
+    const { jobId } = await api.downloads.enqueue.mutate({ url: file.url, folder: 'checkpoints' });
     await waitForJob(api, jobId, (job) => job.bytesDone >= 512 * 1024, 'half a megabyte');
 
     const paused = await api.downloads.pause.mutate({ jobId });
@@ -186,7 +186,7 @@ describe('downloads end to end (built server, PGlite)', () => {
     await api.downloads.resume.mutate({ jobId });
     const done = await waitForStatus(api, jobId, 'completed');
     expect(done.files[0]!.sha256).toBe(file.sha256);
-    expect(await sha256OfFile(path.join(server.modelsDir, 'pause-me.dat'))).toBe(file.sha256);
+    expect(await sha256OfFile(path.join(server.modelsDir, 'checkpoints', 'pause-me.dat'))).toBe(file.sha256);
 
     const resumed = origin.requestsFor('pause-me.dat').slice(requestsBeforeResume);
     expect(resumed[0]?.status).toBe(206);
@@ -200,7 +200,7 @@ describe('downloads end to end (built server, PGlite)', () => {
     const file = origin.addFile('replay.dat', { size: 1024 * 1024, seed: 81 });
     origin.holdAfter(128 * 1024);
     const before = collectEvents(socket.api);
-    const { jobId } = await api.downloads.enqueue.mutate({ url: file.url });
+    const { jobId } = await api.downloads.enqueue.mutate({ url: file.url, folder: 'checkpoints' });
     await before.waitFor(
       (event) => event.jobId === jobId && event.job?.status === 'running',
       'running',

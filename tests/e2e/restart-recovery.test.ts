@@ -65,6 +65,7 @@ describe('restarts (built server, PGlite)', () => {
     const { jobId } = await api.downloads.enqueue.mutate({ url: file.url, folder: 'checkpoints' });
     const { jobId: parkedId } = await api.downloads.enqueue.mutate({
       url: parked.url,
+      folder: 'checkpoints',
       priority: 0,
     });
     await api.downloads.pause.mutate({ jobId: parkedId }).catch(() => undefined);

@@ -131,6 +131,26 @@ describe('where downloads land', () => {
     expect(await filesUnder(modelsRoot)).toEqual(['vae/4711.safetensors']);
   });
 
+  it('the preview warns before the download when the folder the user chose disagrees with the bytes', async () => {
+    const wrong = await manager.preview({ url: `${origin.url}/ae.safetensors`, folder: 'loras' });
+    expect(wrong.files[0]).toMatchObject({ relativePath: 'loras/ae.safetensors', placement: { basis: 'user', needsFolder: false } });
+    expect(wrong.files[0]!.placement?.mismatch).toMatch(/^Its bytes say it is a vae .*ComfyUI reads from vae\/, not loras\//);
+    const right = await manager.preview({ url: `${origin.url}/ae.safetensors`, folder: 'vae' });
+    expect(right.files[0]!.placement?.mismatch).toBeUndefined();
+    expect(await filesUnder(modelsRoot)).toEqual([]);
+  });
+
+  it('a direct link whose type nothing tells is refused without a folder, never put in the models root', async () => {
+    origin.addFile('weights.bin', { size: 2048 });
+    const refused = await rejectionOf(manager.enqueue({ url: `${origin.url}/weights.bin` }));
+    expect(refused.code).toBe('FOLDER_REQUIRED');
+    expect(refused.message).toMatch(/Choose a folder for weights\.bin/);
+    expect((await manager.listJobs({})).items).toHaveLength(0);
+    const { jobId } = await manager.enqueue({ url: `${origin.url}/weights.bin`, folder: 'upscale_models' });
+    expect((await finished(jobId)).status).toBe('completed');
+    expect(await filesUnder(modelsRoot)).toEqual(['upscale_models/weights.bin']);
+  });
+
   it('a VAE saved in loras/ because the user said so lands there, and the job says its bytes disagree', async () => {
     const { jobId } = await manager.enqueue({ url: `${origin.url}/ae.safetensors`, folder: 'loras' });
     const job = await finished(jobId);

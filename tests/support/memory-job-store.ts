@@ -9,6 +9,7 @@ import { ACTIVE_STATUSES, FINISHED_STATUSES, ModeldockError } from '@modeldock/e
 import type {
   FilePatch,
   FileRecord,
+  FileUpdate,
   JobEventType,
   JobPage,
   JobPatch,
@@ -182,6 +183,22 @@ export class MemoryJobStore implements JobStore {
       if (value !== undefined) (file as unknown as Record<string, unknown>)[key] = copy(value);
     }
     void now;
+  }
+
+  async updateFiles(updates: FileUpdate[], now: Date): Promise<void> {
+    for (const { fileId, patch } of updates) await this.updateFile(fileId, patch, now);
+  }
+
+  async updateJobWithoutFiles(
+    jobId: string,
+    patch: JobPatch,
+    now: Date,
+    ownerId?: string,
+  ): Promise<Omit<JobRecord, 'files'> | null> {
+    const updated = await this.updateJob(jobId, patch, now, ownerId);
+    if (!updated) return null;
+    const { files: _files, ...job } = updated;
+    return job;
   }
 
   async deleteJobs(jobIds: string[], onlyStatuses?: readonly JobStatus[]): Promise<number> {

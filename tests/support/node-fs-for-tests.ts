@@ -9,6 +9,7 @@ import {
   readdir,
   realpath,
   statfs,
+  link,
   symlink,
 } from 'node:fs/promises';
 import type { FileStat, FileSystem } from '@modeldock/engine';
@@ -64,11 +65,20 @@ export function nodeFileSystemForTests(): FileSystem {
       return s.bavail * s.bsize;
     },
     symlink: (target, linkPath) => symlink(target, linkPath),
+    link: (existingPath, newPath) => link(existingPath, newPath),
   };
+}
+
+function refused(code: string, what: string): Promise<never> {
+  return Promise.reject(Object.assign(new Error(`${code}: ${what}`), { code }));
 }
 
 /** The same file system unable to create symbolic links (as on some network shares and Windows). */
 export function withoutSymlinks(fs: FileSystem): FileSystem {
-  const { symlink: _cannot, ...rest } = fs;
-  return rest;
+  return { ...fs, symlink: (_target, linkPath) => refused('EPERM', `operation not permitted, symlink '${linkPath}'`) };
+}
+
+/** The same file system where hard links fail, as across two file systems (EXDEV). */
+export function withoutHardLinks(fs: FileSystem): FileSystem {
+  return { ...fs, link: (_from, to) => refused('EXDEV', `cross-device link not permitted, link '${to}'`) };
 }

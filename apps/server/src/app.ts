@@ -12,7 +12,6 @@ import {
   createDownloadManager,
   createHubResolvers,
   createNodeFileSystem,
-  withFileLinks,
   createSystemClock,
   createTaskRunner,
   createUndiciHttpClient,
@@ -161,7 +160,7 @@ export async function startApp(
     });
     cleanup.push({ name: 'stop API key checks', run: () => credentials.close() });
 
-    const fs = withFileLinks(createNodeFileSystem());
+    const fs = createNodeFileSystem();
     const modelsRoot = realpathSync(config.modelsDir);
     // Heartbeats a few times per lease: a worker is taken as down once a whole lease passed in silence.
     const presence = createWorkerPresence({
@@ -217,6 +216,7 @@ export async function startApp(
         refreshFailures: db.refreshFailures,
       },
       manager,
+      broadcast: db.libraryBroadcast,
       http,
       credentials: credentials.provider,
       civitaiEndpoint: config.civitaiEndpoint ?? undefined,

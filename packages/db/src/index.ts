@@ -1,5 +1,6 @@
 export { openDatabase } from './open-database';
 export type { ModeldockDatabase, OpenDatabaseOptions } from './open-database';
+export type { Broadcast } from './broadcast';
 export type { DatabaseDriver } from './database';
 export type {
   ApiKeyPlatform,

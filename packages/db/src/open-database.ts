@@ -22,6 +22,8 @@ import type { ApiKeyStore } from './api-key-store';
 import { describeDatabaseError } from './database-errors';
 import type { Database, DatabaseDriver } from './database';
 import { rememberHandle } from './database-handles';
+import { createSilentBroadcast, startPostgresBroadcast } from './broadcast';
+import type { Broadcast } from './broadcast';
 import {
   createLocalEventNotifications,
   startPostgresEventNotifications,
@@ -88,6 +90,11 @@ export interface ModeldockDatabase {
    * each delivered once. Returns an unsubscribe.
    */
   watchEvents(listener: (event: StoredJobEvent) => void): () => void;
+  /**
+   * Live library news (entries changed, task progress) between the processes sharing a PostgreSQL
+   * database; silent on the embedded one (a single process). Best effort, never stored.
+   */
+  libraryBroadcast: Broadcast;
   /** Stops event delivery, closes connections and releases the embedded database's lock. */
   close(): Promise<void>;
 }
@@ -126,7 +133,18 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Modeld
     const jobs = new SqlJobStore(opened.db, {
       onEventAppended: (event) => notifications.published(event),
     });
-    return assemble('postgres', opened.db, jobs, notifications, opened.close);
+    const libraryBroadcast = await startPostgresBroadcast(opened.client, LIBRARY_CHANNEL, (message) =>
+      options.logger?.warn({ message }, 'library news to or from another process was lost'),
+    ).catch(async (error: unknown) => {
+      await notifications.close();
+      await opened.close();
+      throw new ModeldockError(
+        'DATABASE_UNAVAILABLE',
+        `Cannot listen for library events on PostgreSQL at ${describeDatabaseUrl(databaseUrl)}: ${describeDatabaseError(error)}`,
+        { cause: error },
+      );
+    });
+    return assemble('postgres', opened.db, jobs, notifications, opened.close, libraryBroadcast);
   }
 
   const opened = await openPgliteDatabase(options.dataDir, migrationsFolder, options.logger, {
@@ -136,8 +154,11 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Modeld
   const jobs = new SqlJobStore(opened.db, {
     onEventAppended: (event) => notifications.published(event),
   });
-  return assemble('pglite', opened.db, jobs, notifications, opened.close);
+  return assemble('pglite', opened.db, jobs, notifications, opened.close, createSilentBroadcast());
 }
+
+/** The NOTIFY channel of `libraryBroadcast`. */
+export const LIBRARY_CHANNEL = 'modeldock_library_events';
 
 function assemble(
   driver: DatabaseDriver,
@@ -145,6 +166,7 @@ function assemble(
   jobs: SqlJobStore,
   notifications: EventNotifications,
   closeConnection: () => Promise<void>,
+  libraryBroadcast: Broadcast,
 ): ModeldockDatabase {
   let closing: Promise<void> | undefined;
   const opened: ModeldockDatabase = {
@@ -161,9 +183,11 @@ function assemble(
     refreshFailures: createRefreshFailureStore(db),
     notifications: createNotificationStore(db),
     watchEvents: (listener) => notifications.watch(listener),
+    libraryBroadcast,
     close() {
       closing ??= (async () => {
         try {
+          await libraryBroadcast.close();
           await notifications.close();
         } finally {
           await closeConnection();

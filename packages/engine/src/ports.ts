@@ -138,15 +138,14 @@ export interface JobStore {
   /**
    * Several file patches at once, as if `updateFile` were called for each in turn, in one write
    * where the store can (a bundle of a thousand small files then costs a few writes, not a
-   * thousand). Optional: without it callers call updateFile for each.
+   * thousand).
    */
-  updateFiles?(updates: FileUpdate[], now: Date): Promise<void>;
+  updateFiles(updates: FileUpdate[], now: Date): Promise<void>;
   /**
    * `updateJob` for a caller that keeps its own copy of the job's files (the worker running it):
-   * the same guarded update, without reading a thousand file rows back. Optional: without it
-   * callers use updateJob.
+   * the same guarded update, without reading a thousand file rows back.
    */
-  updateJobWithoutFiles?(
+  updateJobWithoutFiles(
     jobId: string,
     patch: JobPatch,
     now: Date,
@@ -159,10 +158,9 @@ export interface JobStore {
   deleteJobs(jobIds: string[], onlyStatuses?: readonly JobStatus[]): Promise<number>;
   /**
    * Removes stored events of jobs that no longer exist, except 'removed' events created at or after
-   * `removedBefore` (a client reconnecting still learns the job went). Optional: stores without it
-   * keep their events.
+   * `removedBefore` (a client reconnecting still learns the job went).
    */
-  pruneJobEvents?(removedBefore: Date): Promise<number>;
+  pruneJobEvents(removedBefore: Date): Promise<number>;
   /** Finished (completed, failed, cancelled) jobs finished before `before` (all when omitted). */
   listFinishedJobIds(before?: Date): Promise<string[]>;
   /** Every job in an active status; used for disk reservations, orphan cleanup and recovery. */
@@ -264,12 +262,12 @@ export interface FileSystem {
   /** Bytes available to an unprivileged writer on the file system holding `path`. */
   freeBytes(path: string): Promise<number>;
   /** Creates a symbolic link at `linkPath` holding `target` verbatim (relative targets stay relative). */
-  symlink?(target: string, linkPath: string): Promise<void>;
+  symlink(target: string, linkPath: string): Promise<void>;
   /**
    * Creates a hard link at `newPath` to the file at `existingPath` (both then name the same bytes).
-   * Fails with EXDEV across file systems; callers copy instead.
+   * Fails with EXDEV across file systems (or EPERM where links are not allowed); callers copy instead.
    */
-  link?(existingPath: string, newPath: string): Promise<void>;
+  link(existingPath: string, newPath: string): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -317,8 +315,8 @@ export interface IndexedFile {
 export interface LocalFileIndex {
   /** Records what is known about a file, replacing what was known about that path. */
   record(file: Omit<IndexedFile, 'indexedAt'>, now: Date): Promise<void>;
-  /** `record` for several files in one write (a path given twice keeps the last). Optional. */
-  recordMany?(files: Omit<IndexedFile, 'indexedAt'>[], now: Date): Promise<void>;
+  /** `record` for several files in one write (a path given twice keeps the last). */
+  recordMany(files: Omit<IndexedFile, 'indexedAt'>[], now: Date): Promise<void>;
   get(relativePath: string): Promise<IndexedFile | null>;
   /** Files whose recorded SHA-256 is `sha256`, in path order. */
   findBySha256(sha256: string): Promise<IndexedFile[]>;

@@ -3,10 +3,12 @@
  * - first index (a few large files and thousands of small ones): hashing throughput ≥ 0.9 × `openssl
  *   dgst -sha256` run with the same parallelism (2) over the same files;
  * - rescan of 10,000 unchanged files ≤ 2 s and ≤ 3 × a plain `find -printf '%s %T@'` walk;
- * - `library.list` pages of 50 over 10,000 entries: p99 ≤ 50 ms (in process, on PGlite).
+ * - `library.list` pages of 50 over 10,000 entries: p99 ≤ 50 ms (in process, on PGlite);
+ * - peak memory while indexing those 10,000 files ≤ idle + 64 MiB (this process: the engine's scan
+ *   and the embedded database, as in the server; `VmHWM` reset before, sampled RSS as a fallback).
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -27,6 +29,31 @@ async function writeTree(root: string, files: Array<[string, number]>): Promise<
     await mkdir(path.dirname(path.join(root, relativePath)), { recursive: true });
     await writeFile(path.join(root, relativePath), Buffer.alloc(size, relativePath.length % 251));
   }
+}
+
+const MIB = 1024 * 1024;
+
+/** Peak resident memory of this process while `work` runs, and what it was just before. */
+async function memoryDuring(work: () => Promise<unknown>): Promise<{ idleBytes: number; peakBytes: number }> {
+  (globalThis as { gc?: () => void }).gc?.();
+  // Resets VmHWM to the current RSS (Linux); without it the sampled RSS alone is the peak.
+  const reset = await writeFile('/proc/self/clear_refs', '5').then(() => true, () => false);
+  const idleBytes = process.memoryUsage.rss();
+  let sampled = idleBytes;
+  const sampler = setInterval(() => {
+    sampled = Math.max(sampled, process.memoryUsage.rss());
+  }, 10);
+  try {
+    await work();
+  } finally {
+    clearInterval(sampler);
+  }
+  let highWater = 0;
+  if (reset) {
+    const status = await readFile('/proc/self/status', 'utf8').catch(() => '');
+    highWater = Number(/^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1] ?? 0) * 1024;
+  }
+  return { idleBytes, peakBytes: Math.max(sampled, highWater) };
 }
 
 export interface LibraryBenchResult {
@@ -76,7 +103,14 @@ export async function runLibraryBench(quick = false): Promise<LibraryBenchResult
       Array.from({ length: count }, (_, n): [string, number] => [`loras/${Math.floor(n / 500)}/odd name ☆ ${n}.safetensors`, 16]),
     );
     const manyContext = { ...scanContext, modelsRoot: manyRoot };
-    await scanLibrary(manyContext);
+    const memory = await memoryDuring(() => scanLibrary(manyContext));
+    const growthMiB = (memory.peakBytes - memory.idleBytes) / MIB;
+    const memoryMet = growthMiB <= 64;
+    met &&= memoryMet;
+    lines.push(
+      `library first index of ${count} files: peak ${(memory.peakBytes / MIB).toFixed(0)} MiB, idle before ${(memory.idleBytes / MIB).toFixed(0)} MiB,` +
+        ` growth ${growthMiB.toFixed(1)} MiB (target ≤ 64 MiB; engine + embedded database in this process) ${memoryMet ? 'MET' : 'NOT MET'}`,
+    );
     const [, findSeconds] = await timed(() => run('find', [manyRoot, '-type', 'f', '-printf', '%s %T@\\n'], { maxBuffer: 1 << 26 }));
     const [rescan, rescanSeconds] = await timed(() => scanLibrary(manyContext));
     const rescanMet = rescanSeconds <= 2 && rescanSeconds <= 3 * findSeconds && rescan.unchanged >= count;

@@ -71,7 +71,7 @@ class BatchingStore extends MemoryJobStore {
     return super.updateFile(...args);
   }
 
-  async updateFiles(updates: FileUpdate[], now: Date): Promise<void> {
+  override async updateFiles(updates: FileUpdate[], now: Date): Promise<void> {
     this.batches.push(updates);
     if (this.failCompletionsWith && updates.some((update) => update.patch.status === 'completed'))
       throw this.failCompletionsWith;
@@ -85,7 +85,7 @@ class BatchingStore extends MemoryJobStore {
     return super.updateJob(...args);
   }
 
-  async updateJobWithoutFiles(
+  override async updateJobWithoutFiles(
     jobId: string,
     patch: JobPatch,
     now: Date,
@@ -116,7 +116,7 @@ class BatchingFileIndex extends MemoryFileIndex {
     return super.record(file, now);
   }
 
-  async recordMany(files: Omit<IndexedFile, 'indexedAt'>[], now: Date): Promise<void> {
+  override async recordMany(files: Omit<IndexedFile, 'indexedAt'>[], now: Date): Promise<void> {
     this.recordManyCalls++;
     for (const file of files) await super.record(file, now);
   }
@@ -311,7 +311,7 @@ describe('a bundle of many small files', () => {
     expect(fileIndex.recordManyCalls).toBeLessThanOrEqual(2);
   });
 
-  it('on a store and an index without them: the same, a write at a time', async () => {
+  it('on the plain memory store and index: the same', async () => {
     const store = new MemoryJobStore();
     const fileIndex = new MemoryFileIndex();
     const files = serveSmallFiles(300);

@@ -81,10 +81,20 @@ describe('enqueue: a direct link', () => {
 
   it('falls back to "download" when the link has no file name, and sanitises a given one', async () => {
     harness = await createHarness({ start: false });
-    const bare = await harness.manager.enqueue({ url: 'https://cdn.example/' });
-    expect((await harness.manager.getJob(bare.jobId)).files[0]!.relativePath).toBe('download');
+    const bare = await harness.manager.enqueue({ url: 'https://cdn.example/', folder: 'checkpoints' });
+    expect((await harness.manager.getJob(bare.jobId)).files[0]!.relativePath).toBe('checkpoints/download');
     const named = await harness.manager.enqueue({ url: 'https://cdn.example/x', folder: 'loras', filename: '../../.bashrc' });
     expect((await harness.manager.getJob(named.jobId)).files[0]!.relativePath).toBe('loras/bashrc');
+  });
+
+  it('refuses a link whose type cannot be told without a folder (FOLDER_REQUIRED): the models root is not a ComfyUI folder', async () => {
+    harness = await createHarness({ start: false });
+    const error = await expectCode(harness.manager.enqueue({ url: 'https://cdn.example/weights.bin' }), 'FOLDER_REQUIRED');
+    expect(error.message).toContain('Choose a folder for weights.bin');
+    expect(error.message).toContain('checkpoints');
+    expect((await harness.store.listJobs({ limit: 10 })).items).toHaveLength(0);
+    const chosen = await harness.manager.enqueue({ url: 'https://cdn.example/weights.bin', folder: 'upscale_models' });
+    expect((await harness.manager.getJob(chosen.jobId)).files[0]!.relativePath).toBe('upscale_models/weights.bin');
   });
 
   it('refuses bad input with a clear error and writes nothing', async () => {
@@ -127,7 +137,7 @@ describe('enqueue: a direct link', () => {
   it('normalises a sha256 given in upper case', async () => {
     harness = await createHarness({ start: false });
     const hash = sha256('x').toUpperCase();
-    const { jobId } = await harness.manager.enqueue({ url: 'https://x.example/a.bin', sha256: hash });
+    const { jobId } = await harness.manager.enqueue({ url: 'https://x.example/a.bin', folder: 'checkpoints', sha256: hash });
     expect((await harness.manager.getJob(jobId)).files[0]!.expectedSha256).toBe(hash.toLowerCase());
   });
 });
@@ -136,7 +146,7 @@ describe('enqueue: secrets in links', () => {
   it('stores and logs only the redacted link, and hands the real one to the byte layer', async () => {
     harness = await createHarness();
     const url = 'https://cdn.example/model.safetensors?token=supersecret123&x=1';
-    const { jobId } = await harness.manager.enqueue({ url });
+    const { jobId } = await harness.manager.enqueue({ url, folder: 'checkpoints' });
     const call = await harness.transfer.call(0);
     expect(call.file.url).toBe(url);
     const stored = await harness.store.getJob(jobId);
@@ -156,7 +166,7 @@ describe('enqueue: secrets in links', () => {
       'https://storage.googleapis.com/bucket/model.safetensors?X-Goog-Algorithm=GOOG4-RSA-SHA256' +
       '&X-Goog-Credential=loader%40project.iam.gserviceaccount.com%2F20250101%2Fauto%2Fstorage%2Fgoog4_request' +
       `&X-Goog-Date=20250101T000000Z&X-Goog-Expires=900&X-Goog-SignedHeaders=host&X-Goog-Signature=${signature}`;
-    const { jobId } = await harness.manager.enqueue({ url });
+    const { jobId } = await harness.manager.enqueue({ url, folder: 'checkpoints' });
     const call = await harness.transfer.call(0);
     expect(call.file.url).toBe(url);
     const stored = await harness.store.getJob(jobId);
@@ -170,7 +180,7 @@ describe('enqueue: secrets in links', () => {
 
   it('after a restart, asks for the link again instead of fetching a redacted one', async () => {
     harness = await createHarness({ start: false });
-    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/m.bin?signature=abcdef123456' });
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/m.bin?signature=abcdef123456', folder: 'checkpoints' });
     const restarted = await harness.another();
     const summary = await restarted.waitForStatus(jobId, 'failed');
     expect(summary.error?.code).toBe('SIGNED_URL_EXPIRED');
@@ -214,17 +224,17 @@ describe('enqueue: the same destination twice', () => {
   it('refuses a bundle that overlaps an active job only in part', async () => {
     const resolver = bundleResolver([{ name: 'a.safetensors' }, { name: 'b.safetensors' }]);
     harness = await createHarness({ start: false, extra: { resolvers: [resolver] } });
-    await harness.manager.enqueue({ url: 'https://cdn.example/a.safetensors' });
-    const error = await expectCode(harness.manager.enqueue({ url: 'hf:org/repo' }), 'DESTINATION_EXISTS');
+    await harness.manager.enqueue({ url: 'https://cdn.example/a.safetensors', folder: 'checkpoints' });
+    const error = await expectCode(harness.manager.enqueue({ url: 'hf:org/repo', folder: 'checkpoints' }), 'DESTINATION_EXISTS');
     expect(error.message).toContain('a.safetensors');
     expect((await harness.store.listJobs({ limit: 10 })).items).toHaveLength(1);
   });
 
   it('starts a new job once the earlier one has finished', async () => {
     harness = await createHarness({ start: false });
-    const first = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
+    const first = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin', folder: 'checkpoints' });
     await harness.manager.cancel(first.jobId);
-    const second = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
+    const second = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin', folder: 'checkpoints' });
     expect(second).toMatchObject({ attached: false });
     expect(second.jobId).not.toBe(first.jobId);
   });
@@ -251,10 +261,11 @@ describe('enqueue: a file already at the destination', () => {
 
   it('is never overwritten when its SHA-256 differs: DESTINATION_EXISTS says what to do', async () => {
     harness = await createHarness();
-    const existing = path.join(harness.modelsRoot, 'model.safetensors');
+    await mkdir(path.join(harness.modelsRoot, 'checkpoints'));
+    const existing = path.join(harness.modelsRoot, 'checkpoints', 'model.safetensors');
     await writeFile(existing, 'somebody else');
     const error = await expectCode(
-      harness.manager.enqueue({ url: 'https://cdn.example/model.safetensors', sha256: sha256('expected') }),
+      harness.manager.enqueue({ url: 'https://cdn.example/model.safetensors', folder: 'checkpoints', sha256: sha256('expected') }),
       'DESTINATION_EXISTS',
     );
     expect(error.message).toMatch(/SHA-256 differs.*Move or delete it/);
@@ -265,8 +276,9 @@ describe('enqueue: a file already at the destination', () => {
   it('is reported present without a hash to compare, and refused when a known size differs', async () => {
     const resolver = bundleResolver([{ name: 'sized.bin', bytesTotal: 100 }]);
     harness = await createHarness({ start: false, extra: { resolvers: [resolver] } });
-    await writeFile(path.join(harness.modelsRoot, 'plain.bin'), 'abc');
-    const plain = await harness.manager.enqueue({ url: 'https://cdn.example/plain.bin' });
+    await mkdir(path.join(harness.modelsRoot, 'checkpoints'));
+    await writeFile(path.join(harness.modelsRoot, 'checkpoints', 'plain.bin'), 'abc');
+    const plain = await harness.manager.enqueue({ url: 'https://cdn.example/plain.bin', folder: 'checkpoints' });
     expect(plain.alreadyPresent).toBe(true);
 
     await writeFile(path.join(harness.modelsRoot, 'sized.bin'), 'too short');
@@ -276,8 +288,8 @@ describe('enqueue: a file already at the destination', () => {
 
   it('refuses a destination that is a folder', async () => {
     harness = await createHarness({ start: false });
-    await mkdir(path.join(harness.modelsRoot, 'model.bin'));
-    await expectCode(harness.manager.enqueue({ url: 'https://cdn.example/model.bin' }), 'DESTINATION_EXISTS');
+    await mkdir(path.join(harness.modelsRoot, 'checkpoints', 'model.bin'), { recursive: true });
+    await expectCode(harness.manager.enqueue({ url: 'https://cdn.example/model.bin', folder: 'checkpoints' }), 'DESTINATION_EXISTS');
   });
 
   it('in a large bundle, names the first file in order whose destination is taken, whatever finishes checking first', async () => {

@@ -26,7 +26,7 @@ class BatchingStore extends MemoryJobStore {
     return open;
   }
 
-  async updateFiles(updates: FileUpdate[], now: Date): Promise<void> {
+  override async updateFiles(updates: FileUpdate[], now: Date): Promise<void> {
     this.batches.push(structuredClone(updates));
     this.batchTimes.push(now);
     const hold = this.holds.shift();
@@ -351,50 +351,5 @@ describe('close', () => {
     expect(store.batches).toEqual([]);
     await records.flush();
     expect(store.batches.map(described)).toEqual([[[0, { status: 'completed' }]]]);
-  });
-});
-
-describe('a store without updateFiles', () => {
-  it('gets one updateFile per patch, in order, with the same batching', async () => {
-    const plain = new MemoryJobStore();
-    const plainJob = await plain.createJob(
-      {
-        source: 'bundle:y',
-        kind: 'direct',
-        priority: 0,
-        files: ['a.json', 'b.json'].map((name) => ({
-          url: `https://cdn.example/${name}`,
-          name,
-          relativePath: name,
-          bytesTotal: 10,
-          expectedSha256: null,
-          credential: null,
-          revision: null,
-        })),
-      },
-      new Date(clock.now()),
-    );
-    const [a, b] = plainJob.files.map((file) => file.id);
-    const calls: Array<[string, FilePatch]> = [];
-    const updateFile = plain.updateFile.bind(plain);
-    plain.updateFile = async (id, patch, now) => {
-      calls.push([id, patch]);
-      return updateFile(id, patch, now);
-    };
-    const records = newWriter({ store: plain });
-    records.defer(a!, { status: 'completed', bytesDone: 10 });
-    await Promise.all([
-      records.write(b!, { bytesDone: 5 }),
-      records.write(a!, { status: 'failed' }),
-    ]);
-    // The write of b came first; the write of a took a's deferred patch along, ahead of itself.
-    expect(calls).toEqual([
-      [b, { bytesDone: 5 }],
-      [a, { status: 'completed', bytesDone: 10 }],
-      [a, { status: 'failed' }],
-    ]);
-    const files = (await plain.getJob(plainJob.id))!.files;
-    expect(files[0]).toMatchObject({ status: 'failed', bytesDone: 10 });
-    expect(files[1]).toMatchObject({ bytesDone: 5 });
   });
 });

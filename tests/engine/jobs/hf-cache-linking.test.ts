@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, readlink, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { withFileLinks } from '@modeldock/engine';
 import type { FileSystem, ResolvedFile, ResolvedSource, SourceResolver } from '@modeldock/engine';
 import { nodeFileSystemForTests, withoutSymlinks } from '../../support/node-fs-for-tests';
 import { createHarness } from './helpers/harness';
@@ -212,7 +211,7 @@ describe('the same content twice in the Hugging Face cache layout', () => {
 
   it("links the blob another repository's cache already holds instead of downloading it again", async () => {
     harness = await createHarness({
-      fs: withFileLinks(nodeFileSystemForTests()),
+      fs: nodeFileSystemForTests(),
       extra: { resolvers: [repoResolver(['model.safetensors'])], fileIndex: new MemoryFileIndex() },
     });
     const first = await harness.manager.enqueue({ url: 'hf:org/name' });

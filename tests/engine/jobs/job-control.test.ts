@@ -63,7 +63,7 @@ describe('pause and resume', () => {
 
   it('pauses a queued job so it is not started until resumed', async () => {
     harness = await createHarness({ start: false });
-    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin', folder: 'checkpoints' });
     await harness.manager.pause(jobId);
     await harness.manager.start();
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -253,7 +253,7 @@ describe('bandwidth limits', () => {
 
   it('starts a job with the limit it was enqueued with, and picks up a change made by another process', async () => {
     harness = await createHarness();
-    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin', bandwidthLimitBps: 2048 });
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin', folder: 'checkpoints', bandwidthLimitBps: 2048 });
     const call = await harness.transfer.call(0);
     expect(call.context.limiters[1]!.rate).toBe(2048);
     harness.store.patchDirectly(jobId, { bandwidthLimitBps: 4096 });
@@ -344,14 +344,14 @@ describe('remove one finished job', () => {
 describe('a transfer that ignores its abort', () => {
   it('does not hang a pause or the shutdown for longer than a lease', async () => {
     harness = await createHarness({ transferFile: () => new Promise(() => undefined), config: { maxConcurrentJobs: 1 } });
-    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/stuck.bin' });
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/stuck.bin', folder: 'checkpoints' });
     await harness.waitForStatus(jobId, 'running');
     const paused = await harness.manager.pause(jobId);
     expect(paused.status).toBe('paused');
     expect(harness.logger.find('job run did not settle')?.fields).toMatchObject({ jobId });
 
     // The stuck run gave its slot back: another job can start.
-    const other = await harness.manager.enqueue({ url: 'https://cdn.example/other.bin' });
+    const other = await harness.manager.enqueue({ url: 'https://cdn.example/other.bin', folder: 'checkpoints' });
     await harness.waitForStatus(other.jobId, 'running');
     await harness.manager.stop();
     expect(harness.logger.find('jobs did not stop cleanly')?.fields).toMatchObject({ code: 'SHUTDOWN' });

@@ -17,7 +17,7 @@ describe('progress events', () => {
   it('coalesce a flood of received bytes to at most one event per progressIntervalMs', async () => {
     const clock = new FakeClock();
     harness = await createHarness({ clock, config: { progressIntervalMs: 100 } });
-    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/big.bin' });
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/big.bin', folder: 'checkpoints' });
     const call = await harness.transfer.call(0);
     const before = progressEvents(harness.events).length;
 
@@ -35,7 +35,7 @@ describe('progress events', () => {
   it('keep coming at least once a second while bytes flow, and stop when they stop', async () => {
     const clock = new FakeClock();
     harness = await createHarness({ clock, config: { progressIntervalMs: 100 } });
-    await harness.manager.enqueue({ url: 'https://cdn.example/slow.bin' });
+    await harness.manager.enqueue({ url: 'https://cdn.example/slow.bin', folder: 'checkpoints' });
     const call = await harness.transfer.call(0);
     const start = progressEvents(harness.events).length;
     for (let second = 1; second <= 5; second++) {
@@ -51,7 +51,7 @@ describe('progress events', () => {
   it('carry <lastStoredId>.<n> ids that restart after every stored event', async () => {
     const clock = new FakeClock();
     harness = await createHarness({ clock, config: { progressIntervalMs: 100 } });
-    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin', folder: 'checkpoints' });
     const call = await harness.transfer.call(0);
     call.callbacks.onBytesReceived(10);
     await clock.advance(100);
@@ -67,7 +67,7 @@ describe('progress events', () => {
   it('overlay received-but-not-durable bytes and a sliding-window speed with its ETA', async () => {
     const clock = new FakeClock();
     harness = await createHarness({ clock, config: { progressIntervalMs: 100 } });
-    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin', folder: 'checkpoints' });
     const call = await harness.transfer.call(0);
     await call.progress(0, 10_000);
     for (let step = 1; step <= 5; step++) {
@@ -92,8 +92,8 @@ describe('progress events', () => {
 describe('stored events', () => {
   it('replay after the integer part of lastEventId, optionally for one job', async () => {
     harness = await createHarness({ start: false });
-    const a = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
-    const b = await harness.manager.enqueue({ url: 'https://cdn.example/b.bin' });
+    const a = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin', folder: 'checkpoints' });
+    const b = await harness.manager.enqueue({ url: 'https://cdn.example/b.bin', folder: 'checkpoints' });
     await harness.manager.pause(a.jobId);
     await harness.manager.cancel(b.jobId);
 
@@ -111,7 +111,7 @@ describe('stored events', () => {
 
   it('continue the numbering of a store that already holds events after a restart', async () => {
     harness = await createHarness({ start: false });
-    const a = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
+    const a = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin', folder: 'checkpoints' });
     await harness.manager.pause(a.jobId);
     const restarted = await harness.another();
     await restarted.manager.enqueue({ url: 'https://cdn.example/b.bin', folder: 'other' });
@@ -134,13 +134,13 @@ describe('stored events', () => {
     for (let index = 0; index < 520; index++) {
       await harness.store.appendEvent('x', 'updated', null, new Date());
     }
-    await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
+    await harness.manager.enqueue({ url: 'https://cdn.example/a.bin', folder: 'checkpoints' });
     expect(seen).toEqual(['521']);
     expect(harness.logger.find('job event listener failed')).toBeDefined();
     expect(await harness.manager.eventsAfter('0')).toHaveLength(521);
     unsubscribe();
     broken();
-    await harness.manager.enqueue({ url: 'https://cdn.example/b.bin' });
+    await harness.manager.enqueue({ url: 'https://cdn.example/b.bin', folder: 'checkpoints' });
     expect(seen).toEqual(['521']);
   });
 });

@@ -73,7 +73,7 @@ describe('running one file', () => {
 
   it('shows why it waits while the byte layer retries, and clears it when bytes flow again', async () => {
     harness = await createHarness();
-    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin', folder: 'checkpoints' });
     const call = await harness.transfer.call(0);
     const stalled = { reason: 'Connection reset by peer', code: 'NETWORK_ERROR', nextAttemptAt: new Date().toISOString(), attempt: 2 };
     call.callbacks.onStalled(stalled);
@@ -87,7 +87,7 @@ describe('running one file', () => {
 
   it('fails with the full error (code, message, redacted causes, HTTP status) on the job and the file', async () => {
     harness = await createHarness();
-    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin', folder: 'checkpoints' });
     const call = await harness.transfer.call(0);
     const cause = new Error('GET https://cdn.example/a.bin?token=hunter2secret failed');
     call.fail(new ModeldockError('REMOTE_NOT_FOUND', 'The file does not exist (HTTP 404)', { cause, httpStatus: 404 }));
@@ -103,14 +103,14 @@ describe('running one file', () => {
 
   it('forgets the durable offset when the byte layer discarded bad bytes', async () => {
     harness = await createHarness();
-    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin', folder: 'checkpoints' });
     const call = await harness.transfer.call(0);
     await call.progress(500, 1000);
     call.fail(new ModeldockError('HASH_MISMATCH', 'SHA-256 differs from the published one'));
     const job = await harness.waitForStatus(jobId, 'failed');
     expect(job.files[0]).toMatchObject({ status: 'failed', bytesDone: 0 });
 
-    const second = await harness.manager.enqueue({ url: 'https://cdn.example/b.safetensors' });
+    const second = await harness.manager.enqueue({ url: 'https://cdn.example/b.safetensors', folder: 'checkpoints' });
     const secondCall = await harness.transfer.call(1);
     await secondCall.progress(500, 1000);
     secondCall.fail(new ModeldockError('INVALID_FORMAT', 'Not a safetensors file', { details: { discardPartial: true } }));
@@ -129,7 +129,7 @@ describe('running one file', () => {
       }
       return original(fileId, patch, now);
     };
-    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin', folder: 'checkpoints' });
     await (await harness.transfer.call(0)).complete('x');
     const job = await harness.waitForStatus(jobId, 'failed');
     expect(job.error).toMatchObject({ code: 'INTERNAL', message: 'database went away' });
@@ -139,7 +139,7 @@ describe('running one file', () => {
 describe('running one file: unusual endings', () => {
   it('a job claimed back in verifying is running again once its file transfers again', async () => {
     harness = await createHarness({ start: false });
-    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin', folder: 'checkpoints' });
     harness.store.patchDirectly(jobId, { status: 'verifying', leaseOwner: 'dead', leaseExpiresAt: new Date(0) });
     await harness.manager.start();
     const call = await harness.transfer.call(0);
@@ -150,7 +150,7 @@ describe('running one file: unusual endings', () => {
 
   it('never overwrites the status when the lease was taken before the job could be marked completed', async () => {
     harness = await createHarness({ config: { leaseMs: 60_000 } });
-    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin', folder: 'checkpoints' });
     const call = await harness.transfer.call(0);
     harness.store.patchDirectly(jobId, { leaseOwner: 'worker-z' });
     await call.complete('x');
@@ -160,7 +160,7 @@ describe('running one file: unusual endings', () => {
 
   it('never overwrites the status when the lease was taken before the job could be marked failed', async () => {
     harness = await createHarness({ config: { leaseMs: 60_000 } });
-    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin', folder: 'checkpoints' });
     const call = await harness.transfer.call(0);
     harness.store.patchDirectly(jobId, { status: 'paused', leaseOwner: null });
     call.fail(new ModeldockError('FORBIDDEN', 'Forbidden'));
@@ -175,7 +175,7 @@ describe('running one file: unusual endings', () => {
       if (type === 'status' && job?.status === 'running') throw new Error('event table is full');
       return append(jobId, type, job, now);
     };
-    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin', folder: 'checkpoints' });
     const job = await harness.waitForStatus(jobId, 'failed');
     expect(job.error).toMatchObject({ code: 'INTERNAL', message: 'event table is full' });
     expect(harness.logger.find('job run failed unexpectedly')).toBeDefined();
@@ -238,7 +238,7 @@ describe('running a bundle', () => {
 
     statuses.length = 0;
     // A file of unknown size runs alone, and its start is recorded.
-    const large = await harness.manager.enqueue({ url: 'https://cdn.example/large.safetensors' });
+    const large = await harness.manager.enqueue({ url: 'https://cdn.example/large.safetensors', folder: 'checkpoints' });
     const call = await harness.transfer.call(2);
     await call.complete('x'.repeat(200));
     await harness.waitForStatus(large.jobId, 'completed');
@@ -336,7 +336,7 @@ describe('disk space', () => {
 
   it('does not retry a disk full during the write, and keeps the partial for later', async () => {
     harness = await createHarness();
-    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin' });
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/a.bin', folder: 'checkpoints' });
     const call = await harness.transfer.call(0);
     await call.progress(100, 1000);
     call.fail(new ModeldockError('DISK_FULL', 'Not enough disk space: 900 B needed, 0 B free'));

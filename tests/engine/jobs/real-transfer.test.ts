@@ -102,7 +102,7 @@ describe('with the real byte layer', () => {
     const file = origin.setFile('/models/resume.bin', deterministicBytes(1_500_000, 5));
     origin.setThrottle(150_000);
     harness = await realHarness();
-    const { jobId } = await harness.manager.enqueue({ url: file.url });
+    const { jobId } = await harness.manager.enqueue({ url: file.url, folder: 'checkpoints' });
     await waitUntil(
       async () => (await durableBytes(harness, jobId)) > 100_000,
       'bytes to be durable',
@@ -121,7 +121,7 @@ describe('with the real byte layer', () => {
     const resumedRequest = origin.requestsTo('/models/resume.bin')[requestsBefore]!;
     expect(resumedRequest.headers.range).toBe(`bytes=${offset}-`);
     expect(resumedRequest.headers['if-range']).toBe(file.etag);
-    expect(sha256Hex(await readFile(path.join(harness.modelsRoot, 'resume.bin')))).toBe(
+    expect(sha256Hex(await readFile(path.join(harness.modelsRoot, 'checkpoints', 'resume.bin')))).toBe(
       file.sha256,
     );
   });
@@ -130,7 +130,7 @@ describe('with the real byte layer', () => {
     const file = origin.setFile('/models/restart.bin', deterministicBytes(1_500_000, 9));
     origin.setThrottle(150_000);
     harness = await realHarness();
-    const { jobId } = await harness.manager.enqueue({ url: file.url });
+    const { jobId } = await harness.manager.enqueue({ url: file.url, folder: 'checkpoints' });
     await waitUntil(
       async () => (await durableBytes(harness, jobId)) > 100_000,
       'bytes to be durable',
@@ -166,7 +166,7 @@ describe('with the real byte layer', () => {
       if (event.type !== 'progress' || event.job === null) return;
       progress.push({ at: Date.now(), bytes: event.job.bytesDone, speed: event.job.speedBps ?? 0 });
     });
-    const { jobId } = await harness.manager.enqueue({ url: file.url, sha256: file.sha256 });
+    const { jobId } = await harness.manager.enqueue({ url: file.url, folder: 'checkpoints', sha256: file.sha256 });
     await harness.waitForStatus(jobId, 'completed', 30_000);
     origin.setThrottle(null);
 

@@ -59,7 +59,7 @@ async function writeTemp(modelsRoot: string, relativePath: string, fileId: strin
 }
 
 async function runningCall(h: Harness, name = 'a.bin'): Promise<{ jobId: string; call: TransferCall }> {
-  const { jobId } = await h.manager.enqueue({ url: `https://cdn.example/${name}` });
+  const { jobId } = await h.manager.enqueue({ url: `https://cdn.example/${name}`, folder: 'checkpoints' });
   const call = await h.transfer.call(h.transfer.calls.length);
   return { jobId, call };
 }
@@ -69,7 +69,7 @@ describe('a lost lease stops writing at once', () => {
     harness = await createHarness();
     const { jobId, call } = await runningCall(harness);
     await call.progress(300, 1000);
-    const temp = await writeTemp(harness.modelsRoot, 'a.bin', call.file.id, 0);
+    const temp = await writeTemp(harness.modelsRoot, call.file.relativePath, call.file.id, 0);
     harness.store.patchDirectly(jobId, { status: 'cancelled', leaseOwner: null, leaseExpiresAt: null });
     await waitUntil(() => call.signal.aborted, 'the transfer to be aborted');
     expect(call.signal.reason).toBe('lease-lost');
@@ -84,7 +84,7 @@ describe('a lost lease stops writing at once', () => {
     const other = await harness.another({ start: false });
     const { jobId, call } = await runningCall(harness);
     await call.progress(300, 1000);
-    const temp = await writeTemp(harness.modelsRoot, 'a.bin', call.file.id, 0);
+    const temp = await writeTemp(harness.modelsRoot, call.file.relativePath, call.file.id, 0);
     const paused = await other.manager.pause(jobId);
     expect(paused.status).toBe('paused');
     await waitUntil(() => call.signal.aborted, 'the transfer to be aborted');
@@ -256,7 +256,7 @@ describe('file system trouble during cleanup', () => {
     expect(harness.logger.find('could not list a folder')).toBeDefined();
     expect(harness.logger.find('could not remove an orphan temp file')).toBeDefined();
 
-    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/stuck.bin' });
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/stuck.bin', folder: 'checkpoints' });
     const call = await harness.transfer.call(0);
     await writeTemp(harness.modelsRoot, 'stuck.bin', call.file.id, 0);
     expect((await harness.manager.cancel(jobId)).status).toBe('cancelled');
@@ -336,7 +336,7 @@ describe('graceful stop', () => {
     expect(stored.files[0]).toMatchObject({ status: 'queued', bytesDone: 600 });
     expect(harness.logger.find('job returned to the queue for shutdown')?.fields).toMatchObject({ jobId });
 
-    await harness.manager.enqueue({ url: 'https://cdn.example/newer.bin' });
+    await harness.manager.enqueue({ url: 'https://cdn.example/newer.bin', folder: 'checkpoints' });
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(harness.transfer.calls).toHaveLength(1);
 

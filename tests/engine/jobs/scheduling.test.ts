@@ -9,7 +9,7 @@ afterEach(async () => {
 });
 
 async function enqueueNamed(h: Harness, name: string, priority = 0): Promise<string> {
-  return (await h.manager.enqueue({ url: `https://cdn.example/${name}`, priority })).jobId;
+  return (await h.manager.enqueue({ url: `https://cdn.example/${name}`, folder: 'checkpoints', priority })).jobId;
 }
 
 /** Completes transfers one by one and returns the order in which files were started. */

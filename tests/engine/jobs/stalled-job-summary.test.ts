@@ -25,7 +25,7 @@ describe('a stalled job', () => {
   it('shows speed 0 and no ETA until bytes flow again', async () => {
     const clock = new FakeClock();
     harness = await createHarness({ clock });
-    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/model.bin' });
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/model.bin', folder: 'checkpoints' });
     const call = await harness.transfer.call(0);
     await clock.advance(1_000);
     await call.progress(2_000_000, 10_000_000);

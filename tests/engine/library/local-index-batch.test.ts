@@ -1,7 +1,7 @@
 /**
  * A bundle's completed files entered into the local file index a batch at a time: one recordMany
- * for the regular files among them, each with the size and time it has on disk; record for each
- * where the index has no recordMany; a failure logged, never thrown.
+ * for the regular files among them, each with the size and time it has on disk; a failure logged,
+ * never thrown.
  */
 import { mkdir, symlink } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -22,7 +22,7 @@ class BatchingFileIndex extends MemoryFileIndex {
     return super.record(file, now);
   }
 
-  async recordMany(files: Omit<IndexedFile, 'indexedAt'>[], now: Date): Promise<void> {
+  override async recordMany(files: Omit<IndexedFile, 'indexedAt'>[], now: Date): Promise<void> {
     this.batches.push(files.map((file) => file.relativePath));
     if (this.failManyWith) throw this.failManyWith;
     for (const file of files) await super.record(file, now);
@@ -134,25 +134,5 @@ describe('recording completed files in the index', () => {
       message: expect.stringContaining('EACCES'),
     });
     expect(index.batches).toEqual([]);
-  });
-
-  it('records each file with record, in order, where the index has no recordMany', async () => {
-    const index = new MemoryFileIndex();
-    const { files, regular } = await bundleOnDisk();
-    await recordLocalFiles({ ...fixture.ctx, index }, files);
-    expect(index.recorded).toEqual(regular);
-    expect((await index.get('unit/19.json'))?.size).toBe(20);
-
-    // One file's failure is logged for that file alone; the rest are still tried.
-    const failing = new MemoryFileIndex();
-    failing.failWith = new Error('database went away');
-    await expect(
-      recordLocalFiles({ ...fixture.ctx, index: failing }, files.slice(0, 3)),
-    ).resolves.toBeUndefined();
-    expect(
-      fixture.logger.lines.filter(
-        (line) => line.message === 'could not record a file in the local file index',
-      ),
-    ).toHaveLength(3);
   });
 });

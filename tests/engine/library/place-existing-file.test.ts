@@ -6,10 +6,10 @@
 import { link, mkdir, readFile, readdir, readlink, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ModeldockError, placeExistingFile, withFileLinks } from '@modeldock/engine';
+import { ModeldockError, createNodeFileSystem, placeExistingFile } from '@modeldock/engine';
 import type { FileSystem } from '@modeldock/engine';
 import { faultFileSystem } from '../../support/fault-file-system';
-import { nodeFileSystemForTests } from '../../support/node-fs-for-tests';
+import { nodeFileSystemForTests, withoutHardLinks } from '../../support/node-fs-for-tests';
 import { createLibraryFixture, sha256Of } from './helpers/library-fixture';
 import type { LibraryFixture } from './helpers/library-fixture';
 
@@ -47,7 +47,7 @@ function errno(code: string): NodeJS.ErrnoException {
 
 describe('placing a file already on disk', () => {
   it('hard-links it on the same file system: same bytes, same inode, verified', async () => {
-    const f = await setUp(withFileLinks(nodeFileSystemForTests()));
+    const f = await setUp(nodeFileSystemForTests());
     const placed = await placeExistingFile(f.ctx, {
       from: 'checkpoints/original.safetensors',
       to: 'diffusion_models/copy.safetensors',
@@ -67,17 +67,14 @@ describe('placing a file already on disk', () => {
     );
   });
 
-  it('copies when the file system cannot link here (EXDEV, EPERM) or has no links at all', async () => {
-    for (const refusal of ['EXDEV', 'EPERM', null]) {
-      const base = nodeFileSystemForTests();
-      const fs: FileSystem = refusal
-        ? {
-            ...base,
-            link: async () => {
-              throw errno(refusal);
-            },
-          }
-        : base;
+  it('copies when the file system cannot link here (EXDEV, EPERM, ENOTSUP)', async () => {
+    for (const refusal of ['EXDEV', 'EPERM', 'ENOTSUP']) {
+      const fs: FileSystem = {
+        ...nodeFileSystemForTests(),
+        link: async () => {
+          throw errno(refusal);
+        },
+      };
       const f = await setUp(fs);
       const placed = await placeExistingFile(f.ctx, {
         from: 'checkpoints/original.safetensors',
@@ -96,7 +93,7 @@ describe('placing a file already on disk', () => {
   });
 
   it('refuses a file that no longer has the expected SHA-256, leaving nothing behind', async () => {
-    const f = await setUp(withFileLinks(nodeFileSystemForTests()));
+    const f = await setUp(nodeFileSystemForTests());
     const code = await codeOf(
       placeExistingFile(f.ctx, {
         from: 'checkpoints/original.safetensors',
@@ -109,7 +106,7 @@ describe('placing a file already on disk', () => {
   });
 
   it('never replaces a file already at the destination', async () => {
-    const f = await setUp(withFileLinks(nodeFileSystemForTests()));
+    const f = await setUp(nodeFileSystemForTests());
     await f.write('vae/copy.safetensors', 'mine, not yours');
     const code = await codeOf(
       placeExistingFile(f.ctx, {
@@ -124,7 +121,7 @@ describe('placing a file already on disk', () => {
   });
 
   it('refuses a destination whose folder is a link leading outside the models folder', async () => {
-    const f = await setUp(withFileLinks(nodeFileSystemForTests()));
+    const f = await setUp(nodeFileSystemForTests());
     await mkdir(path.join(f.root, 'elsewhere'));
     await symlink(path.join(f.root, 'elsewhere'), f.absolute('escape'));
     const code = await codeOf(
@@ -139,7 +136,7 @@ describe('placing a file already on disk', () => {
   });
 
   it('removes a half-written copy when the disk fills up, and says so', async () => {
-    const disk = faultFileSystem(nodeFileSystemForTests());
+    const disk = faultFileSystem(withoutHardLinks(nodeFileSystemForTests()));
     const f = await setUp(disk);
     disk.failAfter(100);
     const code = await codeOf(
@@ -172,25 +169,11 @@ describe('placing a file already on disk', () => {
     expect(await entries(f.absolute('vae'))).toEqual([]);
   });
 
-  it('gives a file system hard and symbolic links, keeping the ones it already has', async () => {
-    const f = await setUp(withFileLinks(nodeFileSystemForTests()));
-    await f.fs.symlink!('checkpoints/original.safetensors', f.absolute('pointer'));
+  it("the engine's file system makes hard and symbolic links itself", async () => {
+    const f = await setUp(createNodeFileSystem());
+    await f.fs.symlink('checkpoints/original.safetensors', f.absolute('pointer'));
     expect(await readlink(f.absolute('pointer'))).toBe('checkpoints/original.safetensors');
-
-    const used: string[] = [];
-    const own = withFileLinks({
-      ...nodeFileSystemForTests(),
-      link: async (from, to) => {
-        used.push('link');
-        await link(from, to);
-      },
-      symlink: async (target, at) => {
-        used.push('symlink');
-        await symlink(target, at);
-      },
-    });
-    await own.link!(f.absolute('checkpoints/original.safetensors'), f.absolute('second-name'));
-    await own.symlink!('second-name', f.absolute('second-pointer'));
-    expect(used).toEqual(['link', 'symlink']);
+    await f.fs.link(f.absolute('checkpoints/original.safetensors'), f.absolute('second-name'));
+    expect((await stat(f.absolute('second-name'))).nlink).toBe(2);
   });
 });

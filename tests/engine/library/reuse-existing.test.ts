@@ -91,12 +91,13 @@ describe('reuseExisting', () => {
     const f = await withIndexedCheckpoint({ links: false });
     const result = await f.harness.manager.enqueue({
       url: 'https://cdn.example/copy.safetensors',
+      folder: 'checkpoints',
       sha256: sha256Of(WEIGHTS),
       reuseExisting: true,
     });
     expect(result.reused).toBe(true);
-    expect(await readFile(f.absolute('copy.safetensors'))).toEqual(WEIGHTS);
-    expect((await stat(f.absolute('copy.safetensors'))).ino).not.toBe(
+    expect(await readFile(f.absolute('checkpoints/copy.safetensors'))).toEqual(WEIGHTS);
+    expect((await stat(f.absolute('checkpoints/copy.safetensors'))).ino).not.toBe(
       (await stat(f.absolute('checkpoints/original.safetensors'))).ino,
     );
   });
@@ -105,17 +106,20 @@ describe('reuseExisting', () => {
     const f = await withIndexedCheckpoint();
     const notAsked = await f.harness.manager.enqueue({
       url: 'https://cdn.example/a.safetensors',
+      folder: 'checkpoints',
       sha256: sha256Of(WEIGHTS),
     });
     expect(notAsked).toMatchObject({ reused: false, alreadyPresent: false });
     const noMatch = await f.harness.manager.enqueue({
       url: 'https://cdn.example/b.safetensors',
+      folder: 'checkpoints',
       sha256: sha256Of('other'),
       reuseExisting: true,
     });
     expect(noMatch.reused).toBe(false);
     const noHash = await f.harness.manager.enqueue({
       url: 'https://cdn.example/c.safetensors',
+      folder: 'checkpoints',
       reuseExisting: true,
     });
     expect(noHash.reused).toBe(false);
@@ -125,8 +129,8 @@ describe('reuseExisting', () => {
     // Two jobs run at once in the harness: the first two are being downloaded.
     await f.harness.transfer.call(1);
     expect(f.harness.transfer.calls.map((call) => call.file.relativePath).sort()).toEqual([
-      'a.safetensors',
-      'b.safetensors',
+      'checkpoints/a.safetensors',
+      'checkpoints/b.safetensors',
     ]);
     expect(await readdir(f.modelsRoot)).toEqual(['checkpoints']);
   });
@@ -137,11 +141,12 @@ describe('reuseExisting', () => {
     await utimes(f.absolute('checkpoints/original.safetensors'), later, later);
     const result = await f.harness.manager.enqueue({
       url: 'https://cdn.example/x.safetensors',
+      folder: 'checkpoints',
       sha256: sha256Of(WEIGHTS),
       reuseExisting: true,
     });
     expect(result.reused).toBe(false);
-    expect((await f.harness.transfer.call(0)).file.relativePath).toBe('x.safetensors');
+    expect((await f.harness.transfer.call(0)).file.relativePath).toBe('checkpoints/x.safetensors');
   });
 
   it('catches a file whose bytes changed behind an unchanged size and time, and downloads instead', async () => {
@@ -151,6 +156,7 @@ describe('reuseExisting', () => {
     await f.index.record({ ...entry, sha256: sha256Of('what the index believes') }, new Date());
     const result = await f.harness.manager.enqueue({
       url: 'https://cdn.example/x.safetensors',
+      folder: 'checkpoints',
       sha256: sha256Of('what the index believes'),
       reuseExisting: true,
     });
@@ -160,7 +166,7 @@ describe('reuseExisting', () => {
       f.harness.logger.find('could not reuse a file already on disk; downloading it instead')
         ?.fields.message,
     ).toMatch(/SHA-256/);
-    expect((await f.harness.transfer.call(0)).file.relativePath).toBe('x.safetensors');
+    expect((await f.harness.transfer.call(0)).file.relativePath).toBe('checkpoints/x.safetensors');
   });
 
   it('reuses what it can in a bundle and downloads the rest; the job completes once they are done', async () => {
@@ -290,6 +296,7 @@ describe('the index kept in step with downloads', () => {
     fixture.harness.transfer.autoComplete = (call) => call.complete('fresh');
     const result = await fixture.harness.manager.enqueue({
       url: 'https://cdn.example/x.safetensors',
+      folder: 'checkpoints',
       sha256: sha256Of(WEIGHTS),
       reuseExisting: true,
     });

@@ -9,6 +9,7 @@ import {
   ModeldockError,
   createNotifications,
   createTaskRunner,
+  redactSecrets,
   registerSecret,
 } from '@modeldock/engine';
 import type { Notifications, WebhookPayload } from '@modeldock/engine';
@@ -351,6 +352,17 @@ describe('notification destinations', () => {
       'https://hooks.example/x',
       'https://not-yet.example/topic',
     ]);
+  });
+
+  it("masks a destination URL's password and credential-like query values everywhere, but not plain words", async () => {
+    await ctx.notifications.destinations.add({
+      kind: 'ntfy',
+      url: 'https://carol-the-user:p4ss-w0rd-xyz@ntfy.example/alerts?auth=tk_abcdefgh12&channel=general-news',
+    });
+    expect(redactSecrets('sent with p4ss-w0rd-xyz and tk_abcdefgh12')).toBe(
+      'sent with [redacted] and [redacted]',
+    );
+    expect(redactSecrets('general-news by carol-the-user')).toBe('general-news by carol-the-user');
   });
 
   it('keeps each event name once and removes a destination by id', async () => {

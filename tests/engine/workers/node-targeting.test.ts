@@ -22,10 +22,12 @@ describe('jobs for a node', () => {
     });
     const { jobId } = await harness.manager.enqueue({
       url: 'https://cdn.example/for-b.gguf',
+      folder: 'diffusion_models',
       node: 'gpu-b',
     });
     const { jobId: anyJob } = await harness.manager.enqueue({
       url: 'https://cdn.example/for-any.gguf',
+      folder: 'diffusion_models',
     });
 
     // A takes the job for any node and leaves B's, however many times it looks for work.
@@ -59,6 +61,7 @@ describe('jobs for a node', () => {
     harness = await createHarness({ workerId: 'gpu-a:1:x', extra: { nodeName: 'gpu-a' } });
     const { jobId } = await harness.manager.enqueue({
       url: 'https://cdn.example/here.gguf',
+      folder: 'diffusion_models',
       node: 'gpu-a',
     });
     const call = await harness.transfer.call(0);
@@ -71,7 +74,7 @@ describe('jobs for a node', () => {
     harness = await createHarness({ extra: { nodeName: 'gpu-a' } });
     for (const node of ['gpu a', '../etc', '-dash', 'x'.repeat(64)]) {
       const refusal = await harness.manager
-        .enqueue({ url: 'https://cdn.example/a.gguf', node })
+        .enqueue({ url: 'https://cdn.example/a.gguf', folder: 'checkpoints', node })
         .catch((error: unknown) => error);
       expect(refusal).toBeInstanceOf(ModeldockError);
       expect((refusal as ModeldockError).code).toBe('INVALID_INPUT');
@@ -83,6 +86,7 @@ describe('jobs for a node', () => {
     harness = await createHarness({ workerId: 'box-7:42:abcd' });
     const { jobId } = await harness.manager.enqueue({
       url: 'https://cdn.example/b.gguf',
+      folder: 'diffusion_models',
       node: 'box-7',
     });
     await (await harness.transfer.call(0)).complete('x');

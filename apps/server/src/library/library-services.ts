@@ -11,6 +11,7 @@ import {
   createModelLibrary,
   createRefreshTasks,
   createWorkflows,
+  libraryEventRelayOver,
 } from '@modeldock/engine';
 import type {
   Clock,
@@ -25,6 +26,7 @@ import type {
   LibraryMetadataStore,
   LibraryStore,
   Logger,
+  MessageChannel,
   ModelLibrary,
   RefreshFailureStore,
   RefreshTaskStore,
@@ -43,6 +45,8 @@ export interface LibraryServicesOptions {
     refreshFailures?: RefreshFailureStore;
   };
   manager: DownloadManager;
+  /** Library news to and from the other processes sharing the database (silent on PGlite). */
+  broadcast?: MessageChannel;
   /** The guarded client downloads use (private-address, redirect and timeout rules). */
   http: HttpClient;
   credentials: CredentialProvider;
@@ -128,6 +132,13 @@ export async function startLibraryServices(options: LibraryServicesOptions): Pro
     describe: (entries) => metadata.describe(entries),
     afterScan: () => metadata.afterScan(),
     afterDelete: (ids) => metadata.afterDelete(ids),
+    ...(options.broadcast
+      ? {
+          relay: libraryEventRelayOver(options.broadcast, (message) =>
+            logger.warn({ message }, 'could not send library news to the other processes'),
+          ),
+        }
+      : {}),
   });
   entriesChanged = (ids) => library.entriesChanged(ids);
   const unsubscribe = manager.subscribe((event) => {

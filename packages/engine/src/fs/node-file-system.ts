@@ -8,6 +8,7 @@ import {
   rename,
   stat,
   statfs,
+  link,
   symlink,
   unlink,
 } from 'node:fs/promises';
@@ -66,5 +67,6 @@ export function createNodeFileSystem(): FileSystem {
     },
     // The target is stored verbatim: the Hugging Face cache links are relative (../../blobs/<etag>).
     symlink: (target, linkPath) => symlink(target, linkPath),
+    link: (existingPath, newPath) => link(existingPath, newPath),
   };
 }

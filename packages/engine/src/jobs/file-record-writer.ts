@@ -3,7 +3,7 @@
  * stored, and the writes made while another batch was being stored (or in the same turn of the
  * event loop) share the next one. A deferred write does not wait at all: deferred writes gather
  * and are stored together, at the latest `deferMs` later (or when many are waiting, or on flush).
- * Batches go through `JobStore.updateFiles` where the store has it: on the embedded database a
+ * Batches go through `JobStore.updateFiles`: on the embedded database a
  * statement costs most of a millisecond of the server's main thread, and a bundle of a thousand
  * small files made three thousand of them.
  *
@@ -164,7 +164,6 @@ export class FileRecordWriter {
     if (updates.length === 0) return;
     const { store } = this.options;
     const now = this.options.now();
-    if (store.updateFiles) return store.updateFiles(updates, now);
-    for (const { fileId, patch } of updates) await store.updateFile(fileId, patch, now);
+    return store.updateFiles(updates, now);
   }
 }

@@ -171,7 +171,7 @@ export class JobControl {
       if (job.status === 'failed') return finishedAt < cutoffs.failedBefore.getTime();
       return cutoffs.finishedBefore !== null && finishedAt < cutoffs.finishedBefore.getTime();
     });
-    const eventsPruned = (await this.ctx.store.pruneJobEvents?.(cutoffs.eventsBefore)) ?? 0;
+    const eventsPruned = await this.ctx.store.pruneJobEvents(cutoffs.eventsBefore);
     if (removed > 0 || eventsPruned > 0) this.ctx.logger.info({ removed, eventsPruned }, 'expired finished jobs cleared');
     return { removed, eventsPruned };
   }

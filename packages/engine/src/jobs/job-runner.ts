@@ -680,9 +680,7 @@ class JobRunner implements JobRun {
     const now = this.ctx.now();
     const workerId = this.ctx.workerId;
     // Our copy of the files is ahead of the store's: no need to read them back.
-    const updated = store.updateJobWithoutFiles
-      ? await store.updateJobWithoutFiles(this.jobId, patch, now, workerId)
-      : await store.updateJob(this.jobId, patch, now, workerId);
+    const updated = await store.updateJobWithoutFiles(this.jobId, patch, now, workerId);
     if (updated) this.job = { ...updated, files: this.job.files };
     return updated !== null;
   }

@@ -1,11 +1,11 @@
 /**
- * A bundle's completed small files entered into the local file index a batch at a time: one write
- * for many files where the index has `recordMany`, else `recordLocalFile` for each. Like a single
- * record, a failure is logged and never fails a download: the index is a help, not the truth.
+ * A bundle's completed small files entered into the local file index a batch at a time: one
+ * `recordMany` write for many files. Like a single record, a failure is logged and never fails a
+ * download: the index is a help, not the truth.
  */
 import type { IndexedFile } from '../ports';
 import type { LibraryContext } from '../library/library-context';
-import { localIndexEntry, recordLocalFile } from '../library/record-local-file';
+import { localIndexEntry } from '../library/record-local-file';
 import type { CompletedLocalFile } from '../library/record-local-file';
 import { describeError } from '../errors';
 
@@ -16,11 +16,6 @@ export async function recordLocalFiles(
   ctx: LibraryContext,
   files: readonly CompletedLocalFile[],
 ): Promise<void> {
-  const recordMany = ctx.index.recordMany?.bind(ctx.index);
-  if (!recordMany) {
-    for (const file of files) await recordLocalFile(ctx, file);
-    return;
-  }
   try {
     const entries: Omit<IndexedFile, 'indexedAt'>[] = [];
     for (let start = 0; start < files.length; start += STATS_AT_ONCE) {
@@ -29,7 +24,7 @@ export async function recordLocalFiles(
       );
       for (const entry of found) if (entry) entries.push(entry);
     }
-    if (entries.length > 0) await recordMany(entries, ctx.now());
+    if (entries.length > 0) await ctx.index.recordMany(entries, ctx.now());
   } catch (error) {
     ctx.logger.warn(
       { files: files.length, message: describeError(error) },

@@ -7,7 +7,9 @@ export { LIBRARY_SORTS } from './library-store';
 export { validateLibraryQuery, DEFAULT_LIBRARY_PAGE, MAX_LIBRARY_PAGE } from './library-query';
 export type { LibraryListQuery } from './library-query';
 export { librarySourceOf } from './library-source';
-export type { LibraryEvent } from './library-events';
+export type { LibraryEvent, LibraryEventInput } from './library-events';
+export { libraryEventRelayOver } from './library-event-relay';
+export type { LibraryEventRelay, MessageChannel } from './library-event-relay';
 export type { CacheCleanup, CacheItem, CacheItemReason } from './library-cache-cleanup';
 export type { DeleteResult } from './library-delete';
 export type { FilesInUse } from './model-library-context';
@@ -24,7 +26,6 @@ export { recordLocalFile, forgetLocalFiles } from './record-local-file';
 export type { CompletedLocalFile } from './record-local-file';
 export { walkModelsRoot } from './models-root-walk';
 export type { ModelsRootWalkOptions, WalkedFile } from './models-root-walk';
-export { withFileLinks } from './file-links';
 export {
   checkIndexEntry,
   checkIndexPageLimit,

@@ -15,7 +15,9 @@ import { deleteEntries } from './library-delete';
 import type { DeleteResult } from './library-delete';
 import type { LibraryEntry } from './library-entry';
 import { createLibraryEventHub } from './library-events';
-import type { LibraryEvent } from './library-events';
+import { createTaskRunner } from '../tasks/task-runner';
+import type { LibraryEvent, LibraryEventInput } from './library-events';
+import type { LibraryEventRelay } from './library-event-relay';
 import { validateLibraryQuery } from './library-query';
 import type { LibraryListQuery } from './library-query';
 import { redownload } from './library-redownload';
@@ -40,6 +42,8 @@ export interface ModelLibraryPorts {
   tasks: RefreshTasks;
   /** The jobs whose files the library must not touch. */
   jobs: Pick<JobStore, 'listActiveJobs' | 'listJobs'>;
+  /** Carries the live feed to and from other processes sharing the database (PostgreSQL). */
+  relay?: LibraryEventRelay;
   /** Starts a download ("Download again"). */
   enqueue(request: EnqueueRequest): Promise<EnqueueResult>;
   /** True while downloads transfer or verify: scans then read slowly. */
@@ -124,12 +128,22 @@ function checkId(id: unknown): string {
   return id;
 }
 
+/** The background task that queues a low-priority scan every `scanIntervalMs`. */
+export const PERIODIC_SCAN_TASK = 'library-scan-schedule';
+
 export function createModelLibrary(ports: ModelLibraryPorts): ModelLibrary {
   const settings = { ...DEFAULT_MODEL_LIBRARY_SETTINGS, ...ports.settings };
   const { store, tasks, clock } = ports;
   const events = createLibraryEventHub(clock.now());
-  const stopper = new AbortController();
-  let periodic: Promise<void> | null = null;
+  /** Published here and, through the relay, in every other process sharing the database. */
+  const publish = (input: LibraryEventInput) => {
+    const event = events.publish(input);
+    ports.relay?.send(input);
+    return event;
+  };
+  let stopRelay: (() => void) | null = null;
+  // The periodic scan is a background task like every other loop (docs/architecture.md).
+  const schedules = createTaskRunner({ clock, logger: ports.logger });
 
   async function filesInUse(): Promise<FilesInUse> {
     const inUse: FilesInUse = { relativePaths: new Set(), fileIds: new Set() };
@@ -168,7 +182,7 @@ export function createModelLibrary(ports: ModelLibraryPorts): ModelLibrary {
       busyReadBytesPerSecond: settings.busyReadBytesPerSecond,
       onScanned: (report) => {
         if (report.hashed + report.moved + report.missing + report.failed > 0) {
-          events.publish({ type: 'entries', ids: null });
+          publish({ type: 'entries', ids: null });
           ports.afterScan?.().catch((error: unknown) =>
             ports.logger.warn({ message: (error as Error).message }, 'could not queue reading the sidecars of new entries'),
           );
@@ -176,7 +190,7 @@ export function createModelLibrary(ports: ModelLibraryPorts): ModelLibrary {
       },
     }),
   );
-  tasks.subscribe((task) => events.publish({ type: 'task', task }));
+  tasks.subscribe((task) => publish({ type: 'task', task }));
 
   async function getRow(id: unknown): Promise<LibraryRow> {
     const row = await store.get(checkId(id));
@@ -189,17 +203,6 @@ export function createModelLibrary(ports: ModelLibraryPorts): ModelLibrary {
     return { taskId: task.id };
   }
 
-  async function scanPeriodically(intervalMs: number): Promise<void> {
-    while (!stopper.signal.aborted) {
-      try {
-        await clock.sleep(intervalMs, stopper.signal);
-        await queueScan('low');
-      } catch (error) {
-        if (stopper.signal.aborted) return;
-        ports.logger.warn({ message: (error as Error).message }, 'could not queue the periodic library scan');
-      }
-    }
-  }
 
   const describe = async (entries: LibraryEntry[]) => (ports.describe ? ports.describe(entries) : entries);
 
@@ -224,7 +227,7 @@ export function createModelLibrary(ports: ModelLibraryPorts): ModelLibrary {
     async delete(ids) {
       const result = await deleteEntries(ctx, ids);
       if (result.deleted > 0) {
-        events.publish({ type: 'entries', ids: [...new Set(ids)] });
+        publish({ type: 'entries', ids: [...new Set(ids)] });
         await ports.afterDelete?.([...new Set(ids)]).catch((error: unknown) =>
           ports.logger.warn({ message: (error as Error).message }, 'could not remove the thumbnails of deleted entries'),
         );
@@ -237,18 +240,31 @@ export function createModelLibrary(ports: ModelLibraryPorts): ModelLibrary {
     },
     redownload: async (id) => redownload(ctx, await getRow(id)),
     scan: (options) => queueScan(options?.priority === 'low' ? 'low' : 'normal'),
-    entriesChanged: (ids) => void events.publish({ type: 'entries', ids }),
+    entriesChanged: (ids) => void publish({ type: 'entries', ids }),
     subscribe: (listener) => events.subscribe(listener),
     eventsAfter: (lastEventId) => events.eventsAfter(lastEventId),
     latestEventId: () => events.latestEventId(),
     async start() {
+      // What other processes publish reaches this process's subscribers (not relayed back).
+      stopRelay ??= ports.relay?.watch((input) => void events.publish(input)) ?? null;
       tasks.start();
       await queueScan('low');
-      if (settings.scanIntervalMs !== null) periodic ??= scanPeriodically(settings.scanIntervalMs);
+      if (settings.scanIntervalMs !== null && !schedules.has(PERIODIC_SCAN_TASK)) {
+        const every = settings.scanIntervalMs;
+        schedules.register({
+          name: PERIODIC_SCAN_TASK,
+          schedule: { every, firstAfter: every },
+          run: async () => {
+            await queueScan('low');
+          },
+        });
+        schedules.start();
+      }
     },
     async stop() {
-      stopper.abort(new Error('stopping'));
-      await periodic;
+      stopRelay?.();
+      stopRelay = null;
+      await schedules.stop();
       await tasks.stop();
     },
   };

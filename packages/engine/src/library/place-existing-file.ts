@@ -82,13 +82,11 @@ async function linkOrCopy(
   toPath: string,
   signal?: AbortSignal,
 ): Promise<Placement['method']> {
-  if (fs.link) {
-    try {
-      await fs.link(fromPath, toPath);
-      return 'link';
-    } catch (error) {
-      if (!CANNOT_LINK_CODES.has(codeOf(error) ?? '')) throw error;
-    }
+  try {
+    await fs.link(fromPath, toPath);
+    return 'link';
+  } catch (error) {
+    if (!CANNOT_LINK_CODES.has(codeOf(error) ?? '')) throw error;
   }
   await copyBytes(fs, fromPath, toPath, signal);
   return 'copy';

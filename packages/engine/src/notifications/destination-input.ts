@@ -22,11 +22,20 @@ export function describeDestinationUrl(url: string): string {
   return describeUrl(url);
 }
 
-/** So a send error that quotes the URL's password or query values never shows them. */
+/** Query parameters that carry credentials (ntfy's `auth`, tokens, signatures, keys). */
+const SECRET_PARAM = /auth|token|key|secret|sig|pass|credential/i;
+/** A value this long is treated as a credential whatever its parameter is called. */
+const LONG_SECRET_LENGTH = 16;
+
+/**
+ * So a send error that quotes the URL's password or credential-like query values never shows them.
+ * Only values that look like credentials: registering a plain word would mask it in every log line.
+ */
 export function registerDestinationSecrets(url: URL): void {
   if (url.password) registerSecret(decodeURIComponent(url.password));
-  if (url.username) registerSecret(decodeURIComponent(url.username));
-  for (const value of url.searchParams.values()) registerSecret(value);
+  for (const [name, value] of url.searchParams) {
+    if (SECRET_PARAM.test(name) || value.length >= LONG_SECRET_LENGTH) registerSecret(value);
+  }
 }
 
 export function parseDestinationUrl(raw: string, allowPrivateHosts: boolean): URL {

@@ -4,8 +4,8 @@
  * reported) and reads a safetensors/GGUF header by Range to choose its folder; enqueue without a
  * folder reads the header too. The file name comes from the request, else the server's
  * Content-Disposition (previews), else the link's last path segment, else "download".
- * A preview of a file nothing places says `needsFolder`; a program enqueueing it without a folder
- * still gets the models root (kept for API compatibility; the web app always sends a folder).
+ * A file nothing places says `needsFolder`: a preview asks for a folder, and enqueue refuses it with
+ * FOLDER_REQUIRED, because the models root itself is a place ComfyUI never looks.
  */
 import { ModeldockError } from '../errors';
 import { relativeDestination } from '../paths/confine-path';
@@ -73,9 +73,10 @@ export const directUrlResolver: SourceResolver = {
         `"${request.filename}" cannot be used as a file name`,
       );
     let decision: FolderDecision;
-    if (context && !userFolder && !facts?.problem && isProbeableName(name)) {
+    // A preview reads the header even into a folder the user chose, to warn when they disagree.
+    if (context && (!userFolder || previewing) && !facts?.problem && isProbeableName(name)) {
       const [probed] = (await decideFolders(
-        [{ url: url.href, fileName: name, size: facts?.size ?? null }],
+        [{ url: url.href, fileName: name, size: facts?.size ?? null, userFolder }],
         { token: null, credential: null },
         context,
       )) as [ProbedDecision];
@@ -100,8 +101,8 @@ export const directUrlResolver: SourceResolver = {
           credential: null,
           revision: null,
           access: facts ? (facts.problem ? 'denied' : 'ok') : 'unknown',
-          // At enqueue an unplaced file keeps the API's old behaviour (the root); previews ask.
-          ...(previewing || decision.folder ? { placement: placementOf(decision) } : {}),
+          // An unplaced file says so: a preview asks for a folder, enqueue refuses (FOLDER_REQUIRED).
+          placement: placementOf(decision),
         },
       ],
       ...(facts?.problem ? { accessProblem: facts.problem } : {}),

@@ -10,6 +10,7 @@ import type { ProbedFormat } from '../model-format/probe-model-file';
 import { remoteByteReader } from '../model-format/remote-bytes';
 import type { ModelClassification } from '../model-format/model-class';
 import { decideFolder } from '../placement/choose-folder';
+import { chosenFolderMismatchWarning } from '../placement/placement-check';
 import type { FolderDecision } from '../placement/choose-folder';
 import type { CredentialKind } from '../job-model';
 import type { ResolveContext } from './source-resolver';
@@ -22,6 +23,8 @@ export interface FilePlacement {
   evidence: string;
   /** True when nothing tells the file's folder: the user must choose one (enqueue refuses without). */
   needsFolder: boolean;
+  /** Previews only: the folder the user chose disagrees with the file's header, and why. */
+  mismatch?: string;
 }
 
 export const MAX_PROBES = 40;
@@ -44,17 +47,22 @@ export interface ProbeAccess {
   credential: CredentialKind;
 }
 
-export function placementOf(decision: FolderDecision): FilePlacement {
+export function placementOf(decision: FolderDecision & { mismatch?: string }): FilePlacement {
   return {
     modelClass: decision.modelClass,
     basis: decision.basis,
     evidence: decision.evidence,
     needsFolder: decision.folder === null,
+    ...(decision.mismatch ? { mismatch: decision.mismatch } : {}),
   };
 }
 
 /** A decision, with the format the header turned out to be when one was read. */
-export type ProbedDecision = FolderDecision & { format: ProbedFormat | null };
+export type ProbedDecision = FolderDecision & {
+  format: ProbedFormat | null;
+  /** A preview's warning that the user's folder disagrees with the header (chosenFolderMismatchWarning). */
+  mismatch?: string;
+};
 
 async function probe(
   target: ProbeTarget,
@@ -97,7 +105,8 @@ export async function decideFolders(
     while (next < targets.length) {
       const index = next++;
       const target = targets[index]!;
-      const settled = Boolean(target.userFolder) || Boolean(target.authoritative?.folder);
+      // A preview reads the header even when the user chose a folder, to warn when they disagree.
+      const settled = (Boolean(target.userFolder) && context.purpose !== 'preview') || Boolean(target.authoritative?.folder);
       const probed =
         !settled && probes < MAX_PROBES && isProbeableName(target.fileName)
           ? (probes++, await probe(target, access, context))
@@ -109,7 +118,11 @@ export async function decideFolders(
         authoritative: target.authoritative,
         header: probed?.classification ?? null,
       });
-      decisions[index] = { ...decision, format: probed?.format ?? null };
+      const mismatch =
+        target.userFolder && probed
+          ? chosenFolderMismatchWarning(`${decision.folder ?? target.userFolder}/${target.fileName}`, probed.classification)
+          : null;
+      decisions[index] = { ...decision, format: probed?.format ?? null, ...(mismatch ? { mismatch } : {}) };
     }
   };
   await Promise.all(Array.from({ length: Math.min(PROBES_AT_ONCE, targets.length) }, worker));

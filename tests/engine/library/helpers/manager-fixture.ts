@@ -5,9 +5,8 @@
 import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { withFileLinks } from '@modeldock/engine';
 import type { DownloadManagerOptions, LibraryContext } from '@modeldock/engine';
-import { nodeFileSystemForTests } from '../../../support/node-fs-for-tests';
+import { nodeFileSystemForTests, withoutHardLinks } from '../../../support/node-fs-for-tests';
 import { createHarness } from '../../jobs/helpers/harness';
 import type { Harness, HarnessOptions } from '../../jobs/helpers/harness';
 import { instrumentFileSystem } from './library-fixture';
@@ -51,7 +50,7 @@ export async function createManagerFixture(
   const index = new MemoryFileIndex();
   const base = nodeFileSystemForTests();
   const fs = instrumentFileSystem(
-    options.links === false ? base : withFileLinks(base),
+    options.links === false ? withoutHardLinks(base) : base,
     () => modelsRoot,
   );
   const harness = await createHarness({

@@ -29,6 +29,16 @@ export class MemoryFileIndex implements LocalFileIndex {
     this.recorded.push(file.relativePath);
   }
 
+  /** All checked before any is kept, as the SQL store's one statement; a path given twice keeps the last. */
+  async recordMany(files: Omit<IndexedFile, 'indexedAt'>[], now: Date): Promise<void> {
+    this.guard();
+    for (const file of files) checkIndexEntry(file);
+    for (const file of files) {
+      this.files.set(file.relativePath, { ...file, indexedAt: new Date(now) });
+      this.recorded.push(file.relativePath);
+    }
+  }
+
   async get(relativePath: string): Promise<IndexedFile | null> {
     this.guard();
     checkIndexPath(relativePath);

@@ -12,6 +12,7 @@ import type {
   EnqueueRequest,
   EnqueueResult,
   JobRecord,
+  LibraryEventRelay,
   LibraryScanContext,
   ModelLibrary,
   ModelLibrarySettings,
@@ -63,6 +64,7 @@ export function sharedDatabase(): SharedDatabase {
 export async function createModelLibraryFixture(
   shared: SharedDatabase,
   settings: Partial<ModelLibrarySettings> = { scanIntervalMs: null },
+  relay?: LibraryEventRelay,
 ): Promise<ModelLibraryFixture> {
   const files = await createLibraryFixture();
   const db = await shared.open();
@@ -102,6 +104,7 @@ export async function createModelLibraryFixture(
     modelsRoot: files.modelsRoot,
     dataDir: path.join(files.root, 'data'),
     settings,
+    ...(relay ? { relay } : {}),
   });
   return fixture;
 }

@@ -45,14 +45,27 @@ export function createPlatformPacer(options: PlatformPacerOptions): PlatformPace
   const policy: HubRetryPolicy = { ...METADATA_RETRY, ...options.retry };
   const random = options.random ?? Math.random;
   const clock = options.clock;
+  /** No request before this (a back-off after a 429 or 5xx). */
   let nextSlotAt = 0;
+  /** When the last request actually started: the next one waits a full interval after it. */
+  let lastStartAt = Number.NEGATIVE_INFINITY;
+  let turns: Promise<void> = Promise.resolve();
   let started = 0;
 
+  /**
+   * Callers take turns in order; each waits a full interval after the previous one really started
+   * (a timer that fired late on a busy machine must not let the next request follow too closely,
+   * which the hub would answer with a 429 and a back-off of seconds).
+   */
   async function takeSlot(signal?: AbortSignal): Promise<void> {
-    const now = clock.now();
-    const slot = Math.max(now, nextSlotAt);
-    nextSlotAt = slot + intervalMs;
-    if (slot > now) await clock.sleep(slot - now, signal);
+    const turn = turns.then(async () => {
+      signalCheck(signal);
+      const wait = Math.max(lastStartAt + intervalMs, nextSlotAt) - clock.now();
+      if (wait > 0) await clock.sleep(wait, signal);
+      lastStartAt = clock.now();
+    });
+    turns = turn.catch(() => undefined);
+    await turn;
     started++;
   }
 

@@ -33,6 +33,8 @@ import { typeOfFolder } from './refresh-target';
 import type { ModelMetadataStore, StoredModelMetadata } from './stored-metadata';
 
 export const REFRESH_BATCH_SIZE = 100;
+/** Batches whose hub requests are under way while an earlier one is written to the store. */
+const BATCHES_PREPARED_AHEAD = 3;
 
 export interface MetadataSettings {
   /** Write `.civitai.info`, `.metadata.json` and `<stem>.preview.<ext>` beside models. */
@@ -108,13 +110,22 @@ export async function refreshMetadata(ctx: MetadataRefreshContext, targets: Meta
   const settings = await ctx.settings();
   const batches: MetadataTarget[][] = [];
   for (let start = 0; start < targets.length; start += REFRESH_BATCH_SIZE) batches.push(targets.slice(start, start + REFRESH_BATCH_SIZE));
-  // The next batch's lookups wait for the hub's rate limit while this batch's entries are written.
-  let upcoming: Promise<PreparedBatch> | null = batches.length > 0 ? prepareBatch(ctx, batches[0]!, options) : null;
-  for (let index = 0; upcoming; index++) {
-    const prepared = await upcoming;
-    upcoming = index + 1 < batches.length ? prepareBatch(ctx, batches[index + 1]!, options) : null;
-    // A failure of the prefetched batch is seen when it is awaited; never unhandled meanwhile.
-    upcoming?.catch(() => undefined);
+  // The next batches' lookups wait for the hub's rate limit while this batch's entries are written:
+  // a few are prepared ahead, so a slow store write never leaves the rate limit's slots unused.
+  const ahead: Array<Promise<PreparedBatch>> = [];
+  let scheduled = 0;
+  const prepareAhead = () => {
+    while (scheduled < batches.length && ahead.length < BATCHES_PREPARED_AHEAD) {
+      const prepared = prepareBatch(ctx, batches[scheduled++]!, options);
+      // A failure of a prefetched batch is seen when it is awaited; never unhandled meanwhile.
+      prepared.catch(() => undefined);
+      ahead.push(prepared);
+    }
+  };
+  prepareAhead();
+  while (ahead.length > 0) {
+    const prepared = await ahead.shift()!;
+    prepareAhead();
     if (options.signal?.aborted) throw options.signal.reason;
     await finishBatch(ctx, settings, prepared, options);
   }

@@ -113,6 +113,9 @@ export function hfCacheEntryFor(
   };
 }
 
+/** What a file system that cannot hold symbolic links answers (network shares, Windows without the right). */
+const NO_SYMLINK_CODES = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
 /** Temporary names this module writes beside a link or a ref, renamed into place at once. */
 export const HF_CACHE_TEMP_SUFFIXES = ['.modeldock-link', '.modeldock-ref'] as const;
 
@@ -122,12 +125,13 @@ export function isHfCacheTempName(name: string): boolean {
 }
 
 async function replaceWithSymlink(fs: FileSystem, target: string, linkPath: string, uniqueSuffix: string): Promise<void> {
-  const symlink = fs.symlink?.bind(fs);
-  if (!symlink) {
-    throw new ModeldockError('IO_ERROR', 'This file system cannot create symbolic links, which the Hugging Face cache layout needs');
-  }
   const temporary = path.join(path.dirname(linkPath), `.${path.basename(linkPath)}.${uniqueSuffix}${HF_CACHE_TEMP_SUFFIXES[0]}`);
-  await symlink(target, temporary);
+  try {
+    await fs.symlink(target, temporary);
+  } catch (error) {
+    if (!NO_SYMLINK_CODES.has((error as { code?: unknown }).code as string)) throw error;
+    throw new ModeldockError('IO_ERROR', 'This file system cannot create symbolic links, which the Hugging Face cache layout needs', { cause: error });
+  }
   try {
     // rename over the old link is atomic: a reader sees the old link or the new one, never none.
     await fs.rename(temporary, linkPath);
