@@ -248,8 +248,9 @@ export async function startApp(
         scanIntervalMinutes: config.libraryScanIntervalMinutes,
         globalLimitBps: engineConfig.globalBandwidthLimitBps ?? null,
       },
-      // One notification per run: the run's end is recorded once across processes, and keyed by its task.
+      // One notification per notable run: its end is recorded once across processes, and keyed by its task.
       onMaintenanceReport: async (report) => {
+        if (!report.notable) return;
         await notifications.reportMaintenance({
           updates: report.updatesFound,
           previewsRecovered: report.previewsRecovered,

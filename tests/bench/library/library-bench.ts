@@ -77,10 +77,13 @@ export async function runLibraryBench(quick = false): Promise<LibraryBenchResult
     for (let n = 0; n < small; n++) files.push([`loras/${Math.floor(n / 200)}/small-${n}.safetensors`, 64 * 1024]);
     await writeTree(hashRoot, files);
     const bytes = files.reduce((sum, [, size]) => sum + size, 0);
-    const list = files.map(([relativePath]) => path.join(hashRoot, relativePath)).join('\n');
+    // The list goes in a file: thousands of paths in one environment variable pass the kernel's
+    // 128 KiB limit for a single argument or variable (spawn E2BIG).
+    const listFile = path.join(root, 'hash-list.txt');
+    await writeFile(listFile, files.map(([relativePath]) => path.join(hashRoot, relativePath)).join('\n'));
     const [, opensslSeconds] = await timed(() =>
-      run('sh', ['-c', `printf '%s\\n' "$LIST" | xargs -d '\\n' -P 2 -n 64 openssl dgst -sha256 > /dev/null`], {
-        env: { ...process.env, LIST: list },
+      run('sh', ['-c', `xargs -a "$LIST_FILE" -d '\\n' -P 2 -n 64 openssl dgst -sha256 > /dev/null`], {
+        env: { ...process.env, LIST_FILE: listFile },
         maxBuffer: 1 << 26,
       }),
     );

@@ -129,9 +129,11 @@ function report(taskId: string): MaintenanceReport {
     previewsRecovered: 0,
     metadataRecovered: 0,
     modelsMissing: 0,
+    newlyMissing: 0,
     stillIncomplete: 0,
     errors: 0,
     summary: 'Library scan: nothing',
+    notable: false,
   };
 }
 

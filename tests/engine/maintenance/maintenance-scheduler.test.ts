@@ -201,6 +201,8 @@ describe('reports', () => {
         previewsRecovered: 3,
         metadataRecovered: 3,
         modelsMissing: 3,
+        newlyMissing: 2,
+        notable: true,
         stillIncomplete: 1,
         errors: 4,
         summary: 'Metadata and preview recovery: 2 updates found, 3 previews recovered, 3 models described, 3 models missing, 4 errors',
@@ -215,7 +217,21 @@ describe('reports', () => {
     tasks.finish('task-1', 'failed', 0, false);
     expect(reports).toEqual([]);
     await clock.advance(1 * MINUTE);
-    expect(reports).toEqual([expect.objectContaining({ kind: 'scan', status: 'failed', summary: expect.stringMatching(/^Library scan \(failed\): 0 updates found/) })]);
+    expect(reports).toEqual([expect.objectContaining({ kind: 'scan', status: 'failed', notable: true, summary: expect.stringMatching(/^Library scan \(failed\): 0 updates found/) })]);
+  });
+
+  it('a scheduled scan that found nothing new is not notable; one that found missing models is', async () => {
+    await startScheduler();
+    await clock.advance(30 * MINUTE);
+    tasks.finish('task-1');
+    await clock.advance(30 * MINUTE);
+    counts = { ...counts, missing: 2 };
+    tasks.finish('task-2');
+    await clock.advance(1 * MINUTE);
+    expect(reports.map((report) => [report.taskId, report.notable, report.newlyMissing])).toEqual([
+      ['task-1', false, 0],
+      ['task-2', true, 1],
+    ]);
   });
 
   it('"run now" is user-initiated (normal priority) and moves the next scheduled run', async () => {

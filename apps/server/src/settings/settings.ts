@@ -107,7 +107,7 @@ export const SETTINGS = {
   libraryScanIntervalMinutes: setting(wholeNumber(0, 10_080), {
     env: 'MODELDOCK_LIBRARY_SCAN_INTERVAL_MINUTES',
     default: 30,
-    help: 'Minutes between background library scans (0 = only at start, after downloads and on request).',
+    help: 'Default interval of the scheduled library scan, in minutes, until one is saved in Settings → Schedule (0 = off by default; a scan still runs at start, after downloads and on request).',
     inMainReadme: true,
   }),
   maxConcurrentJobs: setting(wholeNumber(1, 64), {
@@ -192,7 +192,7 @@ export const SETTINGS = {
     env: 'MODELDOCK_BANDWIDTH_LIMIT_BPS',
     engine: true,
     defaultText: 'unlimited',
-    help: 'Global bandwidth limit at start, in bytes per second (changeable in the app).',
+    help: 'Default global bandwidth limit in bytes per second, until one is set in the app (which is stored and wins).',
   }),
   allowPrivateHosts: setting(booleanFlag, {
     env: 'MODELDOCK_ALLOW_PRIVATE_HOSTS',

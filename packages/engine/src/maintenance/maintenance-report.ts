@@ -36,9 +36,17 @@ export function buildMaintenanceReport(input: {
     previewsRecovered: Math.max(0, before.noPreview - after.noPreview),
     metadataRecovered: Math.max(0, before.incomplete - after.incomplete),
     modelsMissing: after.missing,
+    newlyMissing: Math.max(0, after.missing - before.missing),
     stillIncomplete: after.incomplete,
     errors: input.task.errorCount,
-  } satisfies Omit<MaintenanceReport, 'summary'>;
+  } satisfies Omit<MaintenanceReport, 'summary' | 'notable'>;
+  const notable =
+    report.userInitiated ||
+    status !== 'completed' ||
+    report.previewsRecovered > 0 ||
+    report.metadataRecovered > 0 ||
+    report.newlyMissing > 0 ||
+    (input.kind === 'updates' && report.updatesFound > 0);
   const parts = [
     plural(report.updatesFound, 'update') + ' found',
     plural(report.previewsRecovered, 'preview') + ' recovered',
@@ -47,7 +55,7 @@ export function buildMaintenanceReport(input: {
   if (report.metadataRecovered > 0) parts.splice(2, 0, `${plural(report.metadataRecovered, 'model')} described`);
   if (report.errors > 0) parts.push(plural(report.errors, 'error'));
   const ended = status === 'completed' ? '' : ` (${status})`;
-  return { ...report, summary: `${KIND_LABEL[input.kind]}${ended}: ${parts.join(', ')}` };
+  return { ...report, notable, summary: `${KIND_LABEL[input.kind]}${ended}: ${parts.join(', ')}` };
 }
 
 /** Library counts for a report, from the metadata summary and the entries whose file is gone. */

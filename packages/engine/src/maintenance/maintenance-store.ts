@@ -33,12 +33,20 @@ export interface MaintenanceReport {
   metadataRecovered: number;
   /** Models whose file is missing from the models folder. */
   modelsMissing: number;
+  /** Models missing now that were not when the run started. */
+  newlyMissing: number;
   /** Models still incomplete after the run. */
   stillIncomplete: number;
   /** Per-item errors the run recorded. */
   errors: number;
   /** A one-line summary a person can read. */
   summary: string;
+  /**
+   * Worth a notification: the user asked for it, it did not complete, or it found something
+   * (previews or metadata recovered, newly missing models, updates after an update check). A
+   * scheduled scan that found nothing new stays quiet (it runs every 30 minutes).
+   */
+  notable: boolean;
 }
 
 export interface MaintenanceRunRecord {
