@@ -31,7 +31,9 @@ export function newJob(overrides: Partial<NewJob> = {}): NewJob {
     source: 'https://models.example/model.safetensors',
     kind: 'direct',
     priority: 0,
-    files: [newFile(`checkpoints/job-${jobCounter}-${Math.random().toString(36).slice(2)}.safetensors`)],
+    files: [
+      newFile(`checkpoints/job-${jobCounter}-${Math.random().toString(36).slice(2)}.safetensors`),
+    ],
     ...overrides,
   };
 }
@@ -65,7 +67,10 @@ export function fileRecord(url: string, overrides: Partial<FileRecord> = {}): Fi
 }
 
 /** A job's file as the API sends it: a completed 10-byte safetensors file under checkpoints/. */
-export function jobFileSummary(name: string, overrides: Partial<JobFileSummary> = {}): JobFileSummary {
+export function jobFileSummary(
+  name: string,
+  overrides: Partial<JobFileSummary> = {},
+): JobFileSummary {
   return {
     name,
     relativePath: `checkpoints/${name}`,
@@ -111,6 +116,7 @@ export function jobSummary(overrides: Partial<JobSummary> = {}): JobSummary {
     finishedAt: null,
     ...overrides,
   };
-  if (!overrides.actions) job.actions = allowedActions({ status: job.status, fileCount: job.files.length });
+  if (!overrides.actions)
+    job.actions = allowedActions({ status: job.status, fileCount: job.files.length });
   return job;
 }

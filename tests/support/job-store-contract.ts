@@ -5,7 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { toJobSummary } from '@modeldock/engine';
-import type { JobRecord, JobStore, NewFile, NewJob } from '@modeldock/engine';
+import type { JobRecord, JobStore, NewJob } from '@modeldock/engine';
+import { newFile, newJob } from './factories';
 
 export interface JobStoreUnderTest {
   store: JobStore;
@@ -22,29 +23,6 @@ export interface ContractOptions {
 const T0 = Date.parse('2030-01-01T00:00:00.000Z');
 const at = (ms: number): Date => new Date(T0 + ms);
 const LEASE_MS = 1_000;
-
-function newFile(relativePath: string, overrides: Partial<NewFile> = {}): NewFile {
-  return {
-    url: `https://models.example/${relativePath}`,
-    name: relativePath.split('/').pop()!,
-    relativePath,
-    bytesTotal: 1_000,
-    expectedSha256: null,
-    credential: null,
-    revision: null,
-    ...overrides,
-  };
-}
-
-function newJob(overrides: Partial<NewJob> = {}): NewJob {
-  return {
-    source: 'https://models.example/model.safetensors',
-    kind: 'direct',
-    priority: 0,
-    files: [newFile(`checkpoints/${Math.random().toString(36).slice(2)}.safetensors`)],
-    ...overrides,
-  };
-}
 
 export function describeJobStoreContract(
   name: string,

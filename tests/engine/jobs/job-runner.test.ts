@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ModeldockError, relativeDestination } from '@modeldock/engine';
 import type { FileSystem, ResolvedSource, SourceResolver } from '@modeldock/engine';
-import { SMALL_FILE_PARALLELISM } from '../../../packages/engine/src/jobs/file-run-plan';
+import { SMALL_FILE_PARALLELISM } from '@modeldock/engine/internal/jobs/file-run-plan';
 import { nodeFileSystemForTests } from '../../support/node-fs-for-tests';
 import { createHarness, waitUntil } from './helpers/harness';
 import type { Harness } from './helpers/harness';

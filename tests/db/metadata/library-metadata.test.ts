@@ -24,9 +24,9 @@ import { startFakeHuggingFace } from '../../support/fake-huggingface';
 import type { FakeHuggingFace } from '../../support/fake-huggingface';
 import { putStandardImages, startFakeImageHost } from '../../support/fake-image-host';
 import type { FakeImageHost } from '../../support/fake-image-host';
-import { createModelLibraryFixture, sharedDatabase } from '../library/helpers/model-library-fixture';
-import type { ModelLibraryFixture } from '../library/helpers/model-library-fixture';
-import { silentLogger, steppingClock, testHttpClient } from './helpers/metadata-context';
+import { createModelLibraryFixture, sharedDatabase } from '../helpers/model-library-fixture';
+import type { ModelLibraryFixture } from '../helpers/model-library-fixture';
+import { silentLogger, steppingClock, testHttpClient } from '../../engine/metadata/helpers/metadata-context';
 
 const shared = sharedDatabase();
 const permissive = testHttpClient();
