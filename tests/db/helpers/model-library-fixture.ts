@@ -95,7 +95,7 @@ export async function createModelLibraryFixture(
     },
     enqueue: async (request): Promise<EnqueueResult> => {
       fixture.enqueued.push(request);
-      return { jobId: `job-${fixture.enqueued.length}`, attached: false, alreadyPresent: false, reused: false };
+      return { jobId: `job-${fixture.enqueued.length}`, attached: false };
     },
     isDownloading: () => fixture.downloading,
     fs: files.fs,

@@ -57,7 +57,7 @@ beforeEach(async () => {
     store: f.db.metadata,
     tasks: f.tasks,
     settings: f.db.settings,
-    enqueue: async () => ({ jobId: 'unused', attached: false, alreadyPresent: false, reused: false }),
+    enqueue: async () => ({ jobId: 'unused', attached: false }),
     fs: f.fs,
     http: client,
     clock: f.clock,
