@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeFileSystem } from '@modeldock/engine';
-import { checkModelFormat } from '../../packages/engine/src/verify/format-check';
+import { checkModelFormat } from '@modeldock/engine/internal/verify/format-check';
 import { parseBenchOptions } from './bench-options';
 import { checkOutputs } from './measure/output-check';
 import { startBenchOrigin } from './origin/bench-origin';

@@ -1,6 +1,6 @@
 /** How updateFiles folds many patches of one file into one row of its statement. */
 import { describe, expect, it } from 'vitest';
-import { mergeFileUpdates } from '../../packages/db/src/batched-file-updates';
+import { mergeFileUpdates } from '@modeldock/db/internal/batched-file-updates';
 
 describe('mergeFileUpdates', () => {
   it('gives one patch per file, in the order files were first patched, a later value winning', () => {

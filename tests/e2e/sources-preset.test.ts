@@ -109,10 +109,10 @@ describe('the z-image-turbo preset end to end', () => {
   it('is partial while it downloads; a cancelled bundle rolled back loses the file it completed, and says so', async () => {
     await api.downloads.setGlobalBandwidthLimit.mutate({ bytesPerSecond: CRAWL_BPS });
     try {
-      const { jobId, attached, alreadyPresent } = await api.sources.downloadPreset.mutate({
+      const { jobId, attached } = await api.sources.downloadPreset.mutate({
         presetId: 'z-image-turbo',
       });
-      expect({ attached, alreadyPresent }).toEqual({ attached: false, alreadyPresent: false });
+      expect(attached).toBe(false);
 
       await waitFor(async () => {
         const view = await presetView();
@@ -156,11 +156,11 @@ describe('the z-image-turbo preset end to end', () => {
   });
 
   it('downloads all three files as one bundle job, identical to what the hub serves, and is then present', async () => {
-    const { jobId, attached, alreadyPresent } = await api.sources.downloadPreset.mutate({
+    const { jobId, attached } = await api.sources.downloadPreset.mutate({
       presetId: 'z-image-turbo',
       priority: 5,
     });
-    expect({ attached, alreadyPresent }).toEqual({ attached: false, alreadyPresent: false });
+    expect(attached).toBe(false);
     const job = await waitForStatus(api, jobId, 'completed', 60_000);
     expect(job).toMatchObject({ kind: 'bundle', source: 'preset:z-image-turbo', priority: 5 });
     expect(job.files.map((file) => [file.relativePath, file.status])).toEqual(
@@ -188,7 +188,10 @@ describe('the z-image-turbo preset end to end', () => {
     );
 
     const repeat = await api.sources.downloadPreset.mutate({ presetId: 'z-image-turbo' });
-    expect(repeat).toEqual({ jobId: repeat.jobId, attached: false, alreadyPresent: true });
+    expect(repeat).toEqual({ jobId: repeat.jobId, attached: false });
+    // What is on disk is checked in the job's first step: every file present, nothing fetched.
+    const present = await waitForStatus(api, repeat.jobId, 'completed', 30_000);
+    expect(present.files.map((file) => file.status)).toEqual(PRESET_FILES.map(() => 'present'));
   });
 
   it('refuses an unknown preset and bad input with typed errors', async () => {

@@ -251,13 +251,9 @@ describe('files already on disk', () => {
 
     const cdnRequestsBefore = cdn.requests.length;
     const result = await api.downloads.enqueue.mutate({ url: schnellLink(), reuseExisting: true });
-    expect(result).toEqual({
-      jobId: result.jobId,
-      attached: false,
-      alreadyPresent: false,
-      reused: true,
-    });
-    const job = await api.downloads.get.query({ jobId: result.jobId });
+    expect(result).toEqual({ jobId: result.jobId, attached: false });
+    // Placing the file already on disk is the job's first step, after enqueue answered.
+    const job = await waitForStatus(api, result.jobId, 'completed', 30_000);
     expect(job.status).toBe('completed');
     expect(job.files).toEqual([
       expect.objectContaining({

@@ -4,6 +4,8 @@
  * directory, a LoRA whose hint names another file than the node loads): present models are found
  * (also in the legacy unet/ folder), missing ones get candidates with evidence, one click fetches them
  * as one bundle into the folders and names the workflow loads, and the next analysis finds them all.
+ * Models with no hint are found by their exact file name on the fake Civitai and Hugging Face; a
+ * near-miss name (a `_v2` file) is left unresolved with its search links.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,6 +14,10 @@ import { createServerFolders, startServerProcess } from '../support/server-proce
 import type { ServerProcess, TemporaryServerFolders } from '../support/server-process';
 import { sha256Of, startFileOrigin } from '../support/file-origin';
 import type { FileOrigin } from '../support/file-origin';
+import { startFakeCdn } from '../support/fake-cdn';
+import type { FakeCdn } from '../support/fake-cdn';
+import { startFakeCivitai } from '../support/fake-civitai';
+import type { FakeCivitai } from '../support/fake-civitai';
 import { startFakeHuggingFace } from '../support/fake-huggingface';
 import type { FakeHuggingFace } from '../support/fake-huggingface';
 import { modelFile } from '../sources/helpers/hf-fixtures';
@@ -22,6 +28,10 @@ const FIXTURE = new URL('../fixtures/workflows/z-image-subgraph.json', import.me
 
 describe('ComfyUI workflows through the API', () => {
   let hub: FakeHuggingFace;
+  let cdn: FakeCdn;
+  let civitai: FakeCivitai;
+  const tweaker = modelFile('detail_tweaker_xl.safetensors', 'tweaker', 2100);
+  const fluxVae = modelFile('flux_vae.safetensors', 'fluxvae', 2300);
   let origin: FileOrigin;
   let folders: TemporaryServerFolders;
   let server: ServerProcess;
@@ -47,6 +57,48 @@ describe('ComfyUI workflows through the API', () => {
       id: 'black-forest-labs/FLUX.1-schnell',
       files: [{ path: 'ae.safetensors', content: ae }],
     });
+    // Near misses by name for the upscaler (never offered), exact names for the no-hint models below.
+    hub.addRepo({
+      id: 'someone/4x_NoHintAnywhere',
+      files: [{ path: '4x_NoHintAnywhere_v2.pth', content: 'x'.repeat(2048) }],
+    });
+    hub.addRepo({
+      id: 'Comfy-Org/flux_vae',
+      files: [{ path: 'split_files/vae/flux_vae.safetensors', content: fluxVae }],
+    });
+    cdn = await startFakeCdn();
+    civitai = await startFakeCivitai({ storage: cdn });
+    civitai.addModel({
+      id: 301,
+      name: '4x NoHintAnywhere',
+      type: 'Upscaler',
+      versions: [
+        {
+          id: 3010,
+          name: 'v2',
+          files: [
+            {
+              id: 30100,
+              name: '4x_NoHintAnywhere_v2.pth',
+              content: 'y'.repeat(2048),
+              format: 'PickleTensor',
+            },
+          ],
+        },
+      ],
+    });
+    civitai.addModel({
+      id: 302,
+      name: 'Detail Tweaker XL',
+      type: 'LORA',
+      versions: [
+        {
+          id: 3020,
+          name: 'v1.0',
+          files: [{ id: 30200, name: 'Detail_Tweaker_XL.safetensors', content: tweaker }],
+        },
+      ],
+    });
     origin = await startFileOrigin();
     origin.addFile('detail_slider_v1.safetensors', { bytes: lora });
     workflow = (await readFile(FIXTURE, 'utf8'))
@@ -64,7 +116,10 @@ describe('ComfyUI workflows through the API', () => {
       path.join(folders.modelsDir, 'checkpoints/already_here.safetensors'),
       modelFile('c.safetensors', 'c', 2048),
     );
-    server = await startServerProcess({ folders, env: { MODELDOCK_HF_ENDPOINT: hub.url } });
+    server = await startServerProcess({
+      folders,
+      env: { MODELDOCK_HF_ENDPOINT: hub.url, MODELDOCK_CIVITAI_ENDPOINT: civitai.url },
+    });
     api = connectHttp(server.url);
     await waitFor(
       async () => (await api.library.list.query()).items.length === 2 || null,
@@ -74,7 +129,8 @@ describe('ComfyUI workflows through the API', () => {
 
   afterAll(async () => {
     await server?.stop('SIGTERM');
-    await Promise.all([folders?.remove(), origin?.close(), hub?.close()]);
+    await Promise.all([folders?.remove(), origin?.close(), hub?.close(), civitai?.close()]);
+    await cdn?.close();
   });
 
   it('lists every model with present / missing and candidates, then downloads the missing ones in one bundle', async () => {
@@ -149,6 +205,44 @@ describe('ComfyUI workflows through the API', () => {
     expect(after.models.find((model) => model.status === 'missing')!.path).toBe(
       'upscale_models/4x_NoHintAnywhere.pth',
     );
+  });
+
+  it('finds models without a hint by their exact file name on Civitai and Hugging Face', async () => {
+    const noHints = {
+      '1': { class_type: 'LoraLoader', inputs: { lora_name: 'detail_tweaker_xl.safetensors' } },
+      '2': { class_type: 'VAELoader', inputs: { vae_name: 'flux_vae.safetensors' } },
+      '3': { class_type: 'UpscaleModelLoader', inputs: { model_name: '4x_NoHintAnywhere.pth' } },
+    };
+    const { models } = await api.workflows.analyze.mutate({ workflow: noHints });
+    const byPath = new Map(models.map((model) => [model.path, model]));
+    expect(byPath.get('loras/detail_tweaker_xl.safetensors')).toMatchObject({
+      status: 'missing',
+      searchUrls: null,
+      candidates: [
+        {
+          source: 'civitai',
+          url: `${civitai.url}/api/download/models/3020?fileId=30200`,
+          sha256: sha256Of(tweaker),
+          evidence: 'file name matches Detail Tweaker XL / v1.0 on Civitai',
+        },
+      ],
+    });
+    expect(byPath.get('vae/flux_vae.safetensors')).toMatchObject({
+      status: 'missing',
+      candidates: [
+        {
+          source: 'huggingface',
+          resolvedAs: 'huggingface',
+          sha256: sha256Of(fluxVae),
+          evidence:
+            'file name matches Comfy-Org/flux_vae / split_files/vae/flux_vae.safetensors on Hugging Face',
+        },
+      ],
+    });
+    expect(byPath.get('upscale_models/4x_NoHintAnywhere.pth')).toMatchObject({
+      candidates: [],
+      searchUrls: { huggingface: expect.stringContaining('4x_NoHintAnywhere') },
+    });
   });
 
   it('refuses bad workflows with a 400 naming the field, and starts nothing', async () => {

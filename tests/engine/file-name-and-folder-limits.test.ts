@@ -6,15 +6,15 @@ import { describe, expect, it } from 'vitest';
 import { mkdtemp, mkdir, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { sanitizeFileName } from '../../packages/engine/src/paths/sanitize-file-name';
+import { sanitizeFileName } from '@modeldock/engine/internal/paths/sanitize-file-name';
 import {
   absoluteDestination,
   assertRealPathInsideRoot,
   normaliseFolder,
   relativeDestination,
-} from '../../packages/engine/src/paths/confine-path';
-import { createNodeFileSystem } from '../../packages/engine/src/fs/node-file-system';
-import type { FileSystem } from '../../packages/engine/src/ports';
+} from '@modeldock/engine/internal/paths/confine-path';
+import { createNodeFileSystem } from '@modeldock/engine/internal/fs/node-file-system';
+import type { FileSystem } from '@modeldock/engine/internal/ports';
 
 const bytes = (text: string) => Buffer.byteLength(text);
 

@@ -28,7 +28,13 @@ export const MUTATION_TEST_FILES = [
 export default defineConfig({
   resolve: {
     // Inside Stryker's sandbox the workspace link would lead back to the unmutated sources.
-    alias: { '@modeldock/engine': `${root}packages/engine/src/index.ts` },
+    alias: [
+      {
+        find: /^@modeldock\/engine\/internal\/(.*)$/,
+        replacement: `${root}packages/engine/src/$1`,
+      },
+      { find: /^@modeldock\/engine$/, replacement: `${root}packages/engine/src/index.ts` },
+    ],
   },
   test: {
     root,

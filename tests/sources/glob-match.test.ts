@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { filterPaths, globToRegExp, normalisePatterns } from '../../packages/engine/src/sources/glob-match';
+import { filterPaths, globToRegExp, normalisePatterns } from '@modeldock/engine/internal/sources/glob-match';
 
 describe('file globs mean what huggingface_hub means (fnmatch)', () => {
   it.each([

@@ -31,7 +31,9 @@ export function newJob(overrides: Partial<NewJob> = {}): NewJob {
     source: 'https://models.example/model.safetensors',
     kind: 'direct',
     priority: 0,
-    files: [newFile(`checkpoints/job-${jobCounter}-${Math.random().toString(36).slice(2)}.safetensors`)],
+    files: [
+      newFile(`checkpoints/job-${jobCounter}-${Math.random().toString(36).slice(2)}.safetensors`),
+    ],
     ...overrides,
   };
 }
@@ -65,7 +67,10 @@ export function fileRecord(url: string, overrides: Partial<FileRecord> = {}): Fi
 }
 
 /** A job's file as the API sends it: a completed 10-byte safetensors file under checkpoints/. */
-export function jobFileSummary(name: string, overrides: Partial<JobFileSummary> = {}): JobFileSummary {
+export function jobFileSummary(
+  name: string,
+  overrides: Partial<JobFileSummary> = {},
+): JobFileSummary {
   return {
     name,
     relativePath: `checkpoints/${name}`,
@@ -105,11 +110,13 @@ export function jobSummary(overrides: Partial<JobSummary> = {}): JobSummary {
     node: null,
     waitingFor: null,
     actions: [],
+    phase: null,
     createdAt: CREATED_AT,
     updatedAt: CREATED_AT,
     finishedAt: null,
     ...overrides,
   };
-  if (!overrides.actions) job.actions = allowedActions({ status: job.status, fileCount: job.files.length });
+  if (!overrides.actions)
+    job.actions = allowedActions({ status: job.status, fileCount: job.files.length });
   return job;
 }

@@ -15,7 +15,8 @@
  * - metadata: `GET /api/v1/model-versions/by-hash/{hash}` (SHA256 or AutoV2, any case; 404
  *   {"error":"Model not found"}), `POST /api/v1/model-versions/by-hash` with a JSON array of up to
  *   100 hashes (an array of the versions found; can be switched off to test the fallback), the
- *   listing `GET /api/v1/models?ids=1,2,…` ({ items, metadata }), versions with trained words,
+ *   listing `GET /api/v1/models?ids=1,2,…` ({ items, metadata }), search `GET /api/v1/models?query=&types=&limit=`
+ *   (every query word in the model's name), versions with trained words,
  *   images (on a separate image host), descriptions (HTML) and dates; models with tags, a creator,
  *   a description and `mode`; and an optional rate limit (requests per second, 429 beyond it).
  * Keys are accepted as `Authorization: Bearer` or `?token=`. Requests are recorded.
@@ -395,6 +396,17 @@ export async function startFakeCivitai(options: FakeCivitaiOptions = {}): Promis
       const ids = (url.searchParams.get('ids') ?? '').split(',').map(Number);
       const limit = Math.min(Number(url.searchParams.get('limit') ?? 100) || 100, 100);
       const items = ids.map((id) => models.get(id)).filter((model) => model !== undefined).slice(0, limit);
+      return sendJson(response, 200, { items: items.map(modelJson), metadata: { totalItems: items.length } });
+    }
+    if (path === '/api/v1/models' && url.searchParams.has('query')) {
+      // Civitai's search: every word of the query in the model's name, case-insensitive; `types` repeated.
+      const words = (url.searchParams.get('query') ?? '').toLowerCase().split(/[\s_.-]+/).filter((word) => word !== '');
+      const types = url.searchParams.getAll('types');
+      const limit = Math.min(Number(url.searchParams.get('limit') ?? 100) || 100, 100);
+      const items = [...models.values()]
+        .filter((model) => words.every((word) => model.name.toLowerCase().includes(word)))
+        .filter((model) => types.length === 0 || types.includes(model.type))
+        .slice(0, limit);
       return sendJson(response, 200, { items: items.map(modelJson), metadata: { totalItems: items.length } });
     }
     if ((match = /^\/api\/v1\/models\/(\d+)$/.exec(path))) {

@@ -472,6 +472,16 @@ export async function startFakeHuggingFace(options: FakeHuggingFaceOptions = {})
       if (segments[1] === 'resolve-cache' && TYPE_SEGMENT[segments[2] ?? ''] && segments.length >= 7) {
         return serveResolveCache(request, response, TYPE_SEGMENT[segments[2]!]!, `${segments[3]}/${segments[4]}`, segments[5]!, segments.slice(6).join('/'), user);
       }
+      if (segments[1] === 'models' && segments.length === 2) {
+        // The model search: `search` is a case-insensitive substring of the repository id; public repos only.
+        const search = (url.searchParams.get('search') ?? '').toLowerCase();
+        const limit = Math.min(Number(url.searchParams.get('limit') ?? 1000) || 1000, 1000);
+        const found = [...repos.values()]
+          .filter((repo) => repo.type === 'model' && !repo.isPrivate && repo.id.toLowerCase().includes(search))
+          .slice(0, limit)
+          .map((repo) => ({ _id: repo.commits[0] ?? repo.id, id: repo.id, modelId: repo.id, private: false, gated: repo.gated ? 'auto' : false, likes: 0, downloads: 0, tags: [] }));
+        return sendJson(response, 200, found);
+      }
       const type = TYPE_SEGMENT[segments[1] ?? ''];
       if (type && segments.length >= 4) {
         const repoId = `${segments[2]}/${segments[3]}`;

@@ -5,7 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { toJobSummary } from '@modeldock/engine';
-import type { JobRecord, JobStore, NewFile, NewJob } from '@modeldock/engine';
+import type { JobRecord, JobStore, NewJob } from '@modeldock/engine';
+import { newFile, newJob } from './factories';
 
 export interface JobStoreUnderTest {
   store: JobStore;
@@ -22,29 +23,6 @@ export interface ContractOptions {
 const T0 = Date.parse('2030-01-01T00:00:00.000Z');
 const at = (ms: number): Date => new Date(T0 + ms);
 const LEASE_MS = 1_000;
-
-function newFile(relativePath: string, overrides: Partial<NewFile> = {}): NewFile {
-  return {
-    url: `https://models.example/${relativePath}`,
-    name: relativePath.split('/').pop()!,
-    relativePath,
-    bytesTotal: 1_000,
-    expectedSha256: null,
-    credential: null,
-    revision: null,
-    ...overrides,
-  };
-}
-
-function newJob(overrides: Partial<NewJob> = {}): NewJob {
-  return {
-    source: 'https://models.example/model.safetensors',
-    kind: 'direct',
-    priority: 0,
-    files: [newFile(`checkpoints/${Math.random().toString(36).slice(2)}.safetensors`)],
-    ...overrides,
-  };
-}
 
 export function describeJobStoreContract(
   name: string,
@@ -305,7 +283,9 @@ export function describeJobStoreContract(
         expect(forB.node).toBe('gpu-b');
         expect((await store.getJob(forAny.id))!.node).toBeNull();
         // Worker A skips B's job, higher priority though it is, and takes the one for any node.
-        expect((await store.claimNextJob('worker-a', LEASE_MS, at(10), 'gpu-a'))!.id).toBe(forAny.id);
+        expect((await store.claimNextJob('worker-a', LEASE_MS, at(10), 'gpu-a'))!.id).toBe(
+          forAny.id,
+        );
         expect(await store.claimNextJob('worker-a', LEASE_MS, at(11), 'gpu-a')).toBeNull();
         await store.updateJob(forAny.id, { status: 'completed', releaseLease: true }, at(12));
         // A worker that gives no name takes only jobs for any node.
@@ -313,8 +293,12 @@ export function describeJobStoreContract(
         const taken = await store.claimNextJob('worker-b', LEASE_MS, at(20), 'gpu-b');
         expect(taken).toMatchObject({ id: forB.id, node: 'gpu-b', leaseOwner: 'worker-b' });
         // B died: its lease runs out, and still only a worker named gpu-b may carry the job on.
-        expect(await store.claimNextJob('worker-a', LEASE_MS, at(LEASE_MS * 5), 'gpu-a')).toBeNull();
-        expect(await store.claimNextJob('worker-b2', LEASE_MS, at(LEASE_MS * 5), 'gpu-b')).toMatchObject({
+        expect(
+          await store.claimNextJob('worker-a', LEASE_MS, at(LEASE_MS * 5), 'gpu-a'),
+        ).toBeNull();
+        expect(
+          await store.claimNextJob('worker-b2', LEASE_MS, at(LEASE_MS * 5), 'gpu-b'),
+        ).toMatchObject({
           id: forB.id,
           leaseOwner: 'worker-b2',
         });
@@ -635,6 +619,92 @@ export function describeJobStoreContract(
       });
     });
 
+    describe('a job whose first step is still to run (findActiveJobByRequestKey, addPreparedFiles)', () => {
+      const phase = { step: 'resolving' as const, detail: null, bytesDone: 0, bytesTotal: null };
+      const request = { url: 'hf:org/model', folder: 'loras', include: ['*.safetensors'] };
+
+      test('is created leased, with its phase and request and no file, and found by its request key', async () => {
+        const job = await create({
+          status: 'running',
+          files: [],
+          phase,
+          request,
+          requestKey: 'key-1',
+          lease: { owner: 'worker-a', expiresAt: at(LEASE_MS) },
+        });
+        expect(job).toMatchObject({
+          status: 'running',
+          files: [],
+          phase,
+          request,
+          requestKey: 'key-1',
+          leaseOwner: 'worker-a',
+        });
+        expect(job.leaseExpiresAt?.getTime()).toBe(at(LEASE_MS).getTime());
+        expect(await store.getJob(job.id)).toEqual(job);
+        expect((await store.findActiveJobByRequestKey('key-1'))?.id).toBe(job.id);
+        expect(await store.findActiveJobByRequestKey('key-2')).toBeNull();
+        // Its live lease keeps it from other workers; a lapsed one hands it over, phase and all.
+        expect(await store.claimNextJob('worker-b', LEASE_MS, at(10))).toBeNull();
+        expect(await store.claimNextJob('worker-b', LEASE_MS, at(LEASE_MS + 1))).toMatchObject({
+          id: job.id,
+          leaseOwner: 'worker-b',
+          phase,
+        });
+        await store.updateJob(job.id, { status: 'failed' }, at(LEASE_MS + 2));
+        expect(await store.findActiveJobByRequestKey('key-1')).toBeNull();
+      });
+
+      test('addPreparedFiles stores the files and the patch at once, only for the lease holder', async () => {
+        const job = await create({
+          status: 'running',
+          files: [],
+          phase,
+          request,
+          lease: { owner: 'worker-a', expiresAt: at(LEASE_MS) },
+        });
+        const files = [
+          newFile('loras/a.safetensors', {
+            status: 'present',
+            bytesDone: 1_000,
+            sha256: 'a'.repeat(64),
+          }),
+          newFile('loras/b.safetensors'),
+        ];
+        const patch = {
+          phase: null,
+          request: null,
+          source: 'hf://org/model@main',
+          kind: 'huggingface',
+          warnings: ['w'],
+        };
+        expect(await store.addPreparedFiles(job.id, files, patch, at(5), 'worker-b')).toBeNull();
+        expect((await store.getJob(job.id))!.files).toEqual([]);
+        const prepared = await store.addPreparedFiles(job.id, files, patch, at(5), 'worker-a');
+        expect(prepared).toMatchObject({
+          phase: null,
+          request: null,
+          source: 'hf://org/model@main',
+          kind: 'huggingface',
+          warnings: ['w'],
+        });
+        expect(
+          prepared!.files.map((file) => [
+            file.index,
+            file.relativePath,
+            file.status,
+            file.bytesDone,
+            file.sha256,
+          ]),
+        ).toEqual([
+          [0, 'loras/a.safetensors', 'present', 1_000, 'a'.repeat(64)],
+          [1, 'loras/b.safetensors', 'queued', 0, null],
+        ]);
+        expect(await store.getJob(job.id)).toEqual(prepared);
+        expect((await store.findActiveJobByDestination(['loras/b.safetensors']))?.id).toBe(job.id);
+      });
+    });
+
     describe('deleteJobs, listFinishedJobIds, listActiveJobs, minQueueOrder', () => {
       test('deleteJobs removes jobs with their files and counts only those that existed', async () => {
         const a = await create();
@@ -654,7 +724,9 @@ export function describeJobStoreContract(
         const retried = await create();
         await store.updateJob(failed.id, { status: 'failed' }, at(1));
         await store.updateJob(retried.id, { status: 'queued' }, at(1));
-        expect(await store.deleteJobs([failed.id, retried.id], ['completed', 'failed', 'cancelled'])).toBe(1);
+        expect(
+          await store.deleteJobs([failed.id, retried.id], ['completed', 'failed', 'cancelled']),
+        ).toBe(1);
         expect(await store.getJob(failed.id)).toBeNull();
         expect((await store.getJob(retried.id))?.status).toBe('queued');
       });

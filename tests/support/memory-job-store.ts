@@ -19,6 +19,7 @@ import type {
   JobSummary,
   LeaseOutcome,
   ListJobsQuery,
+  NewFile,
   NewJob,
   StoredJobEvent,
 } from '@modeldock/engine';
@@ -44,7 +45,10 @@ function decodeCursor(cursor: string): number {
   } catch {
     // fall through
   }
-  throw new ModeldockError('INVALID_INPUT', 'This page cursor is not one the job list gave out; reload the list from the start');
+  throw new ModeldockError(
+    'INVALID_INPUT',
+    'This page cursor is not one the job list gave out; reload the list from the start',
+  );
 }
 
 export class MemoryJobStore implements JobStore {
@@ -65,29 +69,7 @@ export class MemoryJobStore implements JobStore {
       kind: job.kind,
       priority: job.priority,
       queueOrder: this.nextQueueOrder++,
-      files: job.files.map((file, index): FileRecord => {
-        const fileId = randomUUID();
-        this.fileOwners.set(fileId, id);
-        return {
-          id: fileId,
-          jobId: id,
-          index,
-          url: file.url,
-          name: file.name,
-          relativePath: file.relativePath,
-          bytesDone: 0,
-          bytesTotal: file.bytesTotal,
-          expectedSha256: file.expectedSha256,
-          sha256: null,
-          status: file.status ?? 'queued',
-          validator: null,
-          segments: null,
-          credential: file.credential,
-          format: null,
-          revision: file.revision,
-          error: null,
-        };
-      }),
+      files: this.newFiles(id, job.files),
       error: null,
       stalled: null,
       bandwidthLimitBps: job.bandwidthLimitBps ?? null,
@@ -96,8 +78,11 @@ export class MemoryJobStore implements JobStore {
       onFileFailure: job.onFileFailure ?? 'keep',
       warnings: [],
       node: job.node ?? null,
-      leaseOwner: null,
-      leaseExpiresAt: null,
+      phase: copy(job.phase ?? null),
+      request: copy(job.request ?? null),
+      requestKey: job.requestKey ?? null,
+      leaseOwner: job.lease?.owner ?? null,
+      leaseExpiresAt: job.lease ? new Date(job.lease.expiresAt) : null,
       createdAt: new Date(now),
       updatedAt: new Date(now),
       startedAt: null,
@@ -105,6 +90,57 @@ export class MemoryJobStore implements JobStore {
     };
     this.jobs.set(id, { record, sequence: this.nextSequence++ });
     return copy(record);
+  }
+
+  private newFiles(jobId: string, files: NewFile[]): FileRecord[] {
+    return files.map((file, index): FileRecord => {
+      const fileId = randomUUID();
+      this.fileOwners.set(fileId, jobId);
+      return {
+        id: fileId,
+        jobId,
+        index,
+        url: file.url,
+        name: file.name,
+        relativePath: file.relativePath,
+        bytesDone: file.bytesDone ?? 0,
+        bytesTotal: file.bytesTotal,
+        expectedSha256: file.expectedSha256,
+        sha256: file.sha256 ?? null,
+        status: file.status ?? 'queued',
+        validator: null,
+        segments: null,
+        credential: file.credential,
+        format: null,
+        revision: file.revision,
+        error: null,
+      };
+    });
+  }
+
+  async findActiveJobByRequestKey(requestKey: string): Promise<JobRecord | null> {
+    const match = [...this.jobs.values()]
+      .filter(
+        (stored) =>
+          ACTIVE_STATUSES.includes(stored.record.status) && stored.record.requestKey === requestKey,
+      )
+      .sort((a, b) => a.sequence - b.sequence)[0];
+    return match ? copy(match.record) : null;
+  }
+
+  async addPreparedFiles(
+    jobId: string,
+    files: NewFile[],
+    patch: JobPatch,
+    now: Date,
+    ownerId: string,
+  ): Promise<JobRecord | null> {
+    const job = this.jobs.get(jobId)?.record;
+    if (!job || job.leaseOwner !== ownerId) return null;
+    for (const file of job.files) this.fileOwners.delete(file.id);
+    job.files = this.newFiles(jobId, files);
+    applyPatch(job, patch, now);
+    return copy(job);
   }
 
   async getJob(jobId: string): Promise<JobRecord | null> {
@@ -116,7 +152,12 @@ export class MemoryJobStore implements JobStore {
     const before = query.cursor ? decodeCursor(query.cursor) : Number.POSITIVE_INFINITY;
     const matching = [...this.jobs.values()]
       .filter((stored) => stored.sequence < before)
-      .filter((stored) => !query.statuses || query.statuses.length === 0 || query.statuses.includes(stored.record.status))
+      .filter(
+        (stored) =>
+          !query.statuses ||
+          query.statuses.length === 0 ||
+          query.statuses.includes(stored.record.status),
+      )
       .sort((a, b) => b.sequence - a.sequence);
     const page = matching.slice(0, query.limit);
     const last = page[page.length - 1];
@@ -135,7 +176,12 @@ export class MemoryJobStore implements JobStore {
     return matches[0] ? copy(matches[0].record) : null;
   }
 
-  async claimNextJob(workerId: string, leaseMs: number, now: Date, nodeName?: string): Promise<JobRecord | null> {
+  async claimNextJob(
+    workerId: string,
+    leaseMs: number,
+    now: Date,
+    nodeName?: string,
+  ): Promise<JobRecord | null> {
     const candidates = [...this.jobs.values()]
       .map((stored) => stored.record)
       .filter((job) => job.status === 'queued' || (isLeased(job.status) && leaseExpired(job, now)))
@@ -150,27 +196,30 @@ export class MemoryJobStore implements JobStore {
     return copy(job);
   }
 
-  async renewLease(jobId: string, workerId: string, leaseMs: number, now: Date): Promise<LeaseOutcome> {
+  async renewLease(
+    jobId: string,
+    workerId: string,
+    leaseMs: number,
+    now: Date,
+  ): Promise<LeaseOutcome> {
     const job = this.jobs.get(jobId)?.record;
     if (!job) return { kind: 'lost', status: null };
-    if (job.leaseOwner !== workerId || !isLeased(job.status)) return { kind: 'lost', status: job.status };
+    if (job.leaseOwner !== workerId || !isLeased(job.status))
+      return { kind: 'lost', status: job.status };
     job.leaseExpiresAt = new Date(now.getTime() + leaseMs);
     return { kind: 'held' };
   }
 
-  async updateJob(jobId: string, patch: JobPatch, now: Date, ownerId?: string): Promise<JobRecord | null> {
+  async updateJob(
+    jobId: string,
+    patch: JobPatch,
+    now: Date,
+    ownerId?: string,
+  ): Promise<JobRecord | null> {
     const job = this.jobs.get(jobId)?.record;
     if (!job) return null;
     if (ownerId !== undefined && job.leaseOwner !== ownerId) return null;
-    const { releaseLease, ...fields } = patch;
-    for (const [key, value] of Object.entries(fields)) {
-      if (value !== undefined) (job as unknown as Record<string, unknown>)[key] = copy(value);
-    }
-    if (releaseLease) {
-      job.leaseOwner = null;
-      job.leaseExpiresAt = null;
-    }
-    job.updatedAt = new Date(now);
+    applyPatch(job, patch, now);
     return copy(job);
   }
 
@@ -245,8 +294,19 @@ export class MemoryJobStore implements JobStore {
     return min ?? 0;
   }
 
-  async appendEvent(jobId: string, type: JobEventType, job: JobSummary | null, now: Date): Promise<StoredJobEvent> {
-    const event: StoredJobEvent = { id: String(this.nextEventId++), jobId, type, job: copy(job), createdAt: new Date(now) };
+  async appendEvent(
+    jobId: string,
+    type: JobEventType,
+    job: JobSummary | null,
+    now: Date,
+  ): Promise<StoredJobEvent> {
+    const event: StoredJobEvent = {
+      id: String(this.nextEventId++),
+      jobId,
+      type,
+      job: copy(job),
+      createdAt: new Date(now),
+    };
     this.events.push(event);
     return copy(event);
   }
@@ -281,6 +341,18 @@ export class MemoryJobStore implements JobStore {
     const job = this.jobs.get(jobId)?.record;
     if (job) Object.assign(job, copy(patch));
   }
+}
+
+function applyPatch(job: JobRecord, patch: JobPatch, now: Date): void {
+  const { releaseLease, ...fields } = patch;
+  for (const [key, value] of Object.entries(fields)) {
+    if (value !== undefined) (job as unknown as Record<string, unknown>)[key] = copy(value);
+  }
+  if (releaseLease) {
+    job.leaseOwner = null;
+    job.leaseExpiresAt = null;
+  }
+  job.updatedAt = new Date(now);
 }
 
 function isLeased(status: JobRecord['status']): boolean {

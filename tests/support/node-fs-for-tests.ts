@@ -1,72 +1,12 @@
-/** A plain node:fs implementation of the engine's FileSystem port, for tests that need real files. */
-import {
-  open,
-  stat,
-  lstat,
-  rename,
-  unlink,
-  mkdir,
-  readdir,
-  realpath,
-  statfs,
-  link,
-  symlink,
-} from 'node:fs/promises';
-import type { FileStat, FileSystem } from '@modeldock/engine';
-
-function toStat(s: Awaited<ReturnType<typeof stat>>): FileStat {
-  return {
-    size: Number(s.size),
-    isFile: s.isFile(),
-    isDirectory: s.isDirectory(),
-    isSymbolicLink: s.isSymbolicLink(),
-    mtimeMs: Number(s.mtimeMs),
-    ino: Number(s.ino),
-  };
-}
-
-async function orNull<T>(promise: Promise<T>): Promise<T | null> {
-  try {
-    return await promise;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-}
+/**
+ * The engine's own node:fs adapter (`createNodeFileSystem`), for tests that need real files: tests
+ * run the adapter production runs, not a copy of it.
+ */
+import { createNodeFileSystem } from '@modeldock/engine';
+import type { FileSystem } from '@modeldock/engine';
 
 export function nodeFileSystemForTests(): FileSystem {
-  return {
-    open: (path, flags) => open(path, flags),
-    stat: async (path) => {
-      const s = await orNull(stat(path));
-      return s ? toStat(s) : null;
-    },
-    lstat: async (path) => {
-      const s = await orNull(lstat(path));
-      return s ? toStat(s) : null;
-    },
-    rename: (from, to) => rename(from, to),
-    unlink: (path) => unlink(path),
-    mkdir: async (path) => {
-      await mkdir(path, { recursive: true });
-    },
-    readdir: (path) => readdir(path),
-    realpath: (path) => realpath(path),
-    syncDirectory: async (path) => {
-      const handle = await open(path, 'r');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    },
-    freeBytes: async (path) => {
-      const s = await statfs(path);
-      return s.bavail * s.bsize;
-    },
-    symlink: (target, linkPath) => symlink(target, linkPath),
-    link: (existingPath, newPath) => link(existingPath, newPath),
-  };
+  return createNodeFileSystem();
 }
 
 function refused(code: string, what: string): Promise<never> {

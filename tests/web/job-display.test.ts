@@ -6,8 +6,10 @@ import {
   isPickle,
   jobTitle,
   partialBytesOf,
+  phaseNote,
   statusLabel,
 } from '../../apps/web/src/lib/downloads/job-display';
+import { describeStatus } from '../../packages/cli/src/format';
 import { jobFileSummary, jobSummary } from '../support/factories';
 
 const file = jobFileSummary;
@@ -23,6 +25,23 @@ describe('job display helpers', () => {
     );
     expect(statusLabel(job([file('a')], { status: 'queued', node: 'gpu-box', waitingFor: null }))).toBe('Queued');
     expect(statusLabel(job([file('a')], { status: 'running', node: 'gpu-box' }))).toBe('Downloading');
+  });
+
+  it('shows the first step (resolving, checking existing files) on the badge, the card and the CLI (issue 9.7)', () => {
+    const resolving = job([], { status: 'running', phase: { step: 'resolving', detail: null, bytesDone: 0, bytesTotal: null } });
+    expect(statusLabel(resolving)).toBe('Resolving');
+    expect(phaseNote(resolving)).toBe('Finding the files to download');
+    expect(describeStatus(resolving)).toBe('resolving');
+    const hashing = job([], {
+      status: 'running',
+      phase: { step: 'verifying-existing', detail: 'Checking vae/a.safetensors, already on disk (1 of 1)', bytesDone: 250, bytesTotal: 1000 },
+    });
+    expect(statusLabel(hashing)).toBe('Checking existing files');
+    expect(phaseNote(hashing)).toBe('Checking vae/a.safetensors, already on disk (1 of 1): 25 % read');
+    expect(describeStatus(hashing)).toBe('checking existing files (25% read)');
+    const waiting = job([], { status: 'queued', phase: { step: 'resolving', detail: null, bytesDone: 0, bytesTotal: null } });
+    expect(phaseNote(waiting)).toBe('Finding the files to download (runs when the download starts)');
+    expect(phaseNote(job([file('a')], { status: 'failed', phase: null }))).toBeNull();
   });
 
   it('counts only the files the job downloaded itself as completed', () => {

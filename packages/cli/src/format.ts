@@ -39,6 +39,11 @@ export function percentOf(done: number, total: number | null): string {
 /** What a job is doing, in words: "running", "waiting for gpu-box", "retrying in 4s (IDLE_TIMEOUT)". */
 export function describeStatus(job: Job, now = Date.now()): string {
   if (job.status === 'queued' && job.waitingFor) return `waiting for ${job.waitingFor}`;
+  if (job.status === 'running' && job.phase) {
+    const step = job.phase.step === 'resolving' ? 'resolving' : 'checking existing files';
+    const total = job.phase.bytesTotal;
+    return total ? `${step} (${percentOf(job.phase.bytesDone, total).trim()} read)` : step;
+  }
   if (job.stalled) {
     const inSeconds = Math.max(0, (Date.parse(job.stalled.nextAttemptAt) - now) / 1000);
     return `retrying in ${formatDuration(inSeconds)} (${job.stalled.code})`;

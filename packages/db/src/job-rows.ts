@@ -45,6 +45,9 @@ export function toJobRecord(row: JobRow, files: JobFileRow[]): JobRecord {
     onFileFailure: row.onFileFailure,
     warnings: row.warnings,
     node: row.node,
+    phase: row.phase,
+    request: row.request,
+    requestKey: row.requestKey,
     leaseOwner: row.leaseOwner,
     leaseExpiresAt: row.leaseExpiresAt,
     createdAt: row.createdAt,
@@ -78,6 +81,10 @@ export function jobPatchColumns(patch: JobPatch, now: Date): JobColumns {
   if (patch.warnings !== undefined) columns.warnings = patch.warnings;
   if (patch.startedAt !== undefined) columns.startedAt = patch.startedAt;
   if (patch.finishedAt !== undefined) columns.finishedAt = patch.finishedAt;
+  if (patch.phase !== undefined) columns.phase = patch.phase;
+  if (patch.source !== undefined) columns.source = patch.source;
+  if (patch.kind !== undefined) columns.kind = patch.kind;
+  if (patch.request !== undefined) columns.request = patch.request;
   if (patch.releaseLease) {
     columns.leaseOwner = null;
     columns.leaseExpiresAt = null;

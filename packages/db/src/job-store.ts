@@ -17,6 +17,7 @@ import type {
   JobSummary,
   LeaseOutcome,
   ListJobsQuery,
+  NewFile,
   NewJob,
   StoredJobEvent,
 } from '@modeldock/engine';
@@ -68,6 +69,39 @@ function checkLimit(limit: number, what: string): void {
   }
 }
 
+type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+/** Inserts a job's files in index order; a present or reused file comes with its bytes and hash. */
+async function insertFiles(
+  tx: Transaction,
+  jobId: string,
+  files: NewFile[],
+  now: Date,
+): Promise<JobFileRow[]> {
+  if (files.length === 0) return [];
+  return tx
+    .insert(jobFiles)
+    .values(
+      files.map((file, index) => ({
+        id: createTimeOrderedId(now.getTime()),
+        jobId,
+        index,
+        url: file.url,
+        name: file.name,
+        relativePath: file.relativePath,
+        bytesDone: file.bytesDone ?? 0,
+        bytesTotal: file.bytesTotal,
+        expectedSha256: file.expectedSha256,
+        sha256: file.sha256 ?? null,
+        credential: file.credential,
+        revision: file.revision,
+        status: file.status ?? 'queued',
+        updatedAt: now,
+      })),
+    )
+    .returning();
+}
+
 export class SqlJobStore implements JobStore {
   constructor(
     private readonly db: Database,
@@ -90,34 +124,18 @@ export class SqlJobStore implements JobStore {
             bandwidthLimitBps: job.bandwidthLimitBps ?? null,
             onFileFailure: job.onFileFailure ?? 'keep',
             node: job.node ?? null,
+            phase: job.phase ?? null,
+            request: job.request ?? null,
+            requestKey: job.requestKey ?? null,
+            leaseOwner: job.lease?.owner ?? null,
+            leaseExpiresAt: job.lease?.expiresAt ?? null,
             createdAt: now,
             updatedAt: now,
             // A job created already finished (every file present) has finished now.
             finishedAt: FINISHED.includes(status) ? now : null,
           })
           .returning();
-        const fileRows =
-          job.files.length === 0
-            ? []
-            : await tx
-                .insert(jobFiles)
-                .values(
-                  job.files.map((file, index) => ({
-                    id: createTimeOrderedId(now.getTime()),
-                    jobId,
-                    index,
-                    url: file.url,
-                    name: file.name,
-                    relativePath: file.relativePath,
-                    bytesTotal: file.bytesTotal,
-                    expectedSha256: file.expectedSha256,
-                    credential: file.credential,
-                    revision: file.revision,
-                    status: file.status ?? 'queued',
-                    updatedAt: now,
-                  })),
-                )
-                .returning();
+        const fileRows = await insertFiles(tx, jobId, job.files, now);
         return toJobRecord(row!, fileRows);
       });
     });
@@ -178,6 +196,39 @@ export class SqlJobStore implements JobStore {
         if (match && (!oldest || match.createdAt < oldest.createdAt)) oldest = match;
       }
       return oldest ? this.getJob(oldest.id) : null;
+    });
+  }
+
+  async findActiveJobByRequestKey(requestKey: string): Promise<JobRecord | null> {
+    return withDatabaseErrors('looking for a download of the same request', async () => {
+      const [match] = await this.db
+        .select({ id: jobs.id })
+        .from(jobs)
+        .where(and(eq(jobs.requestKey, requestKey), inArray(jobs.status, ACTIVE)))
+        .orderBy(asc(jobs.createdAt), asc(jobs.id))
+        .limit(1);
+      return match ? this.getJob(match.id) : null;
+    });
+  }
+
+  async addPreparedFiles(
+    jobId: string,
+    files: NewFile[],
+    patch: JobPatch,
+    now: Date,
+    ownerId: string,
+  ): Promise<JobRecord | null> {
+    return withDatabaseErrors('recording the files of a download', async () => {
+      return this.db.transaction(async (tx) => {
+        const [row] = await tx
+          .update(jobs)
+          .set(jobPatchColumns(patch, now))
+          .where(and(eq(jobs.id, jobId), eq(jobs.leaseOwner, ownerId)))
+          .returning();
+        if (!row) return null;
+        await tx.delete(jobFiles).where(eq(jobFiles.jobId, jobId));
+        return toJobRecord(row, await insertFiles(tx, jobId, files, now));
+      });
     });
   }
 

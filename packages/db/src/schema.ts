@@ -25,6 +25,7 @@ import type {
   FileStatus,
   JobError,
   JobEventType,
+  JobPhase,
   JobStatus,
   JobSummary,
   LibraryEntryError,
@@ -33,6 +34,7 @@ import type {
   LibrarySource,
   MaintenanceCounts,
   MaintenanceReport,
+  PendingRequest,
   RemoteValidator,
   Segment,
   StalledState,
@@ -81,6 +83,12 @@ export const jobs = pgTable(
     warnings: jsonb('warnings').$type<string[]>().notNull().default([]),
     /** The worker (node name) that must run it; null = any. */
     node: text('node'),
+    /** The job's first step while it has not run (resolving, verifying existing files); null after. */
+    phase: jsonb('phase').$type<JobPhase>(),
+    /** The enqueue request (link redacted) the first step resolves; null once resolved. */
+    request: jsonb('request').$type<PendingRequest>(),
+    /** Identifies the request so an identical enqueue attaches to this job while it is active. */
+    requestKey: text('request_key'),
     leaseOwner: text('lease_owner'),
     leaseExpiresAt: timestamptz('lease_expires_at'),
     createdAt: timestamptz('created_at').notNull(),
@@ -94,6 +102,7 @@ export const jobs = pgTable(
     // listJobs: newest first, keyset-paginated on (created_at, id).
     index('jobs_created_idx').on(table.createdAt.desc(), table.id.desc()),
     index('jobs_finished_idx').on(table.status, table.finishedAt),
+    index('jobs_request_key_idx').on(table.requestKey),
   ],
 );
 
@@ -270,7 +279,11 @@ export const libraryMetadata = pgTable(
     previewBesideModel: text('preview_beside_model'),
     previewUpdatedAt: timestamptz('preview_updated_at'),
     updateStatus: text('update_status').$type<UpdateStatusKind>(),
-    updateLatest: jsonb('update_latest').$type<{ id: string; name: string; publishedAt: string | null }>(),
+    updateLatest: jsonb('update_latest').$type<{
+      id: string;
+      name: string;
+      publishedAt: string | null;
+    }>(),
     updateCheckedAt: timestamptz('update_checked_at'),
     updateNote: text('update_note'),
     /** When Civitai said it does not know this SHA-256 (not asked again on every scan). */

@@ -96,12 +96,13 @@ export interface CivitaiFileChoice {
 
 export interface EnqueueResult {
   jobId: string;
-  /** True when an active job already writes this destination and the request attached to it. */
+  /**
+   * True when an active job created from the same request (same link, folder, file name, files…)
+   * exists and the request attached to it. What the job finds on disk (files already present, or
+   * reused with `reuseExisting`) is known after its first step: see the job's files (status
+   * 'present', or 'completed' with no byte downloaded).
+   */
   attached: boolean;
-  /** True when every file was already present (and verified when a hash was known). */
-  alreadyPresent: boolean;
-  /** True when at least one file was placed from a matching file already on disk (`reuseExisting`). */
-  reused: boolean;
 }
 
 /** What `preview` takes: an enqueue request without the fields that only matter once it runs. */

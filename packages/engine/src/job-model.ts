@@ -73,6 +73,25 @@ export interface FileRecord {
   error: JobError | null;
 }
 
+/**
+ * The first step of a job, before any byte of a file moves: its source is resolved into files
+ * (Hugging Face, Civitai, a link's header), then what already sits at the destinations is checked
+ * (hashed) or reused. `enqueue` returns before this step; the job shows it while it runs.
+ */
+export type JobPhaseStep = 'resolving' | 'verifying-existing';
+
+export interface JobPhase {
+  step: JobPhaseStep;
+  /** What is being done now, for people ("Checking loras/a.safetensors, already on disk"). */
+  detail: string | null;
+  /** Bytes of existing files read so far while verifying them (0 while resolving). */
+  bytesDone: number;
+  bytesTotal: number | null;
+}
+
+/** An enqueue request kept on its job until the job's first step resolves it (plain JSON). */
+export type PendingRequest = Record<string, unknown> & { url: string };
+
 /** Why a running job is waiting, shown while it retries. */
 export interface StalledState {
   reason: string;
@@ -108,6 +127,15 @@ export interface JobRecord {
   warnings: string[];
   /** The worker (MODELDOCK_NODE_NAME) that must run it; null = any worker sharing the database. */
   node: string | null;
+  /**
+   * Set until the job's first step (resolving its source, checking existing files) has run: the
+   * files are unknown until then. A worker that claims a job with a phase runs that step first.
+   */
+  phase?: JobPhase | null;
+  /** The enqueue request the first step resolves (its link redacted); null once resolved. */
+  request?: PendingRequest | null;
+  /** Identifies the request (its link, folder, file name, …) so an identical one attaches to this job. */
+  requestKey?: string | null;
   leaseOwner: string | null;
   leaseExpiresAt: Date | null;
   createdAt: Date;
@@ -155,6 +183,8 @@ export interface JobSummary {
   waitingFor: string | null;
   /** What a user can do to the job now (`downloads.pause`, …), from the engine's transition rules. */
   actions: JobAction[];
+  /** The job's first step while it has not finished (resolving its source, verifying existing files), else null. */
+  phase: JobPhase | null;
   createdAt: string;
   updatedAt: string;
   finishedAt: string | null;
@@ -266,6 +296,8 @@ export function toJobSummary(
     node: job.node,
     waitingFor: job.status === 'queued' && job.node !== null && presence && !presence.isAlive(job.node) ? job.node : null,
     actions: allowedActions({ status: job.status, fileCount: job.files.length }),
+    // A failed or cancelled job shows its error, not a step that no longer runs.
+    phase: job.status === 'running' || job.status === 'queued' || job.status === 'paused' ? (job.phase ?? null) : null,
     createdAt: job.createdAt.toISOString(),
     updatedAt: job.updatedAt.toISOString(),
     finishedAt: job.finishedAt ? job.finishedAt.toISOString() : null,

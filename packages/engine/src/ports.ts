@@ -10,9 +10,11 @@ import type {
   FileFormat,
   FileRecord,
   FileStatus,
+  JobPhase,
   JobRecord,
   JobStatus,
   JobSummary,
+  PendingRequest,
   RemoteValidator,
   Segment,
   StalledState,
@@ -32,6 +34,10 @@ export interface NewFile {
   revision: string | null;
   /** 'present' when the file is already at its destination and verified. */
   status?: FileStatus;
+  /** Bytes already done (a present or reused file); default 0. */
+  bytesDone?: number;
+  /** SHA-256 computed from the bytes, when already known (a present or reused file). */
+  sha256?: string | null;
 }
 
 export interface NewJob {
@@ -45,6 +51,12 @@ export interface NewJob {
   status?: JobStatus;
   /** Only the worker of this name may claim it; null/absent = any worker. */
   node?: string | null;
+  /** The first step still to run (see JobRecord.phase); absent = none. */
+  phase?: JobPhase | null;
+  request?: PendingRequest | null;
+  requestKey?: string | null;
+  /** Created already leased to this worker (it runs the job's first step at once). */
+  lease?: { owner: string; expiresAt: Date } | null;
 }
 
 export interface JobPatch {
@@ -62,6 +74,11 @@ export interface JobPatch {
   finishedAt?: Date | null;
   /** Clears the lease (leaseOwner and leaseExpiresAt become null). */
   releaseLease?: boolean;
+  phase?: JobPhase | null;
+  request?: PendingRequest | null;
+  /** What the job downloads, once its first step resolved the request (e.g. hf://org/name@main). */
+  source?: string;
+  kind?: string;
 }
 
 export interface FilePatch {
@@ -126,7 +143,25 @@ export interface JobStore {
    * any node and jobs for `nodeName` (absent: only jobs for any node). Sets status 'running' unless
    * it was 'verifying', and the lease to `workerId` until `now + leaseMs`.
    */
-  claimNextJob(workerId: string, leaseMs: number, now: Date, nodeName?: string): Promise<JobRecord | null>;
+  claimNextJob(
+    workerId: string,
+    leaseMs: number,
+    now: Date,
+    nodeName?: string,
+  ): Promise<JobRecord | null>;
+  /** The oldest active job created from an identical request (same `requestKey`), if any. */
+  findActiveJobByRequestKey(requestKey: string): Promise<JobRecord | null>;
+  /**
+   * The end of a job's first step, at once: stores its files (the job must have none) and applies
+   * `patch`, only while `ownerId` holds the lease. Null (and nothing stored) when it does not.
+   */
+  addPreparedFiles(
+    jobId: string,
+    files: NewFile[],
+    patch: JobPatch,
+    now: Date,
+    ownerId: string,
+  ): Promise<JobRecord | null>;
   /** Extends the lease if the job is still ours and running/verifying. */
   renewLease(jobId: string, workerId: string, leaseMs: number, now: Date): Promise<LeaseOutcome>;
   /**
@@ -167,7 +202,12 @@ export interface JobStore {
   listActiveJobs(): Promise<JobRecord[]>;
   /** The smallest queueOrder in use, so "move to top" can go below it. */
   minQueueOrder(): Promise<number>;
-  appendEvent(jobId: string, type: JobEventType, job: JobSummary | null, now: Date): Promise<StoredJobEvent>;
+  appendEvent(
+    jobId: string,
+    type: JobEventType,
+    job: JobSummary | null,
+    now: Date,
+  ): Promise<StoredJobEvent>;
   /** Stored events after `afterId`, oldest first, optionally for one job. */
   listEventsAfter(afterId: string, jobId?: string, limit?: number): Promise<StoredJobEvent[]>;
   latestEventId(): Promise<string>;
@@ -229,8 +269,18 @@ export interface HttpClient {
 // ---------------------------------------------------------------------------------------------
 
 export interface WritableFile {
-  write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
-  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  write(
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+    position: number,
+  ): Promise<{ bytesWritten: number }>;
+  read(
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+    position: number,
+  ): Promise<{ bytesRead: number }>;
   sync(): Promise<void>;
   truncate(length: number): Promise<void>;
   stat(): Promise<{ size: number }>;

@@ -13,31 +13,12 @@ import {
   storedFileColumns,
 } from '@modeldock/db/testing';
 import type { IndexedFileDetails } from '@modeldock/db/testing';
-import type {
-  FilePatch,
-  FileUpdate,
-  IndexedFile,
-  JobRecord,
-  JobStore,
-  NewFile,
-} from '@modeldock/engine';
+import type { FilePatch, FileUpdate, IndexedFile, JobRecord, JobStore } from '@modeldock/engine';
+import { newFile } from '../../support/factories';
 
 const NOW = new Date('2030-03-04T05:06:07.089Z');
 const LATER = new Date('2030-03-04T06:00:00.000Z');
 const FIVE_GIB = 5 * 1024 ** 3;
-
-function newFile(relativePath: string, overrides: Partial<NewFile> = {}): NewFile {
-  return {
-    url: `https://models.example/${relativePath}`,
-    name: relativePath.split('/').pop()!,
-    relativePath,
-    bytesTotal: 1_000,
-    expectedSha256: null,
-    credential: null,
-    revision: null,
-    ...overrides,
-  };
-}
 
 async function createJob(store: JobStore, prefix: string, count: number): Promise<JobRecord> {
   return store.createJob(

@@ -124,7 +124,7 @@ function fakePorts(
     },
     async enqueue(request) {
       enqueued.push(request);
-      return { jobId: 'job-1', attached: false, alreadyPresent: false, reused: false };
+      return { jobId: 'job-1', attached: false };
     },
     clock: new FakeClock(Date.UTC(2026, 0, 2)),
     logger: new RecordingLogger(),

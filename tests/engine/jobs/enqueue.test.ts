@@ -28,13 +28,24 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<Mode
   return error as ModeldockError;
 }
 
+/** The job's first step failed it with `code`; its error is on the job, not the enqueue call. */
+async function expectFailedWith(h: Harness, jobId: string, code: string): Promise<ModeldockError> {
+  const error = await expectCode(h.prepared(jobId), code);
+  const job = await h.manager.getJob(jobId);
+  expect(job).toMatchObject({ status: 'failed', error: { code } });
+  expect(h.transfer.calls).toHaveLength(0);
+  return error;
+}
+
 async function expectNothingWritten(h: Harness): Promise<void> {
   expect((await h.store.listJobs({ limit: 10 })).items).toHaveLength(0);
   expect(h.store.storedEvents()).toHaveLength(0);
 }
 
 /** A resolver standing in for Hugging Face: accepts "hf:" inputs and returns the files it is given. */
-function bundleResolver(files: Array<{ name: string; bytesTotal?: number; sha256?: string }>): SourceResolver & {
+function bundleResolver(
+  files: Array<{ name: string; bytesTotal?: number; sha256?: string }>,
+): SourceResolver & {
   requests: EnqueueRequest[];
 } {
   const requests: EnqueueRequest[] = [];
@@ -70,31 +81,48 @@ describe('enqueue: a direct link', () => {
       folder: 'checkpoints',
       priority: 2,
     });
-    expect(result).toMatchObject({ attached: false, alreadyPresent: false });
-    const job = await harness.manager.getJob(result.jobId);
-    expect(job).toMatchObject({ status: 'queued', kind: 'direct', priority: 2, bytesTotal: null });
-    expect(job.files).toEqual([
-      expect.objectContaining({ name: 'my model.safetensors', relativePath: 'checkpoints/my model.safetensors', status: 'queued' }),
-    ]);
+    expect(result).toEqual({ jobId: result.jobId, attached: false });
+    // Not started: the job waits, its first step still to run by whichever worker claims it.
+    expect(await harness.manager.getJob(result.jobId)).toMatchObject({
+      status: 'queued',
+      phase: { step: 'resolving' },
+      files: [],
+    });
     expect(harness.events.map((event) => [event.type, event.id])).toEqual([['created', '1']]);
+    await harness.manager.start();
+    const job = await harness.prepared(result.jobId);
+    expect(job).toMatchObject({
+      status: 'running',
+      kind: 'direct',
+      priority: 2,
+      bytesTotal: null,
+      phase: null,
+    });
+    expect(job.files).toEqual([
+      expect.objectContaining({
+        name: 'my model.safetensors',
+        relativePath: 'checkpoints/my model.safetensors',
+      }),
+    ]);
   });
 
   it('falls back to "download" when the link has no file name, and sanitises a given one', async () => {
-    harness = await createHarness({ start: false });
-    const bare = await harness.manager.enqueue({ url: 'https://cdn.example/', folder: 'checkpoints' });
-    expect((await harness.manager.getJob(bare.jobId)).files[0]!.relativePath).toBe('checkpoints/download');
-    const named = await harness.manager.enqueue({ url: 'https://cdn.example/x', folder: 'loras', filename: '../../.bashrc' });
-    expect((await harness.manager.getJob(named.jobId)).files[0]!.relativePath).toBe('loras/bashrc');
+    harness = await createHarness();
+    const bare = await harness.enqueuePrepared({ url: 'https://cdn.example/', folder: 'checkpoints' });
+    expect(bare.job.files[0]!.relativePath).toBe('checkpoints/download');
+    const named = await harness.enqueuePrepared({ url: 'https://cdn.example/x', folder: 'loras', filename: '../../.bashrc' });
+    expect(named.job.files[0]!.relativePath).toBe('loras/bashrc');
   });
 
   it('refuses a link whose type cannot be told without a folder (FOLDER_REQUIRED): the models root is not a ComfyUI folder', async () => {
-    harness = await createHarness({ start: false });
-    const error = await expectCode(harness.manager.enqueue({ url: 'https://cdn.example/weights.bin' }), 'FOLDER_REQUIRED');
+    harness = await createHarness();
+    // Placing a file is part of resolving it (a link's bytes may tell its type): the job's first step.
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/weights.bin' });
+    const error = await expectFailedWith(harness, jobId, 'FOLDER_REQUIRED');
     expect(error.message).toContain('Choose a folder for weights.bin');
     expect(error.message).toContain('checkpoints');
-    expect((await harness.store.listJobs({ limit: 10 })).items).toHaveLength(0);
-    const chosen = await harness.manager.enqueue({ url: 'https://cdn.example/weights.bin', folder: 'upscale_models' });
-    expect((await harness.manager.getJob(chosen.jobId)).files[0]!.relativePath).toBe('upscale_models/weights.bin');
+    const chosen = await harness.enqueuePrepared({ url: 'https://cdn.example/weights.bin', folder: 'upscale_models' });
+    expect(chosen.job.files[0]!.relativePath).toBe('upscale_models/weights.bin');
   });
 
   it('refuses bad input with a clear error and writes nothing', async () => {
@@ -102,43 +130,75 @@ describe('enqueue: a direct link', () => {
     const { manager } = harness;
     const notALink = await expectCode(manager.enqueue({ url: 'not a link' }), 'INVALID_URL');
     expect(notALink.message).toContain('https://');
-    const ftp = await expectCode(manager.enqueue({ url: 'ftp://example.com/model.bin' }), 'UNSUPPORTED_SCHEME');
+    const ftp = await expectCode(
+      manager.enqueue({ url: 'ftp://example.com/model.bin' }),
+      'UNSUPPORTED_SCHEME',
+    );
     expect(ftp.message).toMatch(/Only http and https/);
     await expectCode(manager.enqueue({ url: 'file:///etc/passwd' }), 'UNSUPPORTED_SCHEME');
     await expectCode(manager.enqueue({ url: '   ' }), 'INVALID_URL');
-    await expectCode(manager.enqueue({ url: `https://x.example/${'a'.repeat(9000)}` }), 'INVALID_URL');
-    await expectCode(manager.enqueue({ url: 'https://x.example/a', priority: -1 }), 'INVALID_INPUT');
-    await expectCode(manager.enqueue({ url: 'https://x.example/a', priority: 1.5 }), 'INVALID_INPUT');
-    await expectCode(manager.enqueue({ url: 'https://x.example/a', sha256: 'abc' }), 'INVALID_INPUT');
-    await expectCode(manager.enqueue({ url: 'https://x.example/a', folder: '../outside' }), 'PATH_OUTSIDE_ROOT');
-    await expectCode(manager.enqueue({ url: 'https://x.example/a', folder: '/etc' }), 'PATH_OUTSIDE_ROOT');
-    await expectCode(manager.enqueue({ url: 'https://x.example/a', filename: '..' }), 'INVALID_INPUT');
-    await expectCode(manager.enqueue({ url: 'https://x.example/a', bandwidthLimitBps: 0 }), 'INVALID_INPUT');
+    await expectCode(
+      manager.enqueue({ url: `https://x.example/${'a'.repeat(9000)}` }),
+      'INVALID_URL',
+    );
+    await expectCode(
+      manager.enqueue({ url: 'https://x.example/a', priority: -1 }),
+      'INVALID_INPUT',
+    );
+    await expectCode(
+      manager.enqueue({ url: 'https://x.example/a', priority: 1.5 }),
+      'INVALID_INPUT',
+    );
+    await expectCode(
+      manager.enqueue({ url: 'https://x.example/a', sha256: 'abc' }),
+      'INVALID_INPUT',
+    );
+    await expectCode(
+      manager.enqueue({ url: 'https://x.example/a', folder: '../outside' }),
+      'PATH_OUTSIDE_ROOT',
+    );
+    await expectCode(
+      manager.enqueue({ url: 'https://x.example/a', folder: '/etc' }),
+      'PATH_OUTSIDE_ROOT',
+    );
+    await expectCode(
+      manager.enqueue({ url: 'https://x.example/a', filename: '..' }),
+      'INVALID_INPUT',
+    );
+    await expectCode(
+      manager.enqueue({ url: 'https://x.example/a', bandwidthLimitBps: 0 }),
+      'INVALID_INPUT',
+    );
     await expectCode(
       manager.enqueue({ url: 'https://x.example/a', onFileFailure: 'sometimes' as 'keep' }),
       'INVALID_INPUT',
     );
     await expectNothingWritten(harness);
-    expect(harness.logger.find('download request refused')?.fields).toMatchObject({ code: 'INVALID_URL' });
+    expect(harness.logger.find('download request refused')?.fields).toMatchObject({
+      code: 'INVALID_URL',
+    });
   });
 
   it('refuses a folder that is a symlink leading out of the models folder', async () => {
-    harness = await createHarness({ start: false });
+    harness = await createHarness();
     const outside = await mkdtemp(path.join(tmpdir(), 'modeldock-outside-'));
     try {
       await symlink(outside, path.join(harness.modelsRoot, 'escape'));
-      await expectCode(harness.manager.enqueue({ url: 'https://x.example/a.bin', folder: 'escape' }), 'PATH_OUTSIDE_ROOT');
-      await expectNothingWritten(harness);
+      const { jobId } = await harness.manager.enqueue({
+        url: 'https://x.example/a.bin',
+        folder: 'escape',
+      });
+      await expectFailedWith(harness, jobId, 'PATH_OUTSIDE_ROOT');
     } finally {
       await rm(outside, { recursive: true, force: true });
     }
   });
 
   it('normalises a sha256 given in upper case', async () => {
-    harness = await createHarness({ start: false });
+    harness = await createHarness();
     const hash = sha256('x').toUpperCase();
-    const { jobId } = await harness.manager.enqueue({ url: 'https://x.example/a.bin', folder: 'checkpoints', sha256: hash });
-    expect((await harness.manager.getJob(jobId)).files[0]!.expectedSha256).toBe(hash.toLowerCase());
+    const { job } = await harness.enqueuePrepared({ url: 'https://x.example/a.bin', folder: 'checkpoints', sha256: hash });
+    expect(job.files[0]!.expectedSha256).toBe(hash.toLowerCase());
   });
 });
 
@@ -190,11 +250,19 @@ describe('enqueue: secrets in links', () => {
 });
 
 describe('enqueue: the same destination twice', () => {
-  it('attaches a second request to the active job instead of starting another transfer', async () => {
+  it('attaches a second identical request to the active job instead of starting another transfer', async () => {
     harness = await createHarness({ start: false });
     const request = { url: 'https://cdn.example/model.safetensors', folder: 'checkpoints' };
-    const [first, second] = await Promise.all([harness.manager.enqueue(request), harness.manager.enqueue(request)]);
-    const third = await harness.manager.enqueue({ ...request, url: 'https://mirror.example/model.safetensors' });
+    const [first, second] = await Promise.all([
+      harness.manager.enqueue(request),
+      harness.manager.enqueue(request),
+    ]);
+    // A different priority or bandwidth limit is still the same download.
+    const third = await harness.manager.enqueue({
+      ...request,
+      folder: 'checkpoints/',
+      priority: 3,
+    });
     const jobIds = new Set([first.jobId, second.jobId, third.jobId]);
     expect(jobIds.size).toBe(1);
     expect([first.attached, second.attached].sort()).toEqual([false, true]);
@@ -202,32 +270,55 @@ describe('enqueue: the same destination twice', () => {
     expect((await harness.store.listJobs({ limit: 10 })).items).toHaveLength(1);
   });
 
+  it('fails, in its first step, another request for a file an active job already writes', async () => {
+    harness = await createHarness();
+    const first = await harness.enqueuePrepared({
+      url: 'https://cdn.example/model.safetensors',
+      folder: 'checkpoints',
+    });
+    const mirror = await harness.manager.enqueue({
+      url: 'https://mirror.example/model.safetensors',
+      folder: 'checkpoints',
+    });
+    expect(mirror).toMatchObject({ attached: false });
+    const error = await expectCode(harness.prepared(mirror.jobId), 'DESTINATION_EXISTS');
+    expect(error.message).toContain(first.jobId);
+    expect(harness.transfer.calls.map((call) => call.file.url)).toEqual([
+      'https://cdn.example/model.safetensors',
+    ]);
+  });
+
   it('refuses, rather than attaches, a request whose SHA-256 says it is another file than the one being written', async () => {
-    harness = await createHarness({ start: false });
-    const first = await harness.manager.enqueue({ url: 'https://a.example/model.safetensors', folder: 'checkpoints', sha256: sha256('A') });
-    const error = await expectCode(
-      harness.manager.enqueue({ url: 'https://b.example/model.safetensors', folder: 'checkpoints', sha256: sha256('B') }),
-      'DESTINATION_EXISTS',
-    );
+    harness = await createHarness();
+    const first = await harness.enqueuePrepared({
+      url: 'https://a.example/model.safetensors',
+      folder: 'checkpoints',
+      sha256: sha256('A'),
+    });
+    const other = await harness.manager.enqueue({
+      url: 'https://b.example/model.safetensors',
+      folder: 'checkpoints',
+      sha256: sha256('B'),
+    });
+    const error = await expectCode(harness.prepared(other.jobId), 'DESTINATION_EXISTS');
     expect(error.message).toContain('checkpoints/model.safetensors');
     expect(error.message).toContain(first.jobId);
-    // The same file (same hash, or no hash to tell them apart) still attaches.
-    const same = await harness.manager.enqueue({ url: 'https://mirror.example/model.safetensors', folder: 'checkpoints', sha256: sha256('A') });
-    const unknown = await harness.manager.enqueue({ url: 'https://mirror.example/model.safetensors', folder: 'checkpoints' });
-    expect([same, unknown].map((result) => [result.jobId, result.attached])).toEqual([
-      [first.jobId, true],
-      [first.jobId, true],
-    ]);
-    expect((await harness.store.listJobs({ limit: 10 })).items).toHaveLength(1);
+    // The same request again attaches.
+    const same = await harness.manager.enqueue({
+      url: 'https://a.example/model.safetensors',
+      folder: 'checkpoints',
+      sha256: sha256('A'),
+    });
+    expect([same.jobId, same.attached]).toEqual([first.jobId, true]);
   });
 
   it('refuses a bundle that overlaps an active job only in part', async () => {
     const resolver = bundleResolver([{ name: 'a.safetensors' }, { name: 'b.safetensors' }]);
-    harness = await createHarness({ start: false, extra: { resolvers: [resolver] } });
-    await harness.manager.enqueue({ url: 'https://cdn.example/a.safetensors', folder: 'checkpoints' });
-    const error = await expectCode(harness.manager.enqueue({ url: 'hf:org/repo', folder: 'checkpoints' }), 'DESTINATION_EXISTS');
+    harness = await createHarness({ extra: { resolvers: [resolver] } });
+    await harness.enqueuePrepared({ url: 'https://cdn.example/a.safetensors', folder: 'checkpoints' });
+    const { jobId } = await harness.manager.enqueue({ url: 'hf:org/repo', folder: 'checkpoints' });
+    const error = await expectCode(harness.prepared(jobId), 'DESTINATION_EXISTS');
     expect(error.message).toContain('a.safetensors');
-    expect((await harness.store.listJobs({ limit: 10 })).items).toHaveLength(1);
   });
 
   it('starts a new job once the earlier one has finished', async () => {
@@ -245,17 +336,28 @@ describe('enqueue: a file already at the destination', () => {
     harness = await createHarness();
     await mkdir(path.join(harness.modelsRoot, 'vae'));
     await writeFile(path.join(harness.modelsRoot, 'vae', 'ae.safetensors'), 'the right bytes');
-    const result = await harness.manager.enqueue({
+    const result = await harness.enqueuePrepared({
       url: 'https://cdn.example/ae.safetensors',
       folder: 'vae',
       sha256: sha256('the right bytes'),
     });
-    expect(result).toMatchObject({ attached: false, alreadyPresent: true });
-    const job = await harness.manager.getJob(result.jobId);
+    const job = result.job;
     expect(job.status).toBe('completed');
     expect(job.finishedAt).not.toBeNull();
-    expect(job.files[0]).toMatchObject({ status: 'present', bytesDone: 15, bytesTotal: 15, sha256: sha256('the right bytes') });
-    expect(harness.events[0]).toMatchObject({ type: 'created', job: { status: 'completed' } });
+    expect(job.files[0]).toMatchObject({
+      status: 'present',
+      bytesDone: 15,
+      bytesTotal: 15,
+      sha256: sha256('the right bytes'),
+    });
+    expect(harness.events[0]).toMatchObject({
+      type: 'created',
+      job: { status: 'running', phase: { step: 'resolving' } },
+    });
+    expect(harness.events.at(-1)).toMatchObject({
+      type: 'status',
+      job: { status: 'completed', phase: null },
+    });
     expect(harness.transfer.calls).toHaveLength(0);
   });
 
@@ -264,43 +366,46 @@ describe('enqueue: a file already at the destination', () => {
     await mkdir(path.join(harness.modelsRoot, 'checkpoints'));
     const existing = path.join(harness.modelsRoot, 'checkpoints', 'model.safetensors');
     await writeFile(existing, 'somebody else');
-    const error = await expectCode(
-      harness.manager.enqueue({ url: 'https://cdn.example/model.safetensors', folder: 'checkpoints', sha256: sha256('expected') }),
-      'DESTINATION_EXISTS',
-    );
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/model.safetensors', folder: 'checkpoints', sha256: sha256('expected') });
+    const error = await expectFailedWith(harness, jobId, 'DESTINATION_EXISTS');
     expect(error.message).toMatch(/SHA-256 differs.*Move or delete it/);
     expect(await readFile(existing, 'utf8')).toBe('somebody else');
-    await expectNothingWritten(harness);
   });
 
   it('is reported present without a hash to compare, and refused when a known size differs', async () => {
     const resolver = bundleResolver([{ name: 'sized.bin', bytesTotal: 100 }]);
-    harness = await createHarness({ start: false, extra: { resolvers: [resolver] } });
+    harness = await createHarness({ extra: { resolvers: [resolver] } });
     await mkdir(path.join(harness.modelsRoot, 'checkpoints'));
     await writeFile(path.join(harness.modelsRoot, 'checkpoints', 'plain.bin'), 'abc');
-    const plain = await harness.manager.enqueue({ url: 'https://cdn.example/plain.bin', folder: 'checkpoints' });
-    expect(plain.alreadyPresent).toBe(true);
+    const plain = await harness.enqueuePrepared({ url: 'https://cdn.example/plain.bin', folder: 'checkpoints' });
+    expect(plain.job).toMatchObject({ status: 'completed', files: [{ status: 'present' }] });
 
     await writeFile(path.join(harness.modelsRoot, 'sized.bin'), 'too short');
-    const error = await expectCode(harness.manager.enqueue({ url: 'hf:org/repo' }), 'DESTINATION_EXISTS');
+    const { jobId } = await harness.manager.enqueue({ url: 'hf:org/repo' });
+    const error = await expectFailedWith(harness, jobId, 'DESTINATION_EXISTS');
     expect(error.message).toMatch(/different size/);
   });
 
   it('refuses a destination that is a folder', async () => {
-    harness = await createHarness({ start: false });
+    harness = await createHarness();
     await mkdir(path.join(harness.modelsRoot, 'checkpoints', 'model.bin'), { recursive: true });
-    await expectCode(harness.manager.enqueue({ url: 'https://cdn.example/model.bin', folder: 'checkpoints' }), 'DESTINATION_EXISTS');
+    const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/model.bin', folder: 'checkpoints' });
+    await expectFailedWith(harness, jobId, 'DESTINATION_EXISTS');
   });
 
   it('in a large bundle, names the first file in order whose destination is taken, whatever finishes checking first', async () => {
-    const names = Array.from({ length: 40 }, (_, index) => `part-${String(index).padStart(2, '0')}.bin`);
+    const names = Array.from(
+      { length: 40 },
+      (_, index) => `part-${String(index).padStart(2, '0')}.bin`,
+    );
     const resolver = bundleResolver(names.map((name) => ({ name, bytesTotal: 5 })));
-    harness = await createHarness({ start: false, extra: { resolvers: [resolver] } });
+    harness = await createHarness({ extra: { resolvers: [resolver] } });
     await writeFile(path.join(harness.modelsRoot, 'part-31.bin'), 'wrong size');
     await writeFile(path.join(harness.modelsRoot, 'part-07.bin'), 'wrong size too');
-    const error = await expectCode(harness.manager.enqueue({ url: 'hf:org/repo' }), 'DESTINATION_EXISTS');
+    const { jobId } = await harness.manager.enqueue({ url: 'hf:org/repo' });
+    const error = await expectFailedWith(harness, jobId, 'DESTINATION_EXISTS');
     expect(error.message).toContain('part-07.bin');
-    await expectNothingWritten(harness);
+    expect((await harness.manager.getJob(jobId)).files).toEqual([]);
   });
 
   it('in a bundle, marks only the present files and downloads the rest', async () => {
@@ -312,7 +417,6 @@ describe('enqueue: a file already at the destination', () => {
     await mkdir(path.join(harness.modelsRoot, 'unit'));
     await writeFile(path.join(harness.modelsRoot, 'unit', 'a.safetensors'), 'A');
     const result = await harness.manager.enqueue({ url: 'hf:org/repo', folder: 'unit' });
-    expect(result.alreadyPresent).toBe(false);
     const call = await harness.transfer.call(0);
     expect(call.file.relativePath).toBe('unit/b.safetensors');
     await call.complete('B');
@@ -325,25 +429,37 @@ describe('enqueue: a file already at the destination', () => {
 describe('enqueue: resolvers', () => {
   it('uses the first resolver that accepts the input and passes it the validated request', async () => {
     const resolver = bundleResolver([{ name: 'x.gguf', bytesTotal: 10 }]);
-    harness = await createHarness({ start: false, extra: { resolvers: [resolver] } });
-    const { jobId } = await harness.manager.enqueue({ url: 'hf:org/repo', folder: 'llm/', priority: 1 });
+    harness = await createHarness({ extra: { resolvers: [resolver] } });
+    const { job } = await harness.enqueuePrepared({
+      url: 'hf:org/repo',
+      folder: 'llm/',
+      priority: 1,
+    });
     expect(resolver.requests[0]).toMatchObject({ url: 'hf:org/repo', folder: 'llm', priority: 1 });
-    const job = await harness.manager.getJob(jobId);
     expect(job).toMatchObject({ kind: 'huggingface', source: 'hf:org/repo', bytesTotal: 10 });
     expect(job.files[0]!.relativePath).toBe('llm/x.gguf');
   });
 
-  it('passes a resolver failure through as a value and writes nothing', async () => {
+  it('fails the job with a resolver failure, coded, without a transfer', async () => {
     const failing: SourceResolver = {
       kind: 'huggingface',
       accepts: () => true,
       resolve: async () => {
-        throw new ModeldockError('GATED_REPO', 'This repository is gated: request access at https://huggingface.co/org/repo');
+        throw new ModeldockError(
+          'GATED_REPO',
+          'This repository is gated: request access at https://huggingface.co/org/repo',
+        );
       },
     };
-    harness = await createHarness({ start: false, extra: { resolvers: [failing] } });
-    await expectCode(harness.manager.enqueue({ url: 'https://huggingface.co/org/repo' }), 'GATED_REPO');
-    await expectNothingWritten(harness);
+    harness = await createHarness({ extra: { resolvers: [failing] } });
+    const { jobId } = await harness.manager.enqueue({ url: 'https://huggingface.co/org/repo' });
+    const error = await expectFailedWith(harness, jobId, 'GATED_REPO');
+    expect(error.message).toMatch(/request access/);
+    const failed = harness.events.filter((event) => event.jobId === jobId).at(-1);
+    expect(failed).toMatchObject({
+      type: 'status',
+      job: { status: 'failed', error: { code: 'GATED_REPO' } },
+    });
   });
 
   it('refuses a resolver answer with no files, a duplicate destination or a path outside the root', async () => {
@@ -380,24 +496,35 @@ describe('enqueue: resolvers', () => {
         ],
       },
     ];
-    const resolver: SourceResolver = { kind: 'x', accepts: () => true, resolve: async () => answers.shift()! };
-    harness = await createHarness({ start: false, extra: { resolvers: [resolver] } });
-    await expectCode(harness.manager.enqueue({ url: 'x:1' }), 'INVALID_INPUT');
-    await expectCode(harness.manager.enqueue({ url: 'x:2' }), 'INVALID_INPUT');
-    await expectCode(harness.manager.enqueue({ url: 'x:3' }), 'PATH_OUTSIDE_ROOT');
-    await expectNothingWritten(harness);
+    const resolver: SourceResolver = {
+      kind: 'x',
+      accepts: () => true,
+      resolve: async () => answers.shift()!,
+    };
+    harness = await createHarness({ extra: { resolvers: [resolver] } });
+    for (const [url, code] of [
+      ['x:1', 'INVALID_INPUT'],
+      ['x:2', 'INVALID_INPUT'],
+      ['x:3', 'PATH_OUTSIDE_ROOT'],
+    ] as const) {
+      const { jobId } = await harness.manager.enqueue({ url });
+      await expectFailedWith(harness, jobId, code);
+    }
   });
 });
 
-describe('enqueue: an error after the job row was written (issue 9.4)', () => {
-  it('answers the error and leaves no job behind', async () => {
+describe("enqueue: an error recording the first step's outcome (issue 9.4)", () => {
+  it('fails the job with the coded error, and no file is recorded', async () => {
     // PostgreSQL refuses NUL in text; this store does the same for warnings.
     class NulRefusingStore extends MemoryJobStore {
-      override async updateJob(...args: Parameters<MemoryJobStore['updateJob']>) {
-        if (args[1].warnings?.some((warning) => warning.includes('\u0000'))) {
-          throw new ModeldockError('DATABASE_UNAVAILABLE', 'invalid byte sequence for encoding "UTF8": 0x00');
+      override async addPreparedFiles(...args: Parameters<MemoryJobStore['addPreparedFiles']>) {
+        if (args[2].warnings?.some((warning) => warning.includes('\u0000'))) {
+          throw new ModeldockError(
+            'DATABASE_UNAVAILABLE',
+            'invalid byte sequence for encoding "UTF8": 0x00',
+          );
         }
-        return super.updateJob(...args);
+        return super.addPreparedFiles(...args);
       }
     }
     const resolver: SourceResolver = {
@@ -421,8 +548,12 @@ describe('enqueue: an error after the job row was written (issue 9.4)', () => {
         warnings: ['a scan of a\u0000.safetensors reports "Danger"'],
       }),
     };
-    harness = await createHarness({ start: false, store: new NulRefusingStore(), extra: { resolvers: [resolver] } });
-    await expectCode(harness.manager.enqueue({ url: 'x:1' }), 'DATABASE_UNAVAILABLE');
-    await expectNothingWritten(harness);
+    harness = await createHarness({
+      store: new NulRefusingStore(),
+      extra: { resolvers: [resolver] },
+    });
+    const { jobId } = await harness.manager.enqueue({ url: 'x:1' });
+    await expectFailedWith(harness, jobId, 'DATABASE_UNAVAILABLE');
+    expect((await harness.manager.getJob(jobId)).files).toEqual([]);
   });
 });

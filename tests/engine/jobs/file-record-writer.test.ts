@@ -4,8 +4,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FilePatch, FileRecord, FileUpdate, JobRecord } from '@modeldock/engine';
-import { FileRecordWriter } from '../../../packages/engine/src/jobs/file-record-writer';
-import type { FileRecordWriterOptions } from '../../../packages/engine/src/jobs/file-record-writer';
+import { FileRecordWriter } from '@modeldock/engine/internal/jobs/file-record-writer';
+import type { FileRecordWriterOptions } from '@modeldock/engine/internal/jobs/file-record-writer';
 import { MemoryJobStore } from '../../support/memory-job-store';
 import { FakeClock, settle } from './helpers/fake-clock';
 

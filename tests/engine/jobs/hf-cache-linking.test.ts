@@ -71,8 +71,8 @@ describe('the Hugging Face cache layout', () => {
     harness = await createHarness({ fs: fsWithSymlinks(), extra: { resolvers: [hfCacheResolver] } });
     await mkdir(path.join(harness.modelsRoot, REPO, 'blobs'), { recursive: true });
     await writeFile(path.join(harness.modelsRoot, REPO, 'blobs', BLOB), 'weights');
-    const result = await harness.manager.enqueue({ url: 'hf:org/name' });
-    expect(result.alreadyPresent).toBe(true);
+    const { job } = await harness.enqueuePrepared({ url: 'hf:org/name' });
+    expect(job.files.map((file) => file.status)).toEqual(['present']);
     const snapshot = path.join(harness.modelsRoot, REPO, 'snapshots', COMMIT, 'model.safetensors');
     expect(await readFile(snapshot, 'utf8')).toBe('weights');
   });
@@ -81,8 +81,8 @@ describe('the Hugging Face cache layout', () => {
     harness = await createHarness({ fs: withoutSymlinks(nodeFileSystemForTests()), extra: { resolvers: [hfCacheResolver] } });
     await mkdir(path.join(harness.modelsRoot, REPO, 'blobs'), { recursive: true });
     await writeFile(path.join(harness.modelsRoot, REPO, 'blobs', BLOB), 'weights');
-    const result = await harness.manager.enqueue({ url: 'hf:org/name' });
-    expect(result.alreadyPresent).toBe(true);
+    const { job } = await harness.enqueuePrepared({ url: 'hf:org/name' });
+    expect(job.files.map((file) => file.status)).toEqual(['present']);
     expect(harness.logger.find('could not link a present file into the Hugging Face cache')).toBeDefined();
   });
 
@@ -219,7 +219,7 @@ describe('the same content twice in the Hugging Face cache layout', () => {
     await harness.waitForStatus(first.jobId, 'completed');
 
     const second = await harness.manager.enqueue({ url: 'hf:org/other' });
-    expect(second.reused).toBe(true);
+    expect(second.attached).toBe(false);
     const job = await harness.waitForStatus(second.jobId, 'completed');
     expect(harness.transfer.calls).toHaveLength(1);
     expect(job.files[0]!.sha256).toBe(WEIGHTS_SHA);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes } from '../../../packages/engine/src/jobs/human-bytes';
-import { formatDuration } from '../../../packages/engine/src/jobs/human-duration';
-import { SpeedMeter } from '../../../packages/engine/src/jobs/speed-meter';
+import { formatBytes } from '@modeldock/engine/internal/jobs/human-bytes';
+import { formatDuration } from '@modeldock/engine/internal/jobs/human-duration';
+import { SpeedMeter } from '@modeldock/engine/internal/jobs/speed-meter';
 
 describe('numbers in messages', () => {
   it('bytes read in decimal units with one decimal', () => {

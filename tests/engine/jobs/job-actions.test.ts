@@ -8,6 +8,7 @@ import { JOB_ACTIONS, JOB_STATUSES, ModeldockError } from '@modeldock/engine';
 import type { DownloadManager, JobAction, JobStatus } from '@modeldock/engine';
 import { createHarness } from './helpers/harness';
 import type { Harness } from './helpers/harness';
+import { newFile } from '../../support/factories';
 
 let harness: Harness;
 beforeAll(async () => {
@@ -38,15 +39,9 @@ async function jobIn(status: JobStatus, fileCount: number): Promise<string> {
       kind: 'url',
       priority: 0,
       status,
-      files: Array.from({ length: fileCount }, (_, index) => ({
-        url: `https://cdn.example/job-${created}/file-${index}.gguf`,
-        name: `file-${index}.gguf`,
-        relativePath: `job-${created}/file-${index}.gguf`,
-        bytesTotal: 10,
-        expectedSha256: null,
-        credential: null,
-        revision: null,
-      })),
+      files: Array.from({ length: fileCount }, (_, index) =>
+        newFile(`job-${created}/file-${index}.gguf`, { bytesTotal: 10 }),
+      ),
     },
     new Date(),
   );
@@ -54,7 +49,10 @@ async function jobIn(status: JobStatus, fileCount: number): Promise<string> {
 }
 
 /** 'accepted' when the call changed the job (or removed it), otherwise how it declined. */
-async function outcomeOf(action: JobAction, jobId: string): Promise<'accepted' | 'refused' | 'repeat'> {
+async function outcomeOf(
+  action: JobAction,
+  jobId: string,
+): Promise<'accepted' | 'refused' | 'repeat'> {
   const before = JSON.stringify(await harness.store.getJob(jobId));
   try {
     await CONTROL[action](harness.manager, jobId);
@@ -73,7 +71,8 @@ describe("a job's actions", () => {
         for (const action of JOB_ACTIONS) {
           const outcome = await outcomeOf(action, await jobIn(status, fileCount));
           // A rollback with nothing completed to remove is accepted and has nothing to change.
-          const accepted = outcome === 'accepted' || (action === 'rollback' && outcome === 'repeat');
+          const accepted =
+            outcome === 'accepted' || (action === 'rollback' && outcome === 'repeat');
           expect({ action, accepted }).toEqual({ action, accepted: listed.includes(action) });
         }
       });

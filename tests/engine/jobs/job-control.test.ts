@@ -84,8 +84,9 @@ describe('pause and resume', () => {
       .storedEvents()
       .filter((event) => event.jobId === jobId)
       .map((event) => `${event.type}:${event.job?.status}`);
+    // Created running: its first step (resolving the link) starts at once; then its files are known.
     expect(statuses).toEqual([
-      'created:queued',
+      'created:running',
       'status:running',
       'status:paused',
       'status:queued',
@@ -345,13 +346,14 @@ describe('a transfer that ignores its abort', () => {
   it('does not hang a pause or the shutdown for longer than a lease', async () => {
     harness = await createHarness({ transferFile: () => new Promise(() => undefined), config: { maxConcurrentJobs: 1 } });
     const { jobId } = await harness.manager.enqueue({ url: 'https://cdn.example/stuck.bin', folder: 'checkpoints' });
-    await harness.waitForStatus(jobId, 'running');
+    await harness.prepared(jobId);
     const paused = await harness.manager.pause(jobId);
     expect(paused.status).toBe('paused');
     expect(harness.logger.find('job run did not settle')?.fields).toMatchObject({ jobId });
 
     // The stuck run gave its slot back: another job can start.
     const other = await harness.manager.enqueue({ url: 'https://cdn.example/other.bin', folder: 'checkpoints' });
+    await harness.prepared(other.jobId);
     await harness.waitForStatus(other.jobId, 'running');
     await harness.manager.stop();
     expect(harness.logger.find('jobs did not stop cleanly')?.fields).toMatchObject({ code: 'SHUTDOWN' });

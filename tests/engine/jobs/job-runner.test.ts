@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ModeldockError, relativeDestination } from '@modeldock/engine';
 import type { FileSystem, ResolvedSource, SourceResolver } from '@modeldock/engine';
-import { SMALL_FILE_PARALLELISM } from '../../../packages/engine/src/jobs/file-run-plan';
+import { SMALL_FILE_PARALLELISM } from '@modeldock/engine/internal/jobs/file-run-plan';
 import { nodeFileSystemForTests } from '../../support/node-fs-for-tests';
 import { createHarness, waitUntil } from './helpers/harness';
 import type { Harness } from './helpers/harness';
@@ -66,7 +66,8 @@ describe('running one file', () => {
     expect(job.files[0]).toMatchObject({ status: 'completed', format: 'pickle' });
     expect(job.files[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
     const statuses = harness.store.storedEvents().map((event) => event.job?.status);
-    expect(statuses).toEqual(['queued', 'running', 'verifying', 'completed']);
+    // Created running (its first step starts at once), running again once its file is known.
+    expect(statuses).toEqual(['running', 'running', 'verifying', 'completed']);
     const done = harness.logger.find('job completed');
     expect(done?.fields).toMatchObject({ jobId, status: 'completed', kind: 'direct', files: 1 });
   });
@@ -305,15 +306,13 @@ describe('disk space', () => {
 
   it('counts what running jobs and queued jobs ahead still need', async () => {
     harness = await createHarness({
-      start: false,
       fs: withFreeBytes(() => 1_500),
       config: { maxConcurrentJobs: 2, diskReserveBytes: 0 },
       extra: { resolvers: [bundle(['a.bin'], 1_000)] },
     });
     const first = await harness.manager.enqueue({ url: 'bundle:x', folder: 'one' });
-    const second = await harness.manager.enqueue({ url: 'bundle:x', folder: 'two' });
-    await harness.manager.start();
     await harness.transfer.call(0);
+    const second = await harness.manager.enqueue({ url: 'bundle:x', folder: 'two' });
     const failed = await harness.waitForStatus(second.jobId, 'failed');
     expect(failed.error?.message).toMatch(/2\.0 kB needed, 1\.5 kB free \(1\.0 kB for this download and 1\.0 kB for 1 other\)/);
     expect((await harness.manager.getJob(first.jobId)).status).toBe('running');

@@ -63,7 +63,7 @@ async function filesIn(folder: string): Promise<string[]> {
 }
 
 async function durableBytes(h: Harness, jobId: string): Promise<number> {
-  return (await h.store.getJob(jobId))!.files[0]!.bytesDone;
+  return (await h.store.getJob(jobId))!.files[0]?.bytesDone ?? 0;
 }
 
 describe('with the real byte layer', () => {

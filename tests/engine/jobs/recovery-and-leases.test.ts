@@ -5,6 +5,7 @@ import { absoluteDestination, tempPathFor } from '@modeldock/engine';
 import type { FileSystem, JobRecord, NewJob } from '@modeldock/engine';
 import { nodeFileSystemForTests } from '../../support/node-fs-for-tests';
 import { MemoryJobStore } from '../../support/memory-job-store';
+import { newFile, newJob as makeNewJob } from '../../support/factories';
 import { FakeClock } from './helpers/fake-clock';
 import { createHarness, waitUntil } from './helpers/harness';
 import type { Harness } from './helpers/harness';
@@ -23,22 +24,8 @@ async function exists(file: string): Promise<boolean> {
 }
 
 function newJob(name: string): NewJob {
-  return {
-    source: `https://cdn.example/${name}`,
-    kind: 'direct',
-    priority: 0,
-    files: [
-      {
-        url: `https://cdn.example/${name}`,
-        name,
-        relativePath: name,
-        bytesTotal: 1000,
-        expectedSha256: null,
-        credential: null,
-        revision: null,
-      },
-    ],
-  };
+  const url = `https://cdn.example/${name}`;
+  return makeNewJob({ source: url, files: [newFile(name, { url })] });
 }
 
 /** A job another worker was running when it died: status running, its lease, 300 durable bytes. */

@@ -6,7 +6,7 @@
 import { mkdir, symlink } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CompletedLocalFile, IndexedFile } from '@modeldock/engine';
-import { recordLocalFiles } from '../../../packages/engine/src/jobs/local-index-batch';
+import { recordLocalFiles } from '@modeldock/engine/internal/jobs/local-index-batch';
 import { createLibraryFixture, NOW, sha256Of } from './helpers/library-fixture';
 import type { LibraryFixture } from './helpers/library-fixture';
 import { MemoryFileIndex } from './helpers/memory-file-index';

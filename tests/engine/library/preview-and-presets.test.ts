@@ -299,7 +299,7 @@ describe('presets', () => {
     ]);
 
     const result = await f.harness.manager.downloadPreset('Z-Image-Turbo');
-    expect(result).toMatchObject({ attached: false, alreadyPresent: false, reused: false });
+    expect(result).toEqual({ jobId: result.jobId, attached: false });
     const job = await f.harness.waitForStatus(result.jobId, 'completed', 30_000);
     expect(job.kind).toBe('bundle');
     expect(job.files.map((file) => [file.relativePath, file.status])).toEqual([
@@ -310,7 +310,10 @@ describe('presets', () => {
     expect((await view()).status).toBe('present');
 
     const again = await f.harness.manager.downloadPreset('z-image-turbo', { priority: 3 });
-    expect(again).toMatchObject({ alreadyPresent: true, attached: false });
+    expect(again).toMatchObject({ attached: false });
+    const present = await f.harness.prepared(again.jobId);
+    expect(present.status).toBe('completed');
+    expect(present.files.every((file) => file.status === 'present')).toBe(true);
   });
 
   it('refuses an unknown preset with INVALID_INPUT naming the known ones', async () => {

@@ -8,7 +8,9 @@ import { readFile, readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { recordLocalFile } from '@modeldock/engine';
 import { indexModelsFolder } from './helpers/index-models-folder';
+import type { EnqueueRequest } from '@modeldock/engine';
 import { waitUntil } from '../jobs/helpers/harness';
+import type { Harness } from '../jobs/helpers/harness';
 import { sha256Of } from './helpers/library-fixture';
 import { createManagerFixture } from './helpers/manager-fixture';
 import type { ManagerFixture } from './helpers/manager-fixture';
@@ -20,6 +22,25 @@ afterEach(async () => {
   await fixture?.dispose();
   fixture = null;
 });
+
+/**
+ * What an enqueue came to once the job's first step ran (enqueue itself returns before it): every
+ * file present, or some placed from a file already on disk (completed before any transfer).
+ */
+async function outcomeOf(
+  harness: Harness,
+  request: EnqueueRequest,
+): Promise<{ jobId: string; attached: boolean; alreadyPresent: boolean; reused: boolean }> {
+  const { jobId, attached, job } = await harness.enqueuePrepared(request);
+  return {
+    jobId,
+    attached,
+    alreadyPresent: job.files.every((file) => file.status === 'present'),
+    reused: job.files.some(
+      (file) => file.status === 'completed' && harness.transfer.callsFor(file.relativePath).length === 0,
+    ),
+  };
+}
 
 /** A fixture holding an indexed checkpoint the tests can ask to reuse. */
 async function withIndexedCheckpoint(
@@ -37,7 +58,7 @@ async function withIndexedCheckpoint(
 describe('reuseExisting', () => {
   it('hard-links the indexed file to the destination, verifies it and completes the job without a download', async () => {
     const f = await withIndexedCheckpoint();
-    const result = await f.harness.manager.enqueue({
+    const result = await outcomeOf(f.harness, {
       url: 'https://cdn.example/other-name.safetensors',
       folder: 'diffusion_models',
       sha256: sha256Of(WEIGHTS),
@@ -79,7 +100,8 @@ describe('reuseExisting', () => {
       sourceKind: 'direct',
     });
     expect(f.harness.events.map((event) => [event.type, event.job?.status])).toEqual([
-      ['created', 'completed'],
+      ['created', 'running'],
+      ['status', 'completed'],
     ]);
     expect(f.harness.logger.find('reused a file already on disk')?.fields).toMatchObject({
       from: 'checkpoints/original.safetensors',
@@ -89,7 +111,7 @@ describe('reuseExisting', () => {
 
   it('copies when the file system has no hard links', async () => {
     const f = await withIndexedCheckpoint({ links: false });
-    const result = await f.harness.manager.enqueue({
+    const result = await outcomeOf(f.harness, {
       url: 'https://cdn.example/copy.safetensors',
       folder: 'checkpoints',
       sha256: sha256Of(WEIGHTS),
@@ -104,20 +126,20 @@ describe('reuseExisting', () => {
 
   it('downloads as usual when reuse was not asked for, or nothing on disk matches', async () => {
     const f = await withIndexedCheckpoint();
-    const notAsked = await f.harness.manager.enqueue({
+    const notAsked = await outcomeOf(f.harness, {
       url: 'https://cdn.example/a.safetensors',
       folder: 'checkpoints',
       sha256: sha256Of(WEIGHTS),
     });
     expect(notAsked).toMatchObject({ reused: false, alreadyPresent: false });
-    const noMatch = await f.harness.manager.enqueue({
+    const noMatch = await outcomeOf(f.harness, {
       url: 'https://cdn.example/b.safetensors',
       folder: 'checkpoints',
       sha256: sha256Of('other'),
       reuseExisting: true,
     });
     expect(noMatch.reused).toBe(false);
-    const noHash = await f.harness.manager.enqueue({
+    const noHash = await outcomeOf(f.harness, {
       url: 'https://cdn.example/c.safetensors',
       folder: 'checkpoints',
       reuseExisting: true,
@@ -139,7 +161,7 @@ describe('reuseExisting', () => {
     const f = await withIndexedCheckpoint();
     const later = new Date(Date.now() + 60_000);
     await utimes(f.absolute('checkpoints/original.safetensors'), later, later);
-    const result = await f.harness.manager.enqueue({
+    const result = await outcomeOf(f.harness, {
       url: 'https://cdn.example/x.safetensors',
       folder: 'checkpoints',
       sha256: sha256Of(WEIGHTS),
@@ -154,7 +176,7 @@ describe('reuseExisting', () => {
     const entry = (await f.index.get('checkpoints/original.safetensors'))!;
     // An index that is wrong about the content (as after a same-size, same-mtime rewrite).
     await f.index.record({ ...entry, sha256: sha256Of('what the index believes') }, new Date());
-    const result = await f.harness.manager.enqueue({
+    const result = await outcomeOf(f.harness, {
       url: 'https://cdn.example/x.safetensors',
       folder: 'checkpoints',
       sha256: sha256Of('what the index believes'),
@@ -208,13 +230,14 @@ describe('reuseExisting', () => {
     });
     await indexModelsFolder(fixture.library);
     fixture.harness.transfer.autoComplete = (call) => call.complete('two');
-    const result = await fixture.harness.manager.enqueue({
+    const result = await outcomeOf(fixture.harness, {
       url: 'bundle:two',
       reuseExisting: true,
     });
     expect(result).toMatchObject({ reused: true, alreadyPresent: false });
-    const queued = await fixture.harness.manager.getJob(result.jobId);
-    expect(queued.files.map((file) => [file.relativePath, file.status])).toEqual([
+    // The first step placed the one file on disk, then stored the files: the other still to fetch.
+    const prepared = fixture.harness.store.storedEvents().find((event) => event.type === 'status');
+    expect(prepared?.job?.files.map((file) => [file.relativePath, file.status])).toEqual([
       ['vae/one.safetensors', 'completed'],
       ['vae/two.safetensors', 'queued'],
     ]);
@@ -230,7 +253,7 @@ describe('the index kept in step with downloads', () => {
   it('records every file a job completes, with the hash the byte layer computed', async () => {
     fixture = await createManagerFixture();
     fixture.harness.transfer.autoComplete = (call) => call.complete('downloaded bytes');
-    const { jobId } = await fixture.harness.manager.enqueue({
+    const { jobId } = await outcomeOf(fixture.harness, {
       url: 'https://cdn.example/new.gguf',
       folder: 'unet',
     });
@@ -257,7 +280,7 @@ describe('the index kept in step with downloads', () => {
       sha256: sha256Of(WEIGHTS),
     };
 
-    const first = await fixture.harness.manager.enqueue(request);
+    const first = await outcomeOf(fixture.harness, request);
     expect(first).toMatchObject({ alreadyPresent: true, reused: false });
     expect(fixture.fs.reads).toEqual(['loras/style.safetensors']);
     expect(await fixture.index.get('loras/style.safetensors')).toMatchObject({
@@ -266,7 +289,7 @@ describe('the index kept in step with downloads', () => {
     });
 
     fixture.fs.reads.length = 0;
-    const second = await fixture.harness.manager.enqueue(request);
+    const second = await outcomeOf(fixture.harness, request);
     expect(second.alreadyPresent).toBe(true);
     expect(fixture.fs.reads).toEqual([]);
   });
@@ -279,7 +302,7 @@ describe('the index kept in step with downloads', () => {
       sourceKind: null,
     });
     await expect(
-      fixture.harness.manager.enqueue({
+      outcomeOf(fixture.harness, {
         url: 'https://cdn.example/style.safetensors',
         folder: 'loras',
         sha256: sha256Of(WEIGHTS),
@@ -294,7 +317,7 @@ describe('the index kept in step with downloads', () => {
     await indexModelsFolder(fixture.library);
     fixture.index.failWith = new Error('database unreachable');
     fixture.harness.transfer.autoComplete = (call) => call.complete('fresh');
-    const result = await fixture.harness.manager.enqueue({
+    const result = await outcomeOf(fixture.harness, {
       url: 'https://cdn.example/x.safetensors',
       folder: 'checkpoints',
       sha256: sha256Of(WEIGHTS),

@@ -6,6 +6,7 @@ import type {
   JobEvent,
   JobSummary,
 } from '@modeldock/engine';
+import { jobSummary as makeJobSummary } from '../../support/factories';
 
 export class ScriptedHttp implements HttpClient {
   readonly requests: HttpRequest[] = [];
@@ -25,8 +26,9 @@ export class ScriptedHttp implements HttpClient {
   }
 }
 
+/** A completed one-file job whose URL carries secrets the notifications must never show. */
 export function jobSummary(overrides: Partial<JobSummary> = {}): JobSummary {
-  return {
+  return makeJobSummary({
     id: 'job-1',
     status: 'completed',
     source:
@@ -58,12 +60,12 @@ export function jobSummary(overrides: Partial<JobSummary> = {}): JobSummary {
     currentFileIndex: null,
     node: null,
     waitingFor: null,
+    phase: null,
     createdAt: '2031-01-01T00:00:00.000Z',
     updatedAt: '2031-01-01T00:01:00.000Z',
     finishedAt: '2031-01-01T00:01:00.000Z',
-    actions: ['remove'],
     ...overrides,
-  };
+  });
 }
 
 export function statusEvent(id: string, job: JobSummary): JobEvent {

@@ -1,9 +1,9 @@
 /** Failure case 22 (private addresses, schemes) and Authorization across redirects (case 26). */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isForbiddenAddress } from '../../../packages/engine/src/http/address-guard';
-import { createUndiciHttpClient } from '../../../packages/engine/src/http/undici-http-client';
-import { followRedirects } from '../../../packages/engine/src/http/follow-redirects';
-import { transferFile } from '../../../packages/engine/src/transfer/transfer-file';
+import { isForbiddenAddress } from '@modeldock/engine/internal/http/address-guard';
+import { createUndiciHttpClient } from '@modeldock/engine/internal/http/undici-http-client';
+import { followRedirects } from '@modeldock/engine/internal/http/follow-redirects';
+import { transferFile } from '@modeldock/engine/internal/transfer/transfer-file';
 import { resolveEngineConfig } from '@modeldock/engine';
 import type { HttpClient, HttpRequest } from '@modeldock/engine';
 import { deterministicBytes, startFaultOrigin } from '../../support/fault-origin';

@@ -3,9 +3,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createTokenBucketLimiter,
   takeFromAll,
-} from '../../../packages/engine/src/transfer/token-bucket-limiter';
-import type { BandwidthLimiter } from '../../../packages/engine/src/transfer/bandwidth';
-import { transferFile } from '../../../packages/engine/src/transfer/transfer-file';
+} from '@modeldock/engine/internal/transfer/token-bucket-limiter';
+import type { BandwidthLimiter } from '@modeldock/engine/internal/transfer/bandwidth';
+import { transferFile } from '@modeldock/engine/internal/transfer/transfer-file';
 import type { Clock } from '@modeldock/engine';
 import { deterministicBytes, startFaultOrigin } from '../../support/fault-origin';
 import type { FaultOrigin } from '../../support/fault-origin';

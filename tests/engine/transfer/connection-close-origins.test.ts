@@ -14,8 +14,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { transferFile } from '../../../packages/engine/src/transfer/transfer-file';
-import type { BandwidthLimiter } from '../../../packages/engine/src/transfer/bandwidth';
+import { transferFile } from '@modeldock/engine/internal/transfer/transfer-file';
+import type { BandwidthLimiter } from '@modeldock/engine/internal/transfer/bandwidth';
 import {
   deterministicBytes,
   sha256Hex,

@@ -4,14 +4,14 @@
  * reserve, and a trickle slower than the minimum speed counts as a stall.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { transferFile } from '../../../packages/engine/src/transfer/transfer-file';
-import { createNodeFileSystem } from '../../../packages/engine/src/fs/node-file-system';
-import { watchIdle, IdleWatchdog } from '../../../packages/engine/src/transfer/idle-timeout';
+import { transferFile } from '@modeldock/engine/internal/transfer/transfer-file';
+import { createNodeFileSystem } from '@modeldock/engine/internal/fs/node-file-system';
+import { watchIdle, IdleWatchdog } from '@modeldock/engine/internal/transfer/idle-timeout';
 import {
   capBody,
   expandsTooMuch,
   RATIO_CHECK_AFTER_BYTES,
-} from '../../../packages/engine/src/transfer/body-limits';
+} from '@modeldock/engine/internal/transfer/body-limits';
 import { deterministicBytes, startFaultOrigin } from '../../support/fault-origin';
 import type { FaultOrigin } from '../../support/fault-origin';
 import { faultFileSystem } from '../../support/fault-file-system';

@@ -3,10 +3,10 @@
  * one fsync at a time, on schedule, and a failed fsync or report stops the stream.
  */
 import { describe, expect, it } from 'vitest';
-import { DurableSync, SYNC_AFTER_BYTES } from '../../../packages/engine/src/transfer/durable-sync';
-import { ProgressLedger } from '../../../packages/engine/src/transfer/progress-ledger';
-import type { PartialFile } from '../../../packages/engine/src/transfer/partial-file';
-import type { DurableProgress } from '../../../packages/engine/src/transfer/file-transfer-api';
+import { DurableSync, SYNC_AFTER_BYTES } from '@modeldock/engine/internal/transfer/durable-sync';
+import { ProgressLedger } from '@modeldock/engine/internal/transfer/progress-ledger';
+import type { PartialFile } from '@modeldock/engine/internal/transfer/partial-file';
+import type { DurableProgress } from '@modeldock/engine/internal/transfer/file-transfer-api';
 
 const INTERVAL_MS = 1_000;
 

@@ -1,8 +1,8 @@
 /** The background fsync: due every interval, and also after SYNC_AFTER_BYTES, so the last one is short. */
 import { describe, expect, it } from 'vitest';
-import { DurableSync, SYNC_AFTER_BYTES } from '../../../packages/engine/src/transfer/durable-sync';
-import type { PartialFile } from '../../../packages/engine/src/transfer/partial-file';
-import type { ProgressLedger } from '../../../packages/engine/src/transfer/progress-ledger';
+import { DurableSync, SYNC_AFTER_BYTES } from '@modeldock/engine/internal/transfer/durable-sync';
+import type { PartialFile } from '@modeldock/engine/internal/transfer/partial-file';
+import type { ProgressLedger } from '@modeldock/engine/internal/transfer/progress-ledger';
 
 const INTERVAL_MS = 1_000;
 

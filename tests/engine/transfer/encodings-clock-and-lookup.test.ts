@@ -1,9 +1,9 @@
 /** Compressed bodies (case 15), the system clock, and the guarded DNS lookup. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { transferFile } from '../../../packages/engine/src/transfer/transfer-file';
-import { createSystemClock } from '../../../packages/engine/src/clock/system-clock';
-import { createGuardedLookup } from '../../../packages/engine/src/http/address-guard';
-import type { ResolveAll } from '../../../packages/engine/src/http/address-guard';
+import { transferFile } from '@modeldock/engine/internal/transfer/transfer-file';
+import { createSystemClock } from '@modeldock/engine/internal/clock/system-clock';
+import { createGuardedLookup } from '@modeldock/engine/internal/http/address-guard';
+import type { ResolveAll } from '@modeldock/engine/internal/http/address-guard';
 import { deterministicBytes, startFaultOrigin } from '../../support/fault-origin';
 import type { FaultOrigin } from '../../support/fault-origin';
 import { createHarness, failureOf, fileRecord, recorder } from './transfer-harness';

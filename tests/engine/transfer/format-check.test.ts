@@ -9,9 +9,9 @@ import {
   isModelFileName,
   sniffTextBody,
   unexpectedContentTypeError,
-} from '../../../packages/engine/src/verify/format-check';
-import { createNodeFileSystem } from '../../../packages/engine/src/fs/node-file-system';
-import type { FileSystem, WritableFile } from '../../../packages/engine/src/ports';
+} from '@modeldock/engine/internal/verify/format-check';
+import { createNodeFileSystem } from '@modeldock/engine/internal/fs/node-file-system';
+import type { FileSystem, WritableFile } from '@modeldock/engine/internal/ports';
 
 const fs = createNodeFileSystem();
 let dir: string;

@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHashWorkerPool } from '../../../packages/engine/src/verify/hash-worker-pool';
+import { createHashWorkerPool } from '@modeldock/engine/internal/verify/hash-worker-pool';
 import {
   startPrefixHasher,
   startWholeFileHasher,
-} from '../../../packages/engine/src/verify/sha256-prefix-hasher';
+} from '@modeldock/engine/internal/verify/sha256-prefix-hasher';
 import { deterministicBytes } from '../../support/fault-origin';
 
 let dir: string;

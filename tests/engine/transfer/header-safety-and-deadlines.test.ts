@@ -12,9 +12,9 @@ import {
   resolveEngineConfig,
 } from '@modeldock/engine';
 import type { HttpClient } from '@modeldock/engine';
-import { createUndiciHttpClient } from '../../../packages/engine/src/http/undici-http-client';
-import type { UndiciHttpClient } from '../../../packages/engine/src/http/undici-http-client';
-import { sendHubRequest } from '../../../packages/engine/src/sources/hub-http';
+import { createUndiciHttpClient } from '@modeldock/engine/internal/http/undici-http-client';
+import type { UndiciHttpClient } from '@modeldock/engine/internal/http/undici-http-client';
+import { sendHubRequest } from '@modeldock/engine/internal/sources/hub-http';
 
 const silentLogger = { debug() {}, info() {}, warn() {}, error() {} };
 

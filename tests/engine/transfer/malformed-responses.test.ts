@@ -8,7 +8,7 @@ import net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ModeldockError } from '@modeldock/engine';
-import { transferFile } from '../../../packages/engine/src/transfer/transfer-file';
+import { transferFile } from '@modeldock/engine/internal/transfer/transfer-file';
 import { createHarness, failureOf, fileRecord, recorder } from './transfer-harness';
 import type { Harness } from './transfer-harness';
 

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFile, stat } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { transferFile } from '../../../packages/engine/src/transfer/transfer-file';
+import { transferFile } from '@modeldock/engine/internal/transfer/transfer-file';
 import { tempPathFor } from '@modeldock/engine';
 import { deterministicBytes, startFaultOrigin } from '../../support/fault-origin';
 import type { FaultOrigin } from '../../support/fault-origin';

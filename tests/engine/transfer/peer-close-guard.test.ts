@@ -9,7 +9,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Agent, buildConnector } from 'undici';
 import type { Dispatcher } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { guardPeerClose } from '../../../packages/engine/src/http/peer-close-guard';
+import { guardPeerClose } from '@modeldock/engine/internal/http/peer-close-guard';
 import { deterministicBytes, startHttp10Origin } from '../../support/fault-origin';
 import type { Http10Origin } from '../../support/fault-origin';
 

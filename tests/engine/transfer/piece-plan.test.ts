@@ -4,10 +4,10 @@
  * sizes follow the measured round trip and rate; finished pieces merge so the list stays short.
  */
 import { describe, expect, it } from 'vitest';
-import { PieceSizer } from '../../../packages/engine/src/transfer/piece-sizer';
-import { ProgressLedger } from '../../../packages/engine/src/transfer/progress-ledger';
-import type { LiveSegment } from '../../../packages/engine/src/transfer/progress-ledger';
-import { claimNextPiece } from '../../../packages/engine/src/transfer/segment-plan';
+import { PieceSizer } from '@modeldock/engine/internal/transfer/piece-sizer';
+import { ProgressLedger } from '@modeldock/engine/internal/transfer/progress-ledger';
+import type { LiveSegment } from '@modeldock/engine/internal/transfer/progress-ledger';
+import { claimNextPiece } from '@modeldock/engine/internal/transfer/segment-plan';
 
 const MIB = 1024 * 1024;
 

@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import {
   parseContentLength,
   parseContentRange,
-} from '../../../packages/engine/src/http/content-range';
+} from '@modeldock/engine/internal/http/content-range';
 import {
   isRetryableStatus,
   parseRetryAfter,
   retryDelayMs,
-} from '../../../packages/engine/src/http/retry-policy';
+} from '@modeldock/engine/internal/http/retry-policy';
 
 describe('Content-Range edge cases', () => {
   it('reads a one-byte range', () => {

@@ -3,14 +3,14 @@
  * limits, bad Locations), and the address guard's answers for names and resolved addresses.
  */
 import { describe, expect, it } from 'vitest';
-import { followRedirects } from '../../../packages/engine/src/http/follow-redirects';
+import { followRedirects } from '@modeldock/engine/internal/http/follow-redirects';
 import {
   assertHostAllowed,
   createGuardedLookup,
   isForbiddenAddress,
-} from '../../../packages/engine/src/http/address-guard';
-import type { ResolveAll } from '../../../packages/engine/src/http/address-guard';
-import type { HttpClient, HttpRequest, HttpResponse } from '../../../packages/engine/src/ports';
+} from '@modeldock/engine/internal/http/address-guard';
+import type { ResolveAll } from '@modeldock/engine/internal/http/address-guard';
+import type { HttpClient, HttpRequest, HttpResponse } from '@modeldock/engine/internal/ports';
 
 /** A server that answers each URL from a script; records every request and every dumped body. */
 function scriptedServer(script: Record<string, { status: number; location?: string }>) {

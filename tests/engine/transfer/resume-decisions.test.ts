@@ -9,8 +9,8 @@ import {
   ifRangeValue,
   planResume,
   validatorOf,
-} from '../../../packages/engine/src/transfer/resume-plan';
-import type { DecisionInput, PartialState } from '../../../packages/engine/src/transfer/resume-plan';
+} from '@modeldock/engine/internal/transfer/resume-plan';
+import type { DecisionInput, PartialState } from '@modeldock/engine/internal/transfer/resume-plan';
 
 const MONDAY = 'Mon, 01 Jan 2024 00:00:00 GMT';
 const TUESDAY = 'Tue, 02 Jan 2024 00:00:00 GMT';

@@ -4,26 +4,26 @@ import {
   decideResponse,
   planResume,
   validatorOf,
-} from '../../../packages/engine/src/transfer/resume-plan';
-import type { DecisionInput } from '../../../packages/engine/src/transfer/resume-plan';
+} from '@modeldock/engine/internal/transfer/resume-plan';
+import type { DecisionInput } from '@modeldock/engine/internal/transfer/resume-plan';
 import {
   parseContentLength,
   parseContentRange,
   rangeHeader,
-} from '../../../packages/engine/src/http/content-range';
+} from '@modeldock/engine/internal/http/content-range';
 import {
   isRetryableStatus,
   parseRetryAfter,
   retryDelayMs,
-} from '../../../packages/engine/src/http/retry-policy';
+} from '@modeldock/engine/internal/http/retry-policy';
 import {
   planSegments,
   splitLargestSegment,
   shouldSegment,
   minSegmentBytes,
-} from '../../../packages/engine/src/transfer/segment-plan';
-import type { LiveSegment } from '../../../packages/engine/src/transfer/progress-ledger';
-import { ProgressLedger } from '../../../packages/engine/src/transfer/progress-ledger';
+} from '@modeldock/engine/internal/transfer/segment-plan';
+import type { LiveSegment } from '@modeldock/engine/internal/transfer/progress-ledger';
+import { ProgressLedger } from '@modeldock/engine/internal/transfer/progress-ledger';
 
 const strong = { etag: '"v1"', lastModified: 'Mon, 01 Jan 2024 00:00:00 GMT' };
 

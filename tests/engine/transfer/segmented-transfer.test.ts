@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { transferFile } from '../../../packages/engine/src/transfer/transfer-file';
+import { transferFile } from '@modeldock/engine/internal/transfer/transfer-file';
 import type { DurableProgress, FileRecord } from '@modeldock/engine';
 import { deterministicBytes, startFaultOrigin } from '../../support/fault-origin';
 import type { FaultOrigin } from '../../support/fault-origin';

@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFile, readdir, stat, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { transferFile } from '../../../packages/engine/src/transfer/transfer-file';
+import { transferFile } from '@modeldock/engine/internal/transfer/transfer-file';
 import { tempPathFor } from '@modeldock/engine';
 import type { FileRecord } from '@modeldock/engine';
 import { deterministicBytes, sha256Hex, startFaultOrigin } from '../../support/fault-origin';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startPrefixHasher } from '../../../packages/engine/src/verify/sha256-prefix-hasher';
+import { startPrefixHasher } from '@modeldock/engine/internal/verify/sha256-prefix-hasher';
 import { deterministicBytes, sha256Hex } from '../../support/fault-origin';
 
 let dir: string;
@@ -79,7 +79,7 @@ describe('prefix hasher', () => {
 describe('small-file hasher', () => {
   it('hashes the finished file in one pass on the shared hashing workers', async () => {
     const { startSmallFileHasher } =
-      await import('../../../packages/engine/src/verify/small-file-hasher');
+      await import('@modeldock/engine/internal/verify/small-file-hasher');
     const bytes = deterministicBytes(3_000_000, 93);
     const file = path.join(dir, 'small.bin');
     await writeFile(file, bytes);

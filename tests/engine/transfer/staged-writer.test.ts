@@ -3,9 +3,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { StagedWriter } from '../../../packages/engine/src/transfer/staged-writer';
-import { PartialFile } from '../../../packages/engine/src/transfer/partial-file';
-import { createNodeFileSystem } from '../../../packages/engine/src/fs/node-file-system';
+import { StagedWriter } from '@modeldock/engine/internal/transfer/staged-writer';
+import { PartialFile } from '@modeldock/engine/internal/transfer/partial-file';
+import { createNodeFileSystem } from '@modeldock/engine/internal/fs/node-file-system';
 import { faultFileSystem } from '../../support/fault-file-system';
 import { deterministicBytes } from '../../support/fault-origin';
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { transferFile } from '../../../packages/engine/src/transfer/transfer-file';
+import { transferFile } from '@modeldock/engine/internal/transfer/transfer-file';
 import { deterministicBytes, startFaultOrigin } from '../../support/fault-origin';
 import type { FaultOrigin } from '../../support/fault-origin';
 import { createHarness, fileRecord, recorder } from './transfer-harness';

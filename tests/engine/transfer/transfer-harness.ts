@@ -11,17 +11,16 @@ import type {
   Clock,
   DurableProgress,
   EngineConfig,
-  FileRecord,
   FileSystem,
   FileTransferCallbacks,
   FileTransferContext,
   Logger,
   StalledState,
 } from '@modeldock/engine';
-import { createUndiciHttpClient } from '../../../packages/engine/src/http/undici-http-client';
-import type { UndiciHttpClient } from '../../../packages/engine/src/http/undici-http-client';
-import { createNodeFileSystem } from '../../../packages/engine/src/fs/node-file-system';
-import type { BandwidthLimiter } from '../../../packages/engine/src/transfer/bandwidth';
+import { createUndiciHttpClient } from '@modeldock/engine/internal/http/undici-http-client';
+import type { UndiciHttpClient } from '@modeldock/engine/internal/http/undici-http-client';
+import { createNodeFileSystem } from '@modeldock/engine/internal/fs/node-file-system';
+import type { BandwidthLimiter } from '@modeldock/engine/internal/transfer/bandwidth';
 
 export const TEST_CONFIG: Partial<EngineConfig> = {
   idleTimeoutMs: 400,
@@ -35,32 +34,7 @@ export const TEST_CONFIG: Partial<EngineConfig> = {
   allowPrivateHosts: true,
 };
 
-let fileCounter = 0;
-
-export function fileRecord(url: string, overrides: Partial<FileRecord> = {}): FileRecord {
-  fileCounter++;
-  const name = overrides.name ?? `model-${fileCounter}.bin.part-test`;
-  return {
-    id: `file${fileCounter}`,
-    jobId: `job${fileCounter}`,
-    index: 0,
-    url,
-    name,
-    relativePath: overrides.relativePath ?? `checkpoints/${name}`,
-    bytesDone: 0,
-    bytesTotal: null,
-    expectedSha256: null,
-    sha256: null,
-    status: 'running',
-    validator: null,
-    segments: null,
-    credential: null,
-    format: null,
-    revision: null,
-    error: null,
-    ...overrides,
-  };
-}
+export { fileRecord } from '../../support/factories';
 
 /** A clock with real time whose sleeps return at once (honouring abort) and are recorded. */
 export function instantClock(): Clock & { sleeps: number[] } {

@@ -85,7 +85,7 @@ function fakePorts(rows: LibraryRow[], options: Partial<WorkflowPorts> = {}) {
     preview: async (request) => previewOf(request),
     enqueue: async (request) => {
       enqueued.push(request);
-      return { jobId: 'job-w', attached: false, alreadyPresent: false, reused: false };
+      return { jobId: 'job-w', attached: false };
     },
     civitaiEndpoint: 'https://civitai.com',
     logger: new RecordingLogger(),

@@ -166,6 +166,10 @@ export async function startLibraryServices(options: LibraryServicesOptions): Pro
     preview: (request) => manager.preview(request),
     enqueue: (request) => manager.enqueue(request),
     civitaiVersionsByHash: (hashes) => hubs.civitai.versionsByHash(hashes),
+    civitaiSearch: (query, types) => hubs.civitai.searchModels(query, types),
+    huggingFaceSearch: (query) => hubs.huggingFace.searchModels(query),
+    huggingFaceFiles: async (repoId) => (await hubs.huggingFace.modelInfo(repoId))?.siblings ?? [],
+    huggingFaceEndpoint: hubs.huggingFaceEndpoint,
     civitaiEndpoint: hubs.civitaiEndpoint,
     logger,
   });

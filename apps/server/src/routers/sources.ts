@@ -36,9 +36,9 @@ export const sourcesRouter = {
   presets: publicProcedure.query(async ({ ctx }) => ({ items: await ctx.manager.presets() })),
 
   downloadPreset: publicProcedure.input(downloadPresetInput).mutation(async ({ ctx, input }) => {
-    const { jobId, attached, alreadyPresent } = await ctx.manager.downloadPreset(input.presetId, {
+    const { jobId, attached } = await ctx.manager.downloadPreset(input.presetId, {
       priority: input.priority,
     });
-    return { jobId, attached, alreadyPresent };
+    return { jobId, attached };
   }),
 } satisfies TRPCRouterRecord;

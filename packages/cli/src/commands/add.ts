@@ -107,8 +107,6 @@ async function add(context: CommandContext, input: string, options: AddOptions):
     if (context.json) context.printJson({ preview, queued });
     else if (queued.attached)
       context.say(`Attached to job ${queued.jobId}, which already downloads this.`);
-    else if (queued.alreadyPresent)
-      context.say(`Already present: job ${queued.jobId} has nothing to download.`);
     else context.say(`Queued job ${queued.jobId}. Follow it with: modeldock watch ${queued.jobId}`);
     return EXIT.ok;
   }

@@ -121,7 +121,11 @@ export interface DownloadManager {
    */
   stop(): Promise<void>;
 
-  /** Validates and records the job; returns at once, before any byte is transferred. */
+  /**
+   * Validates the request (bad input throws and records nothing) and records the job; returns at
+   * once, before the source is resolved or any file is read. Resolving and checking files already
+   * on disk are the job's first step (`phase`), whose errors fail the job.
+   */
   enqueue(request: EnqueueRequest): Promise<EnqueueResult>;
   getJob(jobId: string): Promise<JobSummary>;
   listJobs(query: ListQuery): Promise<{ items: JobSummary[]; nextCursor: string | null }>;

@@ -9,14 +9,27 @@ import type { EngineConfig } from '../config';
 import type { NodePresence } from '../job-model';
 import { validateNodeName } from '../workers/node-name';
 import { ModeldockError, toModeldockError } from '../errors';
-import type { Clock, CredentialProvider, FileSystem, HttpClient, JobStore, LocalFileIndex, Logger } from '../ports';
+import type {
+  Clock,
+  CredentialProvider,
+  FileSystem,
+  HttpClient,
+  JobStore,
+  LocalFileIndex,
+  Logger,
+} from '../ports';
 import { createTaskRunner } from '../tasks/task-runner';
 import type { SourceResolver } from '../sources/source-resolver';
 import type { TransferFile } from '../transfer/file-transfer-api';
 import { createTokenBucketLimiter } from '../transfer/token-bucket-limiter';
 import { transferFile as byteLayerTransferFile } from '../transfer/transfer-file';
 import { DestinationLocks } from './destination-locks';
-import type { BandwidthLimits, DownloadManager, EnqueueRequest, ListQuery } from './download-manager-api';
+import type {
+  BandwidthLimits,
+  DownloadManager,
+  EnqueueRequest,
+  ListQuery,
+} from './download-manager-api';
 import { previewDownload } from './download-preview';
 import { enqueueJob } from './enqueue-job';
 import { validateBandwidthLimit } from './enqueue-request';
@@ -66,9 +79,13 @@ const DEFAULT_LIST_LIMIT = 100;
 const MAX_LIST_LIMIT = 500;
 
 export function createDownloadManager(options: DownloadManagerOptions): DownloadManager {
-  if (!options.workerId) throw new ModeldockError('INTERNAL', 'createDownloadManager needs a workerId');
+  if (!options.workerId)
+    throw new ModeldockError('INTERNAL', 'createDownloadManager needs a workerId');
   const config = resolveEngineConfig(options.config);
-  const nodeName = validateNodeName(options.nodeName ?? (options.workerId.split(':')[0] || 'local'), 'nodeName');
+  const nodeName = validateNodeName(
+    options.nodeName ?? (options.workerId.split(':')[0] || 'local'),
+    'nodeName',
+  );
   const presence = options.presence ?? null;
   const events = new JobEventHub(options.store, options.clock, options.logger, presence);
   const runs = new Map<string, JobRun>();
@@ -92,16 +109,25 @@ export function createDownloadManager(options: DownloadManagerOptions): Download
     fileIndex: options.fileIndex ?? null,
     events,
     secretUrls: new SecretUrlVault(),
-    globalLimiter: createTokenBucketLimiter(validateBandwidthLimit(config.globalBandwidthLimitBps), options.clock),
+    globalLimiter: createTokenBucketLimiter(
+      validateBandwidthLimit(config.globalBandwidthLimitBps),
+      options.clock,
+    ),
     runs,
     diskChecks: new SerialQueue(),
     cacheLinks: new SerialQueue(),
+    destinationLocks: new DestinationLocks(),
+    pendingRequests: new Map(),
     modelsRoot: path.resolve(options.modelsRoot),
     wakeScheduler: () => scheduler?.wake(),
+    canStartPreparation: () => scheduler?.takingWork === true,
+    hasFreeDownloadSlot: () => scheduler?.hasFreeSlot() === true,
+    startPreparation: (job) => {
+      if (scheduler) scheduler.launchPreparation(job);
+    },
     now: () => new Date(options.clock.now()),
   };
   const control = new JobControl(ctx);
-  const locks = new DestinationLocks();
   let starting: Promise<void> | null = null;
   let stopping: Promise<void> | null = null;
 
@@ -109,7 +135,9 @@ export function createDownloadManager(options: DownloadManagerOptions): Download
     await ctx.fs.mkdir(ctx.modelsRoot);
     ctx.modelsRoot = await ctx.fs.realpath(ctx.modelsRoot);
     await events.init();
-    const report = await recoverAtStartup(ctx, { recoverAllLeases: options.recoverAllLeasesAtStart ?? false });
+    const report = await recoverAtStartup(ctx, {
+      recoverAllLeases: options.recoverAllLeasesAtStart ?? false,
+    });
     ctx.logger.info({ workerId: ctx.workerId, ...report }, 'download manager started');
     if (stopping) return;
     scheduler = new JobScheduler(ctx, tasks);
@@ -135,16 +163,24 @@ export function createDownloadManager(options: DownloadManagerOptions): Download
       ),
     ]);
     timer.abort();
-    const stuck = settled ? [] : active.filter((run) => runs.get(run.jobId) === run).map((run) => run.jobId);
+    const stuck = settled
+      ? []
+      : active.filter((run) => runs.get(run.jobId) === run).map((run) => run.jobId);
     if (stuck.length > 0) {
-      ctx.logger.error({ jobIds: stuck, code: 'SHUTDOWN', message: 'Some transfers did not stop in time' }, 'jobs did not stop cleanly');
+      ctx.logger.error(
+        { jobIds: stuck, code: 'SHUTDOWN', message: 'Some transfers did not stop in time' },
+        'jobs did not stop cleanly',
+      );
     }
-    ctx.logger.info({ workerId: ctx.workerId, returnedToQueue: active.length - stuck.length }, 'download manager stopped');
+    ctx.logger.info(
+      { workerId: ctx.workerId, returnedToQueue: active.length - stuck.length },
+      'download manager stopped',
+    );
   }
 
   async function enqueue(request: EnqueueRequest) {
     try {
-      return await enqueueJob(ctx, locks, request);
+      return await enqueueJob(ctx, request);
     } catch (error) {
       const refused = toModeldockError(error);
       ctx.logger.info({ code: refused.code, message: refused.message }, 'download request refused');
@@ -162,7 +198,8 @@ export function createDownloadManager(options: DownloadManagerOptions): Download
       return stopping;
     },
     enqueue,
-    downloadPreset: async (presetId, presetOptions = {}) => enqueue(presetDownloadRequest(presetId, presetOptions.priority)),
+    downloadPreset: async (presetId, presetOptions = {}) =>
+      enqueue(presetDownloadRequest(presetId, presetOptions.priority)),
     preview: (request, previewOptions = {}) => previewDownload(ctx, request, previewOptions.signal),
     presets: () => presetViews(ctx),
     rollback: (jobId) => control.rollback(jobId),
@@ -170,14 +207,27 @@ export function createDownloadManager(options: DownloadManagerOptions): Download
     async listJobs(query: ListQuery) {
       const limit = query.limit ?? DEFAULT_LIST_LIMIT;
       if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
-        throw new ModeldockError('INVALID_INPUT', `limit must be a whole number from 1 to ${MAX_LIST_LIMIT}`);
+        throw new ModeldockError(
+          'INVALID_INPUT',
+          `limit must be a whole number from 1 to ${MAX_LIST_LIMIT}`,
+        );
       }
       const unknown = query.status?.find((status) => !JOB_STATUSES.includes(status));
       if (unknown !== undefined) {
-        throw new ModeldockError('INVALID_INPUT', `"${String(unknown)}" is not a job status (use ${JOB_STATUSES.join(', ')})`);
+        throw new ModeldockError(
+          'INVALID_INPUT',
+          `"${String(unknown)}" is not a job status (use ${JOB_STATUSES.join(', ')})`,
+        );
       }
-      const page = await ctx.store.listJobs({ statuses: query.status, limit, cursor: query.cursor ?? null });
-      return { items: page.items.map((job) => control.summarise(job)), nextCursor: page.nextCursor };
+      const page = await ctx.store.listJobs({
+        statuses: query.status,
+        limit,
+        cursor: query.cursor ?? null,
+      });
+      return {
+        items: page.items.map((job) => control.summarise(job)),
+        nextCursor: page.nextCursor,
+      };
     },
     pause: (jobId) => control.pause(jobId),
     resume: (jobId) => control.resume(jobId),
@@ -185,10 +235,14 @@ export function createDownloadManager(options: DownloadManagerOptions): Download
     retry: (jobId) => control.retry(jobId),
     setPriority: (jobId, priority) => control.setPriority(jobId, priority),
     moveToTop: (jobId) => control.moveToTop(jobId),
-    setJobBandwidthLimit: (jobId, bytesPerSecond) => control.setJobBandwidthLimit(jobId, bytesPerSecond),
+    setJobBandwidthLimit: (jobId, bytesPerSecond) =>
+      control.setJobBandwidthLimit(jobId, bytesPerSecond),
     setGlobalBandwidthLimit(bytesPerSecond: number | null): BandwidthLimits {
       ctx.globalLimiter.setRate(validateBandwidthLimit(bytesPerSecond));
-      ctx.logger.info({ globalBandwidthLimitBps: ctx.globalLimiter.rate }, 'global bandwidth limit changed');
+      ctx.logger.info(
+        { globalBandwidthLimitBps: ctx.globalLimiter.rate },
+        'global bandwidth limit changed',
+      );
       return { globalBps: ctx.globalLimiter.rate };
     },
     getBandwidthLimits: () => ({ globalBps: ctx.globalLimiter.rate }),

@@ -21,7 +21,7 @@ import type {
   OnDiskState,
   PreviewRequest,
 } from './download-manager-api';
-import { checkResolvedFiles } from './enqueue-job';
+import { checkResolvedFiles } from './job-preparation';
 import { validateEnqueueRequest } from './enqueue-request';
 import { libraryContextOf, resolveContextOf } from './manager-context';
 import type { ManagerContext } from './manager-context';

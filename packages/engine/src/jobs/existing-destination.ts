@@ -26,18 +26,28 @@ export interface DestinationCheck {
 
 const WHAT_TO_DO = 'Move or delete it, or choose another folder or file name, then try again.';
 
+export interface DestinationCheckOptions {
+  signal?: AbortSignal;
+  /** Told before each chunk of a file being hashed is read: bytes read so far, and the file's size. */
+  onHashing?: (bytesDone: number, bytesTotal: number) => Promise<void>;
+}
+
 export async function checkExistingDestination(
   fs: FileSystem,
   modelsRoot: string,
   file: NewFile,
   library: LibraryContext | null = null,
+  options: DestinationCheckOptions = {},
 ): Promise<DestinationCheck> {
   const absolutePath = absoluteDestination(modelsRoot, file.relativePath);
   await assertRealPathInsideRoot(fs, modelsRoot, absolutePath);
   const stat = await fs.stat(absolutePath);
   if (!stat) return { present: false, bytes: null, sha256: null };
   if (!stat.isFile) {
-    throw new ModeldockError('DESTINATION_EXISTS', `"${file.relativePath}" already exists and is a folder. ${WHAT_TO_DO}`);
+    throw new ModeldockError(
+      'DESTINATION_EXISTS',
+      `"${file.relativePath}" already exists and is a folder. ${WHAT_TO_DO}`,
+    );
   }
   if (file.bytesTotal !== null && stat.size !== file.bytesTotal) {
     throw new ModeldockError(
@@ -46,8 +56,24 @@ export async function checkExistingDestination(
     );
   }
   if (file.expectedSha256 === null) return { present: true, bytes: stat.size, sha256: null };
-  const indexed = library ? await currentIndexEntry(library, file.relativePath).catch(() => null) : null;
-  const actual = indexed ? indexed.sha256 : await sha256OfFile(fs, absolutePath);
+  const indexed = library
+    ? await currentIndexEntry(library, file.relativePath).catch(() => null)
+    : null;
+  let hashed = 0;
+  const { onHashing } = options;
+  const actual = indexed
+    ? indexed.sha256
+    : await sha256OfFile(fs, absolutePath, {
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(onHashing
+          ? {
+              beforeRead: async (bytes: number) => {
+                await onHashing(hashed, stat.size);
+                hashed = Math.min(stat.size, hashed + bytes);
+              },
+            }
+          : {}),
+      });
   if (actual !== file.expectedSha256) {
     throw new ModeldockError(
       'DESTINATION_EXISTS',

@@ -9,7 +9,16 @@
  */
 import { isModeldockError, ModeldockError, toJobError } from '../errors';
 import type { JobError } from '../errors';
-import type { FileRecord, JobRecord, JobStatus, LiveProgress, StalledState } from '../job-model';
+import type {
+  FileRecord,
+  JobPhase,
+  JobRecord,
+  JobStatus,
+  LiveProgress,
+  StalledState,
+} from '../job-model';
+import { prepareJob } from './job-preparation';
+import type { PreparedJob } from './job-preparation';
 import type { FilePatch, JobPatch } from '../ports';
 import type { BandwidthLimiter } from '../transfer/bandwidth';
 import type {
@@ -55,11 +64,17 @@ const JOB_WIDE_FAILURE_CODES = new Set(['DISK_FULL']);
 
 /** A stored limit the limiter cannot take (written by hand, or by an older version) means no limit. */
 function usableRate(bytesPerSecond: number | null): number | null {
-  return bytesPerSecond !== null && Number.isFinite(bytesPerSecond) && bytesPerSecond > 0 ? bytesPerSecond : null;
+  return bytesPerSecond !== null && Number.isFinite(bytesPerSecond) && bytesPerSecond > 0
+    ? bytesPerSecond
+    : null;
 }
 
-export function startJobRun(ctx: ManagerContext, claimed: JobRecord): JobRun {
-  return new JobRunner(ctx, claimed);
+export function startJobRun(
+  ctx: ManagerContext,
+  claimed: JobRecord,
+  options: { preparesOnly?: boolean } = {},
+): JobRun {
+  return new JobRunner(ctx, claimed, options.preparesOnly === true);
 }
 
 class JobRunner implements JobRun {
@@ -89,17 +104,25 @@ class JobRunner implements JobRun {
   /** The index batch being recorded, off the files' path (never rejects). */
   private indexing: Promise<void> = Promise.resolve();
   private lastHeartbeatAt: number;
+  /** When the first step's phase was last stored (hashing progress is stored at most once per interval). */
+  private lastPhaseAt = 0;
   /** The first record that could not be stored; the job fails with it. */
   private bookkeepingFailure: { error: unknown } | null = null;
 
   constructor(
     private readonly ctx: ManagerContext,
     claimed: JobRecord,
+    public preparesOnly: boolean,
   ) {
     this.jobId = claimed.id;
     this.job = claimed;
     this.jobLimiter = createTokenBucketLimiter(usableRate(claimed.bandwidthLimitBps), ctx.clock);
-    this.progress = new JobProgress(() => this.job, ctx.events, ctx.clock, ctx.config.progressIntervalMs);
+    this.progress = new JobProgress(
+      () => this.job,
+      ctx.events,
+      ctx.clock,
+      ctx.config.progressIntervalMs,
+    );
     this.warnings = new Set(claimed.warnings);
     this.lastHeartbeatAt = ctx.clock.now();
     this.confinedDirectories = new ConfinedDirectories(ctx.clock);
@@ -154,13 +177,21 @@ class JobRunner implements JobRun {
       this.progress.close();
       await this.background;
       await this.storeDeferredRecords().catch((error: unknown) => {
-        this.ctx.logger.warn({ jobId: this.jobId, message: describeError(error) }, 'could not record completed files');
+        this.ctx.logger.warn(
+          { jobId: this.jobId, message: describeError(error) },
+          'could not record completed files',
+        );
       });
       this.fileRecords.close();
     }
   }
 
   private async execute(): Promise<void> {
+    // A job enqueued here: its first step runs at once, and the download too when a slot is free.
+    if (this.preparesOnly) {
+      if (!(await this.prepare())) return;
+      return this.download();
+    }
     const started = await this.updateJobGuarded({
       startedAt: this.job.startedAt ?? this.ctx.now(),
       stalled: null,
@@ -178,6 +209,11 @@ class JobRunner implements JobRun {
       files: this.job.files.length,
     });
     if (this.stopped) return this.finishStopped();
+    if (this.job.phase && !(await this.prepare())) return;
+    return this.download();
+  }
+
+  private async download(): Promise<void> {
     try {
       await reserveDiskSpace(this.ctx, this.job, () => {
         this.diskReserved = true;
@@ -189,6 +225,89 @@ class JobRunner implements JobRun {
     if (this.stopped) return this.finishStopped();
     if (failures.length > 0) return this.finishFailed(failures);
     return this.finishCompleted();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // First step: resolving the request, checking what is already on disk
+  // ---------------------------------------------------------------------------------------------
+
+  /** Runs the job's first step; true when the job goes on to download its files in this run. */
+  private async prepare(): Promise<boolean> {
+    let prepared: PreparedJob | null;
+    try {
+      prepared = await prepareJob(this.ctx, this.job, {
+        signal: this.controller.signal,
+        onPhase: (phase) => this.recordPhase(phase),
+        next: () => this.statusAfterPreparation(),
+      });
+    } catch (error) {
+      if (this.stopped) await this.finishStopped();
+      else await this.finishFailed([], error);
+      return false;
+    }
+    if (!prepared) {
+      await this.noteLostLease();
+      await this.finishStopped();
+      return false;
+    }
+    this.job = prepared.job;
+    for (const warning of prepared.job.warnings) this.warnings.add(warning);
+    await this.ctx.events.record('status', this.job);
+    const details = { files: this.job.files.length, reused: prepared.reused };
+    if (prepared.allDone) {
+      const message = prepared.allPresent
+        ? 'already present, nothing to download'
+        : 'completed from files already on disk';
+      logJobStatus(this.ctx.logger, this.job, message, details);
+      return false;
+    }
+    if (this.preparesOnly) {
+      logJobStatus(this.ctx.logger, this.job, 'job queued', details);
+      this.ctx.wakeScheduler();
+      return false;
+    }
+    logJobStatus(this.ctx.logger, this.job, 'job running', {
+      ...details,
+      workerId: this.ctx.workerId,
+    });
+    if (this.stopped) {
+      await this.finishStopped();
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * After the first step of a job enqueued here: it goes on downloading in this run when a download
+   * slot is free (decided synchronously, so the scheduler counts it at once), else waits its turn.
+   */
+  private statusAfterPreparation(): 'running' | 'queued' {
+    if (!this.preparesOnly) return 'running';
+    const forHere = this.job.node === null || this.job.node === this.ctx.nodeName;
+    if (forHere && !this.stopped && this.ctx.hasFreeDownloadSlot()) {
+      this.preparesOnly = false;
+      return 'running';
+    }
+    return 'queued';
+  }
+
+  /** A new step is stored and announced at once; hashing progress at most once per progress interval. */
+  private async recordPhase(phase: JobPhase): Promise<void> {
+    this.controller.signal.throwIfAborted();
+    const previous = this.job.phase;
+    const now = this.ctx.clock.now();
+    const newStep = !previous || previous.step !== phase.step;
+    // Resolving has no progress of its own: only its start is news (and the job is created with it).
+    if (!newStep && phase.step === 'resolving') return;
+    if (!newStep && now - this.lastPhaseAt < this.ctx.config.progressIntervalMs) return;
+    this.lastPhaseAt = now;
+    if (!(await this.updateJobGuarded({ phase }))) {
+      await this.noteLostLease();
+      this.controller.signal.throwIfAborted();
+      return;
+    }
+    if (newStep) await this.ctx.events.record('updated', this.job);
+    else this.ctx.events.publishProgress(this.job, this.progress.live());
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -220,7 +339,8 @@ class JobRunner implements JobRun {
           if (!failure) return;
           failures.push(failure);
           const endsJob =
-            JOB_WIDE_FAILURE_CODES.has(failure.jobError.code) || (isBundle && this.job.onFileFailure === 'rollback');
+            JOB_WIDE_FAILURE_CODES.has(failure.jobError.code) ||
+            (isBundle && this.job.onFileFailure === 'rollback');
           if (endsJob) this.halt.abort('halted');
         },
         () => this.mustStopStarting,
@@ -272,7 +392,8 @@ class JobRunner implements JobRun {
     if (known !== undefined && files[known]?.id === fileId) return known;
     this.fileSlotById = new Map(files.map((file, index) => [file.id, index]));
     const index = this.fileSlotById.get(fileId);
-    if (index === undefined) throw new ModeldockError('INTERNAL', `File ${fileId} is not part of job ${this.jobId}`);
+    if (index === undefined)
+      throw new ModeldockError('INTERNAL', `File ${fileId} is not part of job ${this.jobId}`);
     return index;
   }
 
@@ -319,7 +440,10 @@ class JobRunner implements JobRun {
    * 'queued' in the store, which is what recovery would make it anyway (a renamed one is adopted:
    * its last durable write recorded every byte).
    */
-  private async transferOne(planned: FileRecord, persistPassingStates = true): Promise<FileFailure | null> {
+  private async transferOne(
+    planned: FileRecord,
+    persistPassingStates = true,
+  ): Promise<FileFailure | null> {
     const signal = AbortSignal.any([this.controller.signal, this.halt.signal]);
     const url = this.ctx.secretUrls.urlToFetch(planned.id, planned.url);
     if (url === null) {
@@ -347,7 +471,11 @@ class JobRunner implements JobRun {
       confinedDirectories: this.confinedDirectories,
     };
     try {
-      const result = await this.ctx.transferFile({ ...file, url }, context, this.callbacksFor(file.id, persistPassingStates));
+      const result = await this.ctx.transferFile(
+        { ...file, url },
+        context,
+        this.callbacksFor(file.id, persistPassingStates),
+      );
       await this.recordFileCompleted(file.id, result, persistPassingStates);
       return await this.linkIntoHfCache(file.id);
     } catch (error) {
@@ -395,7 +523,10 @@ class JobRunner implements JobRun {
 
   private inBackground(task: () => Promise<void>): void {
     this.background = this.background.then(task).catch((error: unknown) => {
-      this.ctx.logger.warn({ jobId: this.jobId, message: describeError(error) }, 'could not record job progress');
+      this.ctx.logger.warn(
+        { jobId: this.jobId, message: describeError(error) },
+        'could not record job progress',
+      );
     });
   }
 
@@ -403,7 +534,9 @@ class JobRunner implements JobRun {
     if (this.stopped) return;
     if (persist) await this.writeFile(fileId, { status: 'verifying' });
     else this.patchFileMirror(fileId, { status: 'verifying' });
-    const stillTransferring = this.job.files.some((file) => file.status === 'queued' || file.status === 'running');
+    const stillTransferring = this.job.files.some(
+      (file) => file.status === 'queued' || file.status === 'running',
+    );
     if (stillTransferring || this.job.status !== 'running') return;
     const updated = await this.updateJobGuarded({ status: 'verifying' });
     if (!updated) return this.noteLostLease();
@@ -413,7 +546,9 @@ class JobRunner implements JobRun {
 
   private async recordStalled(state: StalledState | null): Promise<void> {
     if (this.stopped) return;
-    const updated = await this.updateJobGuarded(state ? { stalled: state, speedBps: 0 } : { stalled: null });
+    const updated = await this.updateJobGuarded(
+      state ? { stalled: state, speedBps: 0 } : { stalled: null },
+    );
     if (!updated) return this.noteLostLease();
     await this.ctx.events.record('updated', this.job, this.progress.live());
     if (state) {
@@ -440,7 +575,11 @@ class JobRunner implements JobRun {
     if (!updated) await this.noteLostLease();
   }
 
-  private async recordFileCompleted(fileId: string, result: FileTransferResult, waitForRecord: boolean): Promise<void> {
+  private async recordFileCompleted(
+    fileId: string,
+    result: FileTransferResult,
+    waitForRecord: boolean,
+  ): Promise<void> {
     await this.background;
     const completed: FilePatch = {
       status: 'completed',
@@ -463,7 +602,12 @@ class JobRunner implements JobRun {
     this.progress.changed();
     const file = this.fileById(fileId);
     this.ctx.logger.info(
-      { jobId: this.jobId, file: file.relativePath, bytes: result.bytesTotal, format: result.format },
+      {
+        jobId: this.jobId,
+        file: file.relativePath,
+        bytes: result.bytesTotal,
+        format: result.format,
+      },
       'file completed',
     );
     const indexed: CompletedLocalFile = {
@@ -487,7 +631,9 @@ class JobRunner implements JobRun {
   private async linkIntoHfCache(fileId: string): Promise<FileFailure | null> {
     try {
       const file = this.fileById(fileId);
-      await this.ctx.cacheLinks.run(() => linkHfCacheFile(this.job, file, { fs: this.ctx.fs, modelsRoot: this.ctx.modelsRoot }));
+      await this.ctx.cacheLinks.run(() =>
+        linkHfCacheFile(this.job, file, { fs: this.ctx.fs, modelsRoot: this.ctx.modelsRoot }),
+      );
       return null;
     } catch (error) {
       return this.recordFileFailure(fileId, error);
@@ -498,17 +644,22 @@ class JobRunner implements JobRun {
     await this.background;
     const jobError = toJobError(error, this.ctx.clock.now());
     const patch: FilePatch = { status: 'failed', error: jobError };
-    if (bytesWereDiscarded(error, jobError)) Object.assign(patch, { bytesDone: 0, segments: null, validator: null });
+    if (bytesWereDiscarded(error, jobError))
+      Object.assign(patch, { bytesDone: 0, segments: null, validator: null });
     await this.writeFile(fileId, patch);
     this.progress.forgetFile(fileId);
     const file = this.fileById(fileId);
-    logJobError(this.ctx.logger, 'warn', this.job, jobError, 'file failed', { file: file.relativePath });
+    logJobError(this.ctx.logger, 'warn', this.job, jobError, 'file failed', {
+      file: file.relativePath,
+    });
     return { file, jobError };
   }
 
   /** Files interrupted mid-transfer never failed: they wait in the queue with their durable offset. */
   private async requeueInterruptedFiles(): Promise<void> {
-    const interrupted = this.job.files.filter((file) => file.status === 'running' || file.status === 'verifying');
+    const interrupted = this.job.files.filter(
+      (file) => file.status === 'running' || file.status === 'verifying',
+    );
     // One batch for them all.
     await Promise.all(interrupted.map((file) => this.writeFile(file.id, { status: 'queued' })));
     this.verifyingFileIds.clear();
@@ -537,8 +688,14 @@ class JobRunner implements JobRun {
       return this.finishStopped();
     }
     await this.ctx.events.record('status', this.job);
-    const bytes = this.job.files.reduce((total, file) => total + (file.bytesTotal ?? file.bytesDone), 0);
-    logJobStatus(this.ctx.logger, this.job, 'job completed', { files: this.job.files.length, bytes });
+    const bytes = this.job.files.reduce(
+      (total, file) => total + (file.bytesTotal ?? file.bytesDone),
+      0,
+    );
+    logJobStatus(this.ctx.logger, this.job, 'job completed', {
+      files: this.job.files.length,
+      bytes,
+    });
   }
 
   private async finishFailed(failures: FileFailure[], jobLevelError?: unknown): Promise<void> {
@@ -550,7 +707,9 @@ class JobRunner implements JobRun {
     if (first && this.job.files.length > 1 && this.job.onFileFailure === 'rollback') {
       await this.rollBackCompletedFiles(first);
     }
-    const jobError = first ? this.describeFailures(failures) : toJobError(jobLevelError, this.ctx.clock.now());
+    const jobError = first
+      ? this.describeFailures(failures)
+      : toJobError(jobLevelError, this.ctx.clock.now());
     const updated = await this.updateJobGuarded({
       status: 'failed',
       error: jobError,
@@ -573,7 +732,10 @@ class JobRunner implements JobRun {
     const first = failures[0]!;
     if (this.job.files.length === 1) return first.jobError;
     const count = `${failures.length} of ${this.job.files.length} files failed`;
-    return { ...first.jobError, message: `${count}; ${first.file.name}: ${first.jobError.message}` };
+    return {
+      ...first.jobError,
+      message: `${count}; ${first.file.name}: ${first.jobError.message}`,
+    };
   }
 
   private async rollBackCompletedFiles(cause: FileFailure): Promise<void> {
@@ -596,7 +758,12 @@ class JobRunner implements JobRun {
       });
     }
     this.ctx.logger.warn(
-      { jobId: this.jobId, status: this.job.status, code: cause.jobError.code, message: cause.jobError.message },
+      {
+        jobId: this.jobId,
+        status: this.job.status,
+        code: cause.jobError.code,
+        message: cause.jobError.message,
+      },
       'bundle rolled back',
     );
   }
@@ -609,7 +776,12 @@ class JobRunner implements JobRun {
     switch (this.stopReason) {
       case 'shutdown': {
         await this.requeueInterruptedFiles();
-        const updated = await this.updateJobGuarded({ status: 'queued', stalled: null, speedBps: 0, releaseLease: true });
+        const updated = await this.updateJobGuarded({
+          status: 'queued',
+          stalled: null,
+          speedBps: 0,
+          releaseLease: true,
+        });
         if (updated) {
           await this.ctx.events.record('status', this.job);
           logJobStatus(this.ctx.logger, this.job, 'job returned to the queue for shutdown');
@@ -666,7 +838,10 @@ class JobRunner implements JobRun {
       if (updated) await this.ctx.events.record('status', this.job);
     } catch (secondError) {
       // The store itself is failing: the lease will expire and another attempt will pick the job up.
-      this.ctx.logger.error({ jobId: this.jobId, message: describeError(secondError) }, 'could not record the failure');
+      this.ctx.logger.error(
+        { jobId: this.jobId, message: describeError(secondError) },
+        'could not record the failure',
+      );
     }
   }
 
@@ -704,4 +879,3 @@ class JobRunner implements JobRun {
     }
   }
 }
-

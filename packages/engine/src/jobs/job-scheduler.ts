@@ -39,8 +39,14 @@ export class JobScheduler {
   start(): void {
     if (this.started || this.stopping) return;
     this.started = true;
-    const pollMs = Math.max(1, Math.min(MAX_POLL_INTERVAL_MS, Math.floor(this.ctx.config.leaseMs / 3)));
-    const sweepMs = Math.min(MAX_STALE_SWEEP_INTERVAL_MS, Math.max(pollMs, Math.floor(this.ctx.config.staleAfterMs / 4)));
+    const pollMs = Math.max(
+      1,
+      Math.min(MAX_POLL_INTERVAL_MS, Math.floor(this.ctx.config.leaseMs / 3)),
+    );
+    const sweepMs = Math.min(
+      MAX_STALE_SWEEP_INTERVAL_MS,
+      Math.max(pollMs, Math.floor(this.ctx.config.staleAfterMs / 4)),
+    );
     this.tasks.register({
       name: JOB_CLAIM_POLL_TASK,
       schedule: { every: pollMs, firstAfter: pollMs },
@@ -86,7 +92,7 @@ export class JobScheduler {
     do {
       this.wakeAgain = false;
       try {
-        while (!this.stopping && this.ctx.runs.size < this.ctx.config.maxConcurrentJobs) {
+        while (!this.stopping && this.downloadingRuns() < this.ctx.config.maxConcurrentJobs) {
           const claimed = await this.ctx.store.claimNextJob(
             this.ctx.workerId,
             this.ctx.config.leaseMs,
@@ -112,7 +118,7 @@ export class JobScheduler {
    * sees the lease (it lasts many polls) and sets a timer for the moment it ends.
    */
   private async wakeWhenNextLeaseLapses(): Promise<void> {
-    if (this.stopping || this.ctx.runs.size >= this.ctx.config.maxConcurrentJobs) return;
+    if (this.stopping || this.downloadingRuns() >= this.ctx.config.maxConcurrentJobs) return;
     let nextLapse = Number.POSITIVE_INFINITY;
     for (const job of await this.ctx.store.listActiveJobs()) {
       if (job.status !== 'running' && job.status !== 'verifying') continue;
@@ -135,10 +141,45 @@ export class JobScheduler {
     );
   }
 
-  private launch(claimed: JobRecord): void {
+  /** True once started and until stopping: jobs may start here. */
+  get takingWork(): boolean {
+    return this.started && !this.stopping;
+  }
+
+  /**
+   * Runs the first step of a job enqueued here (created leased to this worker) at once, outside the
+   * download slots: resolving a link must not wait for other downloads to finish. The job then
+   * waits its turn in the queue.
+   */
+  launchPreparation(job: JobRecord): void {
+    if (!this.takingWork) {
+      void this.giveBack(job).catch((error: unknown) =>
+        this.ctx.logger.warn(
+          { jobId: job.id, message: describeError(error) },
+          'could not return a job to the queue',
+        ),
+      );
+      return;
+    }
+    this.launch(job, { preparesOnly: true });
+  }
+
+  /** True while taking work with fewer downloads running than allowed. */
+  hasFreeSlot(): boolean {
+    return this.takingWork && this.downloadingRuns() < this.ctx.config.maxConcurrentJobs;
+  }
+
+  /** Runs that hold a download slot (a run doing only a job's first step does not). */
+  private downloadingRuns(): number {
+    let count = 0;
+    for (const run of this.ctx.runs.values()) if (!run.preparesOnly) count++;
+    return count;
+  }
+
+  private launch(claimed: JobRecord, options: { preparesOnly?: boolean } = {}): void {
     // A run that ignored its abort may still be registered under this id; it no longer owns the job.
     this.ctx.runs.get(claimed.id)?.stop('lease-lost');
-    const run = startJobRun(this.ctx, claimed);
+    const run = startJobRun(this.ctx, claimed, options);
     this.ctx.runs.set(claimed.id, run);
     void run.settled.finally(() => {
       if (this.ctx.runs.get(claimed.id) === run) this.ctx.runs.delete(claimed.id);
@@ -149,7 +190,12 @@ export class JobScheduler {
   /** A job claimed while shutting down goes straight back, untouched. */
   private async giveBack(claimed: JobRecord): Promise<void> {
     const status = claimed.status === 'verifying' ? 'verifying' : 'queued';
-    await this.ctx.store.updateJob(claimed.id, { status, releaseLease: true }, this.ctx.now(), this.ctx.workerId);
+    await this.ctx.store.updateJob(
+      claimed.id,
+      { status, releaseLease: true },
+      this.ctx.now(),
+      this.ctx.workerId,
+    );
     logJobStatus(this.ctx.logger, { ...claimed, status }, 'job returned to the queue for shutdown');
   }
 }

@@ -3,8 +3,18 @@
  * event hub, the limiters and the registry of jobs running in this process.
  */
 import type { EngineConfig } from '../config';
-import type { JobStatus, LiveProgress, NodePresence } from '../job-model';
-import type { Clock, CredentialProvider, FileSystem, HttpClient, JobStore, LocalFileIndex, Logger } from '../ports';
+import type { JobRecord, JobStatus, LiveProgress, NodePresence } from '../job-model';
+import type { DestinationLocks } from './destination-locks';
+import type { ValidatedEnqueueRequest } from './enqueue-request';
+import type {
+  Clock,
+  CredentialProvider,
+  FileSystem,
+  HttpClient,
+  JobStore,
+  LocalFileIndex,
+  Logger,
+} from '../ports';
 import type { LibraryContext } from '../library/library-context';
 import type { ResolveContext } from '../sources/source-resolver';
 import type { SourceResolver } from '../sources/source-resolver';
@@ -30,6 +40,8 @@ export interface JobRun {
   readonly diskReserved: boolean;
   /** Set when the lease was lost: the status another process gave the job (null when unknown). */
   readonly lostToStatus: JobStatus | null | undefined;
+  /** True for a run that only does the job's first step (resolving, checking existing files): it takes no download slot. */
+  readonly preparesOnly: boolean;
 }
 
 export interface ManagerContext {
@@ -57,17 +69,33 @@ export interface ManagerContext {
   readonly diskChecks: SerialQueue;
   /** Hugging Face cache links take turns: files of one repository share its refs. */
   readonly cacheLinks: SerialQueue;
+  /** Identical requests, and jobs' first steps writing the same destinations, take turns in this process. */
+  readonly destinationLocks: DestinationLocks;
+  /** Requests enqueued here whose first step has not run, as sent (their links may carry a secret). */
+  readonly pendingRequests: Map<string, ValidatedEnqueueRequest>;
   /** Absolute path of the models root; its real path once the manager has started. */
   modelsRoot: string;
   /** Asks the scheduler to look for work (after enqueue, resume, retry, a finished job). */
   wakeScheduler(): void;
+  /** True when this process runs fewer downloads than it may (a job's first step takes no slot). */
+  hasFreeDownloadSlot(): boolean;
+  /** True while this process takes work: a new job's first step can then start here at once. */
+  canStartPreparation(): boolean;
+  /** Runs the first step of a job just created leased to this worker (see enqueue). */
+  startPreparation(job: JobRecord): void;
   now(): Date;
 }
 
 /** The library's view of the manager (null without a file index): same ports, same root. */
 export function libraryContextOf(ctx: ManagerContext): LibraryContext | null {
   if (!ctx.fileIndex) return null;
-  return { fs: ctx.fs, index: ctx.fileIndex, logger: ctx.logger, modelsRoot: ctx.modelsRoot, now: () => ctx.now() };
+  return {
+    fs: ctx.fs,
+    index: ctx.fileIndex,
+    logger: ctx.logger,
+    modelsRoot: ctx.modelsRoot,
+    now: () => ctx.now(),
+  };
 }
 
 /** What a resolver gets from the manager. */

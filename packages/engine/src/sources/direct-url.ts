@@ -57,6 +57,15 @@ export const directUrlResolver: SourceResolver = {
   accepts(input: string): boolean {
     return /^https?:\/\//i.test(input.trim());
   },
+  checkInput(request: EnqueueRequest): void {
+    parseDirectUrl(request.url);
+    if (request.filename && !sanitizeFileName(request.filename)) {
+      throw new ModeldockError(
+        'INVALID_INPUT',
+        `"${request.filename}" cannot be used as a file name`,
+      );
+    }
+  },
   async resolve(request: EnqueueRequest, context?: ResolveContext): Promise<ResolvedSource> {
     const url = parseDirectUrl(request.url);
     const userFolder = chosenFolder(request.folder);

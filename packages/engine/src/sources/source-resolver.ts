@@ -82,5 +82,10 @@ export interface SourceResolver {
   readonly kind: string;
   /** Cheap, synchronous: does this input look like mine? */
   accepts(input: string): boolean;
+  /**
+   * Cheap, synchronous, no network: throws what `resolve` would throw for the request itself (a
+   * malformed link, a field this source does not take), so `enqueue` refuses it before creating a job.
+   */
+  checkInput?(request: EnqueueRequest): void;
   resolve(request: EnqueueRequest, context: ResolveContext): Promise<ResolvedSource>;
 }

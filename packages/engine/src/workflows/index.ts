@@ -6,3 +6,12 @@ export type { WorkflowPorts } from './workflow-ports';
 export { parseWorkflow } from './workflow-parse';
 export type { ParsedWorkflow, WorkflowHint, WorkflowModelReference } from './workflow-parse';
 export { LOADER_NODES, LEGACY_FOLDERS, currentFolder, foldersRead } from './loader-nodes';
+export {
+  civitaiNameMatches,
+  civitaiTypesFor,
+  findByName,
+  huggingFaceNameMatches,
+  rankRepos,
+  searchStem,
+} from './workflow-name-search';
+export type { NameMatch, NameSearchPorts } from './workflow-name-search';

@@ -3,7 +3,7 @@
  * folder — or its legacy name, which ComfyUI also reads — and the same name), and for missing ones
  * the candidates to fetch with their evidence: the workflow's own hints (matched by name, or the
  * loader node's own hint when its name differs: the file is saved under the name the node loads),
- * then Civitai by the hint's SHA-256. Each candidate is resolved (nothing downloaded) for its source,
+ * then Civitai by the hint's SHA-256, then the file name on Civitai and Hugging Face (exact name only). Each candidate is resolved (nothing downloaded) for its source,
  * published SHA-256 and access. Nothing is guessed: a model with no candidate gets search links.
  */
 import path from 'node:path';
@@ -14,13 +14,14 @@ import { foldersRead } from './loader-nodes';
 import { parseWorkflow } from './workflow-parse';
 import type { WorkflowHint, WorkflowModelReference } from './workflow-parse';
 import type { WorkflowPorts } from './workflow-ports';
+import { findByName } from './workflow-name-search';
 import type { CivitaiVersionRecord } from '../metadata/hubs/civitai-records';
 
 export interface WorkflowCandidate {
   /** What would be downloaded (a link the resolvers take). */
   url: string;
-  /** 'workflow' (its own hint) or 'civitai' (found by SHA-256); `resolvedAs` says what the link is. */
-  source: 'workflow' | 'civitai';
+  /** 'workflow' (its own hint), 'civitai' (by SHA-256 or file name) or 'huggingface' (by file name). */
+  source: 'workflow' | 'civitai' | 'huggingface';
   /** The SHA-256 the file is verified against (the hint's, else the one the source publishes). */
   sha256: string | null;
   evidence: string;
@@ -238,6 +239,21 @@ export async function analyzeWorkflow(
     );
     if (hint) model.candidates.push({ ...byHash.get(hint.sha256!)! });
   });
+
+  // Still nothing: the file name on Civitai and Hugging Face (a file of exactly that name).
+  const unfound = models.filter(
+    (model) => model.status === 'missing' && model.candidates.length === 0,
+  );
+  await runWithConcurrency(
+    unfound,
+    2,
+    async (model) => {
+      const matches = await findByName(ports, model.name, model.folder);
+      for (const match of matches)
+        model.candidates.push({ ...match, resolvedAs: null, access: 'unknown', problem: null });
+    },
+    () => false,
+  );
 
   const checks = models.flatMap((model) =>
     model.candidates.map((candidate) => ({ model, candidate })),

@@ -8,8 +8,12 @@ import type {
 import type { LibraryStore } from '../library/library-store';
 import type { CivitaiVersionRecord } from '../metadata/hubs/civitai-records';
 import type { Logger } from '../ports';
+import type { NameSearchPorts } from './workflow-name-search';
 
-export interface WorkflowPorts {
+export interface WorkflowPorts extends Pick<
+  NameSearchPorts,
+  'civitaiSearch' | 'huggingFaceSearch' | 'huggingFaceFiles' | 'huggingFaceEndpoint'
+> {
   library: Pick<LibraryStore, 'page'>;
   /** Resolves a candidate without downloading it (source, published SHA-256, access). */
   preview(request: PreviewRequest): Promise<DownloadPreview>;

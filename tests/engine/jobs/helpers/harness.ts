@@ -5,15 +5,17 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createDownloadManager } from '@modeldock/engine';
+import { ModeldockError, createDownloadManager } from '@modeldock/engine';
 import type {
   Clock,
   DownloadManager,
   DownloadManagerOptions,
   EngineConfig,
+  EnqueueRequest,
   FileSystem,
   HttpClient,
   JobEvent,
+  JobRecord,
   JobStatus,
   JobSummary,
   TransferFile,
@@ -64,6 +66,15 @@ export interface Harness {
   events: JobEvent[];
   /** Waits until the job reaches `status` (real time, polling the store). */
   waitForStatus(jobId: string, status: JobStatus, timeoutMs?: number): Promise<JobSummary>;
+  /**
+   * Waits until the job's first step (resolving, checking existing files) has run; throws the
+   * job's error as a ModeldockError when that step failed it, as `enqueue` itself once did.
+   */
+  prepared(jobId: string, timeoutMs?: number): Promise<JobSummary>;
+  /** `enqueue`, then `prepared`: the request's outcome once its first step has run. */
+  enqueuePrepared(
+    request: EnqueueRequest,
+  ): Promise<{ jobId: string; attached: boolean; job: JobSummary }>;
   /** A second manager on the same store and folder, as another process or a restart would be. */
   another(options?: HarnessOptions): Promise<Harness>;
   dispose(): Promise<void>;
@@ -76,13 +87,16 @@ export async function waitUntil(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${typeof what === 'string' ? what : what()}`);
+    if (Date.now() > deadline)
+      throw new Error(`Timed out waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
 
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const root = options.modelsRoot ? path.dirname(options.modelsRoot) : await mkdtemp(path.join(tmpdir(), 'modeldock-jobs-'));
+  const root = options.modelsRoot
+    ? path.dirname(options.modelsRoot)
+    : await mkdtemp(path.join(tmpdir(), 'modeldock-jobs-'));
   const modelsRoot = options.modelsRoot ?? path.join(root, 'models');
   await mkdir(modelsRoot, { recursive: true });
   const store = options.store ?? new MemoryJobStore();
@@ -123,7 +137,9 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
           const job = await store.getJob(jobId);
           last = job?.status;
           if (job && last !== status && ['completed', 'failed', 'cancelled'].includes(job.status)) {
-            throw new Error(`job ${jobId} ended ${job.status} while waiting for ${status}: ${JSON.stringify(job.error)}`);
+            throw new Error(
+              `job ${jobId} ended ${job.status} while waiting for ${status}: ${JSON.stringify(job.error)}`,
+            );
           }
           return last === status;
         },
@@ -131,6 +147,29 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
         timeoutMs,
       );
       return manager.getJob(jobId);
+    },
+    async prepared(jobId, timeoutMs = 5_000) {
+      let job: JobRecord | null = null;
+      await waitUntil(
+        async () => {
+          job = await store.getJob(jobId);
+          return (
+            job !== null && (!job.phase || job.status === 'failed' || job.status === 'cancelled')
+          );
+        },
+        () =>
+          `job ${jobId} to finish its first step (now ${JSON.stringify((job as JobRecord | null)?.phase)})`,
+        timeoutMs,
+      );
+      const done = job as unknown as JobRecord;
+      if (done.status === 'failed' && done.phase && done.error) {
+        throw new ModeldockError(done.error.code, done.error.message);
+      }
+      return manager.getJob(jobId);
+    },
+    async enqueuePrepared(request) {
+      const result = await manager.enqueue(request);
+      return { ...result, job: await harness.prepared(result.jobId) };
     },
     async another(extra = {}) {
       const other = await createHarness({

@@ -41,10 +41,38 @@ export const STATUS_LABELS: Record<StatusKey, string> = {
   cancelled: 'Cancelled',
 };
 
+/** The badge's words for a job's first step, while it runs. */
+export const PHASE_LABELS: Record<NonNullable<Job['phase']>['step'], string> = {
+  resolving: 'Resolving',
+  'verifying-existing': 'Checking existing files',
+};
+
 /** The badge's words: a queued job for a node that is not running says which one it waits for. */
 export function statusLabel(job: Job): string {
+  if (job.status === 'running' && job.phase) return PHASE_LABELS[job.phase.step];
   if (job.status === 'queued' && job.waitingFor) return `Waiting for ${job.waitingFor}`;
   return STATUS_LABELS[statusKey(job)];
+}
+
+/**
+ * What the job's first step is doing (resolving its source, hashing a file already on disk), with
+ * how far the hash has read; null once the job knows its files.
+ */
+export function phaseNote(job: Job): string | null {
+  const phase = job.phase;
+  if (!phase || (job.status !== 'running' && job.status !== 'queued' && job.status !== 'paused'))
+    return null;
+  const what =
+    phase.detail ??
+    (phase.step === 'resolving'
+      ? 'Finding the files to download'
+      : 'Checking files already on disk');
+  const waiting = job.status === 'running' ? '' : ' (runs when the download starts)';
+  if (phase.bytesTotal !== null && phase.bytesTotal > 0) {
+    const percent = Math.floor((100 * phase.bytesDone) / phase.bytesTotal);
+    return `${what}: ${percent} % read${waiting}`;
+  }
+  return `${what}${waiting}`;
 }
 
 /** Files this job downloaded itself: a rollback deletes these and never the ones already present. */

@@ -43,6 +43,8 @@ export interface CivitaiMetadataClient {
   models(ids: number[], options?: CivitaiCallOptions): Promise<Map<number, CivitaiModelRecord | null>>;
   /** One version by id, or null when Civitai does not know it. */
   version(id: number, options?: CivitaiCallOptions): Promise<CivitaiVersionRecord | null>;
+  /** Civitai's models search by words (and model types), first page only. */
+  searchModels(query: string, types: string[], options?: CivitaiCallOptions): Promise<CivitaiModelRecord[]>;
   /** True once Civitai refused the user's key (the lookups then went on without it). */
   readonly keyRefused: boolean;
 }
@@ -200,6 +202,15 @@ export function createCivitaiMetadataClient(options: CivitaiMetadataClientOption
         }
       }
       return result;
+    },
+    async searchModels(query, types, call = {}) {
+      const params = new URLSearchParams({ query, limit: '20', nsfw: 'true' });
+      for (const type of types) params.append('types', type);
+      const answer = await exchange(`${options.endpoint}/api/v1/models?${params.toString()}`, call);
+      if (answer.status !== 200) throw await civitaiApiError(answer, { endpoint: options.endpoint, modelId: null, versionId: null, nowMs: options.clock.now() });
+      const body = await readJson(answer);
+      const items = body && typeof body === 'object' && Array.isArray((body as { items?: unknown }).items) ? (body as { items: unknown[] }).items : [];
+      return items.map((raw) => readCivitaiModel(raw)).filter((model): model is CivitaiModelRecord => model !== null);
     },
     async version(id, call = {}) {
       const answer = await exchange(`${options.endpoint}/api/v1/model-versions/${id}`, call);

@@ -92,11 +92,38 @@ export function readHfModelInfo(raw: unknown, repoId: string, endpoint: string):
 export interface HfModelInfoClient {
   /** Model info at a revision (default main); null when the repository does not exist or is private without access. */
   modelInfo(repoId: string, revision?: string, call?: { signal?: AbortSignal; onWait?: (wait: PacerWait) => void }): Promise<HfModelInfo | null>;
+  /** Repository ids Hugging Face's model search (`/api/models?search=`) answers, best first. */
+  searchModels(query: string, limit?: number, call?: { signal?: AbortSignal }): Promise<string[]>;
 }
 
 export function createHfModelInfoClient(options: HfModelInfoClientOptions): HfModelInfoClient {
   const endpointOrigin = new URL(options.endpoint).origin;
   return {
+    async searchModels(query, limit = 20, call = {}) {
+      const params = new URLSearchParams({ search: query, limit: String(limit) });
+      return options.pacer.run(
+        async () => {
+          const answer = await sendHubRequest(options.hub, {
+            url: `${options.endpoint}/api/models?${params.toString()}`,
+            headers: { accept: 'application/json' },
+            token: await options.token(),
+            hubOrigin: endpointOrigin,
+            hubName: 'Hugging Face',
+            timeoutMs: 30_000,
+            signal: call.signal,
+          });
+          if (answer.status !== 200) {
+            await answer.discard();
+            throw new ModeldockError('HTTP_ERROR', `Hugging Face's model search answered HTTP ${answer.status}`);
+          }
+          const body = await answer.json<unknown>(8 * 1024 * 1024);
+          if (!Array.isArray(body)) return [];
+          const ids = body.map((item: unknown) => (item && typeof item === 'object' ? ((item as { id?: unknown }).id ?? (item as { modelId?: unknown }).modelId) : null));
+          return ids.filter((id): id is string => typeof id === 'string' && /^[\w.-]+\/[\w.-]+$/.test(id));
+        },
+        { signal: call.signal },
+      );
+    },
     async modelInfo(repoId, revision = 'main', call = {}) {
       if (!/^[\w.-]+\/[\w.-]+$/.test(repoId)) throw new ModeldockError('INVALID_INPUT', `"${repoId}" is not a Hugging Face repository id`);
       const url = `${revisionInfoUrl(options.endpoint, 'model', repoId, revision)}?blobs=true`;

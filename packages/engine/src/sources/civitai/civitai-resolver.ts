@@ -46,9 +46,18 @@ export interface CivitaiResolverOptions {
 
 const CHOICE_KEYS = ['type', 'format', 'size', 'fp', 'quantType', 'fileId'] as const;
 
-function mergeChoice(fromInput: CivitaiFileChoice, fromRequest: CivitaiFileChoice | undefined): CivitaiFileChoice {
-  if (fromRequest !== undefined && (typeof fromRequest !== 'object' || fromRequest === null || Array.isArray(fromRequest))) {
-    throw new ModeldockError('INVALID_INPUT', 'civitaiFile must be an object such as { "format": "SafeTensor", "fp": "fp16" }');
+function mergeChoice(
+  fromInput: CivitaiFileChoice,
+  fromRequest: CivitaiFileChoice | undefined,
+): CivitaiFileChoice {
+  if (
+    fromRequest !== undefined &&
+    (typeof fromRequest !== 'object' || fromRequest === null || Array.isArray(fromRequest))
+  ) {
+    throw new ModeldockError(
+      'INVALID_INPUT',
+      'civitaiFile must be an object such as { "format": "SafeTensor", "fp": "fp16" }',
+    );
   }
   const merged: CivitaiFileChoice = { ...fromInput };
   for (const key of CHOICE_KEYS) {
@@ -56,7 +65,10 @@ function mergeChoice(fromInput: CivitaiFileChoice, fromRequest: CivitaiFileChoic
     if (value === undefined || value === null) continue;
     const existing = fromInput[key];
     if (existing !== undefined && String(existing).toLowerCase() !== String(value).toLowerCase()) {
-      throw new ModeldockError('AMBIGUOUS_INPUT', `The link asks for ${key}=${existing} but civitaiFile.${key} is ${value}: keep only one`);
+      throw new ModeldockError(
+        'AMBIGUOUS_INPUT',
+        `The link asks for ${key}=${existing} but civitaiFile.${key} is ${value}: keep only one`,
+      );
     }
     (merged as Record<string, unknown>)[key] = value;
   }
@@ -71,7 +83,9 @@ function sizesOf(file: CivitaiFile): { bytesTotal: number | null; estimatedBytes
   if (file.sizeKB === null) return { bytesTotal: null, estimatedBytes: null };
   const bytes = file.sizeKB * 1024;
   const rounded = Math.round(bytes);
-  return Math.abs(bytes - rounded) < 1e-6 ? { bytesTotal: rounded, estimatedBytes: rounded } : { bytesTotal: null, estimatedBytes: rounded };
+  return Math.abs(bytes - rounded) < 1e-6
+    ? { bytesTotal: rounded, estimatedBytes: rounded }
+    : { bytesTotal: null, estimatedBytes: rounded };
 }
 
 function sha256Of(file: CivitaiFile): string | null {
@@ -98,7 +112,14 @@ function warningsFor(file: CivitaiFile, name: string): string[] {
 
 function fallbackName(version: CivitaiVersion, file: CivitaiFile): string {
   const format = (file.metadata.format ?? '').toLowerCase();
-  const extension = format === 'safetensor' ? '.safetensors' : format === 'gguf' ? '.gguf' : format === 'pickletensor' ? '.ckpt' : '.bin';
+  const extension =
+    format === 'safetensor'
+      ? '.safetensors'
+      : format === 'gguf'
+        ? '.gguf'
+        : format === 'pickletensor'
+          ? '.ckpt'
+          : '.bin';
   return `civitai-${version.id}-${file.id}${extension}`;
 }
 
@@ -108,27 +129,57 @@ export function createCivitaiResolver(options: CivitaiResolverOptions = {}): Sou
   const timeoutMs = options.requestTimeoutMs ?? 30_000;
   const retryPolicy: HubRetryPolicy = { ...DEFAULT_HUB_RETRY, ...options.retry };
 
-  async function resolve(request: EnqueueRequest, context: ResolveContext): Promise<ResolvedSource> {
+  /** Everything about a request that needs no network; throws what resolve would for bad input. */
+  function checkRequest(request: EnqueueRequest) {
     const target = parseCivitaiInput(request.url, endpoint);
     const choice = mergeChoice(target.fileChoice, request.civitaiFile);
     if (request.layout === 'hf-cache') {
-      throw new ModeldockError('INVALID_INPUT', 'The Hugging Face cache layout only applies to Hugging Face downloads');
+      throw new ModeldockError(
+        'INVALID_INPUT',
+        'The Hugging Face cache layout only applies to Hugging Face downloads',
+      );
     }
     // Checked before any request: bad input changes nothing and costs no round trip.
     normaliseFolder(request.folder);
+    return { target, choice };
+  }
+
+  async function resolve(
+    request: EnqueueRequest,
+    context: ResolveContext,
+  ): Promise<ResolvedSource> {
+    const { target, choice } = checkRequest(request);
     const key = (await context.credentials('civitai'))?.trim() || null;
     registerSecret(key);
     const hub: HubHttp = { http: context.http, logger: context.logger };
     const retry = <T>(label: string, work: () => Promise<T>) =>
-      withHubRetries(label, retryPolicy, { clock: context.clock, logger: context.logger, signal: context.signal }, work);
-    const api: CivitaiApiRequest = { endpoint, endpointOrigin, token: key, timeoutMs, signal: context.signal, nowMs: context.clock.now() };
+      withHubRetries(
+        label,
+        retryPolicy,
+        { clock: context.clock, logger: context.logger, signal: context.signal },
+        work,
+      );
+    const api: CivitaiApiRequest = {
+      endpoint,
+      endpointOrigin,
+      token: key,
+      timeoutMs,
+      signal: context.signal,
+      nowMs: context.clock.now(),
+    };
 
     let version: CivitaiVersion;
     let modelType: string | null;
     let modelMode: string | null;
     if (target.versionId !== null) {
-      version = await retry('civitai version', () => fetchCivitaiVersion(hub, target.versionId!, api));
-      if (target.modelId !== null && version.modelId !== null && version.modelId !== target.modelId) {
+      version = await retry('civitai version', () =>
+        fetchCivitaiVersion(hub, target.versionId!, api),
+      );
+      if (
+        target.modelId !== null &&
+        version.modelId !== null &&
+        version.modelId !== target.modelId
+      ) {
         throw new ModeldockError(
           'INVALID_INPUT',
           `Civitai model version ${version.id} belongs to model ${version.modelId}, not to model ${target.modelId}: check the link`,
@@ -137,10 +188,15 @@ export function createCivitaiResolver(options: CivitaiResolverOptions = {}): Sou
       modelType = version.model?.type ?? null;
       modelMode = version.model?.mode ?? null;
     } else {
-      const model = await retry('civitai model', () => fetchCivitaiModel(hub, target.modelId!, api));
+      const model = await retry('civitai model', () =>
+        fetchCivitaiModel(hub, target.modelId!, api),
+      );
       const latest = model.versions[0];
       if (!latest) {
-        throw new ModeldockError('REMOTE_NOT_FOUND', `Civitai model ${model.id} has no published version to download`);
+        throw new ModeldockError(
+          'REMOTE_NOT_FOUND',
+          `Civitai model ${model.id} has no published version to download`,
+        );
       }
       version = latest;
       modelType = model.type;
@@ -153,10 +209,16 @@ export function createCivitaiResolver(options: CivitaiResolverOptions = {}): Sou
       nowMs: context.clock.now(),
     };
     if ((modelMode ?? '').toLowerCase() === 'archived') {
-      throw new ModeldockError('ARCHIVED', `This Civitai model version ${version.id} is archived and can no longer be downloaded`);
+      throw new ModeldockError(
+        'ARCHIVED',
+        `This Civitai model version ${version.id} is archived and can no longer be downloaded`,
+      );
     }
     if (version.files.length === 0) {
-      throw new ModeldockError('REMOTE_NOT_FOUND', `Civitai model version ${version.id} has no files to download`);
+      throw new ModeldockError(
+        'REMOTE_NOT_FOUND',
+        `Civitai model version ${version.id} has no files to download`,
+      );
     }
 
     const file = chooseCivitaiFile(version, choice);
@@ -187,7 +249,9 @@ export function createCivitaiResolver(options: CivitaiResolverOptions = {}): Sou
     const name = sanitizeFileName(request.filename ?? file.name) ?? fallbackName(version, file);
     const decision = civitaiFolderDecision(modelType, file.type, file.metadata.format, name);
     const userFolder = chosenFolder(request.folder);
-    const placement = placementOf(userFolder ? { ...decision, folder: userFolder, basis: 'user' } : decision);
+    const placement = placementOf(
+      userFolder ? { ...decision, folder: userFolder, basis: 'user' } : decision,
+    );
     const relativePath = relativeDestination(userFolder ?? decision.folder ?? '', name);
     const { bytesTotal, estimatedBytes } = sizesOf(file);
     const warnings = warningsFor(file, sanitizeFileName(file.name) ?? fallbackName(version, file));
@@ -215,6 +279,7 @@ export function createCivitaiResolver(options: CivitaiResolverOptions = {}): Sou
   return {
     kind: 'civitai',
     accepts: (input: string) => looksLikeCivitai(input, endpoint),
+    checkInput: (request: EnqueueRequest) => void checkRequest(request),
     resolve,
   };
 }

@@ -330,10 +330,8 @@ export function createHuggingFaceResolver(
     }));
   }
 
-  async function resolve(
-    request: EnqueueRequest,
-    context: ResolveContext,
-  ): Promise<ResolvedSource> {
+  /** Everything about a request that needs no network; throws what resolve would for bad input. */
+  function checkRequest(request: EnqueueRequest) {
     const target = parseHuggingFaceInput(request.url, endpoint);
     const revision = chooseRevision(target.revision, request.revision);
     const include = [...target.include, ...normalisePatterns(request.include, 'include')];
@@ -364,6 +362,15 @@ export function createHuggingFaceResolver(
         'A sha256 can only be given when downloading a single file',
       );
     }
+    return { target, revision, include, exclude, layout, picked, kind, userSha256 };
+  }
+
+  async function resolve(
+    request: EnqueueRequest,
+    context: ResolveContext,
+  ): Promise<ResolvedSource> {
+    const { target, revision, include, exclude, layout, picked, kind, userSha256 } =
+      checkRequest(request);
     const previewing = context.purpose === 'preview';
     const token = await tokenFor(context);
 
@@ -608,6 +615,7 @@ export function createHuggingFaceResolver(
     kind: 'huggingface',
     endpoint,
     accepts: (input: string) => looksLikeHuggingFace(input, endpoint),
+    checkInput: (request: EnqueueRequest) => void checkRequest(request),
     resolve,
     resolveFile,
   };

@@ -26,6 +26,6 @@ export async function listPresets(): Promise<Outcome<PresetView[]>> {
 /** One bundle job for the preset's missing files. */
 export async function downloadPreset(presetId: string): Promise<Outcome<DownloadPresetResult>> {
   const outcome = await attempt(() => api.sources.downloadPreset.mutate({ presetId }));
-  if (outcome.ok && !outcome.value.alreadyPresent) fetchJobIntoList(outcome.value.jobId);
+  if (outcome.ok) fetchJobIntoList(outcome.value.jobId);
   return outcome;
 }

@@ -12,7 +12,7 @@ import type { Listener } from '../../apps/server/src/http/listener';
 import { createOriginGuard } from '../../apps/server/src/http/origin-guard';
 import { createAccessGate } from '../../apps/server/src/http/access-gate';
 import { createJobEventHub } from '../../apps/server/src/events/job-event-hub';
-import { connectHttp } from './api-client';
+import { connectHttp } from '../e2e/api-client';
 
 const manager = {
   subscribe: () => () => undefined,

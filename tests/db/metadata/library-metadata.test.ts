@@ -24,9 +24,9 @@ import { startFakeHuggingFace } from '../../support/fake-huggingface';
 import type { FakeHuggingFace } from '../../support/fake-huggingface';
 import { putStandardImages, startFakeImageHost } from '../../support/fake-image-host';
 import type { FakeImageHost } from '../../support/fake-image-host';
-import { createModelLibraryFixture, sharedDatabase } from '../library/helpers/model-library-fixture';
-import type { ModelLibraryFixture } from '../library/helpers/model-library-fixture';
-import { silentLogger, steppingClock, testHttpClient } from './helpers/metadata-context';
+import { createModelLibraryFixture, sharedDatabase } from '../helpers/model-library-fixture';
+import type { ModelLibraryFixture } from '../helpers/model-library-fixture';
+import { silentLogger, steppingClock, testHttpClient } from '../../engine/metadata/helpers/metadata-context';
 
 const shared = sharedDatabase();
 const permissive = testHttpClient();
@@ -122,7 +122,7 @@ beforeEach(async () => {
     store: f.db.library,
     tasks: f.tasks,
     jobs: { listActiveJobs: async () => [], listJobs: async () => ({ items: [], nextCursor: null }) },
-    enqueue: async () => ({ jobId: 'unused', attached: false, alreadyPresent: false, reused: false }),
+    enqueue: async () => ({ jobId: 'unused', attached: false }),
     isDownloading: () => false,
     fs: f.fs,
     clock: f.clock,
@@ -150,7 +150,7 @@ function startMetadata(keys: { civitai?: string } = {}): LibraryMetadata {
     settings: f.db.settings,
     enqueue: async (request) => {
       f.enqueued.push(request);
-      return { jobId: `job-${f.enqueued.length}`, attached: false, alreadyPresent: false, reused: false };
+      return { jobId: `job-${f.enqueued.length}`, attached: false };
     },
     fs: f.fs,
     http: previewClient,

@@ -12,7 +12,8 @@ import type {
   JobSummary,
   StoredJobEvent,
 } from '@modeldock/engine';
-import { waitFor } from './api-client';
+import { waitFor } from '../e2e/api-client';
+import { jobSummary } from '../support/factories';
 import { subscribeToJobEvents, storedPart } from '../../apps/server/src/events/job-event-stream';
 import { createJobEventHub } from '../../apps/server/src/events/job-event-hub';
 import type { JobEventSource } from '../../apps/server/src/events/job-event-hub';
@@ -201,7 +202,7 @@ describe('job event hub', () => {
   }
 
   function runningJob(id: string, bytesDone: number): JobSummary {
-    return { id, status: 'running', bytesDone } as JobSummary;
+    return jobSummary({ id, status: 'running', bytesDone });
   }
 
   it('merges local events with other processes’ stored events, delivering a stored event once', async () => {

@@ -8,10 +8,10 @@ import { openDatabase } from '@modeldock/db';
 import type { ModeldockDatabase } from '@modeldock/db';
 import { clearAllTables, createScratchPostgresDatabase } from '@modeldock/db/testing';
 import type { ScratchPostgresDatabase } from '@modeldock/db/testing';
-import { describeWithPostgres } from '../../db/helpers/postgres-tier';
-import { makeTempDataDir, removeTempDataDir } from '../../db/helpers/temp-data-dir';
-import { describeFileIndexContract } from './helpers/file-index-contract';
-import { MemoryFileIndex } from './helpers/memory-file-index';
+import { describeWithPostgres } from '../helpers/postgres-tier';
+import { makeTempDataDir, removeTempDataDir } from '../helpers/temp-data-dir';
+import { describeFileIndexContract } from '../../engine/library/helpers/file-index-contract';
+import { MemoryFileIndex } from '../../engine/library/helpers/memory-file-index';
 
 describeFileIndexContract('in memory', async () => new MemoryFileIndex());
 

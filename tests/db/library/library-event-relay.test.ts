@@ -6,8 +6,8 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { libraryEventRelayOver } from '@modeldock/engine';
 import type { LibraryEvent, MessageChannel } from '@modeldock/engine';
-import { createModelLibraryFixture, sharedDatabase } from './helpers/model-library-fixture';
-import type { ModelLibraryFixture } from './helpers/model-library-fixture';
+import { createModelLibraryFixture, sharedDatabase } from '../helpers/model-library-fixture';
+import type { ModelLibraryFixture } from '../helpers/model-library-fixture';
 
 const shared = sharedDatabase();
 let f: ModelLibraryFixture | null = null;

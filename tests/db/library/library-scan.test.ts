@@ -9,9 +9,9 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { scanLibrary } from '@modeldock/engine';
 import type { LibraryRow } from '@modeldock/engine';
-import { sha256Of } from './helpers/library-fixture';
-import { createModelLibraryFixture, sharedDatabase } from './helpers/model-library-fixture';
-import type { ModelLibraryFixture } from './helpers/model-library-fixture';
+import { sha256Of } from '../../engine/library/helpers/library-fixture';
+import { createModelLibraryFixture, sharedDatabase } from '../helpers/model-library-fixture';
+import type { ModelLibraryFixture } from '../helpers/model-library-fixture';
 
 const shared = sharedDatabase();
 let f: ModelLibraryFixture;

@@ -43,7 +43,7 @@ import { startFakeHuggingFace } from '../support/fake-huggingface';
 import type { FakeHuggingFace } from '../support/fake-huggingface';
 import { startFakeCivitai } from '../support/fake-civitai';
 import type { FakeCivitai } from '../support/fake-civitai';
-import { waitFor } from './api-client';
+import { waitFor } from '../e2e/api-client';
 
 const HF_KEY = 'hf_FAKEinprocessTOKEN0tests';
 const HF_OTHER_KEY = 'hf_FAKEsecondTOKEN0tests00';

@@ -36,10 +36,10 @@ import type {
 import { deterministicBytes, startFaultOrigin } from '../../support/fault-origin';
 import type { FaultOrigin, OriginFile } from '../../support/fault-origin';
 import { MemoryJobStore } from '../../support/memory-job-store';
-import { makeTempDataDir, removeTempDataDir } from '../../db/helpers/temp-data-dir';
-import { MemoryFileIndex } from '../library/helpers/memory-file-index';
-import { waitUntil } from './helpers/harness';
-import { RecordingLogger } from './helpers/recording-logger';
+import { makeTempDataDir, removeTempDataDir } from '../helpers/temp-data-dir';
+import { MemoryFileIndex } from '../../engine/library/helpers/memory-file-index';
+import { waitUntil } from '../../engine/jobs/helpers/harness';
+import { RecordingLogger } from '../../engine/jobs/helpers/recording-logger';
 
 const CONFIG: Partial<EngineConfig> = {
   allowPrivateHosts: true,

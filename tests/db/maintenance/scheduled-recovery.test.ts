@@ -12,9 +12,9 @@ import { startFakeCivitai } from '../../support/fake-civitai';
 import type { FakeCivitai } from '../../support/fake-civitai';
 import { makeImage, putStandardImages, startFakeImageHost } from '../../support/fake-image-host';
 import type { FakeImageHost } from '../../support/fake-image-host';
-import { createModelLibraryFixture, sharedDatabase } from '../library/helpers/model-library-fixture';
-import type { ModelLibraryFixture } from '../library/helpers/model-library-fixture';
-import { silentLogger, steppingClock, testHttpClient } from '../metadata/helpers/metadata-context';
+import { createModelLibraryFixture, sharedDatabase } from '../helpers/model-library-fixture';
+import type { ModelLibraryFixture } from '../helpers/model-library-fixture';
+import { silentLogger, steppingClock, testHttpClient } from '../../engine/metadata/helpers/metadata-context';
 
 const shared = sharedDatabase();
 const http = testHttpClient();
@@ -57,7 +57,7 @@ beforeEach(async () => {
     store: f.db.metadata,
     tasks: f.tasks,
     settings: f.db.settings,
-    enqueue: async () => ({ jobId: 'unused', attached: false, alreadyPresent: false, reused: false }),
+    enqueue: async () => ({ jobId: 'unused', attached: false }),
     fs: f.fs,
     http: client,
     clock: f.clock,
