@@ -15,6 +15,7 @@ import {
   searchStem,
 } from '@modeldock/engine';
 import type { CivitaiModelRecord, HfSiblingInfo, NameSearchPorts } from '@modeldock/engine';
+import { FakeClock } from '../jobs/helpers/fake-clock';
 import { RecordingLogger } from '../jobs/helpers/recording-logger';
 
 const SHA = 'c1'.repeat(32);
@@ -122,6 +123,7 @@ describe('findByName', () => {
           : [sibling('other.safetensors')];
       },
       civitaiEndpoint: 'https://civitai.com',
+      clock: new FakeClock(),
       logger,
     };
     const matches = await findByName(ports, 'ae.safetensors', 'vae');
@@ -130,13 +132,25 @@ describe('findByName', () => {
     expect(logger.text()).toContain('Civitai');
   });
 
-  it('gives up on a hub past its deadline', async () => {
+  it('gives up on a hub past its deadline, measured on the injected clock', async () => {
+    const clock = new FakeClock();
+    const logger = new RecordingLogger();
     const ports: NameSearchPorts = {
       civitaiSearch: () => new Promise(() => {}),
       civitaiEndpoint: 'https://civitai.com',
-      logger: new RecordingLogger(),
+      clock,
+      logger,
     };
-    expect(await findByName(ports, 'x.safetensors', 'loras', 5)).toEqual([]);
+    let settled = false;
+    const search = findByName(ports, 'x.safetensors', 'loras', 20_000).then((matches) => {
+      settled = true;
+      return matches;
+    });
+    await clock.advance(19_999);
+    expect(settled).toBe(false);
+    await clock.advance(1);
+    expect(await search).toEqual([]);
+    expect(logger.text()).toContain('no answer within 20 s');
   });
 });
 
@@ -167,6 +181,7 @@ describe('analyze with the file-name search', () => {
         sibling('nearly-fp16.safetensors'),
       ],
       civitaiEndpoint: 'https://civitai.com',
+      clock: new FakeClock(),
       logger: new RecordingLogger(),
     });
     const { models } = await workflows.analyze({ workflow });

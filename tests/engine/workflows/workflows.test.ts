@@ -15,6 +15,7 @@ import type {
   PreviewRequest,
   WorkflowPorts,
 } from '@modeldock/engine';
+import { FakeClock } from '../jobs/helpers/fake-clock';
 import { RecordingLogger } from '../jobs/helpers/recording-logger';
 
 const AE_SHA = 'ae'.repeat(32);
@@ -88,6 +89,7 @@ function fakePorts(rows: LibraryRow[], options: Partial<WorkflowPorts> = {}) {
       return { jobId: 'job-w', attached: false };
     },
     civitaiEndpoint: 'https://civitai.com',
+    clock: new FakeClock(),
     logger: new RecordingLogger(),
     ...options,
   };

@@ -171,6 +171,7 @@ export async function startLibraryServices(options: LibraryServicesOptions): Pro
     huggingFaceFiles: async (repoId) => (await hubs.huggingFace.modelInfo(repoId))?.siblings ?? [],
     huggingFaceEndpoint: hubs.huggingFaceEndpoint,
     civitaiEndpoint: hubs.civitaiEndpoint,
+    clock,
     logger,
   });
   await library.start();

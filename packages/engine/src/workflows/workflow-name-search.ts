@@ -8,7 +8,7 @@
 import { toModeldockError } from '../errors';
 import type { CivitaiModelRecord } from '../metadata/hubs/civitai-records';
 import type { HfSiblingInfo } from '../metadata/hubs/hf-model-info';
-import type { Logger } from '../ports';
+import type { Clock, Logger } from '../ports';
 
 /** The hub lookups the name search is given (each absent = that hub is not searched). */
 export interface NameSearchPorts {
@@ -20,6 +20,8 @@ export interface NameSearchPorts {
   huggingFaceFiles?: (repoId: string) => Promise<HfSiblingInfo[]>;
   civitaiEndpoint: string;
   huggingFaceEndpoint?: string;
+  /** Times each hub's deadline (injected, so a test moves time instead of waiting). */
+  clock: Clock;
   logger: Logger;
 }
 
@@ -110,15 +112,17 @@ export function huggingFaceNameMatches(
     }));
 }
 
-async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
+async function withDeadline<T>(clock: Clock, work: Promise<T>, ms: number): Promise<T> {
+  const stop = new AbortController();
+  const deadline = clock.sleep(ms, stop.signal).then(() => {
+    throw new Error(`no answer within ${ms / 1000} s`);
   });
+  // The losing sleep is aborted below; its rejection is expected and must not go unhandled.
+  deadline.catch(() => {});
   try {
     return await Promise.race([work, deadline]);
   } finally {
-    clearTimeout(timer);
+    stop.abort();
   }
 }
 
@@ -160,7 +164,7 @@ export async function findByName(
   const results = await Promise.all(
     lookups.map(async ({ hub, run }) => {
       try {
-        return await withDeadline(run(), deadlineMs);
+        return await withDeadline(ports.clock, run(), deadlineMs);
       } catch (error) {
         ports.logger.warn(
           { hub, name, message: toModeldockError(error).message },

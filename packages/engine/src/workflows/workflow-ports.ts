@@ -12,7 +12,7 @@ import type { NameSearchPorts } from './workflow-name-search';
 
 export interface WorkflowPorts extends Pick<
   NameSearchPorts,
-  'civitaiSearch' | 'huggingFaceSearch' | 'huggingFaceFiles' | 'huggingFaceEndpoint'
+  'civitaiSearch' | 'huggingFaceSearch' | 'huggingFaceFiles' | 'huggingFaceEndpoint' | 'clock'
 > {
   library: Pick<LibraryStore, 'page'>;
   /** Resolves a candidate without downloading it (source, published SHA-256, access). */
