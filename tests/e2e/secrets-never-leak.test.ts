@@ -200,6 +200,14 @@ describe('no secret leaves the server', () => {
       url: `${hubs.hub.url}/${PRIVATE_REPO}/resolve/main/private.safetensors`,
       folder: 'private-later',
     });
+    // Its first step (issue 9.7) resolves it with the key that works, then it waits its turn;
+    // only then is the key replaced, so the rate limit below meets the check of the new key.
+    await waitForJob(
+      http,
+      queuedJob,
+      (job) => job.status === 'queued' && job.phase === null && job.files.length === 1,
+      'the private job to be resolved and waiting its turn',
+    );
     hubs.hub.rateLimitNext(1);
     const unchecked = await http.settings.apiKeys.set.mutate({
       platform: 'huggingface',
