@@ -134,3 +134,20 @@ export async function downloadToCompletion(
   }
   return job;
 }
+
+/**
+ * Enqueues a download its first step must refuse (the call answers before resolving, issue 9.7)
+ * and returns the failed job: it recorded no file and moved no byte.
+ */
+export async function failedDownload(
+  api: Api,
+  input: Parameters<Api['downloads']['enqueue']['mutate']>[0],
+) {
+  const { jobId } = await api.downloads.enqueue.mutate(input);
+  const job = await finishedJob(api, jobId);
+  if (job.status !== 'failed') throw new Error(`job ${jobId} ${job.status}, expected failed`);
+  if (job.files.length > 0 || job.bytesDone > 0) {
+    throw new Error(`job ${jobId} failed after recording files: ${JSON.stringify(job.files)}`);
+  }
+  return job;
+}

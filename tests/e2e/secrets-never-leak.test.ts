@@ -25,11 +25,12 @@ import { startFileOrigin } from '../support/file-origin';
 import type { FileOrigin } from '../support/file-origin';
 import { createServerFolders, startServerProcess } from '../support/server-process';
 import type { ServerProcess, TemporaryServerFolders } from '../support/server-process';
-import { failureOf, waitForJob } from './api-client';
+import { failureOf, listFiles, waitForJob } from './api-client';
 import type { ApiFailure } from './api-client';
 import {
   CIVITAI_KEY,
   downloadToCompletion,
+  failedDownload,
   finishedJob,
   GATED_REPO,
   HF_KEY,
@@ -91,6 +92,25 @@ class RecordingWebSocket extends WebSocket {
 
 async function failure(call: Promise<unknown>): Promise<ApiFailure> {
   const result = await failureOf(call);
+  captured.failures.push(result);
+  return result;
+}
+
+/**
+ * A download its first step refuses (issue 9.7: the call answers, the job fails): the job's error,
+ * kept with the call failures so it is searched for secrets like them.
+ */
+async function jobFailure(
+  api: Api,
+  input: Parameters<Api['downloads']['enqueue']['mutate']>[0],
+): Promise<ApiFailure> {
+  const job = await failedDownload(api, input);
+  const result: ApiFailure = {
+    message: job.error?.message ?? '',
+    code: undefined,
+    httpStatus: undefined,
+    modeldockCode: job.error?.code,
+  };
   captured.failures.push(result);
   return result;
 }
@@ -200,6 +220,14 @@ describe('no secret leaves the server', () => {
       url: `${hubs.hub.url}/${PRIVATE_REPO}/resolve/main/private.safetensors`,
       folder: 'private-later',
     });
+    // Its first step (issue 9.7) resolves it with the key that works, then it waits its turn;
+    // only then is the key replaced, so the rate limit below meets the check of the new key.
+    await waitForJob(
+      http,
+      queuedJob,
+      (job) => job.status === 'queued' && job.phase === null && job.files.length === 1,
+      'the private job to be resolved and waiting its turn',
+    );
     hubs.hub.rateLimitNext(1);
     const unchecked = await http.settings.apiKeys.set.mutate({
       platform: 'huggingface',
@@ -216,12 +244,10 @@ describe('no secret leaves the server', () => {
     );
 
     // ---- Errors about keys ------------------------------------------------------------------
-    const invalid = await failure(
-      http.downloads.enqueue.mutate({
-        url: `${hubs.hub.url}/${GATED_REPO}/blob/main/gated.safetensors`,
-        folder: 'gated-again',
-      }),
-    );
+    const invalid = await jobFailure(http, {
+      url: `${hubs.hub.url}/${GATED_REPO}/blob/main/gated.safetensors`,
+      folder: 'gated-again',
+    });
     expect(invalid.modeldockCode).toBe('INVALID_TOKEN');
     expect((await ws.settings.apiKeys.validate.mutate({ platform: 'huggingface' })).valid).toBe(
       false,
@@ -231,20 +257,23 @@ describe('no secret leaves the server', () => {
     );
     expect(refused.modeldockCode).toBe('INVALID_TOKEN');
     await http.settings.apiKeys.set.mutate({ platform: 'huggingface', key: NOT_APPROVED_HF_KEY });
-    const notApproved = await failure(
-      ws.downloads.enqueue.mutate({
-        url: `${hubs.hub.url}/${GATED_REPO}/blob/main/gated.safetensors`,
-        folder: 'gated-again',
-      }),
-    );
+    const notApproved = await jobFailure(ws, {
+      url: `${hubs.hub.url}/${GATED_REPO}/blob/main/gated.safetensors`,
+      folder: 'gated-again',
+    });
     expect(notApproved.modeldockCode).toBe('GATED_NOT_APPROVED');
     hubs.civitai.rateLimitNext(1);
     await http.settings.apiKeys.set.mutate({ platform: 'civitai', key: UNKNOWN_CIVITAI_KEY });
-    const civitaiRefused = await failure(
-      http.downloads.enqueue.mutate({ url: `civitai:${LOGIN_MODEL_ID}`, folder: 'again' }),
-    );
+    const civitaiRefused = await jobFailure(http, {
+      url: `civitai:${LOGIN_MODEL_ID}`,
+      folder: 'again',
+    });
     expect(civitaiRefused.modeldockCode).toBe('INVALID_TOKEN');
     expect(civitaiRefused.message).toMatch(/Civitai rejected the API key/);
+    // The refused downloads wrote nothing.
+    for (const folder of ['gated-again', 'again']) {
+      expect(await listFiles(path.join(folders.modelsDir, folder))).toEqual([]);
+    }
 
     // ---- What the process shows about itself while it runs ----------------------------------
     const pid = server.child.pid!;

@@ -20,11 +20,12 @@ import {
   startServerProcess,
 } from '../support/server-process';
 import type { ServerProcess, TemporaryServerFolders } from '../support/server-process';
-import { connectHttp, failureOf, waitFor } from './api-client';
+import { connectHttp, failureOf, listFiles, waitFor } from './api-client';
 import type { Api } from './api-client';
 import {
   CIVITAI_KEY,
   downloadToCompletion,
+  failedDownload,
   GATED_REPO,
   HF_KEY,
   LOGIN_FILE_ID,
@@ -91,11 +92,12 @@ describe('settings.apiKeys on the built server (embedded database)', () => {
   });
 
   it('set checks the key with Hugging Face, saves it, and the next download uses it', async () => {
-    const refused = await failureOf(
-      api.downloads.enqueue.mutate({ url: `${hubs.hub.url}/${gatedFile}` }),
-    );
-    expect(refused.modeldockCode).toBe('GATED_REPO');
-    expect(refused.message).toMatch(/add your Hugging Face token in Settings/);
+    const refused = await failedDownload(api, { url: `${hubs.hub.url}/${gatedFile}` });
+    expect(refused.error?.code).toBe('GATED_REPO');
+    expect(refused.error?.message).toMatch(/add your Hugging Face token in Settings/);
+    expect(
+      (await listFiles(folders.modelsDir)).filter((file) => file.endsWith('gated.safetensors')),
+    ).toEqual([]);
 
     const view = await api.settings.apiKeys.set.mutate({ platform: 'huggingface', key: HF_KEY });
     expect(view).toEqual({
@@ -185,11 +187,13 @@ describe('settings.apiKeys on the built server (embedded database)', () => {
     expect(await api.settings.apiKeys.remove.mutate({ platform: 'civitai' })).toEqual({
       removed: true,
     });
-    const withoutKey = await failureOf(
-      api.downloads.enqueue.mutate({ url: `civitai:${LOGIN_MODEL_ID}`, folder: 'elsewhere' }),
-    );
-    expect(withoutKey.modeldockCode).toBe('AUTH_REQUIRED');
-    expect(withoutKey.message).toMatch(/add one in Settings/);
+    const withoutKey = await failedDownload(api, {
+      url: `civitai:${LOGIN_MODEL_ID}`,
+      folder: 'elsewhere',
+    });
+    expect(withoutKey.error?.code).toBe('AUTH_REQUIRED');
+    expect(withoutKey.error?.message).toMatch(/add one in Settings/);
+    expect(await listFiles(path.join(folders.modelsDir, 'elsewhere'))).toEqual([]);
     expect(await api.settings.apiKeys.remove.mutate({ platform: 'civitai' })).toEqual({
       removed: false,
     });
@@ -253,10 +257,12 @@ describe('settings.apiKeys on the built server (embedded database)', () => {
       expect(item.message).toMatch(/enter the API key again in Settings/);
     }
     expect(replaced.output()).toMatch(/cannot be decrypted/);
-    const refused = await failureOf(
-      replacedApi.downloads.enqueue.mutate({ url: `${hubs.hub.url}/${gatedFile}`, folder: 'x' }),
-    );
-    expect(refused.modeldockCode).toBe('GATED_REPO');
+    const refused = await failedDownload(replacedApi, {
+      url: `${hubs.hub.url}/${gatedFile}`,
+      folder: 'x',
+    });
+    expect(refused.error?.code).toBe('GATED_REPO');
+    expect(await listFiles(path.join(copy.modelsDir, 'x'))).toEqual([]);
 
     // Entering the key again under the new secret key makes it work.
     expect(

@@ -5,11 +5,23 @@
  * re-resolved signed URL after it expired, and the HF cache layout after completion.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, readlink, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, readlink, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createDownloadManager, createHubResolvers, createNodeFileSystem, createSystemClock, createUndiciHttpClient } from '@modeldock/engine';
-import type { DownloadManager, JobStatus, JobSummary, Logger, UndiciHttpClient } from '@modeldock/engine';
+import {
+  createDownloadManager,
+  createHubResolvers,
+  createNodeFileSystem,
+  createSystemClock,
+  createUndiciHttpClient,
+} from '@modeldock/engine';
+import type {
+  DownloadManager,
+  JobStatus,
+  JobSummary,
+  Logger,
+  UndiciHttpClient,
+} from '@modeldock/engine';
 import { MemoryJobStore } from '../support/memory-job-store';
 import { startFakeCdn } from '../support/fake-cdn';
 import type { FakeCdn } from '../support/fake-cdn';
@@ -19,7 +31,6 @@ import { startFakeHuggingFace } from '../support/fake-huggingface';
 import type { FakeHuggingFace } from '../support/fake-huggingface';
 import { APPROVED_TOKEN, seedHub } from './helpers/hf-fixtures';
 import { CIVITAI_KEY, seedCivitai } from './helpers/civitai-fixtures';
-import { rejectionOf } from './helpers/resolve-context';
 
 let cdn: FakeCdn;
 let hub: FakeHuggingFace;
@@ -43,7 +54,11 @@ beforeAll(async () => {
   civitai = await startFakeCivitai({ storage: cdn });
   seedHub(hub);
   seedCivitai(civitai);
-  http = createUndiciHttpClient({ connectionsPerHost: 4, idleTimeoutMs: 5_000, allowPrivateHosts: true });
+  http = createUndiciHttpClient({
+    connectionsPerHost: 4,
+    idleTimeoutMs: 5_000,
+    allowPrivateHosts: true,
+  });
 });
 
 afterAll(async () => {
@@ -66,9 +81,20 @@ beforeEach(async () => {
     logger,
     modelsRoot,
     workerId: 'sources-test',
-    config: { allowPrivateHosts: true, idleTimeoutMs: 5_000, maxAttempts: 3, retryBaseDelayMs: 10, retryMaxDelayMs: 50, syncIntervalMs: 20 },
-    credentials: async (kind) => (kind ? keys[kind] ?? null : null),
-    resolvers: createHubResolvers({ huggingFaceEndpoint: hub.url, civitaiEndpoint: civitai.url, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5 } }),
+    config: {
+      allowPrivateHosts: true,
+      idleTimeoutMs: 5_000,
+      maxAttempts: 3,
+      retryBaseDelayMs: 10,
+      retryMaxDelayMs: 50,
+      syncIntervalMs: 20,
+    },
+    credentials: async (kind) => (kind ? (keys[kind] ?? null) : null),
+    resolvers: createHubResolvers({
+      huggingFaceEndpoint: hub.url,
+      civitaiEndpoint: civitai.url,
+      retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5 },
+    }),
     recoverAllLeasesAtStart: true,
   });
   await manager.start();
@@ -103,12 +129,19 @@ function expectNoSecretAnywhere(): void {
 
 describe('Hugging Face downloads', () => {
   it('a gated file: resolved with the token, bytes from the CDN without it, verified against the LFS sha256', async () => {
-    const { jobId } = await manager.enqueue({ url: `${hub.url}/black-forest-labs/FLUX.1-dev/blob/main/flux1-dev.safetensors`, folder: 'diffusion_models' });
+    const { jobId } = await manager.enqueue({
+      url: `${hub.url}/black-forest-labs/FLUX.1-dev/blob/main/flux1-dev.safetensors`,
+      folder: 'diffusion_models',
+    });
     const job = await finished(jobId);
-    expect(job.status, JSON.stringify([job.error, job.files.map((file) => file.error)])).toBe('completed');
+    expect(job.status, JSON.stringify([job.error, job.files.map((file) => file.error)])).toBe(
+      'completed',
+    );
     const expected = hub.repo('black-forest-labs/FLUX.1-dev').file('flux1-dev.safetensors');
     expect(job.files[0]!.sha256).toBe(expected.sha256);
-    expect(await readFile(path.join(modelsRoot, 'diffusion_models/flux1-dev.safetensors'))).toEqual(expected.bytes);
+    expect(await readFile(path.join(modelsRoot, 'diffusion_models/flux1-dev.safetensors'))).toEqual(
+      expected.bytes,
+    );
     expect(job.source).toBe('hf://black-forest-labs/FLUX.1-dev@main/flux1-dev.safetensors');
     expectNoSecretAnywhere();
   });
@@ -117,9 +150,17 @@ describe('Hugging Face downloads', () => {
     const cdnBefore = cdn.requests.length;
     const { jobId } = await manager.enqueue({ url: 'preset:z-image-turbo' });
     const job = await finished(jobId);
-    expect(job.status, JSON.stringify([job.error, job.files.map((file) => file.error)])).toBe('completed');
+    expect(job.status, JSON.stringify([job.error, job.files.map((file) => file.error)])).toBe(
+      'completed',
+    );
     expect(job.kind).toBe('bundle');
-    expect(job.files.map((file) => [file.relativePath, file.status, file.sha256 === file.expectedSha256])).toEqual([
+    expect(
+      job.files.map((file) => [
+        file.relativePath,
+        file.status,
+        file.sha256 === file.expectedSha256,
+      ]),
+    ).toEqual([
       ['diffusion_models/z_image_turbo-Q8_0.gguf', 'completed', true],
       ['vae/ae.safetensors', 'completed', true],
       ['text_encoders/Qwen3-4B-Instruct-2507-Q8_0.gguf', 'completed', true],
@@ -129,15 +170,32 @@ describe('Hugging Face downloads', () => {
   });
 
   it('the HF cache layout: blobs downloaded, snapshot links and refs/main made after completion', async () => {
-    const { jobId } = await manager.enqueue({ url: 'black-forest-labs/FLUX.1-schnell', include: ['vae/*'], layout: 'hf-cache' });
+    const { jobId } = await manager.enqueue({
+      url: 'black-forest-labs/FLUX.1-schnell',
+      include: ['vae/*'],
+      layout: 'hf-cache',
+    });
     const job = await finished(jobId);
-    expect(job.status, JSON.stringify([job.error, job.files.map((file) => file.error)])).toBe('completed');
+    expect(job.status, JSON.stringify([job.error, job.files.map((file) => file.error)])).toBe(
+      'completed',
+    );
     const repo = hub.repo('black-forest-labs/FLUX.1-schnell');
-    const repoDir = path.join(modelsRoot, 'huggingface/hub/models--black-forest-labs--FLUX.1-schnell');
+    const repoDir = path.join(
+      modelsRoot,
+      'huggingface/hub/models--black-forest-labs--FLUX.1-schnell',
+    );
     expect(await readFile(path.join(repoDir, 'refs/main'), 'utf8')).toBe(repo.head());
     const weights = repo.file('vae/diffusion_pytorch_model.safetensors');
-    expect(await readlink(path.join(repoDir, 'snapshots', repo.head(), 'vae/diffusion_pytorch_model.safetensors'))).toBe(`../../../blobs/${weights.sha256}`);
-    expect(await readFile(path.join(repoDir, 'snapshots', repo.head(), 'vae/diffusion_pytorch_model.safetensors'))).toEqual(weights.bytes);
+    expect(
+      await readlink(
+        path.join(repoDir, 'snapshots', repo.head(), 'vae/diffusion_pytorch_model.safetensors'),
+      ),
+    ).toBe(`../../../blobs/${weights.sha256}`);
+    expect(
+      await readFile(
+        path.join(repoDir, 'snapshots', repo.head(), 'vae/diffusion_pytorch_model.safetensors'),
+      ),
+    ).toEqual(weights.bytes);
   });
 });
 
@@ -145,12 +203,19 @@ describe('Civitai downloads', () => {
   it('a login-only LoRA with the key: the key to Civitai only, the file from storage, verified', async () => {
     const { jobId } = await manager.enqueue({ url: `${civitai.url}/models/100` });
     const job = await finished(jobId);
-    expect(job.status, JSON.stringify([job.error, job.files.map((file) => file.error)])).toBe('completed');
+    expect(job.status, JSON.stringify([job.error, job.files.map((file) => file.error)])).toBe(
+      'completed',
+    );
     expect(job.files[0]!.sha256).toBe(civitai.fileSha256(1011));
-    expect(await readFile(path.join(modelsRoot, 'loras/cool_lora.safetensors'))).toEqual(civitai.fileBytes(1011));
-    const downloads = civitai.requests.filter((request) => request.url.startsWith('/api/download/models/101'));
+    expect(await readFile(path.join(modelsRoot, 'loras/cool_lora.safetensors'))).toEqual(
+      civitai.fileBytes(1011),
+    );
+    const downloads = civitai.requests.filter((request) =>
+      request.url.startsWith('/api/download/models/101'),
+    );
     expect(downloads.length).toBeGreaterThanOrEqual(2);
-    for (const request of downloads) expect(request.headers.authorization).toBe(`Bearer ${CIVITAI_KEY}`);
+    for (const request of downloads)
+      expect(request.headers.authorization).toBe(`Bearer ${CIVITAI_KEY}`);
     expectNoSecretAnywhere();
   });
 
@@ -159,18 +224,35 @@ describe('Civitai downloads', () => {
     cdn.expireOnNextRequest();
     const { jobId } = await manager.enqueue({ url: 'civitai:1000' });
     const job = await finished(jobId);
-    expect(job.status, JSON.stringify([job.error, job.files.map((file) => file.error)])).toBe('completed');
+    expect(job.status, JSON.stringify([job.error, job.files.map((file) => file.error)])).toBe(
+      'completed',
+    );
     expect(job.files[0]!.sha256).toBe(civitai.fileSha256(10011));
-    const expiredAnswers = cdn.requests.filter((request) => request.url.includes('civitai%2F1001%2F'));
+    const expiredAnswers = cdn.requests.filter((request) =>
+      request.url.includes('civitai%2F1001%2F'),
+    );
     expect(expiredAnswers.length).toBeGreaterThanOrEqual(2);
     // Resolution's check, the first transfer attempt, and the one after the 403 from storage.
-    expect(civitai.requests.slice(before).filter((request) => request.url.startsWith('/api/download/models/1001')).length).toBeGreaterThanOrEqual(3);
+    expect(
+      civitai.requests
+        .slice(before)
+        .filter((request) => request.url.startsWith('/api/download/models/1001')).length,
+    ).toBeGreaterThanOrEqual(3);
     expectNoSecretAnywhere();
   });
 
-  it('refusals at enqueue change nothing: no job, the code and message of the resolver', async () => {
-    const error = await rejectionOf(manager.enqueue({ url: 'civitai:200' }));
-    expect(error.code).toBe('EARLY_ACCESS');
-    expect((await manager.listJobs({})).items).toHaveLength(0);
+  it("refusals in the first step change nothing: one failed job carrying the resolver's code and message", async () => {
+    const { jobId } = await manager.enqueue({ url: 'civitai:200' });
+    const job = await finished(jobId);
+    expect(job.status).toBe('failed');
+    expect(job.error?.code).toBe('EARLY_ACCESS');
+    expect(job.error?.message).toMatch(/early access/i);
+    // Nothing fetched, nothing written, nothing left queued.
+    expect(job.files).toEqual([]);
+    expect(job.bytesDone).toBe(0);
+    expect((await manager.listJobs({})).items.map((item) => [item.id, item.status])).toEqual([
+      [jobId, 'failed'],
+    ]);
+    expect(await readdir(modelsRoot, { recursive: true })).toEqual([]);
   });
 });

@@ -24,7 +24,6 @@ import { startFileOrigin } from '../support/file-origin';
 import type { FileOrigin } from '../support/file-origin';
 import { TENSORS, safetensorsFile } from '../support/model-bytes';
 import { seedHub } from './helpers/hf-fixtures';
-import { rejectionOf } from './helpers/resolve-context';
 
 let hub: FakeHuggingFace;
 let origin: FileOrigin;
@@ -38,14 +37,22 @@ beforeAll(async () => {
   hub = await startFakeHuggingFace();
   seedHub(hub);
   origin = await startFileOrigin();
-  origin.addFile('4711', { bytes: safetensorsFile({ tensors: [...TENSORS.fluxVae], totalSize: 4096 }) });
-  origin.addFile('ae.safetensors', { bytes: safetensorsFile({ tensors: [...TENSORS.fluxVae], totalSize: 4096 }) });
+  origin.addFile('4711', {
+    bytes: safetensorsFile({ tensors: [...TENSORS.fluxVae], totalSize: 4096 }),
+  });
+  origin.addFile('ae.safetensors', {
+    bytes: safetensorsFile({ tensors: [...TENSORS.fluxVae], totalSize: 4096 }),
+  });
   htmlServer = http.createServer((_request, response) => {
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     response.end('<!doctype html><title>Sign in</title><form>password</form>');
   });
   htmlUrl = await listen(htmlServer);
-  client = createUndiciHttpClient({ connectionsPerHost: 4, idleTimeoutMs: 5_000, allowPrivateHosts: true });
+  client = createUndiciHttpClient({
+    connectionsPerHost: 4,
+    idleTimeoutMs: 5_000,
+    allowPrivateHosts: true,
+  });
 });
 
 afterAll(async () => {
@@ -65,9 +72,19 @@ beforeEach(async () => {
     logger: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
     modelsRoot,
     workerId: 'placement-test',
-    config: { allowPrivateHosts: true, idleTimeoutMs: 5_000, maxAttempts: 2, retryBaseDelayMs: 10, retryMaxDelayMs: 50, syncIntervalMs: 20 },
+    config: {
+      allowPrivateHosts: true,
+      idleTimeoutMs: 5_000,
+      maxAttempts: 2,
+      retryBaseDelayMs: 10,
+      retryMaxDelayMs: 50,
+      syncIntervalMs: 20,
+    },
     credentials: async () => null,
-    resolvers: createHubResolvers({ huggingFaceEndpoint: hub.url, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5 } }),
+    resolvers: createHubResolvers({
+      huggingFaceEndpoint: hub.url,
+      retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5 },
+    }),
     recoverAllLeasesAtStart: true,
   });
   await manager.start();
@@ -89,11 +106,24 @@ async function finished(jobId: string): Promise<JobSummary> {
   }
 }
 
+/** Enqueues (the call answers before resolving) and returns the job once its first step has failed it. */
+async function failedJob(request: Parameters<typeof manager.enqueue>[0]): Promise<JobSummary> {
+  const { jobId } = await manager.enqueue(request);
+  const job = await finished(jobId);
+  expect(job.status, JSON.stringify(job.error)).toBe('failed');
+  // Failed in its first step: no file was recorded, so no byte was fetched.
+  expect(job.files).toEqual([]);
+  expect(job.bytesDone).toBe(0);
+  return job;
+}
+
 async function filesUnder(root: string): Promise<string[]> {
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
   return entries
     .filter((entry) => entry.isFile())
-    .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'))
+    .map((entry) =>
+      path.relative(root, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'),
+    )
     .sort();
 }
 
@@ -102,21 +132,33 @@ describe('where downloads land', () => {
     const { jobId } = await manager.enqueue({ url: 'black-forest-labs/FLUX.1-schnell' });
     const job = await finished(jobId);
     expect(job.status).toBe('completed');
-    expect(await filesUnder(modelsRoot)).toEqual(['diffusion_models/flux1-schnell.safetensors', 'vae/ae.safetensors']);
+    expect(await filesUnder(modelsRoot)).toEqual([
+      'diffusion_models/flux1-schnell.safetensors',
+      'vae/ae.safetensors',
+    ]);
   });
 
   it('a GGUF text encoder goes to text_encoders/ (its architecture says qwen3); a repository of quantisations asks which', async () => {
-    const { jobId } = await manager.enqueue({ url: 'unsloth/Qwen3-4B-Instruct-2507-GGUF/Qwen3-4B-Instruct-2507-Q8_0.gguf' });
+    const { jobId } = await manager.enqueue({
+      url: 'unsloth/Qwen3-4B-Instruct-2507-GGUF/Qwen3-4B-Instruct-2507-Q8_0.gguf',
+    });
     expect((await finished(jobId)).status).toBe('completed');
-    expect(await filesUnder(modelsRoot)).toEqual(['text_encoders/Qwen3-4B-Instruct-2507-Q8_0.gguf']);
-    const ambiguous = await rejectionOf(manager.enqueue({ url: 'unsloth/Qwen3-4B-Instruct-2507-GGUF' }));
+    expect(await filesUnder(modelsRoot)).toEqual([
+      'text_encoders/Qwen3-4B-Instruct-2507-Q8_0.gguf',
+    ]);
+    const ambiguous = (await failedJob({ url: 'unsloth/Qwen3-4B-Instruct-2507-GGUF' })).error!;
     expect(ambiguous.code).toBe('AMBIGUOUS_INPUT');
     expect(ambiguous.message).toContain('Qwen3-4B-Instruct-2507-Q4_K_M.gguf');
+    expect(await filesUnder(modelsRoot)).toEqual([
+      'text_encoders/Qwen3-4B-Instruct-2507-Q8_0.gguf',
+    ]);
     const preview = await manager.preview({ url: 'unsloth/Qwen3-4B-Instruct-2507-GGUF' });
     expect(preview.files).toEqual([]);
     expect(preview.choiceRequired).toContain('GGUF');
     // The picker says which quantisation is already on disk (the one just downloaded).
-    expect(preview.listing!.map((file) => [file.group, file.selected, file.relativePath, file.onDisk])).toEqual([
+    expect(
+      preview.listing!.map((file) => [file.group, file.selected, file.relativePath, file.onDisk]),
+    ).toEqual([
       ['Q4_K_M', false, 'text_encoders/Qwen3-4B-Instruct-2507-Q4_K_M.gguf', 'missing'],
       ['Q8_0', false, 'text_encoders/Qwen3-4B-Instruct-2507-Q8_0.gguf', 'present'],
     ]);
@@ -125,7 +167,12 @@ describe('where downloads land', () => {
   it('a direct link to an unnamed safetensors VAE lands in vae/ with the extension its bytes say', async () => {
     const preview = await manager.preview({ url: `${origin.url}/4711` });
     expect(preview.accessProblem).toBeNull();
-    expect(preview.files[0]).toMatchObject({ relativePath: 'vae/4711.safetensors', bytesTotal: 4096, access: 'ok', placement: { modelClass: 'vae', basis: 'header' } });
+    expect(preview.files[0]).toMatchObject({
+      relativePath: 'vae/4711.safetensors',
+      bytesTotal: 4096,
+      access: 'ok',
+      placement: { modelClass: 'vae', basis: 'header' },
+    });
     const { jobId } = await manager.enqueue({ url: `${origin.url}/4711` });
     expect((await finished(jobId)).status).toBe('completed');
     expect(await filesUnder(modelsRoot)).toEqual(['vae/4711.safetensors']);
@@ -133,8 +180,13 @@ describe('where downloads land', () => {
 
   it('the preview warns before the download when the folder the user chose disagrees with the bytes', async () => {
     const wrong = await manager.preview({ url: `${origin.url}/ae.safetensors`, folder: 'loras' });
-    expect(wrong.files[0]).toMatchObject({ relativePath: 'loras/ae.safetensors', placement: { basis: 'user', needsFolder: false } });
-    expect(wrong.files[0]!.placement?.mismatch).toMatch(/^Its bytes say it is a vae .*ComfyUI reads from vae\/, not loras\//);
+    expect(wrong.files[0]).toMatchObject({
+      relativePath: 'loras/ae.safetensors',
+      placement: { basis: 'user', needsFolder: false },
+    });
+    expect(wrong.files[0]!.placement?.mismatch).toMatch(
+      /^Its bytes say it is a vae .*ComfyUI reads from vae\/, not loras\//,
+    );
     const right = await manager.preview({ url: `${origin.url}/ae.safetensors`, folder: 'vae' });
     expect(right.files[0]!.placement?.mismatch).toBeUndefined();
     expect(await filesUnder(modelsRoot)).toEqual([]);
@@ -142,23 +194,39 @@ describe('where downloads land', () => {
 
   it('a direct link whose type nothing tells is refused without a folder, never put in the models root', async () => {
     origin.addFile('weights.bin', { size: 2048 });
-    const refused = await rejectionOf(manager.enqueue({ url: `${origin.url}/weights.bin` }));
-    expect(refused.code).toBe('FOLDER_REQUIRED');
-    expect(refused.message).toMatch(/Choose a folder for weights\.bin/);
-    expect((await manager.listJobs({})).items).toHaveLength(0);
-    const { jobId } = await manager.enqueue({ url: `${origin.url}/weights.bin`, folder: 'upscale_models' });
+    const refusedJob = await failedJob({ url: `${origin.url}/weights.bin` });
+    expect(refusedJob.error!.code).toBe('FOLDER_REQUIRED');
+    expect(refusedJob.error!.message).toMatch(/Choose a folder for weights\.bin/);
+    // The one failed job carries the error; nothing is left queued and nothing was written.
+    expect((await manager.listJobs({})).items.map((job) => [job.id, job.status])).toEqual([
+      [refusedJob.id, 'failed'],
+    ]);
+    expect(await filesUnder(modelsRoot)).toEqual([]);
+    const { jobId } = await manager.enqueue({
+      url: `${origin.url}/weights.bin`,
+      folder: 'upscale_models',
+    });
     expect((await finished(jobId)).status).toBe('completed');
     expect(await filesUnder(modelsRoot)).toEqual(['upscale_models/weights.bin']);
   });
 
   it('a VAE saved in loras/ because the user said so lands there, and the job says its bytes disagree', async () => {
-    const { jobId } = await manager.enqueue({ url: `${origin.url}/ae.safetensors`, folder: 'loras' });
+    const { jobId } = await manager.enqueue({
+      url: `${origin.url}/ae.safetensors`,
+      folder: 'loras',
+    });
     const job = await finished(jobId);
     expect(job.status).toBe('completed');
     expect(await filesUnder(modelsRoot)).toEqual(['loras/ae.safetensors']);
-    expect(job.warnings).toEqual([expect.stringMatching(/^loras\/ae\.safetensors: its bytes say it is a vae .*ComfyUI reads from vae\//)]);
+    expect(job.warnings).toEqual([
+      expect.stringMatching(
+        /^loras\/ae\.safetensors: its bytes say it is a vae .*ComfyUI reads from vae\//,
+      ),
+    ]);
     // Where the bytes and the folder agree, nothing is said.
-    const agreeing = await finished((await manager.enqueue({ url: `${origin.url}/ae.safetensors`, folder: 'vae/extra' })).jobId);
+    const agreeing = await finished(
+      (await manager.enqueue({ url: `${origin.url}/ae.safetensors`, folder: 'vae/extra' })).jobId,
+    );
     expect(agreeing.warnings).toEqual([]);
   });
 
@@ -175,9 +243,16 @@ describe('where downloads land', () => {
   it('a file nothing places asks for a folder in the preview, and a repository pick without one is refused', async () => {
     const preview = await manager.preview({ url: 'someone/pickles' });
     expect(preview.files[0]!.placement).toMatchObject({ needsFolder: true });
-    const refused = await rejectionOf(manager.enqueue({ url: 'someone/pickles' }));
-    expect(refused.code).toBe('FOLDER_REQUIRED');
-    const { jobId } = await manager.enqueue({ url: 'someone/pickles', files: [{ path: 'pytorch_model.bin', folder: 'clip' }] });
+    const refusedJob = await failedJob({ url: 'someone/pickles' });
+    expect(refusedJob.error!.code).toBe('FOLDER_REQUIRED');
+    expect((await manager.listJobs({})).items.map((job) => [job.id, job.status])).toEqual([
+      [refusedJob.id, 'failed'],
+    ]);
+    expect(await filesUnder(modelsRoot)).toEqual([]);
+    const { jobId } = await manager.enqueue({
+      url: 'someone/pickles',
+      files: [{ path: 'pytorch_model.bin', folder: 'clip' }],
+    });
     expect((await finished(jobId)).status).toBe('completed');
     expect(await filesUnder(modelsRoot)).toEqual(['text_encoders/pytorch_model.bin']);
   });

@@ -3,7 +3,6 @@ import postgres from 'postgres';
 import { handleOf } from '../database-handles';
 import type { ModeldockDatabase } from '../open-database';
 import { jobEvents } from '../schema';
-import { EVENT_CHANNEL } from '../event-notifications';
 
 /** Stores an event the way a process that crashed before its NOTIFY would have: silently. */
 export async function appendEventWithoutNotification(
@@ -18,7 +17,12 @@ export async function appendEventWithoutNotification(
   return row!.id.toString();
 }
 
-/** Ends, server-side, every connection LISTENing for job events on one database, as a network cut would. */
+/**
+ * Ends, server-side, every connection LISTENing on one database, as a network cut would. postgres.js
+ * LISTENs for every channel of a client on one connection (job events and `libraryBroadcast` share
+ * it), and pg_stat_activity shows only its last statement, which may be the other channel's LISTEN:
+ * the connection is found by any LISTEN/UNLISTEN, not by the job-event channel's name.
+ */
 export async function cutListenConnections(
   adminUrl: string,
   databaseName: string,
@@ -27,7 +31,7 @@ export async function cutListenConnections(
   try {
     const rows = await admin<{ pid: number }[]>`
       select pg_terminate_backend(pid) as terminated, pid from pg_stat_activity
-      where datname = ${databaseName} and query ilike ${`listen "${EVENT_CHANNEL}"%`} and pid <> pg_backend_pid()`;
+      where datname = ${databaseName} and query ~* ${'^\\s*(un)?listen\\s'} and pid <> pg_backend_pid()`;
     return rows.length;
   } finally {
     await admin.end();
