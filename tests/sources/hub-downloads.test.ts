@@ -5,23 +5,11 @@
  * re-resolved signed URL after it expired, and the HF cache layout after completion.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, readdir, readlink, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, readlink, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  createDownloadManager,
-  createHubResolvers,
-  createNodeFileSystem,
-  createSystemClock,
-  createUndiciHttpClient,
-} from '@modeldock/engine';
-import type {
-  DownloadManager,
-  JobStatus,
-  JobSummary,
-  Logger,
-  UndiciHttpClient,
-} from '@modeldock/engine';
+import { createUndiciHttpClient } from '@modeldock/engine';
+import type { DownloadManager, JobSummary, Logger, UndiciHttpClient } from '@modeldock/engine';
 import { MemoryJobStore } from '../support/memory-job-store';
 import { startFakeCdn } from '../support/fake-cdn';
 import type { FakeCdn } from '../support/fake-cdn';
@@ -31,6 +19,7 @@ import { startFakeHuggingFace } from '../support/fake-huggingface';
 import type { FakeHuggingFace } from '../support/fake-huggingface';
 import { APPROVED_TOKEN, seedHub } from './helpers/hf-fixtures';
 import { CIVITAI_KEY, seedCivitai } from './helpers/civitai-fixtures';
+import { jobEnd, startSourcesManager } from './helpers/download-harness';
 
 let cdn: FakeCdn;
 let hub: FakeHuggingFace;
@@ -71,33 +60,16 @@ afterAll(async () => {
 beforeEach(async () => {
   modelsRoot = await mkdtemp(path.join(os.tmpdir(), 'modeldock-hub-downloads-'));
   store = new MemoryJobStore();
-  const keys: Record<string, string> = { huggingface: APPROVED_TOKEN, civitai: CIVITAI_KEY };
-  manager = createDownloadManager({
-    store,
+  manager = await startSourcesManager({
     http,
-    // The HF cache layout needs symbolic links, which this file system port offers optionally.
-    fs: { ...createNodeFileSystem(), symlink: (target, linkPath) => symlink(target, linkPath) },
-    clock: createSystemClock(),
+    store,
     logger,
     modelsRoot,
-    workerId: 'sources-test',
-    config: {
-      allowPrivateHosts: true,
-      idleTimeoutMs: 5_000,
-      maxAttempts: 3,
-      retryBaseDelayMs: 10,
-      retryMaxDelayMs: 50,
-      syncIntervalMs: 20,
-    },
-    credentials: async (kind) => (kind ? (keys[kind] ?? null) : null),
-    resolvers: createHubResolvers({
-      huggingFaceEndpoint: hub.url,
-      civitaiEndpoint: civitai.url,
-      retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5 },
-    }),
-    recoverAllLeasesAtStart: true,
+    huggingFaceEndpoint: hub.url,
+    civitaiEndpoint: civitai.url,
+    keys: { huggingface: APPROVED_TOKEN, civitai: CIVITAI_KEY },
+    maxAttempts: 3,
   });
-  await manager.start();
 });
 
 afterEach(async () => {
@@ -105,15 +77,8 @@ afterEach(async () => {
   await rm(modelsRoot, { recursive: true, force: true });
 });
 
-async function finished(jobId: string, timeoutMs = 20_000): Promise<JobSummary> {
-  const deadline = Date.now() + timeoutMs;
-  const done: JobStatus[] = ['completed', 'failed', 'cancelled'];
-  for (;;) {
-    const job = await manager.getJob(jobId);
-    if (done.includes(job.status)) return job;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} still ${job.status}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+function finished(jobId: string, timeoutMs = 20_000): Promise<JobSummary> {
+  return jobEnd(manager, jobId, timeoutMs);
 }
 
 function expectNoSecretAnywhere(): void {

@@ -3,18 +3,11 @@
  * lands where ComfyUI (or the named custom node) reads it. The table below is the closing note's.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  createDownloadManager,
-  createHubResolvers,
-  createNodeFileSystem,
-  createSystemClock,
-  createUndiciHttpClient,
-} from '@modeldock/engine';
-import type { DownloadManager, JobStatus, JobSummary, UndiciHttpClient } from '@modeldock/engine';
-import { MemoryJobStore } from '../support/memory-job-store';
+import { createUndiciHttpClient } from '@modeldock/engine';
+import type { DownloadManager, UndiciHttpClient } from '@modeldock/engine';
 import { startFakeCdn } from '../support/fake-cdn';
 import type { FakeCdn } from '../support/fake-cdn';
 import { startFakeCivitai } from '../support/fake-civitai';
@@ -26,6 +19,7 @@ import type { FileOrigin } from '../support/file-origin';
 import { TENSORS, safetensorsFile } from '../support/model-bytes';
 import { APPROVED_TOKEN, bytesFor, seedHub, typedModelFile } from './helpers/hf-fixtures';
 import { CIVITAI_KEY, seedCivitai } from './helpers/civitai-fixtures';
+import { filesUnder, jobEnd, startSourcesManager } from './helpers/download-harness';
 
 let cdn: FakeCdn;
 let hub: FakeHuggingFace;
@@ -85,59 +79,20 @@ afterAll(async () => {
 
 beforeEach(async () => {
   modelsRoot = await mkdtemp(path.join(os.tmpdir(), 'modeldock-landing-'));
-  const keys: Record<string, string> = { huggingface: APPROVED_TOKEN, civitai: CIVITAI_KEY };
-  manager = createDownloadManager({
-    store: new MemoryJobStore(),
+  manager = await startSourcesManager({
     http: client,
-    fs: { ...createNodeFileSystem(), symlink: (target, linkPath) => symlink(target, linkPath) },
-    clock: createSystemClock(),
-    logger: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
     modelsRoot,
+    huggingFaceEndpoint: hub.url,
+    civitaiEndpoint: civitai.url,
+    keys: { huggingface: APPROVED_TOKEN, civitai: CIVITAI_KEY },
     workerId: 'landing-table',
-    config: {
-      allowPrivateHosts: true,
-      idleTimeoutMs: 5_000,
-      maxAttempts: 2,
-      retryBaseDelayMs: 10,
-      retryMaxDelayMs: 50,
-      syncIntervalMs: 20,
-    },
-    credentials: async (kind) => (kind ? (keys[kind] ?? null) : null),
-    resolvers: createHubResolvers({
-      huggingFaceEndpoint: hub.url,
-      civitaiEndpoint: civitai.url,
-      retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5 },
-    }),
-    recoverAllLeasesAtStart: true,
   });
-  await manager.start();
 });
 
 afterEach(async () => {
   await manager.stop();
   await rm(modelsRoot, { recursive: true, force: true });
 });
-
-async function finished(jobId: string): Promise<JobSummary> {
-  const deadline = Date.now() + 30_000;
-  const done: JobStatus[] = ['completed', 'failed', 'cancelled'];
-  for (;;) {
-    const job = await manager.getJob(jobId);
-    if (done.includes(job.status)) return job;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} still ${job.status}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-async function filesUnder(root: string): Promise<string[]> {
-  const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((entry) => entry.isFile())
-    .map((entry) =>
-      path.relative(root, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'),
-    )
-    .sort();
-}
 
 /** What the user pastes (no folder, no file name) → every file it leaves under the models root. */
 const LANDING_TABLE: Array<[string, () => string, string[]]> = [
@@ -183,7 +138,7 @@ const LANDING_TABLE: Array<[string, () => string, string[]]> = [
 
 describe('where each download of issue 13 lands, with no folder given', () => {
   it.each(LANDING_TABLE)('%s', async (_case, input, expected) => {
-    const job = await finished((await manager.enqueue({ url: input() })).jobId);
+    const job = await jobEnd(manager, (await manager.enqueue({ url: input() })).jobId, 30_000);
     expect(job.status, JSON.stringify([job.error, job.files.map((file) => file.error)])).toBe(
       'completed',
     );

@@ -4,19 +4,12 @@
  * the folder; documentation stays behind; a direct link is asked before anything is queued.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  createDownloadManager,
-  createHubResolvers,
-  createNodeFileSystem,
-  createSystemClock,
-  createUndiciHttpClient,
-} from '@modeldock/engine';
-import type { DownloadManager, JobStatus, JobSummary, UndiciHttpClient } from '@modeldock/engine';
-import { MemoryJobStore } from '../support/memory-job-store';
+import { createUndiciHttpClient } from '@modeldock/engine';
+import type { DownloadManager, JobSummary, UndiciHttpClient } from '@modeldock/engine';
 import { closeServer, listen } from '../support/fake-cdn';
 import { startFakeHuggingFace } from '../support/fake-huggingface';
 import type { FakeHuggingFace } from '../support/fake-huggingface';
@@ -24,6 +17,7 @@ import { startFileOrigin } from '../support/file-origin';
 import type { FileOrigin } from '../support/file-origin';
 import { TENSORS, safetensorsFile } from '../support/model-bytes';
 import { seedHub } from './helpers/hf-fixtures';
+import { filesUnder, jobEnd, startSourcesManager } from './helpers/download-harness';
 
 let hub: FakeHuggingFace;
 let origin: FileOrigin;
@@ -64,30 +58,12 @@ afterAll(async () => {
 
 beforeEach(async () => {
   modelsRoot = await mkdtemp(path.join(os.tmpdir(), 'modeldock-placement-'));
-  manager = createDownloadManager({
-    store: new MemoryJobStore(),
+  manager = await startSourcesManager({
     http: client,
-    fs: createNodeFileSystem(),
-    clock: createSystemClock(),
-    logger: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
     modelsRoot,
+    huggingFaceEndpoint: hub.url,
     workerId: 'placement-test',
-    config: {
-      allowPrivateHosts: true,
-      idleTimeoutMs: 5_000,
-      maxAttempts: 2,
-      retryBaseDelayMs: 10,
-      retryMaxDelayMs: 50,
-      syncIntervalMs: 20,
-    },
-    credentials: async () => null,
-    resolvers: createHubResolvers({
-      huggingFaceEndpoint: hub.url,
-      retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5 },
-    }),
-    recoverAllLeasesAtStart: true,
   });
-  await manager.start();
 });
 
 afterEach(async () => {
@@ -95,15 +71,8 @@ afterEach(async () => {
   await rm(modelsRoot, { recursive: true, force: true });
 });
 
-async function finished(jobId: string): Promise<JobSummary> {
-  const deadline = Date.now() + 20_000;
-  const done: JobStatus[] = ['completed', 'failed', 'cancelled'];
-  for (;;) {
-    const job = await manager.getJob(jobId);
-    if (done.includes(job.status)) return job;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} still ${job.status}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+function finished(jobId: string): Promise<JobSummary> {
+  return jobEnd(manager, jobId);
 }
 
 /** Enqueues (the call answers before resolving) and returns the job once its first step has failed it. */
@@ -115,16 +84,6 @@ async function failedJob(request: Parameters<typeof manager.enqueue>[0]): Promis
   expect(job.files).toEqual([]);
   expect(job.bytesDone).toBe(0);
   return job;
-}
-
-async function filesUnder(root: string): Promise<string[]> {
-  const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((entry) => entry.isFile())
-    .map((entry) =>
-      path.relative(root, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'),
-    )
-    .sort();
 }
 
 describe('where downloads land', () => {
